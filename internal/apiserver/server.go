@@ -1,0 +1,230 @@
+// Package apiserver is the HTTP front of the AWS Query-protocol services
+// (EC2, IAM, STS): it gives every request an id, verifies its SigV4
+// signature, resolves the caller, routes by the credential scope's service
+// name, runs the action through the generated codec and logs and counts
+// the result.
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/kumo-cloud/kumo/internal/awsapi"
+	"github.com/kumo-cloud/kumo/internal/identity"
+	"github.com/kumo-cloud/kumo/internal/ids"
+	"github.com/kumo-cloud/kumo/internal/metrics"
+	"github.com/kumo-cloud/kumo/internal/sigv4"
+)
+
+// MaxBodyBytes bounds a request body; EC2's largest parameters (user data,
+// 16 KiB) fit many times over.
+const MaxBodyBytes = 1 << 20
+
+// Service is one AWS service behind the endpoint.
+type Service struct {
+	Model *awsapi.ServiceModel
+	Impl  any
+}
+
+// Server serves the Query-protocol APIs.
+type Server struct {
+	Identity *identity.Service
+	// Services by SigV4 scope name: "ec2", "iam", "sts".
+	Services map[string]Service
+	Logger   *slog.Logger
+	Metrics  *metrics.Registry
+	// Now is the clock for signature skew checks (time.Now when nil).
+	Now func() time.Time
+}
+
+// result is what one request ended with, for the log line and metrics.
+type result struct {
+	service, action, code string
+	principal           identity.Principal
+	status              int
+	err                 error
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := ids.RequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	res := &result{service: scopeService(r), status: http.StatusOK, code: "OK"}
+	defer func() {
+		if p := recover(); p != nil {
+			res.err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			s.writeError(w, reqID, res, awsapi.ErrInternal())
+		}
+		s.finish(r.Context(), reqID, res, time.Since(start))
+	}()
+	body, err := s.handle(r, reqID, res)
+	if err != nil {
+		s.writeError(w, reqID, res, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	_, _ = w.Write(body)
+}
+
+// handle authenticates, routes and invokes; it returns the response body.
+func (s *Server) handle(r *http.Request, reqID string, res *result) ([]byte, error) {
+	body, params, err := readRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	res.action = params.Get("Action")
+	principal, scope, err := s.authenticate(r, body, res.service)
+	if err != nil {
+		return nil, err
+	}
+	res.principal = principal
+	res.service = scope
+	svc, ok := s.Services[scope]
+	if !ok {
+		return nil, awsapi.NewError("InvalidAction", http.StatusBadRequest, "The service '%s' is not served on this endpoint.", scope)
+	}
+	ctx := identity.WithPrincipal(r.Context(), principal)
+	ctx = WithLogger(ctx, s.Logger.With("request_id", reqID, "account", principal.AccountID))
+	return awsapi.Invoke(ctx, svc.Model, svc.Impl, params, reqID)
+}
+
+// readRequest reads the bounded body and merges query and form parameters.
+func readRequest(r *http.Request) ([]byte, url.Values, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, nil, awsapi.NewError("IncompleteBody", http.StatusBadRequest, "The request body could not be read.")
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, nil, awsapi.NewError("RequestEntityTooLarge", http.StatusRequestEntityTooLarge, "The request body exceeds %d bytes.", MaxBodyBytes)
+	}
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, nil, awsapi.NewError("MalformedQueryString", http.StatusBadRequest, "The query string is malformed.")
+	}
+	if r.Method == http.MethodPost && len(body) > 0 {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, awsapi.NewError("MalformedQueryString", http.StatusBadRequest, "The form-encoded request body is malformed.")
+		}
+		for k, v := range form {
+			params[k] = append(params[k], v...)
+		}
+	}
+	return body, params, nil
+}
+
+// authenticate verifies the signature and returns the caller and the
+// service named by the credential scope.
+func (s *Server) authenticate(r *http.Request, body []byte, guess string) (identity.Principal, string, error) {
+	var principal identity.Principal
+	v := sigv4.Verifier{Now: s.Now, Lookup: func(ctx context.Context, keyID string) (string, error) {
+		secret, p, err := s.Identity.Resolve(ctx, keyID)
+		if errors.Is(err, identity.ErrUnknownKey) {
+			return "", fmt.Errorf("%w: %w", sigv4.ErrUnknownAccessKey, err)
+		}
+		principal = p
+		return secret, err
+	}}
+	res, err := v.Verify(r.Context(), r, body)
+	if err != nil {
+		return principal, guess, authError(guess, err)
+	}
+	return principal, res.Service, nil
+}
+
+// authError maps signature failures to each protocol's codes.
+func authError(service string, err error) error {
+	ec2 := service == "ec2" || service == ""
+	switch {
+	case errors.Is(err, sigv4.ErrMissingAuth):
+		return awsapi.NewError("MissingAuthenticationToken", http.StatusForbidden, "Request is missing Authentication Token")
+	case errors.Is(err, sigv4.ErrExpired):
+		return awsapi.NewError("RequestExpired", http.StatusBadRequest, "Request has expired: its time is more than 15 minutes from the server's, or its presigned URL has expired.")
+	case errors.Is(err, sigv4.ErrMalformed):
+		return awsapi.NewError("IncompleteSignature", http.StatusBadRequest, "The request signature does not conform to AWS standards: %s", err)
+	case errors.Is(err, sigv4.ErrUnknownAccessKey) && ec2:
+		return awsapi.NewError("AuthFailure", http.StatusUnauthorized, "AWS was not able to validate the provided access credentials")
+	case errors.Is(err, sigv4.ErrUnknownAccessKey):
+		return awsapi.NewError("InvalidClientTokenId", http.StatusForbidden, "The security token included in the request is invalid.")
+	case errors.Is(err, sigv4.ErrSignatureMismatch), errors.Is(err, sigv4.ErrPayloadHashMismatch):
+		if ec2 {
+			return awsapi.NewError("AuthFailure", http.StatusUnauthorized, "AWS was not able to validate the provided access credentials")
+		}
+		return awsapi.NewError("SignatureDoesNotMatch", http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+	}
+	return err // internal: the key lookup failed
+}
+
+// scopeService reads the service name from the credential scope without
+// verifying anything, so errors before verification use the right envelope.
+func scopeService(r *http.Request) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if h := r.Header.Get("Authorization"); h != "" {
+		if i := strings.Index(h, "Credential="); i >= 0 {
+			cred, _, _ = strings.Cut(h[i+len("Credential="):], ",")
+		}
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) == 5 {
+		return parts[3]
+	}
+	return "ec2"
+}
+
+func (s *Server) protocolOf(service string) (awsapi.Protocol, string) {
+	if svc, ok := s.Services[service]; ok {
+		return svc.Model.Protocol, svc.Model.XMLNamespace
+	}
+	return awsapi.ProtocolEC2, ""
+}
+
+func (s *Server) writeError(w http.ResponseWriter, reqID string, res *result, err error) {
+	proto, ns := s.protocolOf(res.service)
+	status, body := awsapi.EncodeError(proto, ns, reqID, err)
+	res.status = status
+	res.code = awsapi.AsError(err).Code
+	if status >= 500 {
+		res.err = err
+	}
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// finish writes the request's log line and metrics.
+func (s *Server) finish(ctx context.Context, reqID string, res *result, d time.Duration) {
+	attrs := []any{"request_id", reqID, "service", res.service, "action", res.action, "account", res.principal.AccountID,
+		"user", res.principal.UserName, "status", res.status, "code", res.code, "latency_ms", float64(d.Microseconds()) / 1000}
+	switch {
+	case res.err != nil:
+		s.Logger.ErrorContext(ctx, "request failed", append(attrs, "err", res.err.Error())...)
+	default:
+		s.Logger.InfoContext(ctx, "request", attrs...)
+	}
+	if s.Metrics != nil {
+		s.Metrics.ObserveRequest(res.service, res.action, res.code, d)
+	}
+}
+
+type loggerKey struct{}
+
+// WithLogger stores a request-scoped logger in ctx.
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+// Logger returns the request-scoped logger, or slog's default.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/kumo-cloud/kumo/internal/controller"
+)
+
+type serverFlags struct {
+	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat string
+}
+
+func (f *serverFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data-dir", "./data", "directory for the SQLite database, keys and the admin credential")
+	fs.StringVar(&f.database, "database", "", "database URL: empty for SQLite in the data dir, or postgres://user@host/db")
+	fs.StringVar(&f.ec2Listen, "ec2-listen", "127.0.0.1:8773", "address of the EC2/IAM/STS API")
+	fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8775", "address of the admin API and /metrics")
+	fs.StringVar(&f.region, "region", "kumo-1", "region name")
+	fs.StringVar(&f.zones, "zones", "a,b,c", "availability zone suffixes (kumo-1a, kumo-1b, ...) or full names, comma separated")
+	fs.StringVar(&f.instanceTypes, "instance-types", "", "JSON file with the instance type catalogue (default: t3.nano ... m5.2xlarge)")
+	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
+}
+
+func (f *serverFlags) config() (controller.Config, error) {
+	if f.region == "" {
+		return controller.Config{}, fmt.Errorf("--region must not be empty")
+	}
+	var zones []string
+	for _, z := range strings.Split(f.zones, ",") {
+		z = strings.TrimSpace(z)
+		if z == "" {
+			continue
+		}
+		if !strings.HasPrefix(z, f.region) {
+			z = f.region + z
+		}
+		zones = append(zones, z)
+	}
+	if len(zones) == 0 {
+		return controller.Config{}, fmt.Errorf("--zones must name at least one zone")
+	}
+	return controller.Config{DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
+		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat)}, nil
+}
+
+func newServerCmd() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the cloud controller: APIs, database, reconcilers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
+			return runController(cmd.Context(), cfg, nil)
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+// runController starts the controller, calls ready, and serves until SIGINT/SIGTERM.
+func runController(ctx context.Context, cfg controller.Config, ready func(*controller.Controller)) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := controller.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(c)
+	}
+	werr := c.Wait(ctx)
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cfg.Logger.Info("kumo server stopping")
+	if err := c.Close(shutdown); err != nil && werr == nil {
+		werr = err
+	}
+	return werr
+}

@@ -1,0 +1,144 @@
+// Package controller wires the cloud controller (`kumo server`): the store,
+// identities, the AWS API listener, the admin listener and metrics. It owns
+// the process's long-lived objects and shuts them down in order.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/kumo-cloud/kumo/internal/admin"
+	"github.com/kumo-cloud/kumo/internal/apiserver"
+	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
+	"github.com/kumo-cloud/kumo/internal/awsapi/iamapi"
+	"github.com/kumo-cloud/kumo/internal/awsapi/stsapi"
+	"github.com/kumo-cloud/kumo/internal/ec2"
+	"github.com/kumo-cloud/kumo/internal/iam"
+	"github.com/kumo-cloud/kumo/internal/identity"
+	"github.com/kumo-cloud/kumo/internal/metrics"
+	"github.com/kumo-cloud/kumo/internal/secrets"
+	"github.com/kumo-cloud/kumo/internal/store"
+)
+
+// Config is what `kumo server` is told on its command line.
+type Config struct {
+	DataDir           string
+	Database          string // "" = SQLite in DataDir; postgres://… = PostgreSQL
+	EC2Listen         string
+	AdminListen       string
+	Region            string
+	Zones             []string
+	InstanceTypesFile string
+	Logger            *slog.Logger
+}
+
+// Controller is a running cloud controller.
+type Controller struct {
+	DB        *store.DB
+	Identity  *identity.Service
+	EC2Addr   net.Addr
+	AdminAddr net.Addr
+	Admin     admin.Credential
+
+	logger  *slog.Logger
+	servers []*http.Server
+	errc    chan error
+}
+
+// Start opens the store and begins serving; listeners are bound when it returns.
+func Start(ctx context.Context, cfg Config) (*Controller, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	db, err := store.Open(ctx, store.Options{DSN: cfg.Database, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	c, err := start(ctx, cfg, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func start(ctx context.Context, cfg Config, db *store.DB) (*Controller, error) {
+	box, err := secrets.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	types := ec2.DefaultInstanceTypes()
+	if cfg.InstanceTypesFile != "" {
+		if types, err = ec2.LoadInstanceTypes(cfg.InstanceTypesFile); err != nil {
+			return nil, err
+		}
+	}
+	c := &Controller{DB: db, Identity: &identity.Service{DB: db, Box: box}, logger: cfg.Logger, errc: make(chan error, 2)}
+	reg := metrics.New()
+	reg.WatchDB(db.Stats)
+
+	ec2Ln, err := net.Listen("tcp", cfg.EC2Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen for the EC2 API on %s: %w", cfg.EC2Listen, err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		ec2Ln.Close()
+		return nil, fmt.Errorf("listen for the admin API on %s: %w", cfg.AdminListen, err)
+	}
+	c.EC2Addr, c.AdminAddr = ec2Ln.Addr(), adminLn.Addr()
+	if c.Admin, err = admin.EnsureCredential(cfg.DataDir, "http://"+c.AdminAddr.String()); err != nil {
+		ec2Ln.Close()
+		adminLn.Close()
+		return nil, err
+	}
+	ec2svc := ec2.New(db, ec2.Config{Region: cfg.Region, Zones: cfg.Zones, Endpoint: c.EC2Addr.String(), InstanceTypes: types})
+	api := &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Services: map[string]apiserver.Service{
+		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
+		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
+		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},
+	}}
+	adm := &admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger}
+	c.serve(ec2Ln, api)
+	c.serve(adminLn, adm.Handler())
+	cfg.Logger.InfoContext(ctx, "kumo server started", "ec2", c.EC2Addr.String(), "admin", c.AdminAddr.String(),
+		"database", string(db.Dialect()), "region", cfg.Region, "zones", cfg.Zones)
+	return c, nil
+}
+
+func (c *Controller) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(c.logger.Handler(), slog.LevelWarn)}
+	c.servers = append(c.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.errc <- fmt.Errorf("serve %s: %w", ln.Addr(), err)
+		}
+	}()
+}
+
+// Wait blocks until ctx ends or a listener fails.
+func (c *Controller) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-c.errc:
+		return err
+	}
+}
+
+// Close stops accepting requests, lets running ones finish, and closes the store.
+func (c *Controller) Close(ctx context.Context) error {
+	var errs []error
+	for _, s := range c.servers {
+		errs = append(errs, s.Shutdown(ctx))
+	}
+	errs = append(errs, c.DB.Close())
+	return errors.Join(errs...)
+}

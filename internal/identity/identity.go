@@ -1,0 +1,176 @@
+// Package identity owns accounts (teams), IAM users and access keys: it
+// creates them, seals their secrets, and resolves an access key id to the
+// principal that signs a request.
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/kumo-cloud/kumo/internal/ids"
+	"github.com/kumo-cloud/kumo/internal/secrets"
+	"github.com/kumo-cloud/kumo/internal/store"
+)
+
+// Key statuses, as IAM names them.
+const (
+	StatusActive   = "Active"
+	StatusInactive = "Inactive"
+)
+
+// MaxKeysPerOwner is IAM's limit of access keys per user (and root).
+const MaxKeysPerOwner = 2
+
+var (
+	// ErrInvalidName: an account or user name is not acceptable.
+	ErrInvalidName = errors.New("invalid name")
+	// ErrKeyLimit: the owner already has MaxKeysPerOwner keys.
+	ErrKeyLimit = errors.New("access key limit exceeded")
+	// ErrUnknownKey: no active access key has that id.
+	ErrUnknownKey = errors.New("unknown access key")
+)
+
+// Principal is who signed a request.
+type Principal struct {
+	AccountID   string
+	UserName    string // "" for the account's root
+	UserID      string
+	AccessKeyID string
+}
+
+// IsRoot reports whether the account's root credentials were used.
+func (p Principal) IsRoot() bool { return p.UserName == "" }
+
+// ARN is the principal's ARN as STS GetCallerIdentity reports it.
+func (p Principal) ARN() string {
+	if p.IsRoot() {
+		return "arn:aws:iam::" + p.AccountID + ":root"
+	}
+	return "arn:aws:iam::" + p.AccountID + ":user/" + p.UserName
+}
+
+type principalKey struct{}
+
+// WithPrincipal stores the caller in ctx.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the caller stored by WithPrincipal.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// Service manages identities in the store.
+type Service struct {
+	DB  *store.DB
+	Box *secrets.Box
+}
+
+// NewKey is a freshly made access key, the only time its secret is shown.
+type NewKey struct {
+	store.AccessKey
+	Secret string
+}
+
+var accountName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$`)
+
+// CreateAccount makes a team account with one root access key.
+func (s *Service) CreateAccount(ctx context.Context, name string) (store.Account, NewKey, error) {
+	if !accountName.MatchString(name) {
+		return store.Account{}, NewKey{}, fmt.Errorf("account name %q: use 1-64 letters, digits, '.', '_' or '-': %w", name, ErrInvalidName)
+	}
+	var acct store.Account
+	var key NewKey
+	err := s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		acct, err = insertAccountWithFreshID(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		key, err = s.insertKey(ctx, tx, acct.ID, "")
+		return err
+	})
+	if err != nil {
+		return store.Account{}, NewKey{}, fmt.Errorf("create account %s: %w", name, err)
+	}
+	return acct, key, nil
+}
+
+func insertAccountWithFreshID(ctx context.Context, tx *store.Tx, name string) (store.Account, error) {
+	if _, err := tx.FindAccount(ctx, name); err == nil {
+		return store.Account{}, fmt.Errorf("account name %s: %w", name, store.ErrConflict)
+	}
+	for attempt := 0; attempt < 5; attempt++ {
+		acct := store.Account{ID: ids.Account(), Name: name, CreatedAt: time.Now().UTC()}
+		if _, err := tx.GetAccount(ctx, acct.ID); errors.Is(err, store.ErrNotFound) {
+			return acct, tx.InsertAccount(ctx, acct)
+		}
+	}
+	return store.Account{}, errors.New("could not draw an unused account id")
+}
+
+// CreateAccessKey adds a key for an owner ('' = root), at most MaxKeysPerOwner.
+func (s *Service) CreateAccessKey(ctx context.Context, accountID, userName string) (NewKey, error) {
+	var key NewKey
+	err := s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		existing, err := tx.ListAccessKeys(ctx, accountID, userName)
+		if err != nil {
+			return err
+		}
+		if len(existing) >= MaxKeysPerOwner {
+			return ErrKeyLimit
+		}
+		key, err = s.insertKey(ctx, tx, accountID, userName)
+		return err
+	})
+	return key, err
+}
+
+func (s *Service) insertKey(ctx context.Context, tx *store.Tx, accountID, userName string) (NewKey, error) {
+	secret := ids.SecretAccessKey()
+	k := store.AccessKey{ID: ids.AccessKeyID(), AccountID: accountID, UserName: userName, Status: StatusActive, CreatedAt: time.Now().UTC()}
+	sealed, err := s.Box.Seal(secret, k.ID)
+	if err != nil {
+		return NewKey{}, err
+	}
+	k.SecretEnc = sealed
+	if err := tx.InsertAccessKey(ctx, k); err != nil {
+		return NewKey{}, err
+	}
+	return NewKey{AccessKey: k, Secret: secret}, nil
+}
+
+// Resolve returns the secret and principal of an active access key.
+func (s *Service) Resolve(ctx context.Context, accessKeyID string) (string, Principal, error) {
+	var k store.AccessKey
+	var user store.User
+	err := s.DB.View(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		k, err = tx.GetAccessKey(ctx, accessKeyID)
+		if err != nil || k.UserName == "" {
+			return err
+		}
+		user, err = tx.GetUser(ctx, k.AccountID, k.UserName)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && k.Status != StatusActive) {
+		return "", Principal{}, fmt.Errorf("access key %s: %w", accessKeyID, ErrUnknownKey)
+	}
+	if err != nil {
+		return "", Principal{}, fmt.Errorf("resolve access key %s: %w", accessKeyID, err)
+	}
+	secret, err := s.Box.Open(k.SecretEnc, k.ID)
+	if err != nil {
+		return "", Principal{}, fmt.Errorf("resolve access key %s: %w", accessKeyID, err)
+	}
+	p := Principal{AccountID: k.AccountID, UserName: user.Name, UserID: user.UserID, AccessKeyID: k.ID}
+	if k.UserName == "" {
+		p.UserID = k.AccountID
+	}
+	return secret, p, nil
+}
