@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,9 +49,9 @@ type Server struct {
 // result is what one request ended with, for the log line and metrics.
 type result struct {
 	service, action, code string
-	principal           identity.Principal
-	status              int
-	err                 error
+	principal             identity.Principal
+	status                int
+	err                   error
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -70,7 +71,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, reqID, res, err)
 		return
 	}
+	writeBody(w, http.StatusOK, body)
+}
+
+// writeBody sends a complete XML answer with its length.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
@@ -194,9 +202,7 @@ func (s *Server) writeError(w http.ResponseWriter, reqID string, res *result, er
 	if status >= 500 {
 		res.err = err
 	}
-	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	writeBody(w, status, body)
 }
 
 // finish writes the request's log line and metrics.

@@ -14,7 +14,7 @@ import (
 )
 
 // keyOwner resolves the user a key action is about: the named user, or the
-// caller itself ('' = root) when none is named. The user must exist.
+// caller itself (” = root) when none is named. The user must exist.
 func (s *Service) keyOwner(ctx context.Context, name *string) (identity.Principal, string, error) {
 	p, err := caller(ctx)
 	if err != nil {

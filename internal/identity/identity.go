@@ -114,7 +114,7 @@ func insertAccountWithFreshID(ctx context.Context, tx *store.Tx, name string) (s
 	return store.Account{}, errors.New("could not draw an unused account id")
 }
 
-// CreateAccessKey adds a key for an owner ('' = root), at most MaxKeysPerOwner.
+// CreateAccessKey adds a key for an owner (” = root), at most MaxKeysPerOwner.
 func (s *Service) CreateAccessKey(ctx context.Context, accountID, userName string) (NewKey, error) {
 	var key NewKey
 	err := s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {

@@ -82,6 +82,9 @@ func TestCreateRSAPEM(t *testing.T) {
 	if key.N.BitLen() != 2048 {
 		t.Errorf("key is %d bits, want 2048", key.N.BitLen())
 	}
+	if key.Primes[0].Cmp(key.Primes[1]) <= 0 {
+		t.Error("primes are not stored larger first, as OpenSSL and PuTTY keep them")
+	}
 	signer, err := ssh.ParsePrivateKey([]byte(c.KeyMaterial))
 	if err != nil {
 		t.Fatalf("ssh cannot read the key: %v", err)
@@ -104,6 +107,9 @@ func TestCreatedRSAFingerprintMatchesOpenSSL(t *testing.T) {
 	needTool(t, "openssl")
 	c := mustCreate(t, RSA, PEM)
 	path := writeFile(t, "k.pem", []byte(c.KeyMaterial))
+	if out := string(runTool(t, nil, "openssl", "rsa", "-in", path, "-check", "-noout")); !strings.Contains(out, "RSA key ok") {
+		t.Errorf("openssl rsa -check: %s", out)
+	}
 	der := runTool(t, nil, "openssl", "pkcs8", "-in", path, "-inform", "PEM", "-outform", "DER", "-topk8", "-nocrypt")
 	if want := opensslDigest(t, "sha1", der); c.Fingerprint != want {
 		t.Errorf("Fingerprint = %s, openssl says %s", c.Fingerprint, want)

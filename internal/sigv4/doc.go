@@ -23,9 +23,9 @@
 // # Errors
 //
 // Every error returned by Verify wraps exactly one of the sentinels below
-// (test with errors.Is), except errors from Verifier.Lookup that do not wrap
-// ErrUnknownAccessKey, which are returned wrapped with context and should be
-// treated as internal errors. The suggested mapping at the API edge:
+// (test with errors.Is), except a nil Verifier.Lookup and errors from Lookup
+// that do not wrap ErrUnknownAccessKey (returned wrapped with context): treat
+// those as internal errors. The suggested mapping at the API edge:
 //
 //	error                   EC2             IAM / STS                       S3
 //	ErrMissingAuth          AuthFailure     MissingAuthenticationToken      AccessDenied

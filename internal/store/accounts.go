@@ -25,7 +25,7 @@ type User struct {
 	CreatedAt time.Time
 }
 
-// AccessKey is a long-term credential of an account's root ('' UserName) or of a user.
+// AccessKey is a long-term credential of an account's root (” UserName) or of a user.
 type AccessKey struct {
 	ID        string
 	AccountID string
@@ -194,7 +194,7 @@ func (tx *Tx) GetAccessKey(ctx context.Context, id string) (AccessKey, error) {
 	return k, classify(err)
 }
 
-// ListAccessKeys returns the keys of one owner ('' = root), oldest first.
+// ListAccessKeys returns the keys of one owner (” = root), oldest first.
 func (tx *Tx) ListAccessKeys(ctx context.Context, accountID, userName string) ([]AccessKey, error) {
 	var out []AccessKey
 	err := tx.queryRows(ctx, func(r *sql.Rows) error {

@@ -48,7 +48,7 @@ func (tx *Tx) DeleteAllTags(ctx context.Context, accountID, resourceID string) e
 	return nil
 }
 
-// ListTags returns an account's tags, optionally of one resource type ('' = all), by resource then key.
+// ListTags returns an account's tags, optionally of one resource type (” = all), by resource then key.
 func (tx *Tx) ListTags(ctx context.Context, accountID, resourceType string) ([]Tag, error) {
 	var out []Tag
 	scan := func(r *sql.Rows) error {

@@ -28,7 +28,7 @@ type fakeEC2 struct {
 	last any
 }
 
-var created = time.Date(2024, 2, 3, 4, 5, 6, 789e6, time.UTC)
+func created() time.Time { return time.Date(2024, 2, 3, 4, 5, 6, 789e6, time.UTC) }
 
 func (f *fakeEC2) DescribeSecurityGroups(_ context.Context, in *ec2api.DescribeSecurityGroupsRequest) (*ec2api.DescribeSecurityGroupsResult, error) {
 	f.last = in
@@ -64,7 +64,7 @@ func (f *fakeEC2) ImportKeyPair(_ context.Context, in *ec2api.ImportKeyPairReque
 func (f *fakeEC2) DescribeKeyPairs(_ context.Context, in *ec2api.DescribeKeyPairsRequest) (*ec2api.DescribeKeyPairsResult, error) {
 	f.last = in
 	return &ec2api.DescribeKeyPairsResult{KeyPairs: []ec2api.KeyPairInfo{{
-		KeyName: aws.String("k"), KeyType: aws.String("ed25519"), CreateTime: &created,
+		KeyName: aws.String("k"), KeyType: aws.String("ed25519"), CreateTime: aws.Time(created()),
 		Tags: []ec2api.Tag{{Key: aws.String("a"), Value: aws.String("")}},
 	}}}, nil
 }
@@ -72,6 +72,16 @@ func (f *fakeEC2) DescribeKeyPairs(_ context.Context, in *ec2api.DescribeKeyPair
 func (f *fakeEC2) DescribeVpcAttribute(_ context.Context, in *ec2api.DescribeVpcAttributeRequest) (*ec2api.DescribeVpcAttributeResult, error) {
 	f.last = in
 	return &ec2api.DescribeVpcAttributeResult{VpcId: in.VpcId, EnableDnsHostnames: &ec2api.AttributeBooleanValue{Value: aws.Bool(true)}}, nil
+}
+
+func (f *fakeEC2) ModifyVpcAttribute(_ context.Context, in *ec2api.ModifyVpcAttributeRequest) (*ec2api.ModifyVpcAttributeOutput, error) {
+	f.last = in
+	return nil, nil
+}
+
+func (f *fakeEC2) CreateTags(_ context.Context, in *ec2api.CreateTagsRequest) (*ec2api.CreateTagsOutput, error) {
+	f.last = in
+	return &ec2api.CreateTagsOutput{}, nil
 }
 
 func (f *fakeEC2) DeleteVpc(_ context.Context, in *ec2api.DeleteVpcRequest) (*ec2api.DeleteVpcOutput, error) {
@@ -195,7 +205,7 @@ func TestSDKTimestampsAndBooleans(t *testing.T) {
 		t.Fatalf("DescribeKeyPairs: %v", err)
 	}
 	k := keys.KeyPairs[0]
-	if !aws.ToTime(k.CreateTime).Equal(created) || k.KeyType != types.KeyTypeEd25519 || aws.ToString(k.Tags[0].Value) != "" {
+	if !aws.ToTime(k.CreateTime).Equal(created()) || k.KeyType != types.KeyTypeEd25519 || aws.ToString(k.Tags[0].Value) != "" {
 		t.Errorf("key pair = %+v", k)
 	}
 	attr, err := c.DescribeVpcAttribute(context.Background(), &ec2.DescribeVpcAttributeInput{
@@ -216,6 +226,31 @@ func TestSDKOperationWithoutOutput(t *testing.T) {
 	}
 	if in := f.last.(*ec2api.DeleteVpcRequest); aws.ToString(in.VpcId) != "vpc-1" {
 		t.Errorf("server decoded %+v", in)
+	}
+}
+
+func TestSDKNestedStructureAndResourceLists(t *testing.T) {
+	f := &fakeEC2{}
+	c := newClient(t, f)
+	ctx := context.Background()
+	if _, err := c.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{
+		VpcId: aws.String("vpc-1"), EnableDnsHostnames: &types.AttributeBooleanValue{Value: aws.Bool(false)},
+	}); err != nil {
+		t.Fatalf("ModifyVpcAttribute: %v", err)
+	}
+	wantModify := &ec2api.ModifyVpcAttributeRequest{VpcId: aws.String("vpc-1"), EnableDnsHostnames: &ec2api.AttributeBooleanValue{Value: aws.Bool(false)}}
+	if !reflect.DeepEqual(f.last, wantModify) {
+		t.Errorf("server decoded %+v, want %+v", f.last, wantModify)
+	}
+	if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{
+		Resources: []string{"vpc-1", "sg-1"},
+		Tags:      []types.Tag{{Key: aws.String("Name"), Value: aws.String("main")}},
+	}); err != nil {
+		t.Fatalf("CreateTags: %v", err)
+	}
+	wantTags := &ec2api.CreateTagsRequest{Resources: []string{"vpc-1", "sg-1"}, Tags: []ec2api.Tag{{Key: aws.String("Name"), Value: aws.String("main")}}}
+	if !reflect.DeepEqual(f.last, wantTags) {
+		t.Errorf("server decoded %+v, want %+v", f.last, wantTags)
 	}
 }
 

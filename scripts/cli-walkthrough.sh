@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Walks the README's AWS CLI commands against a fresh `kumo dev` and checks
+# every answer. Ports default to 18773/18775 so a running `make dev` is not
+# disturbed; set KUMO_EC2_PORT/KUMO_ADMIN_PORT to change them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ec2_port=${KUMO_EC2_PORT:-18773}
+admin_port=${KUMO_ADMIN_PORT:-18775}
+work=$(mktemp -d /tmp/kumo-cli.XXXXXX)
+go build -o "$work/kumo" ./cmd/kumo
+kumo="$work/kumo"
+
+"$kumo" dev --data-dir "$work/data" --ec2-listen 127.0.0.1:$ec2_port --admin-listen 127.0.0.1:$admin_port \
+  --log-format json >"$work/dev.out" 2>"$work/dev.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$admin_port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+
+checks=0
+check() { # check DESCRIPTION EXPECTED ACTUAL
+  if [ "$2" != "$3" ]; then echo "FAIL: $1: want '$2', got '$3'" >&2; echo "server log:" >&2; tail -n 20 "$work/dev.log" >&2; exit 1; fi
+  checks=$((checks+1)); echo "ok: $1"
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# The README, step by step.
+"$kumo" admin --data-dir "$work/data" account create team-a --json > "$work/acct.json"
+export AWS_ACCESS_KEY_ID=$(json 'd["AccessKeyId"]' < "$work/acct.json")
+export AWS_SECRET_ACCESS_KEY=$(json 'd["SecretAccessKey"]' < "$work/acct.json")
+export AWS_DEFAULT_REGION=kumo-1
+account=$(json 'd["AccountId"]' < "$work/acct.json")
+aws="aws --endpoint-url http://127.0.0.1:$ec2_port --region kumo-1 --output json"
+
+check "sts get-caller-identity" "arn:aws:iam::$account:root" "$($aws sts get-caller-identity | json 'd["Arn"]')"
+check "create-key-pair" "-----BEGIN RSA PRIVATE KEY-----" "$($aws ec2 create-key-pair --key-name k1 | json 'd["KeyMaterial"].splitlines()[0]')"
+check "duplicate key pair is refused" "InvalidKeyPair.Duplicate" \
+  "$($aws ec2 create-key-pair --key-name k1 2>&1 >/dev/null | sed -n 's/.*(\(.*\)).*/\1/p' | head -1)"
+sg=$($aws ec2 create-security-group --group-name web --description web | json 'd["GroupId"]')
+check "create-security-group returns an sg- id" "sg-" "${sg:0:3}"
+rule=$($aws ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr 10.0.0.0/8 | json 'd["SecurityGroupRules"][0]["SecurityGroupRuleId"]')
+check "authorize-security-group-ingress returns an sgr- id" "sgr-" "${rule:0:4}"
+$aws ec2 create-tags --resources "$sg" --tags Key=team,Value=blue
+check "describe-security-groups by tag" "$sg tcp 22 10.0.0.0/8" \
+  "$($aws ec2 describe-security-groups --filters Name=tag:team,Values=blue --max-results 5 | json '" ".join([d["SecurityGroups"][0]["GroupId"], d["SecurityGroups"][0]["IpPermissions"][0]["IpProtocol"], str(d["SecurityGroups"][0]["IpPermissions"][0]["FromPort"]), d["SecurityGroups"][0]["IpPermissions"][0]["IpRanges"][0]["CidrIp"]])')"
+check "default VPC exists" "172.31.0.0/16 True" "$($aws ec2 describe-vpcs --filters Name=is-default,Values=true | json 'd["Vpcs"][0]["CidrBlock"] + " " + str(d["Vpcs"][0]["IsDefault"])')"
+check "three default subnets" "3" "$($aws ec2 describe-subnets | json 'len(d["Subnets"])')"
+vpc=$($aws ec2 create-vpc --cidr-block 10.20.0.0/16 | json 'd["Vpc"]["VpcId"]')
+check "create-subnet in a new VPC" "10.20.1.0/24" "$($aws ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.20.1.0/24 | json 'd["Subnet"]["CidrBlock"]')"
+check "describe-tags" "team=blue" "$($aws ec2 describe-tags --filters Name=resource-id,Values=$sg | json 'd["Tags"][0]["Key"] + "=" + d["Tags"][0]["Value"]')"
+check "not yet implemented actions say so" "UnsupportedOperation" \
+  "$($aws ec2 describe-instances 2>&1 >/dev/null | sed -n 's/.*(\(.*\)).*/\1/p' | head -1)"
+check "metrics are served" "1" "$(curl -fs http://127.0.0.1:$admin_port/metrics | grep -c '^kumo_db_connections_in_use')"
+echo "cli walk-through: $checks passed, 0 failed"

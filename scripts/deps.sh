@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing Kumo needs on Debian/Ubuntu, skipping
+# what is already there. Go itself must be on PATH (1.26 or newer).
+set -euo pipefail
+need=()
+command -v go >/dev/null || { echo "deps: Go is not installed; get Go 1.26+ (https://go.dev/dl) and put it on PATH" >&2; exit 1; }
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
+command -v aws >/dev/null || need+=(awscli)
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
+command -v openssl >/dev/null || need+=(openssl)
+command -v puttygen >/dev/null || need+=(putty-tools)
+command -v curl >/dev/null || need+=(curl)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "deps: installing ${need[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

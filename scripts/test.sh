@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make test: installs what is missing, starts PostgreSQL, runs vet, the Go
+# tests on SQLite and PostgreSQL, a short fuzz pass, and the AWS CLI
+# walk-through of the README. Ends with one summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh || exit 1
+
+log=$(mktemp -d /tmp/kumo-test.XXXXXX)
+passed=0; failed=0; skipped=0
+step() { echo "== $*"; }
+
+dsn=$(scripts/test-postgres.sh start) || { echo "could not start PostgreSQL" >&2; exit 1; }
+export KUMO_TEST_POSTGRES="$dsn"
+trap 'scripts/test-postgres.sh stop' EXIT
+
+step "go vet"
+if ! go vet ./...; then failed=$((failed+1)); fi
+
+step "go test (SQLite and PostgreSQL at $KUMO_TEST_POSTGRES)"
+go test -count=1 -timeout 30m -json ./... > "$log/go-test.json" 2>"$log/go-test.err"
+gorc=$?
+python3 scripts/gotest-summary.py "$log/go-test.json" > "$log/summary.txt"
+cat "$log/summary.txt"
+read -r p f s < <(tail -n1 "$log/summary.txt" | awk '{print $1, $3, $5}')
+passed=$((passed+p)); failed=$((failed+f)); skipped=$((skipped+s))
+if [ $gorc -ne 0 ] && [ "$f" = 0 ]; then cat "$log/go-test.err"; failed=$((failed+1)); fi
+
+step "fuzz (short pass over each fuzz target, plus its corpus)"
+for target in "FuzzDecode ./internal/awsapi" "FuzzVerify ./internal/sigv4" "FuzzImport ./internal/keypair"; do
+  set -- $target
+  if go test -run '^$' -fuzz "^$1\$" -fuzztime "${KUMO_FUZZTIME:-15s}" "$2" > "$log/fuzz-$1.txt" 2>&1; then
+    echo "ok   $1"; passed=$((passed+1))
+  else
+    echo "FAIL $1"; tail -n 30 "$log/fuzz-$1.txt"; failed=$((failed+1))
+  fi
+done
+
+step "AWS CLI walk-through of the README"
+if scripts/cli-walkthrough.sh > "$log/cli.txt" 2>&1; then
+  tail -n 1 "$log/cli.txt"; passed=$((passed+1))
+else
+  cat "$log/cli.txt"; failed=$((failed+1))
+fi
+
+echo "logs in $log"
+echo "make test: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
