@@ -4,9 +4,11 @@
 package controllertest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -93,12 +95,41 @@ func (s *Server) Clients(keyID, secret string) *Account {
 		Region:           Region,
 		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
 		RetryMaxAttempts: 1,
-		// HTTPClient stays nil: the SDK builds a transport per client, so no
-		// keep-alive connection to an earlier test server is ever reused.
-		BaseEndpoint: aws.String(s.Endpoint),
+		HTTPClient:       newHTTPClient(),
+		BaseEndpoint:     aws.String(s.Endpoint),
 	}
 	return &Account{
 		KeyID: keyID, Secret: secret, AWSConfig: cfg,
 		EC2: ec2.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg),
 	}
+}
+
+// newHTTPClient gives each test client a transport of its own (a shared
+// one could reuse a keep-alive connection to an earlier test server on the
+// same port) and hands the transport a plain in-memory copy of each request
+// body: the SDK's own body reader races with net/http's write loop when a
+// server answers as fast as a local one does, and the write loop then
+// closes the connection under the response being read
+// (aws/aws-sdk-go-v2#2737).
+func newHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	return &http.Client{Transport: bufferedBody{tr}}
+}
+
+type bufferedBody struct{ next http.RoundTripper }
+
+func (b bufferedBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return b.next.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r2 := r.Clone(r.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r2.ContentLength = int64(len(body))
+	return b.next.RoundTrip(r2)
 }
