@@ -185,3 +185,10 @@ func wantRequestID(t testing.TB, r rawResponse) {
 		t.Errorf("request id: header %q, body %q; want the same non-empty id (body %.200s)", r.HeaderID, r.BodyID, r.Body)
 	}
 }
+
+// queryParams starts an IAM or STS request.
+func queryParams(action, version string, kv ...string) url.Values {
+	v := ec2Params(action, kv...)
+	v.Set("Version", version)
+	return v
+}

@@ -110,15 +110,7 @@ var keyPairFields = filter.Fields[store.KeyPair]{
 
 // DescribeKeyPairs lists the caller's key pairs (EC2 does not paginate them).
 func (s *Service) DescribeKeyPairs(ctx context.Context, in *ec2api.DescribeKeyPairsRequest) (*ec2api.DescribeKeyPairsResult, error) {
-	var keys []store.KeyPair
-	var tags map[string][]store.Tag
-	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) (err error) {
-		if keys, err = tx.ListKeyPairs(ctx, account); err != nil {
-			return err
-		}
-		tags, err = tx.TagsByResource(ctx, account, typeKeyPair)
-		return err
-	})
+	keys, tags, err := listTagged(ctx, s, typeKeyPair, func(tx *store.Tx) func(context.Context, string) ([]store.KeyPair, error) { return tx.ListKeyPairs })
 	if err != nil {
 		return nil, err
 	}

@@ -215,14 +215,8 @@ func (s *Service) DescribeSecurityGroupRules(ctx context.Context, in *ec2api.Des
 	if err := noIDsWithMaxResults("securityGroupRuleIds", in.SecurityGroupRuleIds, in.MaxResults); err != nil {
 		return nil, err
 	}
-	var rules []store.SecurityGroupRule
-	var tags map[string][]store.Tag
-	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) (err error) {
-		if rules, err = tx.ListSecurityGroupRules(ctx, account); err != nil {
-			return err
-		}
-		tags, err = tx.TagsByResource(ctx, account, typeGroupRule)
-		return err
+	rules, tags, err := listTagged(ctx, s, typeGroupRule, func(tx *store.Tx) func(context.Context, string) ([]store.SecurityGroupRule, error) {
+		return tx.ListSecurityGroupRules
 	})
 	if err != nil {
 		return nil, err

@@ -192,15 +192,7 @@ func (s *Service) DescribeSubnets(ctx context.Context, in *ec2api.DescribeSubnet
 	if err := noIDsWithMaxResults("subnetIds", in.SubnetIds, in.MaxResults); err != nil {
 		return nil, err
 	}
-	var subnets []store.Subnet
-	var tags map[string][]store.Tag
-	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) (err error) {
-		if subnets, err = tx.ListSubnets(ctx, account); err != nil {
-			return err
-		}
-		tags, err = tx.TagsByResource(ctx, account, typeSubnet)
-		return err
-	})
+	subnets, tags, err := listTagged(ctx, s, typeSubnet, func(tx *store.Tx) func(context.Context, string) ([]store.Subnet, error) { return tx.ListSubnets })
 	if err != nil {
 		return nil, err
 	}

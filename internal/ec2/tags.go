@@ -251,6 +251,20 @@ func (s *Service) DescribeTags(ctx context.Context, in *ec2api.DescribeTagsReque
 	return out, nil
 }
 
+// listTagged reads the caller's resources of one type with their tags, in one snapshot.
+func listTagged[T any](ctx context.Context, s *Service, rtype string, list func(*store.Tx) func(context.Context, string) ([]T, error)) ([]T, map[string][]store.Tag, error) {
+	var items []T
+	var tags map[string][]store.Tag
+	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) (err error) {
+		if items, err = list(tx)(ctx, account); err != nil {
+			return err
+		}
+		tags, err = tx.TagsByResource(ctx, account, rtype)
+		return err
+	})
+	return items, tags, err
+}
+
 // describe filters and pages a Describe action's resources.
 func describe[T any](items []T, filters []ec2api.Filter, fields filter.Fields[T], tags filter.Tags[T], id func(T) string, max *int32, token *string, lim paginate.Limits) ([]T, *string, error) {
 	pred, err := filter.Compile(convertFilters(filters), fields, tags)

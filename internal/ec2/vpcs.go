@@ -198,15 +198,7 @@ func (s *Service) DescribeVpcs(ctx context.Context, in *ec2api.DescribeVpcsReque
 	if err := noIDsWithMaxResults("vpcIds", in.VpcIds, in.MaxResults); err != nil {
 		return nil, err
 	}
-	var vpcs []store.VPC
-	var tags map[string][]store.Tag
-	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) (err error) {
-		if vpcs, err = tx.ListVPCs(ctx, account); err != nil {
-			return err
-		}
-		tags, err = tx.TagsByResource(ctx, account, typeVPC)
-		return err
-	})
+	vpcs, tags, err := listTagged(ctx, s, typeVPC, func(tx *store.Tx) func(context.Context, string) ([]store.VPC, error) { return tx.ListVPCs })
 	if err != nil {
 		return nil, err
 	}

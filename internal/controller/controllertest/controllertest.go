@@ -47,8 +47,15 @@ type Server struct {
 func Start(t testing.TB, b storetest.Backend) *Server {
 	t.Helper()
 	opts := b.Options(t)
+	return StartIn(t, opts.DataDir, opts.DSN)
+}
+
+// StartIn runs a controller on an existing data dir and database (empty
+// dsn: SQLite in the data dir), e.g. to test a restart.
+func StartIn(t testing.TB, dataDir, dsn string) *Server {
+	t.Helper()
 	cfg := controller.Config{
-		DataDir: opts.DataDir, Database: opts.DSN, EC2Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0",
+		DataDir: dataDir, Database: dsn, EC2Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0",
 		Region: Region, Zones: []string{Region + "a", Region + "b", Region + "c"},
 		Logger: testLogger(),
 	}
@@ -56,7 +63,7 @@ func Start(t testing.TB, b storetest.Backend) *Server {
 	defer cancel()
 	c, err := controller.Start(ctx, cfg)
 	if err != nil {
-		t.Fatalf("start controller on %s: %v", b.Name, err)
+		t.Fatalf("start controller in %s: %v", dataDir, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
