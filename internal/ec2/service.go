@@ -28,6 +28,8 @@ type Config struct {
 type Service struct {
 	DB  *store.DB
 	Cfg Config
+	// Snapshots copies snapshot data (CopyImage); nil disables copies of EBS images.
+	Snapshots SnapshotData
 
 	// defaultsReady remembers accounts whose default VPC exists, to skip
 	// the database check on every request. Losing it costs one query.

@@ -26,11 +26,18 @@ const MaxTagsPerResource = 50
 
 // resourceTypeOf maps an id's prefix to its resource type.
 func resourceTypeOf(id string) (string, bool) {
+	switch {
+	case strings.HasPrefix(id, "import-ami-"):
+		return "import-image-task", true
+	case strings.HasPrefix(id, "import-snap-"):
+		return "import-snapshot-task", true
+	}
 	prefix, _, ok := strings.Cut(id, "-")
 	if !ok {
 		return "", false
 	}
-	t, ok := map[string]string{"vpc": typeVPC, "subnet": typeSubnet, "sg": typeGroup, "sgr": typeGroupRule, "key": typeKeyPair}[prefix]
+	t, ok := map[string]string{"vpc": typeVPC, "subnet": typeSubnet, "sg": typeGroup, "sgr": typeGroupRule, "key": typeKeyPair,
+		"ami": typeImage, "aki": typeImage, "ari": typeImage, "snap": typeSnapshot}[prefix]
 	return t, ok
 }
 
@@ -125,6 +132,18 @@ func resourceExists(ctx context.Context, tx *store.Tx, account, id string) (stri
 		err = findIn(ctx, tx.ListSecurityGroups, account, id, func(g store.SecurityGroup) string { return g.ID }, errGroupNotFound)
 	case typeGroupRule:
 		err = findIn(ctx, tx.ListSecurityGroupRules, account, id, func(r store.SecurityGroupRule) string { return r.ID }, errRuleNotFound)
+	case typeImage:
+		_, err = ownedImage(ctx, tx, account, id)
+	case typeSnapshot:
+		_, err = ownedSnapshot(ctx, tx, account, id)
+	case "import-image-task", "import-snapshot-task":
+		_, err = tx.GetImportTask(ctx, account, id)
+		if found, e := notFoundOK(err); !found {
+			err = e
+			if e == nil {
+				err = errImportTaskNotFound(id)
+			}
+		}
 	case typeKeyPair:
 		err = findIn(ctx, tx.ListKeyPairs, account, id, func(k store.KeyPair) string { return k.ID }, func(id string) error {
 			return apiErr("InvalidKeyPair.NotFound", "The key pair ID '%s' does not exist", id)

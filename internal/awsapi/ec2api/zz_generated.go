@@ -23,6 +23,8 @@ const (
 type Service interface {
 	AuthorizeSecurityGroupEgress(ctx context.Context, in *AuthorizeSecurityGroupEgressRequest) (*AuthorizeSecurityGroupEgressResult, error)
 	AuthorizeSecurityGroupIngress(ctx context.Context, in *AuthorizeSecurityGroupIngressRequest) (*AuthorizeSecurityGroupIngressResult, error)
+	CancelImportTask(ctx context.Context, in *CancelImportTaskRequest) (*CancelImportTaskResult, error)
+	CopyImage(ctx context.Context, in *CopyImageRequest) (*CopyImageResult, error)
 	CreateKeyPair(ctx context.Context, in *CreateKeyPairRequest) (*KeyPair, error)
 	CreateSecurityGroup(ctx context.Context, in *CreateSecurityGroupRequest) (*CreateSecurityGroupResult, error)
 	CreateSubnet(ctx context.Context, in *CreateSubnetRequest) (*CreateSubnetResult, error)
@@ -30,22 +32,37 @@ type Service interface {
 	CreateVpc(ctx context.Context, in *CreateVpcRequest) (*CreateVpcResult, error)
 	DeleteKeyPair(ctx context.Context, in *DeleteKeyPairRequest) (*DeleteKeyPairResult, error)
 	DeleteSecurityGroup(ctx context.Context, in *DeleteSecurityGroupRequest) (*DeleteSecurityGroupOutput, error)
+	DeleteSnapshot(ctx context.Context, in *DeleteSnapshotRequest) (*DeleteSnapshotOutput, error)
 	DeleteSubnet(ctx context.Context, in *DeleteSubnetRequest) (*DeleteSubnetOutput, error)
 	DeleteTags(ctx context.Context, in *DeleteTagsRequest) (*DeleteTagsOutput, error)
 	DeleteVpc(ctx context.Context, in *DeleteVpcRequest) (*DeleteVpcOutput, error)
+	DeregisterImage(ctx context.Context, in *DeregisterImageRequest) (*DeregisterImageOutput, error)
 	DescribeAccountAttributes(ctx context.Context, in *DescribeAccountAttributesRequest) (*DescribeAccountAttributesResult, error)
 	DescribeAvailabilityZones(ctx context.Context, in *DescribeAvailabilityZonesRequest) (*DescribeAvailabilityZonesResult, error)
+	DescribeImageAttribute(ctx context.Context, in *DescribeImageAttributeRequest) (*ImageAttribute, error)
+	DescribeImages(ctx context.Context, in *DescribeImagesRequest) (*DescribeImagesResult, error)
+	DescribeImportImageTasks(ctx context.Context, in *DescribeImportImageTasksRequest) (*DescribeImportImageTasksResult, error)
+	DescribeImportSnapshotTasks(ctx context.Context, in *DescribeImportSnapshotTasksRequest) (*DescribeImportSnapshotTasksResult, error)
 	DescribeInstanceTypes(ctx context.Context, in *DescribeInstanceTypesRequest) (*DescribeInstanceTypesResult, error)
 	DescribeKeyPairs(ctx context.Context, in *DescribeKeyPairsRequest) (*DescribeKeyPairsResult, error)
 	DescribeRegions(ctx context.Context, in *DescribeRegionsRequest) (*DescribeRegionsResult, error)
 	DescribeSecurityGroupRules(ctx context.Context, in *DescribeSecurityGroupRulesRequest) (*DescribeSecurityGroupRulesResult, error)
 	DescribeSecurityGroups(ctx context.Context, in *DescribeSecurityGroupsRequest) (*DescribeSecurityGroupsResult, error)
+	DescribeSnapshotAttribute(ctx context.Context, in *DescribeSnapshotAttributeRequest) (*DescribeSnapshotAttributeResult, error)
+	DescribeSnapshots(ctx context.Context, in *DescribeSnapshotsRequest) (*DescribeSnapshotsResult, error)
 	DescribeSubnets(ctx context.Context, in *DescribeSubnetsRequest) (*DescribeSubnetsResult, error)
 	DescribeTags(ctx context.Context, in *DescribeTagsRequest) (*DescribeTagsResult, error)
 	DescribeVpcAttribute(ctx context.Context, in *DescribeVpcAttributeRequest) (*DescribeVpcAttributeResult, error)
 	DescribeVpcs(ctx context.Context, in *DescribeVpcsRequest) (*DescribeVpcsResult, error)
+	ImportImage(ctx context.Context, in *ImportImageRequest) (*ImportImageResult, error)
 	ImportKeyPair(ctx context.Context, in *ImportKeyPairRequest) (*ImportKeyPairResult, error)
+	ImportSnapshot(ctx context.Context, in *ImportSnapshotRequest) (*ImportSnapshotResult, error)
+	ModifyImageAttribute(ctx context.Context, in *ModifyImageAttributeRequest) (*ModifyImageAttributeOutput, error)
+	ModifySnapshotAttribute(ctx context.Context, in *ModifySnapshotAttributeRequest) (*ModifySnapshotAttributeOutput, error)
 	ModifyVpcAttribute(ctx context.Context, in *ModifyVpcAttributeRequest) (*ModifyVpcAttributeOutput, error)
+	RegisterImage(ctx context.Context, in *RegisterImageRequest) (*RegisterImageResult, error)
+	ResetImageAttribute(ctx context.Context, in *ResetImageAttributeRequest) (*ResetImageAttributeOutput, error)
+	ResetSnapshotAttribute(ctx context.Context, in *ResetSnapshotAttributeRequest) (*ResetSnapshotAttributeOutput, error)
 	RevokeSecurityGroupEgress(ctx context.Context, in *RevokeSecurityGroupEgressRequest) (*RevokeSecurityGroupEgressResult, error)
 	RevokeSecurityGroupIngress(ctx context.Context, in *RevokeSecurityGroupIngressRequest) (*RevokeSecurityGroupIngressResult, error)
 }
@@ -111,20 +128,32 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.AuthorizeSecurityGroupIngress),
 				HasOutput:   true,
 			},
-			"BundleInstance":                              {Name: "BundleInstance"},
-			"CancelBundleTask":                            {Name: "CancelBundleTask"},
-			"CancelCapacityReservation":                   {Name: "CancelCapacityReservation"},
-			"CancelCapacityReservationFleets":             {Name: "CancelCapacityReservationFleets"},
-			"CancelConversionTask":                        {Name: "CancelConversionTask"},
-			"CancelExportTask":                            {Name: "CancelExportTask"},
-			"CancelImageLaunchPermission":                 {Name: "CancelImageLaunchPermission"},
-			"CancelImportTask":                            {Name: "CancelImportTask"},
-			"CancelReservedInstancesListing":              {Name: "CancelReservedInstancesListing"},
-			"CancelSpotFleetRequests":                     {Name: "CancelSpotFleetRequests"},
-			"CancelSpotInstanceRequests":                  {Name: "CancelSpotInstanceRequests"},
-			"ConfirmProductInstance":                      {Name: "ConfirmProductInstance"},
-			"CopyFpgaImage":                               {Name: "CopyFpgaImage"},
-			"CopyImage":                                   {Name: "CopyImage"},
+			"BundleInstance":                  {Name: "BundleInstance"},
+			"CancelBundleTask":                {Name: "CancelBundleTask"},
+			"CancelCapacityReservation":       {Name: "CancelCapacityReservation"},
+			"CancelCapacityReservationFleets": {Name: "CancelCapacityReservationFleets"},
+			"CancelConversionTask":            {Name: "CancelConversionTask"},
+			"CancelExportTask":                {Name: "CancelExportTask"},
+			"CancelImageLaunchPermission":     {Name: "CancelImageLaunchPermission"},
+			"CancelImportTask": {
+				Name:        "CancelImportTask",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CancelImportTaskRequest],
+				Call:        awsapi.Bind(Service.CancelImportTask),
+				HasOutput:   true,
+			},
+			"CancelReservedInstancesListing": {Name: "CancelReservedInstancesListing"},
+			"CancelSpotFleetRequests":        {Name: "CancelSpotFleetRequests"},
+			"CancelSpotInstanceRequests":     {Name: "CancelSpotInstanceRequests"},
+			"ConfirmProductInstance":         {Name: "ConfirmProductInstance"},
+			"CopyFpgaImage":                  {Name: "CopyFpgaImage"},
+			"CopyImage": {
+				Name:        "CopyImage",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CopyImageRequest],
+				Call:        awsapi.Bind(Service.CopyImage),
+				HasOutput:   true,
+			},
 			"CopySnapshot":                                {Name: "CopySnapshot"},
 			"CreateCapacityReservation":                   {Name: "CreateCapacityReservation"},
 			"CreateCapacityReservationFleet":              {Name: "CreateCapacityReservationFleet"},
@@ -291,7 +320,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteSecurityGroupRequest],
 				Call:        awsapi.Bind(Service.DeleteSecurityGroup),
 			},
-			"DeleteSnapshot":                 {Name: "DeleteSnapshot"},
+			"DeleteSnapshot": {
+				Name:        "DeleteSnapshot",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteSnapshotRequest],
+				Call:        awsapi.Bind(Service.DeleteSnapshot),
+			},
 			"DeleteSpotDatafeedSubscription": {Name: "DeleteSpotDatafeedSubscription"},
 			"DeleteSubnet": {
 				Name:        "DeleteSubnet",
@@ -332,18 +366,23 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteVpcRequest],
 				Call:        awsapi.Bind(Service.DeleteVpc),
 			},
-			"DeleteVpcEndpointConnectionNotifications":      {Name: "DeleteVpcEndpointConnectionNotifications"},
-			"DeleteVpcEndpointServiceConfigurations":        {Name: "DeleteVpcEndpointServiceConfigurations"},
-			"DeleteVpcEndpoints":                            {Name: "DeleteVpcEndpoints"},
-			"DeleteVpcPeeringConnection":                    {Name: "DeleteVpcPeeringConnection"},
-			"DeleteVpnConnection":                           {Name: "DeleteVpnConnection"},
-			"DeleteVpnConnectionRoute":                      {Name: "DeleteVpnConnectionRoute"},
-			"DeleteVpnGateway":                              {Name: "DeleteVpnGateway"},
-			"DeprovisionByoipCidr":                          {Name: "DeprovisionByoipCidr"},
-			"DeprovisionIpamByoasn":                         {Name: "DeprovisionIpamByoasn"},
-			"DeprovisionIpamPoolCidr":                       {Name: "DeprovisionIpamPoolCidr"},
-			"DeprovisionPublicIpv4PoolCidr":                 {Name: "DeprovisionPublicIpv4PoolCidr"},
-			"DeregisterImage":                               {Name: "DeregisterImage"},
+			"DeleteVpcEndpointConnectionNotifications": {Name: "DeleteVpcEndpointConnectionNotifications"},
+			"DeleteVpcEndpointServiceConfigurations":   {Name: "DeleteVpcEndpointServiceConfigurations"},
+			"DeleteVpcEndpoints":                       {Name: "DeleteVpcEndpoints"},
+			"DeleteVpcPeeringConnection":               {Name: "DeleteVpcPeeringConnection"},
+			"DeleteVpnConnection":                      {Name: "DeleteVpnConnection"},
+			"DeleteVpnConnectionRoute":                 {Name: "DeleteVpnConnectionRoute"},
+			"DeleteVpnGateway":                         {Name: "DeleteVpnGateway"},
+			"DeprovisionByoipCidr":                     {Name: "DeprovisionByoipCidr"},
+			"DeprovisionIpamByoasn":                    {Name: "DeprovisionIpamByoasn"},
+			"DeprovisionIpamPoolCidr":                  {Name: "DeprovisionIpamPoolCidr"},
+			"DeprovisionPublicIpv4PoolCidr":            {Name: "DeprovisionPublicIpv4PoolCidr"},
+			"DeregisterImage": {
+				Name:        "DeregisterImage",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeregisterImageRequest],
+				Call:        awsapi.Bind(Service.DeregisterImage),
+			},
 			"DeregisterInstanceEventNotificationAttributes": {Name: "DeregisterInstanceEventNotificationAttributes"},
 			"DeregisterTransitGatewayMulticastGroupMembers": {Name: "DeregisterTransitGatewayMulticastGroupMembers"},
 			"DeregisterTransitGatewayMulticastGroupSources": {Name: "DeregisterTransitGatewayMulticastGroupSources"},
@@ -400,18 +439,42 @@ func Model() *awsapi.ServiceModel {
 			"DescribeIamInstanceProfileAssociations":           {Name: "DescribeIamInstanceProfileAssociations"},
 			"DescribeIdFormat":                                 {Name: "DescribeIdFormat"},
 			"DescribeIdentityIdFormat":                         {Name: "DescribeIdentityIdFormat"},
-			"DescribeImageAttribute":                           {Name: "DescribeImageAttribute"},
-			"DescribeImages":                                   {Name: "DescribeImages"},
-			"DescribeImportImageTasks":                         {Name: "DescribeImportImageTasks"},
-			"DescribeImportSnapshotTasks":                      {Name: "DescribeImportSnapshotTasks"},
-			"DescribeInstanceAttribute":                        {Name: "DescribeInstanceAttribute"},
-			"DescribeInstanceConnectEndpoints":                 {Name: "DescribeInstanceConnectEndpoints"},
-			"DescribeInstanceCreditSpecifications":             {Name: "DescribeInstanceCreditSpecifications"},
-			"DescribeInstanceEventNotificationAttributes":      {Name: "DescribeInstanceEventNotificationAttributes"},
-			"DescribeInstanceEventWindows":                     {Name: "DescribeInstanceEventWindows"},
-			"DescribeInstanceStatus":                           {Name: "DescribeInstanceStatus"},
-			"DescribeInstanceTopology":                         {Name: "DescribeInstanceTopology"},
-			"DescribeInstanceTypeOfferings":                    {Name: "DescribeInstanceTypeOfferings"},
+			"DescribeImageAttribute": {
+				Name:        "DescribeImageAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeImageAttributeRequest],
+				Call:        awsapi.Bind(Service.DescribeImageAttribute),
+				HasOutput:   true,
+			},
+			"DescribeImages": {
+				Name:        "DescribeImages",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeImagesRequest],
+				Call:        awsapi.Bind(Service.DescribeImages),
+				HasOutput:   true,
+			},
+			"DescribeImportImageTasks": {
+				Name:        "DescribeImportImageTasks",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeImportImageTasksRequest],
+				Call:        awsapi.Bind(Service.DescribeImportImageTasks),
+				HasOutput:   true,
+			},
+			"DescribeImportSnapshotTasks": {
+				Name:        "DescribeImportSnapshotTasks",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeImportSnapshotTasksRequest],
+				Call:        awsapi.Bind(Service.DescribeImportSnapshotTasks),
+				HasOutput:   true,
+			},
+			"DescribeInstanceAttribute":                   {Name: "DescribeInstanceAttribute"},
+			"DescribeInstanceConnectEndpoints":            {Name: "DescribeInstanceConnectEndpoints"},
+			"DescribeInstanceCreditSpecifications":        {Name: "DescribeInstanceCreditSpecifications"},
+			"DescribeInstanceEventNotificationAttributes": {Name: "DescribeInstanceEventNotificationAttributes"},
+			"DescribeInstanceEventWindows":                {Name: "DescribeInstanceEventWindows"},
+			"DescribeInstanceStatus":                      {Name: "DescribeInstanceStatus"},
+			"DescribeInstanceTopology":                    {Name: "DescribeInstanceTopology"},
+			"DescribeInstanceTypeOfferings":               {Name: "DescribeInstanceTypeOfferings"},
 			"DescribeInstanceTypes": {
 				Name:        "DescribeInstanceTypes",
 				Implemented: true,
@@ -491,9 +554,21 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.DescribeSecurityGroups),
 				HasOutput:   true,
 			},
-			"DescribeSnapshotAttribute":        {Name: "DescribeSnapshotAttribute"},
-			"DescribeSnapshotTierStatus":       {Name: "DescribeSnapshotTierStatus"},
-			"DescribeSnapshots":                {Name: "DescribeSnapshots"},
+			"DescribeSnapshotAttribute": {
+				Name:        "DescribeSnapshotAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeSnapshotAttributeRequest],
+				Call:        awsapi.Bind(Service.DescribeSnapshotAttribute),
+				HasOutput:   true,
+			},
+			"DescribeSnapshotTierStatus": {Name: "DescribeSnapshotTierStatus"},
+			"DescribeSnapshots": {
+				Name:        "DescribeSnapshots",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeSnapshotsRequest],
+				Call:        awsapi.Bind(Service.DescribeSnapshots),
+				HasOutput:   true,
+			},
 			"DescribeSpotDatafeedSubscription": {Name: "DescribeSpotDatafeedSubscription"},
 			"DescribeSpotFleetInstances":       {Name: "DescribeSpotFleetInstances"},
 			"DescribeSpotFleetRequestHistory":  {Name: "DescribeSpotFleetRequestHistory"},
@@ -674,8 +749,14 @@ func Model() *awsapi.ServiceModel {
 			"GetVpnConnectionDeviceTypes":                    {Name: "GetVpnConnectionDeviceTypes"},
 			"GetVpnTunnelReplacementStatus":                  {Name: "GetVpnTunnelReplacementStatus"},
 			"ImportClientVpnClientCertificateRevocationList": {Name: "ImportClientVpnClientCertificateRevocationList"},
-			"ImportImage":                                    {Name: "ImportImage"},
-			"ImportInstance":                                 {Name: "ImportInstance"},
+			"ImportImage": {
+				Name:        "ImportImage",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ImportImageRequest],
+				Call:        awsapi.Bind(Service.ImportImage),
+				HasOutput:   true,
+			},
+			"ImportInstance": {Name: "ImportInstance"},
 			"ImportKeyPair": {
 				Name:        "ImportKeyPair",
 				Implemented: true,
@@ -683,46 +764,62 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.ImportKeyPair),
 				HasOutput:   true,
 			},
-			"ImportSnapshot":                                   {Name: "ImportSnapshot"},
-			"ImportVolume":                                     {Name: "ImportVolume"},
-			"ListImagesInRecycleBin":                           {Name: "ListImagesInRecycleBin"},
-			"ListSnapshotsInRecycleBin":                        {Name: "ListSnapshotsInRecycleBin"},
-			"LockSnapshot":                                     {Name: "LockSnapshot"},
-			"ModifyAddressAttribute":                           {Name: "ModifyAddressAttribute"},
-			"ModifyAvailabilityZoneGroup":                      {Name: "ModifyAvailabilityZoneGroup"},
-			"ModifyCapacityReservation":                        {Name: "ModifyCapacityReservation"},
-			"ModifyCapacityReservationFleet":                   {Name: "ModifyCapacityReservationFleet"},
-			"ModifyClientVpnEndpoint":                          {Name: "ModifyClientVpnEndpoint"},
-			"ModifyDefaultCreditSpecification":                 {Name: "ModifyDefaultCreditSpecification"},
-			"ModifyEbsDefaultKmsKeyId":                         {Name: "ModifyEbsDefaultKmsKeyId"},
-			"ModifyFleet":                                      {Name: "ModifyFleet"},
-			"ModifyFpgaImageAttribute":                         {Name: "ModifyFpgaImageAttribute"},
-			"ModifyHosts":                                      {Name: "ModifyHosts"},
-			"ModifyIdFormat":                                   {Name: "ModifyIdFormat"},
-			"ModifyIdentityIdFormat":                           {Name: "ModifyIdentityIdFormat"},
-			"ModifyImageAttribute":                             {Name: "ModifyImageAttribute"},
-			"ModifyInstanceAttribute":                          {Name: "ModifyInstanceAttribute"},
-			"ModifyInstanceCapacityReservationAttributes":      {Name: "ModifyInstanceCapacityReservationAttributes"},
-			"ModifyInstanceCreditSpecification":                {Name: "ModifyInstanceCreditSpecification"},
-			"ModifyInstanceEventStartTime":                     {Name: "ModifyInstanceEventStartTime"},
-			"ModifyInstanceEventWindow":                        {Name: "ModifyInstanceEventWindow"},
-			"ModifyInstanceMaintenanceOptions":                 {Name: "ModifyInstanceMaintenanceOptions"},
-			"ModifyInstanceMetadataDefaults":                   {Name: "ModifyInstanceMetadataDefaults"},
-			"ModifyInstanceMetadataOptions":                    {Name: "ModifyInstanceMetadataOptions"},
-			"ModifyInstancePlacement":                          {Name: "ModifyInstancePlacement"},
-			"ModifyIpam":                                       {Name: "ModifyIpam"},
-			"ModifyIpamPool":                                   {Name: "ModifyIpamPool"},
-			"ModifyIpamResourceCidr":                           {Name: "ModifyIpamResourceCidr"},
-			"ModifyIpamResourceDiscovery":                      {Name: "ModifyIpamResourceDiscovery"},
-			"ModifyIpamScope":                                  {Name: "ModifyIpamScope"},
-			"ModifyLaunchTemplate":                             {Name: "ModifyLaunchTemplate"},
-			"ModifyLocalGatewayRoute":                          {Name: "ModifyLocalGatewayRoute"},
-			"ModifyManagedPrefixList":                          {Name: "ModifyManagedPrefixList"},
-			"ModifyNetworkInterfaceAttribute":                  {Name: "ModifyNetworkInterfaceAttribute"},
-			"ModifyPrivateDnsNameOptions":                      {Name: "ModifyPrivateDnsNameOptions"},
-			"ModifyReservedInstances":                          {Name: "ModifyReservedInstances"},
-			"ModifySecurityGroupRules":                         {Name: "ModifySecurityGroupRules"},
-			"ModifySnapshotAttribute":                          {Name: "ModifySnapshotAttribute"},
+			"ImportSnapshot": {
+				Name:        "ImportSnapshot",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ImportSnapshotRequest],
+				Call:        awsapi.Bind(Service.ImportSnapshot),
+				HasOutput:   true,
+			},
+			"ImportVolume":                     {Name: "ImportVolume"},
+			"ListImagesInRecycleBin":           {Name: "ListImagesInRecycleBin"},
+			"ListSnapshotsInRecycleBin":        {Name: "ListSnapshotsInRecycleBin"},
+			"LockSnapshot":                     {Name: "LockSnapshot"},
+			"ModifyAddressAttribute":           {Name: "ModifyAddressAttribute"},
+			"ModifyAvailabilityZoneGroup":      {Name: "ModifyAvailabilityZoneGroup"},
+			"ModifyCapacityReservation":        {Name: "ModifyCapacityReservation"},
+			"ModifyCapacityReservationFleet":   {Name: "ModifyCapacityReservationFleet"},
+			"ModifyClientVpnEndpoint":          {Name: "ModifyClientVpnEndpoint"},
+			"ModifyDefaultCreditSpecification": {Name: "ModifyDefaultCreditSpecification"},
+			"ModifyEbsDefaultKmsKeyId":         {Name: "ModifyEbsDefaultKmsKeyId"},
+			"ModifyFleet":                      {Name: "ModifyFleet"},
+			"ModifyFpgaImageAttribute":         {Name: "ModifyFpgaImageAttribute"},
+			"ModifyHosts":                      {Name: "ModifyHosts"},
+			"ModifyIdFormat":                   {Name: "ModifyIdFormat"},
+			"ModifyIdentityIdFormat":           {Name: "ModifyIdentityIdFormat"},
+			"ModifyImageAttribute": {
+				Name:        "ModifyImageAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ModifyImageAttributeRequest],
+				Call:        awsapi.Bind(Service.ModifyImageAttribute),
+			},
+			"ModifyInstanceAttribute":                     {Name: "ModifyInstanceAttribute"},
+			"ModifyInstanceCapacityReservationAttributes": {Name: "ModifyInstanceCapacityReservationAttributes"},
+			"ModifyInstanceCreditSpecification":           {Name: "ModifyInstanceCreditSpecification"},
+			"ModifyInstanceEventStartTime":                {Name: "ModifyInstanceEventStartTime"},
+			"ModifyInstanceEventWindow":                   {Name: "ModifyInstanceEventWindow"},
+			"ModifyInstanceMaintenanceOptions":            {Name: "ModifyInstanceMaintenanceOptions"},
+			"ModifyInstanceMetadataDefaults":              {Name: "ModifyInstanceMetadataDefaults"},
+			"ModifyInstanceMetadataOptions":               {Name: "ModifyInstanceMetadataOptions"},
+			"ModifyInstancePlacement":                     {Name: "ModifyInstancePlacement"},
+			"ModifyIpam":                                  {Name: "ModifyIpam"},
+			"ModifyIpamPool":                              {Name: "ModifyIpamPool"},
+			"ModifyIpamResourceCidr":                      {Name: "ModifyIpamResourceCidr"},
+			"ModifyIpamResourceDiscovery":                 {Name: "ModifyIpamResourceDiscovery"},
+			"ModifyIpamScope":                             {Name: "ModifyIpamScope"},
+			"ModifyLaunchTemplate":                        {Name: "ModifyLaunchTemplate"},
+			"ModifyLocalGatewayRoute":                     {Name: "ModifyLocalGatewayRoute"},
+			"ModifyManagedPrefixList":                     {Name: "ModifyManagedPrefixList"},
+			"ModifyNetworkInterfaceAttribute":             {Name: "ModifyNetworkInterfaceAttribute"},
+			"ModifyPrivateDnsNameOptions":                 {Name: "ModifyPrivateDnsNameOptions"},
+			"ModifyReservedInstances":                     {Name: "ModifyReservedInstances"},
+			"ModifySecurityGroupRules":                    {Name: "ModifySecurityGroupRules"},
+			"ModifySnapshotAttribute": {
+				Name:        "ModifySnapshotAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ModifySnapshotAttributeRequest],
+				Call:        awsapi.Bind(Service.ModifySnapshotAttribute),
+			},
 			"ModifySnapshotTier":                               {Name: "ModifySnapshotTier"},
 			"ModifySpotFleetRequest":                           {Name: "ModifySpotFleetRequest"},
 			"ModifySubnetAttribute":                            {Name: "ModifySubnetAttribute"},
@@ -747,30 +844,36 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[ModifyVpcAttributeRequest],
 				Call:        awsapi.Bind(Service.ModifyVpcAttribute),
 			},
-			"ModifyVpcEndpoint":                               {Name: "ModifyVpcEndpoint"},
-			"ModifyVpcEndpointConnectionNotification":         {Name: "ModifyVpcEndpointConnectionNotification"},
-			"ModifyVpcEndpointServiceConfiguration":           {Name: "ModifyVpcEndpointServiceConfiguration"},
-			"ModifyVpcEndpointServicePayerResponsibility":     {Name: "ModifyVpcEndpointServicePayerResponsibility"},
-			"ModifyVpcEndpointServicePermissions":             {Name: "ModifyVpcEndpointServicePermissions"},
-			"ModifyVpcPeeringConnectionOptions":               {Name: "ModifyVpcPeeringConnectionOptions"},
-			"ModifyVpcTenancy":                                {Name: "ModifyVpcTenancy"},
-			"ModifyVpnConnection":                             {Name: "ModifyVpnConnection"},
-			"ModifyVpnConnectionOptions":                      {Name: "ModifyVpnConnectionOptions"},
-			"ModifyVpnTunnelCertificate":                      {Name: "ModifyVpnTunnelCertificate"},
-			"ModifyVpnTunnelOptions":                          {Name: "ModifyVpnTunnelOptions"},
-			"MonitorInstances":                                {Name: "MonitorInstances"},
-			"MoveAddressToVpc":                                {Name: "MoveAddressToVpc"},
-			"MoveByoipCidrToIpam":                             {Name: "MoveByoipCidrToIpam"},
-			"ProvisionByoipCidr":                              {Name: "ProvisionByoipCidr"},
-			"ProvisionIpamByoasn":                             {Name: "ProvisionIpamByoasn"},
-			"ProvisionIpamPoolCidr":                           {Name: "ProvisionIpamPoolCidr"},
-			"ProvisionPublicIpv4PoolCidr":                     {Name: "ProvisionPublicIpv4PoolCidr"},
-			"PurchaseCapacityBlock":                           {Name: "PurchaseCapacityBlock"},
-			"PurchaseHostReservation":                         {Name: "PurchaseHostReservation"},
-			"PurchaseReservedInstancesOffering":               {Name: "PurchaseReservedInstancesOffering"},
-			"PurchaseScheduledInstances":                      {Name: "PurchaseScheduledInstances"},
-			"RebootInstances":                                 {Name: "RebootInstances"},
-			"RegisterImage":                                   {Name: "RegisterImage"},
+			"ModifyVpcEndpoint":                           {Name: "ModifyVpcEndpoint"},
+			"ModifyVpcEndpointConnectionNotification":     {Name: "ModifyVpcEndpointConnectionNotification"},
+			"ModifyVpcEndpointServiceConfiguration":       {Name: "ModifyVpcEndpointServiceConfiguration"},
+			"ModifyVpcEndpointServicePayerResponsibility": {Name: "ModifyVpcEndpointServicePayerResponsibility"},
+			"ModifyVpcEndpointServicePermissions":         {Name: "ModifyVpcEndpointServicePermissions"},
+			"ModifyVpcPeeringConnectionOptions":           {Name: "ModifyVpcPeeringConnectionOptions"},
+			"ModifyVpcTenancy":                            {Name: "ModifyVpcTenancy"},
+			"ModifyVpnConnection":                         {Name: "ModifyVpnConnection"},
+			"ModifyVpnConnectionOptions":                  {Name: "ModifyVpnConnectionOptions"},
+			"ModifyVpnTunnelCertificate":                  {Name: "ModifyVpnTunnelCertificate"},
+			"ModifyVpnTunnelOptions":                      {Name: "ModifyVpnTunnelOptions"},
+			"MonitorInstances":                            {Name: "MonitorInstances"},
+			"MoveAddressToVpc":                            {Name: "MoveAddressToVpc"},
+			"MoveByoipCidrToIpam":                         {Name: "MoveByoipCidrToIpam"},
+			"ProvisionByoipCidr":                          {Name: "ProvisionByoipCidr"},
+			"ProvisionIpamByoasn":                         {Name: "ProvisionIpamByoasn"},
+			"ProvisionIpamPoolCidr":                       {Name: "ProvisionIpamPoolCidr"},
+			"ProvisionPublicIpv4PoolCidr":                 {Name: "ProvisionPublicIpv4PoolCidr"},
+			"PurchaseCapacityBlock":                       {Name: "PurchaseCapacityBlock"},
+			"PurchaseHostReservation":                     {Name: "PurchaseHostReservation"},
+			"PurchaseReservedInstancesOffering":           {Name: "PurchaseReservedInstancesOffering"},
+			"PurchaseScheduledInstances":                  {Name: "PurchaseScheduledInstances"},
+			"RebootInstances":                             {Name: "RebootInstances"},
+			"RegisterImage": {
+				Name:        "RegisterImage",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[RegisterImageRequest],
+				Call:        awsapi.Bind(Service.RegisterImage),
+				HasOutput:   true,
+			},
 			"RegisterInstanceEventNotificationAttributes":     {Name: "RegisterInstanceEventNotificationAttributes"},
 			"RegisterTransitGatewayMulticastGroupMembers":     {Name: "RegisterTransitGatewayMulticastGroupMembers"},
 			"RegisterTransitGatewayMulticastGroupSources":     {Name: "RegisterTransitGatewayMulticastGroupSources"},
@@ -795,16 +898,26 @@ func Model() *awsapi.ServiceModel {
 			"ResetAddressAttribute":                           {Name: "ResetAddressAttribute"},
 			"ResetEbsDefaultKmsKeyId":                         {Name: "ResetEbsDefaultKmsKeyId"},
 			"ResetFpgaImageAttribute":                         {Name: "ResetFpgaImageAttribute"},
-			"ResetImageAttribute":                             {Name: "ResetImageAttribute"},
-			"ResetInstanceAttribute":                          {Name: "ResetInstanceAttribute"},
-			"ResetNetworkInterfaceAttribute":                  {Name: "ResetNetworkInterfaceAttribute"},
-			"ResetSnapshotAttribute":                          {Name: "ResetSnapshotAttribute"},
-			"RestoreAddressToClassic":                         {Name: "RestoreAddressToClassic"},
-			"RestoreImageFromRecycleBin":                      {Name: "RestoreImageFromRecycleBin"},
-			"RestoreManagedPrefixListVersion":                 {Name: "RestoreManagedPrefixListVersion"},
-			"RestoreSnapshotFromRecycleBin":                   {Name: "RestoreSnapshotFromRecycleBin"},
-			"RestoreSnapshotTier":                             {Name: "RestoreSnapshotTier"},
-			"RevokeClientVpnIngress":                          {Name: "RevokeClientVpnIngress"},
+			"ResetImageAttribute": {
+				Name:        "ResetImageAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ResetImageAttributeRequest],
+				Call:        awsapi.Bind(Service.ResetImageAttribute),
+			},
+			"ResetInstanceAttribute":         {Name: "ResetInstanceAttribute"},
+			"ResetNetworkInterfaceAttribute": {Name: "ResetNetworkInterfaceAttribute"},
+			"ResetSnapshotAttribute": {
+				Name:        "ResetSnapshotAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ResetSnapshotAttributeRequest],
+				Call:        awsapi.Bind(Service.ResetSnapshotAttribute),
+			},
+			"RestoreAddressToClassic":         {Name: "RestoreAddressToClassic"},
+			"RestoreImageFromRecycleBin":      {Name: "RestoreImageFromRecycleBin"},
+			"RestoreManagedPrefixListVersion": {Name: "RestoreManagedPrefixListVersion"},
+			"RestoreSnapshotFromRecycleBin":   {Name: "RestoreSnapshotFromRecycleBin"},
+			"RestoreSnapshotTier":             {Name: "RestoreSnapshotTier"},
+			"RevokeClientVpnIngress":          {Name: "RevokeClientVpnIngress"},
 			"RevokeSecurityGroupEgress": {
 				Name:        "RevokeSecurityGroupEgress",
 				Implemented: true,
@@ -849,6 +962,8 @@ func ImplementedOperations() []string {
 	return []string{
 		"AuthorizeSecurityGroupEgress",
 		"AuthorizeSecurityGroupIngress",
+		"CancelImportTask",
+		"CopyImage",
 		"CreateKeyPair",
 		"CreateSecurityGroup",
 		"CreateSubnet",
@@ -856,22 +971,37 @@ func ImplementedOperations() []string {
 		"CreateVpc",
 		"DeleteKeyPair",
 		"DeleteSecurityGroup",
+		"DeleteSnapshot",
 		"DeleteSubnet",
 		"DeleteTags",
 		"DeleteVpc",
+		"DeregisterImage",
 		"DescribeAccountAttributes",
 		"DescribeAvailabilityZones",
+		"DescribeImageAttribute",
+		"DescribeImages",
+		"DescribeImportImageTasks",
+		"DescribeImportSnapshotTasks",
 		"DescribeInstanceTypes",
 		"DescribeKeyPairs",
 		"DescribeRegions",
 		"DescribeSecurityGroupRules",
 		"DescribeSecurityGroups",
+		"DescribeSnapshotAttribute",
+		"DescribeSnapshots",
 		"DescribeSubnets",
 		"DescribeTags",
 		"DescribeVpcAttribute",
 		"DescribeVpcs",
+		"ImportImage",
 		"ImportKeyPair",
+		"ImportSnapshot",
+		"ModifyImageAttribute",
+		"ModifySnapshotAttribute",
 		"ModifyVpcAttribute",
+		"RegisterImage",
+		"ResetImageAttribute",
+		"ResetSnapshotAttribute",
 		"RevokeSecurityGroupEgress",
 		"RevokeSecurityGroupIngress",
 	}
@@ -1514,6 +1644,9 @@ type CreateTagsOutput struct{}
 // DeleteSecurityGroupOutput is the empty output of DeleteSecurityGroup, for which the model has no shape.
 type DeleteSecurityGroupOutput struct{}
 
+// DeleteSnapshotOutput is the empty output of DeleteSnapshot, for which the model has no shape.
+type DeleteSnapshotOutput struct{}
+
 // DeleteSubnetOutput is the empty output of DeleteSubnet, for which the model has no shape.
 type DeleteSubnetOutput struct{}
 
@@ -1523,8 +1656,23 @@ type DeleteTagsOutput struct{}
 // DeleteVpcOutput is the empty output of DeleteVpc, for which the model has no shape.
 type DeleteVpcOutput struct{}
 
+// DeregisterImageOutput is the empty output of DeregisterImage, for which the model has no shape.
+type DeregisterImageOutput struct{}
+
+// ModifyImageAttributeOutput is the empty output of ModifyImageAttribute, for which the model has no shape.
+type ModifyImageAttributeOutput struct{}
+
+// ModifySnapshotAttributeOutput is the empty output of ModifySnapshotAttribute, for which the model has no shape.
+type ModifySnapshotAttributeOutput struct{}
+
 // ModifyVpcAttributeOutput is the empty output of ModifyVpcAttribute, for which the model has no shape.
 type ModifyVpcAttributeOutput struct{}
+
+// ResetImageAttributeOutput is the empty output of ResetImageAttribute, for which the model has no shape.
+type ResetImageAttributeOutput struct{}
+
+// ResetSnapshotAttributeOutput is the empty output of ResetSnapshotAttribute, for which the model has no shape.
+type ResetSnapshotAttributeOutput struct{}
 
 // AccountAttribute is the model's AccountAttribute shape.
 type AccountAttribute struct {
@@ -1540,6 +1688,11 @@ type AccountAttributeValue struct {
 // AttributeBooleanValue is the model's AttributeBooleanValue shape.
 type AttributeBooleanValue struct {
 	Value *bool `awsapi:"in=Value,out=value"`
+}
+
+// AttributeValue is the model's AttributeValue shape.
+type AttributeValue struct {
+	Value *string `awsapi:"in=Value,out=value"`
 }
 
 // AuthorizeSecurityGroupEgressRequest is the model's AuthorizeSecurityGroupEgressRequest shape.
@@ -1603,6 +1756,56 @@ type AvailabilityZoneMessage struct {
 	Message *string `awsapi:"in=Message,out=message"`
 }
 
+// BlockDeviceMapping is the model's BlockDeviceMapping shape.
+type BlockDeviceMapping struct {
+	DeviceName  *string         `awsapi:"in=DeviceName,out=deviceName"`
+	VirtualName *string         `awsapi:"in=VirtualName,out=virtualName"`
+	Ebs         *EbsBlockDevice `awsapi:"in=Ebs,out=ebs"`
+	NoDevice    *string         `awsapi:"in=NoDevice,out=noDevice"`
+}
+
+// CancelImportTaskRequest is the model's CancelImportTaskRequest shape.
+type CancelImportTaskRequest struct {
+	CancelReason *string `awsapi:"in=CancelReason,out=CancelReason"`
+	DryRun       *bool   `awsapi:"in=DryRun,out=DryRun"`
+	ImportTaskId *string `awsapi:"in=ImportTaskId,out=ImportTaskId"`
+}
+
+// CancelImportTaskResult is the model's CancelImportTaskResult shape.
+type CancelImportTaskResult struct {
+	ImportTaskId  *string `awsapi:"in=ImportTaskId,out=importTaskId"`
+	PreviousState *string `awsapi:"in=PreviousState,out=previousState"`
+	State         *string `awsapi:"in=State,out=state"`
+}
+
+// ClientData is the model's ClientData shape.
+type ClientData struct {
+	Comment     *string    `awsapi:"in=Comment,out=Comment"`
+	UploadEnd   *time.Time `awsapi:"in=UploadEnd,out=UploadEnd"`
+	UploadSize  *float64   `awsapi:"in=UploadSize,out=UploadSize"`
+	UploadStart *time.Time `awsapi:"in=UploadStart,out=UploadStart"`
+}
+
+// CopyImageRequest is the model's CopyImageRequest shape.
+type CopyImageRequest struct {
+	ClientToken           *string            `awsapi:"in=ClientToken,out=ClientToken"`
+	Description           *string            `awsapi:"in=Description,out=Description"`
+	Encrypted             *bool              `awsapi:"in=Encrypted,out=encrypted"`
+	KmsKeyId              *string            `awsapi:"in=KmsKeyId,out=kmsKeyId"`
+	Name                  *string            `awsapi:"in=Name,out=Name,required"`
+	SourceImageId         *string            `awsapi:"in=SourceImageId,out=SourceImageId,required"`
+	SourceRegion          *string            `awsapi:"in=SourceRegion,out=SourceRegion,required"`
+	DestinationOutpostArn *string            `awsapi:"in=DestinationOutpostArn,out=DestinationOutpostArn"`
+	DryRun                *bool              `awsapi:"in=DryRun,out=dryRun"`
+	CopyImageTags         *bool              `awsapi:"in=CopyImageTags,out=CopyImageTags"`
+	TagSpecifications     []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+}
+
+// CopyImageResult is the model's CopyImageResult shape.
+type CopyImageResult struct {
+	ImageId *string `awsapi:"in=ImageId,out=imageId"`
+}
+
 // CreateKeyPairRequest is the model's CreateKeyPairRequest shape.
 type CreateKeyPairRequest struct {
 	KeyName           *string            `awsapi:"in=KeyName,out=KeyName,required"`
@@ -1656,6 +1859,18 @@ type CreateTagsRequest struct {
 	Tags      []Tag    `awsapi:"in=Tag,out=Tag,member=item,required"`
 }
 
+// CreateVolumePermission is the model's CreateVolumePermission shape.
+type CreateVolumePermission struct {
+	Group  *string `awsapi:"in=Group,out=group"`
+	UserId *string `awsapi:"in=UserId,out=userId"`
+}
+
+// CreateVolumePermissionModifications is the model's CreateVolumePermissionModifications shape.
+type CreateVolumePermissionModifications struct {
+	Add    []CreateVolumePermission `awsapi:"in=Add,out=Add,member=item"`
+	Remove []CreateVolumePermission `awsapi:"in=Remove,out=Remove,member=item"`
+}
+
 // CreateVpcRequest is the model's CreateVpcRequest shape.
 type CreateVpcRequest struct {
 	CidrBlock                       *string            `awsapi:"in=CidrBlock,out=CidrBlock"`
@@ -1697,6 +1912,12 @@ type DeleteSecurityGroupRequest struct {
 	DryRun    *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
+// DeleteSnapshotRequest is the model's DeleteSnapshotRequest shape.
+type DeleteSnapshotRequest struct {
+	SnapshotId *string `awsapi:"in=SnapshotId,out=SnapshotId,required"`
+	DryRun     *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
 // DeleteSubnetRequest is the model's DeleteSubnetRequest shape.
 type DeleteSubnetRequest struct {
 	SubnetId *string `awsapi:"in=SubnetId,out=SubnetId,required"`
@@ -1714,6 +1935,12 @@ type DeleteTagsRequest struct {
 type DeleteVpcRequest struct {
 	VpcId  *string `awsapi:"in=VpcId,out=VpcId,required"`
 	DryRun *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// DeregisterImageRequest is the model's DeregisterImageRequest shape.
+type DeregisterImageRequest struct {
+	ImageId *string `awsapi:"in=ImageId,out=ImageId,required"`
+	DryRun  *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
 // DescribeAccountAttributesRequest is the model's DescribeAccountAttributesRequest shape.
@@ -1739,6 +1966,62 @@ type DescribeAvailabilityZonesRequest struct {
 // DescribeAvailabilityZonesResult is the model's DescribeAvailabilityZonesResult shape.
 type DescribeAvailabilityZonesResult struct {
 	AvailabilityZones []AvailabilityZone `awsapi:"in=AvailabilityZoneInfo,out=availabilityZoneInfo,member=item"`
+}
+
+// DescribeImageAttributeRequest is the model's DescribeImageAttributeRequest shape.
+type DescribeImageAttributeRequest struct {
+	Attribute *string `awsapi:"in=Attribute,out=Attribute,required"`
+	ImageId   *string `awsapi:"in=ImageId,out=ImageId,required"`
+	DryRun    *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// DescribeImagesRequest is the model's DescribeImagesRequest shape.
+type DescribeImagesRequest struct {
+	ExecutableUsers   []string `awsapi:"in=ExecutableBy,out=ExecutableBy,member=ExecutableBy"`
+	Filters           []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	ImageIds          []string `awsapi:"in=ImageId,out=ImageId,member=ImageId"`
+	Owners            []string `awsapi:"in=Owner,out=Owner,member=Owner"`
+	IncludeDeprecated *bool    `awsapi:"in=IncludeDeprecated,out=IncludeDeprecated"`
+	IncludeDisabled   *bool    `awsapi:"in=IncludeDisabled,out=IncludeDisabled"`
+	DryRun            *bool    `awsapi:"in=DryRun,out=dryRun"`
+	MaxResults        *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+	NextToken         *string  `awsapi:"in=NextToken,out=NextToken"`
+}
+
+// DescribeImagesResult is the model's DescribeImagesResult shape.
+type DescribeImagesResult struct {
+	Images    []Image `awsapi:"in=ImagesSet,out=imagesSet,member=item"`
+	NextToken *string `awsapi:"in=NextToken,out=nextToken"`
+}
+
+// DescribeImportImageTasksRequest is the model's DescribeImportImageTasksRequest shape.
+type DescribeImportImageTasksRequest struct {
+	DryRun        *bool    `awsapi:"in=DryRun,out=DryRun"`
+	Filters       []Filter `awsapi:"in=Filters,out=Filters,member=Filter"`
+	ImportTaskIds []string `awsapi:"in=ImportTaskId,out=ImportTaskId,member=ImportTaskId"`
+	MaxResults    *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+	NextToken     *string  `awsapi:"in=NextToken,out=NextToken"`
+}
+
+// DescribeImportImageTasksResult is the model's DescribeImportImageTasksResult shape.
+type DescribeImportImageTasksResult struct {
+	ImportImageTasks []ImportImageTask `awsapi:"in=ImportImageTaskSet,out=importImageTaskSet,member=item"`
+	NextToken        *string           `awsapi:"in=NextToken,out=nextToken"`
+}
+
+// DescribeImportSnapshotTasksRequest is the model's DescribeImportSnapshotTasksRequest shape.
+type DescribeImportSnapshotTasksRequest struct {
+	DryRun        *bool    `awsapi:"in=DryRun,out=DryRun"`
+	Filters       []Filter `awsapi:"in=Filters,out=Filters,member=Filter"`
+	ImportTaskIds []string `awsapi:"in=ImportTaskId,out=ImportTaskId,member=ImportTaskId"`
+	MaxResults    *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+	NextToken     *string  `awsapi:"in=NextToken,out=NextToken"`
+}
+
+// DescribeImportSnapshotTasksResult is the model's DescribeImportSnapshotTasksResult shape.
+type DescribeImportSnapshotTasksResult struct {
+	ImportSnapshotTasks []ImportSnapshotTask `awsapi:"in=ImportSnapshotTaskSet,out=importSnapshotTaskSet,member=item"`
+	NextToken           *string              `awsapi:"in=NextToken,out=nextToken"`
 }
 
 // DescribeInstanceTypesRequest is the model's DescribeInstanceTypesRequest shape.
@@ -1814,6 +2097,37 @@ type DescribeSecurityGroupsResult struct {
 	NextToken      *string         `awsapi:"in=NextToken,out=nextToken"`
 }
 
+// DescribeSnapshotAttributeRequest is the model's DescribeSnapshotAttributeRequest shape.
+type DescribeSnapshotAttributeRequest struct {
+	Attribute  *string `awsapi:"in=Attribute,out=Attribute,required"`
+	SnapshotId *string `awsapi:"in=SnapshotId,out=SnapshotId,required"`
+	DryRun     *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// DescribeSnapshotAttributeResult is the model's DescribeSnapshotAttributeResult shape.
+type DescribeSnapshotAttributeResult struct {
+	CreateVolumePermissions []CreateVolumePermission `awsapi:"in=CreateVolumePermission,out=createVolumePermission,member=item"`
+	ProductCodes            []ProductCode            `awsapi:"in=ProductCodes,out=productCodes,member=item"`
+	SnapshotId              *string                  `awsapi:"in=SnapshotId,out=snapshotId"`
+}
+
+// DescribeSnapshotsRequest is the model's DescribeSnapshotsRequest shape.
+type DescribeSnapshotsRequest struct {
+	Filters             []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	MaxResults          *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+	NextToken           *string  `awsapi:"in=NextToken,out=NextToken"`
+	OwnerIds            []string `awsapi:"in=Owner,out=Owner,member=Owner"`
+	RestorableByUserIds []string `awsapi:"in=RestorableBy,out=RestorableBy,member=member"`
+	SnapshotIds         []string `awsapi:"in=SnapshotId,out=SnapshotId,member=SnapshotId"`
+	DryRun              *bool    `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// DescribeSnapshotsResult is the model's DescribeSnapshotsResult shape.
+type DescribeSnapshotsResult struct {
+	Snapshots []Snapshot `awsapi:"in=SnapshotSet,out=snapshotSet,member=item"`
+	NextToken *string    `awsapi:"in=NextToken,out=nextToken"`
+}
+
 // DescribeSubnetsRequest is the model's DescribeSubnetsRequest shape.
 type DescribeSubnetsRequest struct {
 	Filters    []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
@@ -1878,6 +2192,19 @@ type DiskInfo struct {
 	SizeInGB *int64  `awsapi:"in=SizeInGB,out=sizeInGB"`
 	Count    *int32  `awsapi:"in=Count,out=count"`
 	Type     *string `awsapi:"in=Type,out=type"`
+}
+
+// EbsBlockDevice is the model's EbsBlockDevice shape.
+type EbsBlockDevice struct {
+	DeleteOnTermination *bool   `awsapi:"in=DeleteOnTermination,out=deleteOnTermination"`
+	Iops                *int32  `awsapi:"in=Iops,out=iops"`
+	SnapshotId          *string `awsapi:"in=SnapshotId,out=snapshotId"`
+	VolumeSize          *int32  `awsapi:"in=VolumeSize,out=volumeSize"`
+	VolumeType          *string `awsapi:"in=VolumeType,out=volumeType"`
+	KmsKeyId            *string `awsapi:"in=KmsKeyId,out=kmsKeyId"`
+	Throughput          *int32  `awsapi:"in=Throughput,out=throughput"`
+	OutpostArn          *string `awsapi:"in=OutpostArn,out=outpostArn"`
+	Encrypted           *bool   `awsapi:"in=Encrypted,out=encrypted"`
 }
 
 // EbsInfo is the model's EbsInfo shape.
@@ -1947,6 +2274,142 @@ type GpuInfo struct {
 	TotalGpuMemoryInMiB *int32          `awsapi:"in=TotalGpuMemoryInMiB,out=totalGpuMemoryInMiB"`
 }
 
+// Image is the model's Image shape.
+type Image struct {
+	Architecture             *string              `awsapi:"in=Architecture,out=architecture"`
+	CreationDate             *string              `awsapi:"in=CreationDate,out=creationDate"`
+	ImageId                  *string              `awsapi:"in=ImageId,out=imageId"`
+	ImageLocation            *string              `awsapi:"in=ImageLocation,out=imageLocation"`
+	ImageType                *string              `awsapi:"in=ImageType,out=imageType"`
+	Public                   *bool                `awsapi:"in=IsPublic,out=isPublic"`
+	KernelId                 *string              `awsapi:"in=KernelId,out=kernelId"`
+	OwnerId                  *string              `awsapi:"in=ImageOwnerId,out=imageOwnerId"`
+	Platform                 *string              `awsapi:"in=Platform,out=platform"`
+	PlatformDetails          *string              `awsapi:"in=PlatformDetails,out=platformDetails"`
+	UsageOperation           *string              `awsapi:"in=UsageOperation,out=usageOperation"`
+	ProductCodes             []ProductCode        `awsapi:"in=ProductCodes,out=productCodes,member=item"`
+	RamdiskId                *string              `awsapi:"in=RamdiskId,out=ramdiskId"`
+	State                    *string              `awsapi:"in=ImageState,out=imageState"`
+	BlockDeviceMappings      []BlockDeviceMapping `awsapi:"in=BlockDeviceMapping,out=blockDeviceMapping,member=item"`
+	Description              *string              `awsapi:"in=Description,out=description"`
+	EnaSupport               *bool                `awsapi:"in=EnaSupport,out=enaSupport"`
+	Hypervisor               *string              `awsapi:"in=Hypervisor,out=hypervisor"`
+	ImageOwnerAlias          *string              `awsapi:"in=ImageOwnerAlias,out=imageOwnerAlias"`
+	Name                     *string              `awsapi:"in=Name,out=name"`
+	RootDeviceName           *string              `awsapi:"in=RootDeviceName,out=rootDeviceName"`
+	RootDeviceType           *string              `awsapi:"in=RootDeviceType,out=rootDeviceType"`
+	SriovNetSupport          *string              `awsapi:"in=SriovNetSupport,out=sriovNetSupport"`
+	StateReason              *StateReason         `awsapi:"in=StateReason,out=stateReason"`
+	Tags                     []Tag                `awsapi:"in=TagSet,out=tagSet,member=item"`
+	VirtualizationType       *string              `awsapi:"in=VirtualizationType,out=virtualizationType"`
+	BootMode                 *string              `awsapi:"in=BootMode,out=bootMode"`
+	TpmSupport               *string              `awsapi:"in=TpmSupport,out=tpmSupport"`
+	DeprecationTime          *string              `awsapi:"in=DeprecationTime,out=deprecationTime"`
+	ImdsSupport              *string              `awsapi:"in=ImdsSupport,out=imdsSupport"`
+	SourceInstanceId         *string              `awsapi:"in=SourceInstanceId,out=sourceInstanceId"`
+	DeregistrationProtection *string              `awsapi:"in=DeregistrationProtection,out=deregistrationProtection"`
+	LastLaunchedTime         *string              `awsapi:"in=LastLaunchedTime,out=lastLaunchedTime"`
+}
+
+// ImageAttribute is the model's ImageAttribute shape.
+type ImageAttribute struct {
+	BlockDeviceMappings      []BlockDeviceMapping `awsapi:"in=BlockDeviceMapping,out=blockDeviceMapping,member=item"`
+	ImageId                  *string              `awsapi:"in=ImageId,out=imageId"`
+	LaunchPermissions        []LaunchPermission   `awsapi:"in=LaunchPermission,out=launchPermission,member=item"`
+	ProductCodes             []ProductCode        `awsapi:"in=ProductCodes,out=productCodes,member=item"`
+	Description              *AttributeValue      `awsapi:"in=Description,out=description"`
+	KernelId                 *AttributeValue      `awsapi:"in=Kernel,out=kernel"`
+	RamdiskId                *AttributeValue      `awsapi:"in=Ramdisk,out=ramdisk"`
+	SriovNetSupport          *AttributeValue      `awsapi:"in=SriovNetSupport,out=sriovNetSupport"`
+	BootMode                 *AttributeValue      `awsapi:"in=BootMode,out=bootMode"`
+	TpmSupport               *AttributeValue      `awsapi:"in=TpmSupport,out=tpmSupport"`
+	UefiData                 *AttributeValue      `awsapi:"in=UefiData,out=uefiData"`
+	LastLaunchedTime         *AttributeValue      `awsapi:"in=LastLaunchedTime,out=lastLaunchedTime"`
+	ImdsSupport              *AttributeValue      `awsapi:"in=ImdsSupport,out=imdsSupport"`
+	DeregistrationProtection *AttributeValue      `awsapi:"in=DeregistrationProtection,out=deregistrationProtection"`
+}
+
+// ImageDiskContainer is the model's ImageDiskContainer shape.
+type ImageDiskContainer struct {
+	Description *string     `awsapi:"in=Description,out=Description"`
+	DeviceName  *string     `awsapi:"in=DeviceName,out=DeviceName"`
+	Format      *string     `awsapi:"in=Format,out=Format"`
+	SnapshotId  *string     `awsapi:"in=SnapshotId,out=SnapshotId"`
+	Url         *string     `awsapi:"in=Url,out=Url"`
+	UserBucket  *UserBucket `awsapi:"in=UserBucket,out=UserBucket"`
+}
+
+// ImportImageLicenseConfigurationRequest is the model's ImportImageLicenseConfigurationRequest shape.
+type ImportImageLicenseConfigurationRequest struct {
+	LicenseConfigurationArn *string `awsapi:"in=LicenseConfigurationArn,out=LicenseConfigurationArn"`
+}
+
+// ImportImageLicenseConfigurationResponse is the model's ImportImageLicenseConfigurationResponse shape.
+type ImportImageLicenseConfigurationResponse struct {
+	LicenseConfigurationArn *string `awsapi:"in=LicenseConfigurationArn,out=licenseConfigurationArn"`
+}
+
+// ImportImageRequest is the model's ImportImageRequest shape.
+type ImportImageRequest struct {
+	Architecture          *string                                  `awsapi:"in=Architecture,out=Architecture"`
+	ClientData            *ClientData                              `awsapi:"in=ClientData,out=ClientData"`
+	ClientToken           *string                                  `awsapi:"in=ClientToken,out=ClientToken"`
+	Description           *string                                  `awsapi:"in=Description,out=Description"`
+	DiskContainers        []ImageDiskContainer                     `awsapi:"in=DiskContainer,out=DiskContainer,member=item"`
+	DryRun                *bool                                    `awsapi:"in=DryRun,out=DryRun"`
+	Encrypted             *bool                                    `awsapi:"in=Encrypted,out=Encrypted"`
+	Hypervisor            *string                                  `awsapi:"in=Hypervisor,out=Hypervisor"`
+	KmsKeyId              *string                                  `awsapi:"in=KmsKeyId,out=KmsKeyId"`
+	LicenseType           *string                                  `awsapi:"in=LicenseType,out=LicenseType"`
+	Platform              *string                                  `awsapi:"in=Platform,out=Platform"`
+	RoleName              *string                                  `awsapi:"in=RoleName,out=RoleName"`
+	LicenseSpecifications []ImportImageLicenseConfigurationRequest `awsapi:"in=LicenseSpecifications,out=LicenseSpecifications,member=item"`
+	TagSpecifications     []TagSpecification                       `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	UsageOperation        *string                                  `awsapi:"in=UsageOperation,out=UsageOperation"`
+	BootMode              *string                                  `awsapi:"in=BootMode,out=BootMode"`
+}
+
+// ImportImageResult is the model's ImportImageResult shape.
+type ImportImageResult struct {
+	Architecture          *string                                   `awsapi:"in=Architecture,out=architecture"`
+	Description           *string                                   `awsapi:"in=Description,out=description"`
+	Encrypted             *bool                                     `awsapi:"in=Encrypted,out=encrypted"`
+	Hypervisor            *string                                   `awsapi:"in=Hypervisor,out=hypervisor"`
+	ImageId               *string                                   `awsapi:"in=ImageId,out=imageId"`
+	ImportTaskId          *string                                   `awsapi:"in=ImportTaskId,out=importTaskId"`
+	KmsKeyId              *string                                   `awsapi:"in=KmsKeyId,out=kmsKeyId"`
+	LicenseType           *string                                   `awsapi:"in=LicenseType,out=licenseType"`
+	Platform              *string                                   `awsapi:"in=Platform,out=platform"`
+	Progress              *string                                   `awsapi:"in=Progress,out=progress"`
+	SnapshotDetails       []SnapshotDetail                          `awsapi:"in=SnapshotDetailSet,out=snapshotDetailSet,member=item"`
+	Status                *string                                   `awsapi:"in=Status,out=status"`
+	StatusMessage         *string                                   `awsapi:"in=StatusMessage,out=statusMessage"`
+	LicenseSpecifications []ImportImageLicenseConfigurationResponse `awsapi:"in=LicenseSpecifications,out=licenseSpecifications,member=item"`
+	Tags                  []Tag                                     `awsapi:"in=TagSet,out=tagSet,member=item"`
+	UsageOperation        *string                                   `awsapi:"in=UsageOperation,out=usageOperation"`
+}
+
+// ImportImageTask is the model's ImportImageTask shape.
+type ImportImageTask struct {
+	Architecture          *string                                   `awsapi:"in=Architecture,out=architecture"`
+	Description           *string                                   `awsapi:"in=Description,out=description"`
+	Encrypted             *bool                                     `awsapi:"in=Encrypted,out=encrypted"`
+	Hypervisor            *string                                   `awsapi:"in=Hypervisor,out=hypervisor"`
+	ImageId               *string                                   `awsapi:"in=ImageId,out=imageId"`
+	ImportTaskId          *string                                   `awsapi:"in=ImportTaskId,out=importTaskId"`
+	KmsKeyId              *string                                   `awsapi:"in=KmsKeyId,out=kmsKeyId"`
+	LicenseType           *string                                   `awsapi:"in=LicenseType,out=licenseType"`
+	Platform              *string                                   `awsapi:"in=Platform,out=platform"`
+	Progress              *string                                   `awsapi:"in=Progress,out=progress"`
+	SnapshotDetails       []SnapshotDetail                          `awsapi:"in=SnapshotDetailSet,out=snapshotDetailSet,member=item"`
+	Status                *string                                   `awsapi:"in=Status,out=status"`
+	StatusMessage         *string                                   `awsapi:"in=StatusMessage,out=statusMessage"`
+	Tags                  []Tag                                     `awsapi:"in=TagSet,out=tagSet,member=item"`
+	LicenseSpecifications []ImportImageLicenseConfigurationResponse `awsapi:"in=LicenseSpecifications,out=licenseSpecifications,member=item"`
+	UsageOperation        *string                                   `awsapi:"in=UsageOperation,out=usageOperation"`
+	BootMode              *string                                   `awsapi:"in=BootMode,out=bootMode"`
+}
+
 // ImportKeyPairRequest is the model's ImportKeyPairRequest shape.
 type ImportKeyPairRequest struct {
 	DryRun            *bool              `awsapi:"in=DryRun,out=dryRun"`
@@ -1961,6 +2424,35 @@ type ImportKeyPairResult struct {
 	KeyName        *string `awsapi:"in=KeyName,out=keyName"`
 	KeyPairId      *string `awsapi:"in=KeyPairId,out=keyPairId"`
 	Tags           []Tag   `awsapi:"in=TagSet,out=tagSet,member=item"`
+}
+
+// ImportSnapshotRequest is the model's ImportSnapshotRequest shape.
+type ImportSnapshotRequest struct {
+	ClientData        *ClientData            `awsapi:"in=ClientData,out=ClientData"`
+	ClientToken       *string                `awsapi:"in=ClientToken,out=ClientToken"`
+	Description       *string                `awsapi:"in=Description,out=Description"`
+	DiskContainer     *SnapshotDiskContainer `awsapi:"in=DiskContainer,out=DiskContainer"`
+	DryRun            *bool                  `awsapi:"in=DryRun,out=DryRun"`
+	Encrypted         *bool                  `awsapi:"in=Encrypted,out=Encrypted"`
+	KmsKeyId          *string                `awsapi:"in=KmsKeyId,out=KmsKeyId"`
+	RoleName          *string                `awsapi:"in=RoleName,out=RoleName"`
+	TagSpecifications []TagSpecification     `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+}
+
+// ImportSnapshotResult is the model's ImportSnapshotResult shape.
+type ImportSnapshotResult struct {
+	Description        *string             `awsapi:"in=Description,out=description"`
+	ImportTaskId       *string             `awsapi:"in=ImportTaskId,out=importTaskId"`
+	SnapshotTaskDetail *SnapshotTaskDetail `awsapi:"in=SnapshotTaskDetail,out=snapshotTaskDetail"`
+	Tags               []Tag               `awsapi:"in=TagSet,out=tagSet,member=item"`
+}
+
+// ImportSnapshotTask is the model's ImportSnapshotTask shape.
+type ImportSnapshotTask struct {
+	Description        *string             `awsapi:"in=Description,out=description"`
+	ImportTaskId       *string             `awsapi:"in=ImportTaskId,out=importTaskId"`
+	SnapshotTaskDetail *SnapshotTaskDetail `awsapi:"in=SnapshotTaskDetail,out=snapshotTaskDetail"`
+	Tags               []Tag               `awsapi:"in=TagSet,out=tagSet,member=item"`
 }
 
 // InferenceAcceleratorInfo is the model's InferenceAcceleratorInfo shape.
@@ -2067,6 +2559,20 @@ type KeyPairInfo struct {
 	CreateTime     *time.Time `awsapi:"in=CreateTime,out=createTime"`
 }
 
+// LaunchPermission is the model's LaunchPermission shape.
+type LaunchPermission struct {
+	Group                 *string `awsapi:"in=Group,out=group"`
+	UserId                *string `awsapi:"in=UserId,out=userId"`
+	OrganizationArn       *string `awsapi:"in=OrganizationArn,out=organizationArn"`
+	OrganizationalUnitArn *string `awsapi:"in=OrganizationalUnitArn,out=organizationalUnitArn"`
+}
+
+// LaunchPermissionModifications is the model's LaunchPermissionModifications shape.
+type LaunchPermissionModifications struct {
+	Add    []LaunchPermission `awsapi:"in=Add,out=Add,member=item"`
+	Remove []LaunchPermission `awsapi:"in=Remove,out=Remove,member=item"`
+}
+
 // MediaAcceleratorInfo is the model's MediaAcceleratorInfo shape.
 type MediaAcceleratorInfo struct {
 	Accelerators          []MediaDeviceInfo `awsapi:"in=Accelerators,out=accelerators,member=item"`
@@ -2089,6 +2595,34 @@ type MediaDeviceMemoryInfo struct {
 // MemoryInfo is the model's MemoryInfo shape.
 type MemoryInfo struct {
 	SizeInMiB *int64 `awsapi:"in=SizeInMiB,out=sizeInMiB"`
+}
+
+// ModifyImageAttributeRequest is the model's ModifyImageAttributeRequest shape.
+type ModifyImageAttributeRequest struct {
+	Attribute              *string                        `awsapi:"in=Attribute,out=Attribute"`
+	Description            *AttributeValue                `awsapi:"in=Description,out=Description"`
+	ImageId                *string                        `awsapi:"in=ImageId,out=ImageId,required"`
+	LaunchPermission       *LaunchPermissionModifications `awsapi:"in=LaunchPermission,out=LaunchPermission"`
+	OperationType          *string                        `awsapi:"in=OperationType,out=OperationType"`
+	ProductCodes           []string                       `awsapi:"in=ProductCode,out=ProductCode,member=ProductCode"`
+	UserGroups             []string                       `awsapi:"in=UserGroup,out=UserGroup,member=UserGroup"`
+	UserIds                []string                       `awsapi:"in=UserId,out=UserId,member=UserId"`
+	Value                  *string                        `awsapi:"in=Value,out=Value"`
+	DryRun                 *bool                          `awsapi:"in=DryRun,out=dryRun"`
+	OrganizationArns       []string                       `awsapi:"in=OrganizationArn,out=OrganizationArn,member=OrganizationArn"`
+	OrganizationalUnitArns []string                       `awsapi:"in=OrganizationalUnitArn,out=OrganizationalUnitArn,member=OrganizationalUnitArn"`
+	ImdsSupport            *AttributeValue                `awsapi:"in=ImdsSupport,out=ImdsSupport"`
+}
+
+// ModifySnapshotAttributeRequest is the model's ModifySnapshotAttributeRequest shape.
+type ModifySnapshotAttributeRequest struct {
+	Attribute              *string                              `awsapi:"in=Attribute,out=Attribute"`
+	CreateVolumePermission *CreateVolumePermissionModifications `awsapi:"in=CreateVolumePermission,out=CreateVolumePermission"`
+	GroupNames             []string                             `awsapi:"in=UserGroup,out=UserGroup,member=GroupName"`
+	OperationType          *string                              `awsapi:"in=OperationType,out=OperationType"`
+	SnapshotId             *string                              `awsapi:"in=SnapshotId,out=SnapshotId,required"`
+	UserIds                []string                             `awsapi:"in=UserId,out=UserId,member=UserId"`
+	DryRun                 *bool                                `awsapi:"in=DryRun,out=dryRun"`
 }
 
 // ModifyVpcAttributeRequest is the model's ModifyVpcAttributeRequest shape.
@@ -2181,6 +2715,12 @@ type ProcessorInfo struct {
 	Manufacturer             *string  `awsapi:"in=Manufacturer,out=manufacturer"`
 }
 
+// ProductCode is the model's ProductCode shape.
+type ProductCode struct {
+	ProductCodeId   *string `awsapi:"in=ProductCode,out=productCode"`
+	ProductCodeType *string `awsapi:"in=Type,out=type"`
+}
+
 // ReferencedSecurityGroup is the model's ReferencedSecurityGroup shape.
 type ReferencedSecurityGroup struct {
 	GroupId                *string `awsapi:"in=GroupId,out=groupId"`
@@ -2195,6 +2735,47 @@ type Region struct {
 	Endpoint    *string `awsapi:"in=RegionEndpoint,out=regionEndpoint"`
 	RegionName  *string `awsapi:"in=RegionName,out=regionName"`
 	OptInStatus *string `awsapi:"in=OptInStatus,out=optInStatus"`
+}
+
+// RegisterImageRequest is the model's RegisterImageRequest shape.
+type RegisterImageRequest struct {
+	ImageLocation       *string              `awsapi:"in=ImageLocation,out=ImageLocation"`
+	Architecture        *string              `awsapi:"in=Architecture,out=architecture"`
+	BlockDeviceMappings []BlockDeviceMapping `awsapi:"in=BlockDeviceMapping,out=BlockDeviceMapping,member=BlockDeviceMapping"`
+	Description         *string              `awsapi:"in=Description,out=description"`
+	DryRun              *bool                `awsapi:"in=DryRun,out=dryRun"`
+	EnaSupport          *bool                `awsapi:"in=EnaSupport,out=enaSupport"`
+	KernelId            *string              `awsapi:"in=KernelId,out=kernelId"`
+	Name                *string              `awsapi:"in=Name,out=name,required"`
+	BillingProducts     []string             `awsapi:"in=BillingProduct,out=BillingProduct,member=item"`
+	RamdiskId           *string              `awsapi:"in=RamdiskId,out=ramdiskId"`
+	RootDeviceName      *string              `awsapi:"in=RootDeviceName,out=rootDeviceName"`
+	SriovNetSupport     *string              `awsapi:"in=SriovNetSupport,out=sriovNetSupport"`
+	VirtualizationType  *string              `awsapi:"in=VirtualizationType,out=virtualizationType"`
+	BootMode            *string              `awsapi:"in=BootMode,out=BootMode"`
+	TpmSupport          *string              `awsapi:"in=TpmSupport,out=TpmSupport"`
+	UefiData            *string              `awsapi:"in=UefiData,out=UefiData"`
+	ImdsSupport         *string              `awsapi:"in=ImdsSupport,out=ImdsSupport"`
+	TagSpecifications   []TagSpecification   `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+}
+
+// RegisterImageResult is the model's RegisterImageResult shape.
+type RegisterImageResult struct {
+	ImageId *string `awsapi:"in=ImageId,out=imageId"`
+}
+
+// ResetImageAttributeRequest is the model's ResetImageAttributeRequest shape.
+type ResetImageAttributeRequest struct {
+	Attribute *string `awsapi:"in=Attribute,out=Attribute,required"`
+	ImageId   *string `awsapi:"in=ImageId,out=ImageId,required"`
+	DryRun    *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// ResetSnapshotAttributeRequest is the model's ResetSnapshotAttributeRequest shape.
+type ResetSnapshotAttributeRequest struct {
+	Attribute  *string `awsapi:"in=Attribute,out=Attribute,required"`
+	SnapshotId *string `awsapi:"in=SnapshotId,out=SnapshotId,required"`
+	DryRun     *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
 // RevokeSecurityGroupEgressRequest is the model's RevokeSecurityGroupEgressRequest shape.
@@ -2267,6 +2848,71 @@ type SecurityGroupRule struct {
 	Tags                []Tag                    `awsapi:"in=TagSet,out=tagSet,member=item"`
 }
 
+// Snapshot is the model's Snapshot shape.
+type Snapshot struct {
+	DataEncryptionKeyId *string    `awsapi:"in=DataEncryptionKeyId,out=dataEncryptionKeyId"`
+	Description         *string    `awsapi:"in=Description,out=description"`
+	Encrypted           *bool      `awsapi:"in=Encrypted,out=encrypted"`
+	KmsKeyId            *string    `awsapi:"in=KmsKeyId,out=kmsKeyId"`
+	OwnerId             *string    `awsapi:"in=OwnerId,out=ownerId"`
+	Progress            *string    `awsapi:"in=Progress,out=progress"`
+	SnapshotId          *string    `awsapi:"in=SnapshotId,out=snapshotId"`
+	StartTime           *time.Time `awsapi:"in=StartTime,out=startTime"`
+	State               *string    `awsapi:"in=Status,out=status"`
+	StateMessage        *string    `awsapi:"in=StatusMessage,out=statusMessage"`
+	VolumeId            *string    `awsapi:"in=VolumeId,out=volumeId"`
+	VolumeSize          *int32     `awsapi:"in=VolumeSize,out=volumeSize"`
+	OwnerAlias          *string    `awsapi:"in=OwnerAlias,out=ownerAlias"`
+	OutpostArn          *string    `awsapi:"in=OutpostArn,out=outpostArn"`
+	Tags                []Tag      `awsapi:"in=TagSet,out=tagSet,member=item"`
+	StorageTier         *string    `awsapi:"in=StorageTier,out=storageTier"`
+	RestoreExpiryTime   *time.Time `awsapi:"in=RestoreExpiryTime,out=restoreExpiryTime"`
+	SseType             *string    `awsapi:"in=SseType,out=sseType"`
+}
+
+// SnapshotDetail is the model's SnapshotDetail shape.
+type SnapshotDetail struct {
+	Description   *string            `awsapi:"in=Description,out=description"`
+	DeviceName    *string            `awsapi:"in=DeviceName,out=deviceName"`
+	DiskImageSize *float64           `awsapi:"in=DiskImageSize,out=diskImageSize"`
+	Format        *string            `awsapi:"in=Format,out=format"`
+	Progress      *string            `awsapi:"in=Progress,out=progress"`
+	SnapshotId    *string            `awsapi:"in=SnapshotId,out=snapshotId"`
+	Status        *string            `awsapi:"in=Status,out=status"`
+	StatusMessage *string            `awsapi:"in=StatusMessage,out=statusMessage"`
+	Url           *string            `awsapi:"in=Url,out=url"`
+	UserBucket    *UserBucketDetails `awsapi:"in=UserBucket,out=userBucket"`
+}
+
+// SnapshotDiskContainer is the model's SnapshotDiskContainer shape.
+type SnapshotDiskContainer struct {
+	Description *string     `awsapi:"in=Description,out=Description"`
+	Format      *string     `awsapi:"in=Format,out=Format"`
+	Url         *string     `awsapi:"in=Url,out=Url"`
+	UserBucket  *UserBucket `awsapi:"in=UserBucket,out=UserBucket"`
+}
+
+// SnapshotTaskDetail is the model's SnapshotTaskDetail shape.
+type SnapshotTaskDetail struct {
+	Description   *string            `awsapi:"in=Description,out=description"`
+	DiskImageSize *float64           `awsapi:"in=DiskImageSize,out=diskImageSize"`
+	Encrypted     *bool              `awsapi:"in=Encrypted,out=encrypted"`
+	Format        *string            `awsapi:"in=Format,out=format"`
+	KmsKeyId      *string            `awsapi:"in=KmsKeyId,out=kmsKeyId"`
+	Progress      *string            `awsapi:"in=Progress,out=progress"`
+	SnapshotId    *string            `awsapi:"in=SnapshotId,out=snapshotId"`
+	Status        *string            `awsapi:"in=Status,out=status"`
+	StatusMessage *string            `awsapi:"in=StatusMessage,out=statusMessage"`
+	Url           *string            `awsapi:"in=Url,out=url"`
+	UserBucket    *UserBucketDetails `awsapi:"in=UserBucket,out=userBucket"`
+}
+
+// StateReason is the model's StateReason shape.
+type StateReason struct {
+	Code    *string `awsapi:"in=Code,out=code"`
+	Message *string `awsapi:"in=Message,out=message"`
+}
+
 // Subnet is the model's Subnet shape.
 type Subnet struct {
 	AvailabilityZone              *string                          `awsapi:"in=AvailabilityZone,out=availabilityZone"`
@@ -2323,6 +2969,18 @@ type TagDescription struct {
 type TagSpecification struct {
 	ResourceType *string `awsapi:"in=ResourceType,out=resourceType"`
 	Tags         []Tag   `awsapi:"in=Tag,out=Tag,member=item"`
+}
+
+// UserBucket is the model's UserBucket shape.
+type UserBucket struct {
+	S3Bucket *string `awsapi:"in=S3Bucket,out=S3Bucket"`
+	S3Key    *string `awsapi:"in=S3Key,out=S3Key"`
+}
+
+// UserBucketDetails is the model's UserBucketDetails shape.
+type UserBucketDetails struct {
+	S3Bucket *string `awsapi:"in=S3Bucket,out=s3Bucket"`
+	S3Key    *string `awsapi:"in=S3Key,out=s3Key"`
 }
 
 // UserIdGroupPair is the model's UserIdGroupPair shape.
@@ -2408,6 +3066,20 @@ func ArchitectureTypeValues() []string {
 // ValidArchitectureType reports whether s is one of ArchitectureTypeValues.
 func ValidArchitectureType(s string) bool { return slices.Contains(ArchitectureTypeValues(), s) }
 
+// ArchitectureValuesValues returns the values of the model's ArchitectureValues enum.
+func ArchitectureValuesValues() []string {
+	return []string{
+		"i386",
+		"x86_64",
+		"arm64",
+		"x86_64_mac",
+		"arm64_mac",
+	}
+}
+
+// ValidArchitectureValues reports whether s is one of ArchitectureValuesValues.
+func ValidArchitectureValues(s string) bool { return slices.Contains(ArchitectureValuesValues(), s) }
+
 // AvailabilityZoneOptInStatusValues returns the values of the model's AvailabilityZoneOptInStatus enum.
 func AvailabilityZoneOptInStatusValues() []string {
 	return []string{
@@ -2448,6 +3120,29 @@ func BootModeTypeValues() []string {
 
 // ValidBootModeType reports whether s is one of BootModeTypeValues.
 func ValidBootModeType(s string) bool { return slices.Contains(BootModeTypeValues(), s) }
+
+// BootModeValuesValues returns the values of the model's BootModeValues enum.
+func BootModeValuesValues() []string {
+	return []string{
+		"legacy-bios",
+		"uefi",
+		"uefi-preferred",
+	}
+}
+
+// ValidBootModeValues reports whether s is one of BootModeValuesValues.
+func ValidBootModeValues(s string) bool { return slices.Contains(BootModeValuesValues(), s) }
+
+// DeviceTypeValues returns the values of the model's DeviceType enum.
+func DeviceTypeValues() []string {
+	return []string{
+		"ebs",
+		"instance-store",
+	}
+}
+
+// ValidDeviceType reports whether s is one of DeviceTypeValues.
+func ValidDeviceType(s string) bool { return slices.Contains(DeviceTypeValues(), s) }
 
 // DiskTypeValues returns the values of the model's DiskType enum.
 func DiskTypeValues() []string {
@@ -2533,6 +3228,78 @@ func HostnameTypeValues() []string {
 
 // ValidHostnameType reports whether s is one of HostnameTypeValues.
 func ValidHostnameType(s string) bool { return slices.Contains(HostnameTypeValues(), s) }
+
+// HypervisorTypeValues returns the values of the model's HypervisorType enum.
+func HypervisorTypeValues() []string {
+	return []string{
+		"ovm",
+		"xen",
+	}
+}
+
+// ValidHypervisorType reports whether s is one of HypervisorTypeValues.
+func ValidHypervisorType(s string) bool { return slices.Contains(HypervisorTypeValues(), s) }
+
+// ImageAttributeNameValues returns the values of the model's ImageAttributeName enum.
+func ImageAttributeNameValues() []string {
+	return []string{
+		"description",
+		"kernel",
+		"ramdisk",
+		"launchPermission",
+		"productCodes",
+		"blockDeviceMapping",
+		"sriovNetSupport",
+		"bootMode",
+		"tpmSupport",
+		"uefiData",
+		"lastLaunchedTime",
+		"imdsSupport",
+		"deregistrationProtection",
+	}
+}
+
+// ValidImageAttributeName reports whether s is one of ImageAttributeNameValues.
+func ValidImageAttributeName(s string) bool { return slices.Contains(ImageAttributeNameValues(), s) }
+
+// ImageStateValues returns the values of the model's ImageState enum.
+func ImageStateValues() []string {
+	return []string{
+		"pending",
+		"available",
+		"invalid",
+		"deregistered",
+		"transient",
+		"failed",
+		"error",
+		"disabled",
+	}
+}
+
+// ValidImageState reports whether s is one of ImageStateValues.
+func ValidImageState(s string) bool { return slices.Contains(ImageStateValues(), s) }
+
+// ImageTypeValuesValues returns the values of the model's ImageTypeValues enum.
+func ImageTypeValuesValues() []string {
+	return []string{
+		"machine",
+		"kernel",
+		"ramdisk",
+	}
+}
+
+// ValidImageTypeValues reports whether s is one of ImageTypeValuesValues.
+func ValidImageTypeValues(s string) bool { return slices.Contains(ImageTypeValuesValues(), s) }
+
+// ImdsSupportValuesValues returns the values of the model's ImdsSupportValues enum.
+func ImdsSupportValuesValues() []string {
+	return []string{
+		"v2.0",
+	}
+}
+
+// ValidImdsSupportValues reports whether s is one of ImdsSupportValuesValues.
+func ValidImdsSupportValues(s string) bool { return slices.Contains(ImdsSupportValuesValues(), s) }
 
 // InstanceStorageEncryptionSupportValues returns the values of the model's InstanceStorageEncryptionSupport enum.
 func InstanceStorageEncryptionSupportValues() []string {
@@ -3435,6 +4202,27 @@ func NitroTpmSupportValues() []string {
 // ValidNitroTpmSupport reports whether s is one of NitroTpmSupportValues.
 func ValidNitroTpmSupport(s string) bool { return slices.Contains(NitroTpmSupportValues(), s) }
 
+// OperationTypeValues returns the values of the model's OperationType enum.
+func OperationTypeValues() []string {
+	return []string{
+		"add",
+		"remove",
+	}
+}
+
+// ValidOperationType reports whether s is one of OperationTypeValues.
+func ValidOperationType(s string) bool { return slices.Contains(OperationTypeValues(), s) }
+
+// PermissionGroupValues returns the values of the model's PermissionGroup enum.
+func PermissionGroupValues() []string {
+	return []string{
+		"all",
+	}
+}
+
+// ValidPermissionGroup reports whether s is one of PermissionGroupValues.
+func ValidPermissionGroup(s string) bool { return slices.Contains(PermissionGroupValues(), s) }
+
 // PhcSupportValues returns the values of the model's PhcSupport enum.
 func PhcSupportValues() []string {
 	return []string{
@@ -3458,6 +4246,39 @@ func PlacementGroupStrategyValues() []string {
 // ValidPlacementGroupStrategy reports whether s is one of PlacementGroupStrategyValues.
 func ValidPlacementGroupStrategy(s string) bool {
 	return slices.Contains(PlacementGroupStrategyValues(), s)
+}
+
+// PlatformValuesValues returns the values of the model's PlatformValues enum.
+func PlatformValuesValues() []string {
+	return []string{
+		"Windows",
+	}
+}
+
+// ValidPlatformValues reports whether s is one of PlatformValuesValues.
+func ValidPlatformValues(s string) bool { return slices.Contains(PlatformValuesValues(), s) }
+
+// ProductCodeValuesValues returns the values of the model's ProductCodeValues enum.
+func ProductCodeValuesValues() []string {
+	return []string{
+		"devpay",
+		"marketplace",
+	}
+}
+
+// ValidProductCodeValues reports whether s is one of ProductCodeValuesValues.
+func ValidProductCodeValues(s string) bool { return slices.Contains(ProductCodeValuesValues(), s) }
+
+// ResetImageAttributeNameValues returns the values of the model's ResetImageAttributeName enum.
+func ResetImageAttributeNameValues() []string {
+	return []string{
+		"launchPermission",
+	}
+}
+
+// ValidResetImageAttributeName reports whether s is one of ResetImageAttributeNameValues.
+func ValidResetImageAttributeName(s string) bool {
+	return slices.Contains(ResetImageAttributeNameValues(), s)
 }
 
 // ResourceTypeValues returns the values of the model's ResourceType enum.
@@ -3567,6 +4388,56 @@ func RootDeviceTypeValues() []string {
 // ValidRootDeviceType reports whether s is one of RootDeviceTypeValues.
 func ValidRootDeviceType(s string) bool { return slices.Contains(RootDeviceTypeValues(), s) }
 
+// SSETypeValues returns the values of the model's SSEType enum.
+func SSETypeValues() []string {
+	return []string{
+		"sse-ebs",
+		"sse-kms",
+		"none",
+	}
+}
+
+// ValidSSEType reports whether s is one of SSETypeValues.
+func ValidSSEType(s string) bool { return slices.Contains(SSETypeValues(), s) }
+
+// SnapshotAttributeNameValues returns the values of the model's SnapshotAttributeName enum.
+func SnapshotAttributeNameValues() []string {
+	return []string{
+		"productCodes",
+		"createVolumePermission",
+	}
+}
+
+// ValidSnapshotAttributeName reports whether s is one of SnapshotAttributeNameValues.
+func ValidSnapshotAttributeName(s string) bool {
+	return slices.Contains(SnapshotAttributeNameValues(), s)
+}
+
+// SnapshotStateValues returns the values of the model's SnapshotState enum.
+func SnapshotStateValues() []string {
+	return []string{
+		"pending",
+		"completed",
+		"error",
+		"recoverable",
+		"recovering",
+	}
+}
+
+// ValidSnapshotState reports whether s is one of SnapshotStateValues.
+func ValidSnapshotState(s string) bool { return slices.Contains(SnapshotStateValues(), s) }
+
+// StorageTierValues returns the values of the model's StorageTier enum.
+func StorageTierValues() []string {
+	return []string{
+		"archive",
+		"standard",
+	}
+}
+
+// ValidStorageTier reports whether s is one of StorageTierValues.
+func ValidStorageTier(s string) bool { return slices.Contains(StorageTierValues(), s) }
+
 // SubnetCidrBlockStateCodeValues returns the values of the model's SubnetCidrBlockStateCode enum.
 func SubnetCidrBlockStateCodeValues() []string {
 	return []string{
@@ -3620,6 +4491,16 @@ func TenancyValues() []string {
 // ValidTenancy reports whether s is one of TenancyValues.
 func ValidTenancy(s string) bool { return slices.Contains(TenancyValues(), s) }
 
+// TpmSupportValuesValues returns the values of the model's TpmSupportValues enum.
+func TpmSupportValuesValues() []string {
+	return []string{
+		"v2.0",
+	}
+}
+
+// ValidTpmSupportValues reports whether s is one of TpmSupportValuesValues.
+func ValidTpmSupportValues(s string) bool { return slices.Contains(TpmSupportValuesValues(), s) }
+
 // UsageClassTypeValues returns the values of the model's UsageClassType enum.
 func UsageClassTypeValues() []string {
 	return []string{
@@ -3642,6 +4523,22 @@ func VirtualizationTypeValues() []string {
 
 // ValidVirtualizationType reports whether s is one of VirtualizationTypeValues.
 func ValidVirtualizationType(s string) bool { return slices.Contains(VirtualizationTypeValues(), s) }
+
+// VolumeTypeValues returns the values of the model's VolumeType enum.
+func VolumeTypeValues() []string {
+	return []string{
+		"standard",
+		"io1",
+		"io2",
+		"gp2",
+		"sc1",
+		"st1",
+		"gp3",
+	}
+}
+
+// ValidVolumeType reports whether s is one of VolumeTypeValues.
+func ValidVolumeType(s string) bool { return slices.Contains(VolumeTypeValues(), s) }
 
 // VpcAttributeNameValues returns the values of the model's VpcAttributeName enum.
 func VpcAttributeNameValues() []string {
