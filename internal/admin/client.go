@@ -112,3 +112,35 @@ func (c *Client) DeleteKey(ctx context.Context, account, user, key string) error
 	}
 	return c.do(ctx, http.MethodDelete, p, nil, nil)
 }
+
+// RegisterBootFile uploads a kernel ("kernel") or ramdisk ("ramdisk") of
+// size bytes from r; wrap r to show progress.
+func (c *Client) RegisterBootFile(ctx context.Context, kind, name string, r io.Reader, size int64) (RegisteredImage, error) {
+	var out RegisteredImage
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.Endpoint, "/")+"/admin/v1/images/"+kind+"?name="+url.QueryEscape(name), r)
+	if err != nil {
+		return out, err
+	}
+	req.ContentLength = size
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	uploads := &http.Client{} // no overall timeout: large files over slow links
+	resp, err := uploads.Do(req)
+	if err != nil {
+		return out, fmt.Errorf("upload %s %s: %w", kind, name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e apiError
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e)
+		return out, &Error{Status: resp.StatusCode, Code: e.Code, Message: e.Message}
+	}
+	return out, json.NewDecoder(resp.Body).Decode(&out)
+}
+
+// RegisterMachine registers a public machine image booting a kernel and ramdisk.
+func (c *Client) RegisterMachine(ctx context.Context, req MachineImageRequest) (RegisteredImage, error) {
+	var out RegisteredImage
+	err := c.do(ctx, http.MethodPost, "/admin/v1/images/machine", req, &out)
+	return out, err
+}

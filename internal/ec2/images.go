@@ -12,6 +12,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
 	"github.com/kumo-cloud/kumo/internal/ec2/filter"
 	"github.com/kumo-cloud/kumo/internal/ec2/paginate"
+	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/ids"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
@@ -19,7 +20,7 @@ import (
 const typeImage = "image"
 
 // SystemAccountName is the account that owns what the operator registers.
-const SystemAccountName = "kumo-system"
+const SystemAccountName = identity.SystemAccountName
 
 // SystemOwnerAlias names the account that owns images an operator registers (kumo-demo, kernels).
 const SystemOwnerAlias = "kumo"

@@ -174,3 +174,25 @@ func (s *Service) Resolve(ctx context.Context, accessKeyID string) (string, Prin
 	}
 	return secret, p, nil
 }
+
+// SystemAccountName names the account that owns what the operator
+// registers for everyone (the demo image, kernels and ramdisks). It has no
+// access keys, so nobody signs requests as it.
+const SystemAccountName = "kumo-system"
+
+// SystemAccount returns the system account, creating it on first use.
+func (s *Service) SystemAccount(ctx context.Context) (store.Account, error) {
+	var acct store.Account
+	err := s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		acct, err = tx.FindAccount(ctx, SystemAccountName)
+		if errors.Is(err, store.ErrNotFound) {
+			acct, err = insertAccountWithFreshID(ctx, tx, SystemAccountName)
+		}
+		return err
+	})
+	if err != nil {
+		return acct, fmt.Errorf("system account: %w", err)
+	}
+	return acct, nil
+}
