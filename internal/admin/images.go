@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"path"
 	"regexp"
 	"time"
 
+	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/ids"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
@@ -40,8 +42,18 @@ type MachineImageRequest struct {
 
 var bootName = regexp.MustCompile(`^[a-zA-Z0-9()\[\] ./\-'@_]{3,128}$`)
 
+// Registry registers the operator's public images: kernels, ramdisks and
+// machine images owned by the system account. The admin API and `kumo dev`
+// (for the demo image) use it.
+type Registry struct {
+	DB       *store.DB
+	Identity *identity.Service
+	Files    BootFiles
+	Logger   *slog.Logger
+}
+
 // registerBootFile stores an uploaded kernel or ramdisk as a public aki-/ari- image of the system account.
-func (s *Server) registerBootFile(kind, prefix string) http.HandlerFunc {
+func (s *Server) registerBootFile(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Query().Get("name")
 		if !bootName.MatchString(name) {
@@ -52,11 +64,11 @@ func (s *Server) registerBootFile(kind, prefix string) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("send the file with a Content-Length between 1 byte and %d MiB", MaxBootFileBytes>>20))
 			return
 		}
-		if s.BootFiles == nil {
+		if s.Images == nil || s.Images.Files == nil {
 			writeError(w, http.StatusServiceUnavailable, "Unsupported", "this server has no object store for boot files")
 			return
 		}
-		img, err := s.storeBootFile(r, kind, prefix, name)
+		img, err := s.Images.RegisterBootFile(r.Context(), kind, name, http.MaxBytesReader(w, r.Body, r.ContentLength), r.ContentLength)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -65,35 +77,40 @@ func (s *Server) registerBootFile(kind, prefix string) http.HandlerFunc {
 	}
 }
 
-func (s *Server) storeBootFile(r *http.Request, kind, prefix, name string) (RegisteredImage, error) {
-	ctx := r.Context()
-	sys, err := s.Identity.SystemAccount(ctx)
+// RegisterBootFile stores a kernel or ramdisk of size bytes as a public
+// aki-/ari- image. An image of that name already registered is returned as it is.
+func (g *Registry) RegisterBootFile(ctx context.Context, kind, name string, r io.Reader, size int64) (RegisteredImage, error) {
+	prefix := map[string]string{"kernel": "aki", "ramdisk": "ari"}[kind]
+	if prefix == "" {
+		return RegisteredImage{}, fmt.Errorf("boot file kind %q: want kernel or ramdisk", kind)
+	}
+	sys, err := g.Identity.SystemAccount(ctx)
 	if err != nil {
 		return RegisteredImage{}, err
 	}
-	if existing, ok, err := s.findSystemImage(ctx, sys.ID, name); err != nil || ok {
-		_, _ = io.Copy(io.Discard, r.Body)
+	if existing, ok, err := g.findSystemImage(ctx, sys.ID, name); err != nil || ok {
+		_, _ = io.Copy(io.Discard, r)
 		return RegisteredImage{ImageId: existing, Name: name}, err
 	}
 	id := ids.Resource(prefix)
 	key := path.Join("boot", id)
-	if err := s.BootFiles.Put(ctx, key, http.MaxBytesReader(nil, r.Body, r.ContentLength), r.ContentLength); err != nil {
+	if err := g.Files.Put(ctx, key, r, size); err != nil {
 		return RegisteredImage{}, fmt.Errorf("store %s %s: %w", kind, name, err)
 	}
 	im := store.Image{ID: id, AccountID: sys.ID, Name: name, ImageType: kind, State: "available", Architecture: "x86_64",
-		RootDeviceType: "instance-store", VirtualizationType: "hvm", Location: key, SizeBytes: r.ContentLength, Public: true,
+		RootDeviceType: "instance-store", VirtualizationType: "hvm", Location: key, SizeBytes: size, Public: true,
 		CreatedAt: time.Now().UTC()}
-	if err := s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error { return tx.InsertImage(ctx, im) }); err != nil {
+	if err := g.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error { return tx.InsertImage(ctx, im) }); err != nil {
 		return RegisteredImage{}, err
 	}
-	s.Logger.InfoContext(ctx, "boot file registered", "image", id, "kind", kind, "name", name, "bytes", r.ContentLength)
+	g.Logger.InfoContext(ctx, "boot file registered", "image", id, "kind", kind, "name", name, "bytes", size)
 	return RegisteredImage{ImageId: id, Name: name, Created: true}, nil
 }
 
 // findSystemImage makes registration idempotent by name.
-func (s *Server) findSystemImage(ctx context.Context, account, name string) (string, bool, error) {
+func (g *Registry) findSystemImage(ctx context.Context, account, name string) (string, bool, error) {
 	var found string
-	err := s.DB.View(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := g.DB.View(ctx, func(ctx context.Context, tx *store.Tx) error {
 		list, err := tx.VisibleImages(ctx, account)
 		for _, im := range list {
 			if im.AccountID == account && im.Name == name {
@@ -112,7 +129,11 @@ func (s *Server) registerMachine(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "InvalidParameterValue", `body must be JSON like {"Name":"kumo-demo","KernelId":"aki-…","RamdiskId":"ari-…"}`)
 		return
 	}
-	img, err := s.storeMachine(r.Context(), req)
+	if s.Images == nil {
+		writeError(w, http.StatusServiceUnavailable, "Unsupported", "this server does not register images")
+		return
+	}
+	img, err := s.Images.RegisterMachine(r.Context(), req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -120,18 +141,20 @@ func (s *Server) registerMachine(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, img)
 }
 
-func (s *Server) storeMachine(ctx context.Context, req MachineImageRequest) (RegisteredImage, error) {
-	sys, err := s.Identity.SystemAccount(ctx)
+// RegisterMachine registers a public machine image booting a registered
+// kernel and ramdisk; an image of that name already registered is returned as it is.
+func (g *Registry) RegisterMachine(ctx context.Context, req MachineImageRequest) (RegisteredImage, error) {
+	sys, err := g.Identity.SystemAccount(ctx)
 	if err != nil {
 		return RegisteredImage{}, err
 	}
-	if existing, ok, err := s.findSystemImage(ctx, sys.ID, req.Name); err != nil || ok {
+	if existing, ok, err := g.findSystemImage(ctx, sys.ID, req.Name); err != nil || ok {
 		return RegisteredImage{ImageId: existing, Name: req.Name}, err
 	}
 	im := store.Image{ID: ids.Resource("ami"), AccountID: sys.ID, Name: req.Name, Description: req.Description, ImageType: "machine",
 		State: "available", Architecture: "x86_64", RootDeviceType: "instance-store", VirtualizationType: "hvm",
 		KernelID: req.KernelId, RamdiskID: req.RamdiskId, Public: true, CreatedAt: time.Now().UTC()}
-	err = s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err = g.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
 		for want, id := range map[string]string{"kernel": req.KernelId, "ramdisk": req.RamdiskId} {
 			if id == "" {
 				continue

@@ -21,8 +21,8 @@ type Server struct {
 	DB       *store.DB
 	Metrics  http.Handler
 	Logger   *slog.Logger
-	// BootFiles stores kernels and ramdisks; nil refuses their registration.
-	BootFiles BootFiles
+	// Images registers public images; nil refuses their registration.
+	Images *Registry
 }
 
 // Account is an account as the admin API shows it.
@@ -69,8 +69,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/v1/accounts/{account}/keys", s.auth(s.createKey))
 	mux.Handle("GET /admin/v1/accounts/{account}/keys", s.auth(s.listKeys))
 	mux.Handle("DELETE /admin/v1/accounts/{account}/keys/{key}", s.auth(s.deleteKey))
-	mux.Handle("POST /admin/v1/images/kernel", s.auth(s.registerBootFile("kernel", "aki")))
-	mux.Handle("POST /admin/v1/images/ramdisk", s.auth(s.registerBootFile("ramdisk", "ari")))
+	mux.Handle("POST /admin/v1/images/kernel", s.auth(s.registerBootFile("kernel")))
+	mux.Handle("POST /admin/v1/images/ramdisk", s.auth(s.registerBootFile("ramdisk")))
 	mux.Handle("POST /admin/v1/images/machine", s.auth(s.registerMachine))
 	return mux
 }

@@ -16,7 +16,7 @@ import (
 )
 
 type serverFlags struct {
-	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat string
+	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat, demoImage string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
@@ -28,6 +28,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.zones, "zones", "a,b,c", "availability zone suffixes (kumo-1a, kumo-1b, ...) or full names, comma separated")
 	fs.StringVar(&f.instanceTypes, "instance-types", "", "JSON file with the instance type catalogue (default: t3.nano ... m5.2xlarge)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
+	fs.StringVar(&f.demoImage, "demo-image", "", "directory with the demo guest's vmlinuz and initrd.img (images/demo/build.sh) to register as the public image kumo-demo")
 }
 
 func (f *serverFlags) config() (controller.Config, error) {
@@ -49,7 +50,7 @@ func (f *serverFlags) config() (controller.Config, error) {
 		return controller.Config{}, fmt.Errorf("--zones must name at least one zone")
 	}
 	return controller.Config{DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
-		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat)}, nil
+		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage}, nil
 }
 
 func newServerCmd() *cobra.Command {

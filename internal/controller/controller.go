@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/admin"
@@ -23,6 +24,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/metrics"
 	"github.com/kumo-cloud/kumo/internal/secrets"
+	"github.com/kumo-cloud/kumo/internal/snapshot"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
 
@@ -36,6 +38,10 @@ type Config struct {
 	Zones             []string
 	InstanceTypesFile string
 	Logger            *slog.Logger
+	// DemoImage is a directory with the demo guest's vmlinuz and
+	// initrd.img (images/demo/build.sh); when set, it is registered at
+	// start-up as the public image kumo-demo.
+	DemoImage string
 }
 
 // Controller is a running cloud controller.
@@ -45,6 +51,7 @@ type Controller struct {
 	EC2Addr   net.Addr
 	AdminAddr net.Addr
 	Admin     admin.Credential
+	Images    *admin.Registry
 
 	logger  *slog.Logger
 	servers []*http.Server
@@ -104,7 +111,23 @@ func start(ctx context.Context, cfg Config, db *store.DB) (*Controller, error) {
 		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
 		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},
 	}}
-	adm := &admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger}
+	objects, err := snapshot.NewDirObjects(filepath.Join(cfg.DataDir, "system-objects"))
+	if err != nil {
+		ec2Ln.Close()
+		adminLn.Close()
+		return nil, err
+	}
+	c.Images = &admin.Registry{DB: db, Identity: c.Identity, Files: objects, Logger: cfg.Logger}
+	adm := &admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger, Images: c.Images}
+	if cfg.DemoImage != "" {
+		img, err := c.RegisterDemoImage(ctx, cfg.DemoImage)
+		if err != nil {
+			ec2Ln.Close()
+			adminLn.Close()
+			return nil, err
+		}
+		cfg.Logger.InfoContext(ctx, "demo image registered", "image", img.ImageId, "name", DemoImageName, "new", img.Created)
+	}
 	c.serve(ec2Ln, api)
 	c.serve(adminLn, adm.Handler())
 	cfg.Logger.InfoContext(ctx, "kumo server started", "ec2", c.EC2Addr.String(), "admin", c.AdminAddr.String(),
