@@ -9,6 +9,7 @@ command -v aws >/dev/null || need+=(awscli)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v openssl >/dev/null || need+=(openssl)
 command -v puttygen >/dev/null || need+=(putty-tools)
+command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/admin"
@@ -22,7 +23,9 @@ import (
 	"github.com/kumo-cloud/kumo/internal/ec2"
 	"github.com/kumo-cloud/kumo/internal/iam"
 	"github.com/kumo-cloud/kumo/internal/identity"
+	"github.com/kumo-cloud/kumo/internal/imageimport"
 	"github.com/kumo-cloud/kumo/internal/metrics"
+	"github.com/kumo-cloud/kumo/internal/qemuimg"
 	"github.com/kumo-cloud/kumo/internal/secrets"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
 	"github.com/kumo-cloud/kumo/internal/store"
@@ -53,9 +56,14 @@ type Controller struct {
 	Admin     admin.Credential
 	Images    *admin.Registry
 
-	logger  *slog.Logger
-	servers []*http.Server
-	errc    chan error
+	logger       *slog.Logger
+	servers      []*http.Server
+	errc         chan error
+	objects      snapshot.Objects
+	snapshots    *snapshot.Store
+	importSource imageimport.Source
+	stopWorkers  context.CancelFunc
+	workers      sync.WaitGroup
 }
 
 // Start opens the store and begins serving; listeners are bound when it returns.
@@ -75,7 +83,15 @@ func Start(ctx context.Context, cfg Config) (*Controller, error) {
 	return c, nil
 }
 
-func start(ctx context.Context, cfg Config, db *store.DB) (*Controller, error) {
+func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err error) {
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
 	box, err := secrets.LoadOrCreate(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -86,53 +102,78 @@ func start(ctx context.Context, cfg Config, db *store.DB) (*Controller, error) {
 			return nil, err
 		}
 	}
-	c := &Controller{DB: db, Identity: &identity.Service{DB: db, Box: box}, logger: cfg.Logger, errc: make(chan error, 2)}
-	reg := metrics.New()
-	reg.WatchDB(db.Stats)
-
+	c = &Controller{DB: db, Identity: &identity.Service{DB: db, Box: box}, logger: cfg.Logger, errc: make(chan error, 4)}
 	ec2Ln, err := net.Listen("tcp", cfg.EC2Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen for the EC2 API on %s: %w", cfg.EC2Listen, err)
 	}
+	undo = append(undo, func() { ec2Ln.Close() })
 	adminLn, err := net.Listen("tcp", cfg.AdminListen)
 	if err != nil {
-		ec2Ln.Close()
 		return nil, fmt.Errorf("listen for the admin API on %s: %w", cfg.AdminListen, err)
 	}
+	undo = append(undo, func() { adminLn.Close() })
 	c.EC2Addr, c.AdminAddr = ec2Ln.Addr(), adminLn.Addr()
 	if c.Admin, err = admin.EnsureCredential(cfg.DataDir, "http://"+c.AdminAddr.String()); err != nil {
-		ec2Ln.Close()
-		adminLn.Close()
 		return nil, err
 	}
-	ec2svc := ec2.New(db, ec2.Config{Region: cfg.Region, Zones: cfg.Zones, Endpoint: c.EC2Addr.String(), InstanceTypes: types})
-	api := &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Services: map[string]apiserver.Service{
-		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
-		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
-		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},
-	}}
-	objects, err := snapshot.NewDirObjects(filepath.Join(cfg.DataDir, "system-objects"))
-	if err != nil {
-		ec2Ln.Close()
-		adminLn.Close()
+	if err := c.openStorage(cfg); err != nil {
 		return nil, err
 	}
-	c.Images = &admin.Registry{DB: db, Identity: c.Identity, Files: objects, Logger: cfg.Logger}
-	adm := &admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger, Images: c.Images}
 	if cfg.DemoImage != "" {
 		img, err := c.RegisterDemoImage(ctx, cfg.DemoImage)
 		if err != nil {
-			ec2Ln.Close()
-			adminLn.Close()
 			return nil, err
 		}
 		cfg.Logger.InfoContext(ctx, "demo image registered", "image", img.ImageId, "name", DemoImageName, "new", img.Created)
 	}
-	c.serve(ec2Ln, api)
-	c.serve(adminLn, adm.Handler())
+	reg := metrics.New()
+	reg.WatchDB(db.Stats)
+	c.serve(ec2Ln, c.apiServer(cfg, types, reg))
+	c.serve(adminLn, (&admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger, Images: c.Images}).Handler())
+	c.startWorkers(cfg)
 	cfg.Logger.InfoContext(ctx, "kumo server started", "ec2", c.EC2Addr.String(), "admin", c.AdminAddr.String(),
 		"database", string(db.Dialect()), "region", cfg.Region, "zones", cfg.Zones)
 	return c, nil
+}
+
+// openStorage sets up the system object store (kernels, ramdisks,
+// snapshot chunks) under the data dir.
+func (c *Controller) openStorage(cfg Config) error {
+	objects, err := snapshot.NewDirObjects(filepath.Join(cfg.DataDir, "system-objects"))
+	if err != nil {
+		return err
+	}
+	c.objects = objects
+	c.snapshots = &snapshot.Store{Objects: objects}
+	c.Images = &admin.Registry{DB: c.DB, Identity: c.Identity, Files: objects, Logger: cfg.Logger}
+	return nil
+}
+
+func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metrics.Registry) *apiserver.Server {
+	ec2svc := ec2.New(c.DB, ec2.Config{Region: cfg.Region, Zones: cfg.Zones, Endpoint: c.EC2Addr.String(), InstanceTypes: types})
+	ec2svc.Snapshots = snapshotData{c.snapshots}
+	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Services: map[string]apiserver.Service{
+		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
+		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
+		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},
+	}}
+}
+
+// startWorkers runs the background reconcilers until Close.
+func (c *Controller) startWorkers(cfg Config) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopWorkers = cancel
+	if c.importSource != nil {
+		im := &imageimport.Importer{DB: c.DB, Source: c.importSource, Images: qemuimg.Tool{}, Snapshots: snapshotData{c.snapshots},
+			WorkDir: filepath.Join(cfg.DataDir, "tmp"), Logger: cfg.Logger.With("worker", "import")}
+		_ = os.MkdirAll(im.WorkDir, 0o700)
+		c.workers.Add(1)
+		go func() {
+			defer c.workers.Done()
+			im.Run(ctx)
+		}()
+	}
 }
 
 func (c *Controller) serve(ln net.Listener, h http.Handler) {
@@ -159,6 +200,10 @@ func (c *Controller) Wait(ctx context.Context) error {
 // Close stops accepting requests, lets running ones finish, and closes the store.
 func (c *Controller) Close(ctx context.Context) error {
 	var errs []error
+	if c.stopWorkers != nil {
+		c.stopWorkers()
+		c.workers.Wait()
+	}
 	for _, s := range c.servers {
 		errs = append(errs, s.Shutdown(ctx))
 	}

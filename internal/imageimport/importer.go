@@ -176,9 +176,6 @@ func (im *Importer) convert(ctx context.Context, t *store.ImportTask, src, raw s
 	if claimed != "" && claimed != info.Format {
 		return 0, "", fmt.Errorf("%w: the request says %s but the file is %s", errFormatMismatch, qemuimg.ImportFormatName(claimed), qemuimg.ImportFormatName(info.Format))
 	}
-	if err := im.Images.Check(ctx, src, info.Format); err != nil {
-		return 0, "", err
-	}
 	if err := im.setProgress(ctx, t, 15, "converting"); err != nil {
 		return 0, "", err
 	}

@@ -95,13 +95,17 @@ func (im *Importer) finish(ctx context.Context, t store.ImportTask, status, msg 
 // userMessage explains a failure in words the user can act on, as EC2's
 // StatusMessage does ("ClientError: ...").
 func userMessage(err error) string {
+	var qerr *qemuimg.Error
 	for _, known := range []error{qemuimg.ErrNotADiskImage, qemuimg.ErrUnsupportedFormat, qemuimg.ErrBackingFile,
 		qemuimg.ErrExternalFile, qemuimg.ErrTooLarge, qemuimg.ErrCorrupt} {
 		if errors.Is(err, known) {
-			return "ClientError: Disk validation failed: " + known.Error()
+			return "ClientError: Disk validation failed: " + qemuimg.UserMessage(err)
 		}
 	}
 	switch {
+	case errors.As(err, &qerr):
+		// qemu-img's own words carry host paths: say only what failed.
+		return "ClientError: Disk validation failed: " + qemuimg.UserMessage(err)
 	case errors.Is(err, errFormatMismatch):
 		return "ClientError: " + err.Error()
 	case errors.Is(err, ErrSourceDenied):

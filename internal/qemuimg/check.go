@@ -21,9 +21,10 @@ type checkJSON struct {
 	CheckErrors int `json:"check-errors"`
 }
 
-// Check verifies the image's metadata for formats that support it (qcow2,
-// vmdk); others pass. A truncated or damaged image gives ErrCorrupt; a file
-// that does not open as format gives ErrNotADiskImage.
+// Check verifies the metadata of an image for formats that support it
+// (qcow2, vmdk); others pass. A truncated or damaged image, or one that
+// cannot be checked at all, gives ErrCorrupt. Use Info first to tell
+// whether a file is an image of the format.
 func (t Tool) Check(ctx context.Context, path, format string) error {
 	if format == "" {
 		return fmt.Errorf("qemu-img check %s: format required", path)
@@ -53,9 +54,7 @@ func classifyCheck(abs string, out []byte, err error) error {
 	case code == checkCorrupt:
 		return fmt.Errorf("%s: %d corruptions: %w: %w", abs, res.Corruptions, ErrCorrupt, err)
 	case parsed && res.CheckErrors > 0:
-		return fmt.Errorf("%s: check could not complete: %w: %w", abs, ErrCorrupt, err)
-	case !parsed:
-		return fmt.Errorf("%w: %w", ErrNotADiskImage, err)
+		return fmt.Errorf("%s: %d check errors: %w: %w", abs, res.CheckErrors, ErrCorrupt, err)
 	}
-	return err
+	return fmt.Errorf("%s: check failed: %w: %w", abs, ErrCorrupt, err)
 }

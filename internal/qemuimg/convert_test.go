@@ -110,6 +110,29 @@ func TestConvertTruncatedQCOW2(t *testing.T) {
 	}
 }
 
+// Truncated vmdk and vhd files are refused too: the vmdk by check, the
+// vhd already by info (qemu-img will not open it).
+func TestConvertTruncatedOthers(t *testing.T) {
+	tool := realTool(t)
+	dir := t.TempDir()
+	src := writeFile(t, dir, "source.img", diskPattern(8<<20))
+	for _, f := range []string{FormatVMDK, FormatVPC} {
+		img := filepath.Join(dir, "disk."+f)
+		if err := tool.Convert(ctx(t), src, FormatRaw, img, f, nil); err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Stat(img)
+		if err := os.Truncate(img, fi.Size()/2); err != nil {
+			t.Fatal(err)
+		}
+		err := tool.Convert(ctx(t), img, f, filepath.Join(dir, "out.raw"), FormatRaw, nil)
+		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNotADiskImage) {
+			t.Errorf("%s: %v, want ErrCorrupt or ErrNotADiskImage", f, err)
+		}
+		t.Logf("%s: %v", f, UserMessage(err))
+	}
+}
+
 func TestConvertCancelKillsQemuImg(t *testing.T) {
 	tool := realTool(t)
 	dir := t.TempDir()

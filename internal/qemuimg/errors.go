@@ -69,3 +69,17 @@ func summarize(stderr []byte) string {
 	}
 	return strings.Join(lines, "; ")
 }
+
+// UserMessage is the text to show the person who uploaded an image for an
+// error from this package: the refusal's own sentence, without host paths
+// or qemu-img's output (log err itself for operators). Errors that are not
+// refusals get a generic sentence.
+func UserMessage(err error) string {
+	for _, e := range []error{ErrBackingFile, ErrExternalFile, ErrTooLarge, ErrCorrupt,
+		ErrUnsupportedFormat, ErrNotADiskImage} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "the disk image could not be converted"
+}

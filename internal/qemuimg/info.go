@@ -37,24 +37,30 @@ type infoJSON struct {
 }
 
 // Info inspects the image at path, for untrusted input. format is qemu-img's
-// name; "" lets qemu-img probe it, which is only for detection: pass the
-// detected format to every later call. Info refuses, with typed errors,
-// anything that is not a self-contained raw, qcow2, vmdk or vpc image no
-// larger than the Tool's limit. On ErrBackingFile, ErrExternalFile and
-// ErrTooLarge the returned Info is filled in, for messages.
+// name; "" means Detect it (qemu-img itself never probes). To check a
+// format a user declared, compare it with what Info("") detects: a qcow2
+// read as raw is a valid but useless raw disk. Info refuses, with typed
+// errors, anything that is not a self-contained raw, qcow2, vmdk or vpc
+// image no larger than the Tool's limit. On ErrBackingFile, ErrExternalFile
+// and ErrTooLarge the returned Info is filled in, for messages.
+//
+// Info does not pass -U (force share): an image another process holds open
+// for writing is refused rather than read while it changes. Ask QEMU (QMP
+// query-block) about a running guest's disks.
 func (t Tool) Info(ctx context.Context, path, format string) (Info, error) {
 	abs, size, err := statImage(path)
 	if err != nil {
 		return Info{}, err
 	}
-	if format != "" && !importable(format) {
+	if format == "" {
+		if format, err = Detect(abs); err != nil {
+			return Info{}, err
+		}
+	}
+	if !importable(format) {
 		return Info{}, fmt.Errorf("%s: format %q: %w", path, format, ErrUnsupportedFormat)
 	}
-	args := []string{"info", "--output=json"}
-	if format != "" {
-		args = append(args, "-f", format)
-	}
-	out, err := t.run(ctx, "info", abs, true, append(args, abs)...)
+	out, err := t.run(ctx, "info", abs, true, "info", "--output=json", "-f", format, abs)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Info{}, err

@@ -27,6 +27,25 @@ func TestInfoDetectsFormats(t *testing.T) {
 	}
 }
 
+// A fixed-size VHD has only a footer; qemu-img's own probe calls it raw.
+func TestDetectFixedVHD(t *testing.T) {
+	tool := realTool(t)
+	dir := t.TempDir()
+	want := diskPattern(2 << 20)
+	src := writeFile(t, dir, "source.img", want)
+	vhd := filepath.Join(dir, "fixed.vhd")
+	qemuImg(t, "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", src, vhd)
+	info, err := tool.Info(ctx(t), vhd, "")
+	if err != nil || info.Format != FormatVPC || info.VirtualSize != 2<<20 {
+		t.Fatalf("info %+v err %v, want vpc of 2 MiB", info, err)
+	}
+	back := filepath.Join(dir, "back.raw")
+	if err := tool.Convert(ctx(t), vhd, info.Format, back, FormatRaw, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameDisk(t, back, want)
+}
+
 func TestInfoRefusesNonImages(t *testing.T) {
 	tool := realTool(t)
 	dir := t.TempDir()

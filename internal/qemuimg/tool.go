@@ -1,9 +1,10 @@
 // Package qemuimg is a small typed wrapper around the qemu-img tool: it
 // inspects, checks, converts, creates and resizes disk images.
 //
-// Untrusted images (user uploads) are handled defensively: the format is
-// always passed with -f once known (probing a guest-writable raw image is a
-// known hole), images naming backing or external data files are refused,
+// Untrusted images (user uploads) are handled defensively: qemu-img never
+// probes a format (Detect reads magic bytes in Go; -f is always passed, as
+// probing a guest-writable raw image is a known hole), images naming
+// backing or external data files (qcow2 data-file, vmdk extents) are refused,
 // paths are made absolute so a name like "json:{...}" or "nbd:host" is never
 // taken for a qemu protocol, virtual sizes are capped, and info/check run
 // under prlimit(1) CPU and memory limits when prlimit is installed.

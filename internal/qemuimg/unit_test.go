@@ -2,6 +2,7 @@ package qemuimg
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -73,5 +74,42 @@ func TestSummarize(t *testing.T) {
 func TestIsText(t *testing.T) {
 	if !isText([]byte("hello, world\n\tünïcode\r\n")) || isText([]byte("bin\x00ary")) || isText(nil) {
 		t.Error("isText")
+	}
+}
+
+func TestSniff(t *testing.T) {
+	vdi := make([]byte, 512)
+	copy(vdi[0x40:], []byte{0x7f, 0x10, 0xda, 0xbe})
+	footer := append(make([]byte, 0, 512), "conectix"...)
+	cases := []struct {
+		head, tail []byte
+		want       string
+		ok         bool
+	}{
+		{[]byte("QFI\xfb\x00\x00\x00\x03"), nil, "qcow2", true},
+		{[]byte("QFI\xfb\x00\x00\x00\x01"), nil, "qcow", false},
+		{[]byte("KDMV"), nil, "vmdk", true},
+		{[]byte("# Disk DescriptorFile\n"), nil, "vmdk", true},
+		{[]byte("conectix"), nil, "vpc", true},
+		{make([]byte, 512), footer, "vpc", true},
+		{[]byte("vhdxfile"), nil, "vhdx", false},
+		{vdi, nil, "vdi", false},
+		{[]byte("LUKS\xba\xbe"), nil, "luks", false},
+		{make([]byte, 512), make([]byte, 512), "raw", true},
+	}
+	for _, c := range cases {
+		if got, ok := sniff(c.head, c.tail); got != c.want || ok != c.ok {
+			t.Errorf("%q: %s %v, want %s %v", c.head[:min(8, len(c.head))], got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestUserMessage(t *testing.T) {
+	err := fmt.Errorf("/var/lib/kumo/x: %w: %w", ErrBackingFile, &Error{Op: "info", Path: "/var/lib/kumo/x"})
+	if got := UserMessage(err); got != ErrBackingFile.Error() || strings.Contains(got, "/var") {
+		t.Errorf("got %q", got)
+	}
+	if got := UserMessage(errors.New("exit status 1")); got != "the disk image could not be converted" {
+		t.Errorf("got %q", got)
 	}
 }
