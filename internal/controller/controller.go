@@ -164,6 +164,12 @@ func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metric
 func (c *Controller) startWorkers(cfg Config) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stopWorkers = cancel
+	gc := &snapshotCollector{db: c.DB, store: c.snapshots, logger: cfg.Logger.With("worker", "snapshot-gc"), grace: 10 * time.Minute}
+	c.workers.Add(1)
+	go func() {
+		defer c.workers.Done()
+		gc.run(ctx, time.Minute)
+	}()
 	if c.importSource != nil {
 		im := &imageimport.Importer{DB: c.DB, Source: c.importSource, Images: qemuimg.Tool{}, Snapshots: snapshotData{c.snapshots},
 			WorkDir: filepath.Join(cfg.DataDir, "tmp"), Logger: cfg.Logger.With("worker", "import")}

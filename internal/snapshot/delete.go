@@ -147,3 +147,19 @@ func parseChunkKey(key string) (Hash, bool) {
 	h, err := ParseHash(rest[3:])
 	return h, err == nil && !h.IsZero()
 }
+
+// IDs lists the snapshots that have a manifest in the store.
+func (s *Store) IDs(ctx context.Context) ([]string, error) {
+	keys, err := s.Objects.List(ctx, snapshotsPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	var out []string
+	for _, k := range keys {
+		rest := strings.TrimPrefix(k, snapshotsPrefix)
+		if id, name, ok := strings.Cut(rest, "/"); ok && name == manifestName {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

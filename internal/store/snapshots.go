@@ -101,9 +101,9 @@ func (tx *Tx) ImagesUsingSnapshot(ctx context.Context, snapshotID string) ([]str
 	return tx.grantees(ctx, `SELECT DISTINCT image_id FROM image_block_devices WHERE snapshot_id = $1 ORDER BY image_id`, snapshotID)
 }
 
-// AllSnapshotIDs lists every live snapshot, for chunk garbage collection.
+// AllSnapshotIDs lists every snapshot record, whatever its state, for chunk garbage collection.
 func (tx *Tx) AllSnapshotIDs(ctx context.Context) ([]string, error) {
-	return tx.grantees(ctx, `SELECT id FROM snapshots WHERE state = 'completed' ORDER BY id`)
+	return tx.grantees(ctx, `SELECT id FROM snapshots ORDER BY id`)
 }
 
 // grantees runs a query returning one string column.
