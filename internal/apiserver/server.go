@@ -44,6 +44,9 @@ type Server struct {
 	Metrics  *metrics.Registry
 	// Now is the clock for signature skew checks (time.Now when nil).
 	Now func() time.Time
+	// Region is the region requests must be signed for (IAM and STS may
+	// also be signed for us-east-1, where AWS's SDKs sign global services).
+	Region string
 }
 
 // result is what one request ended with, for the log line and metrics.
@@ -84,6 +87,9 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 
 // handle authenticates, routes and invokes; it returns the response body.
 func (s *Server) handle(r *http.Request, reqID string, res *result) ([]byte, error) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		return nil, awsapi.NewError("MethodNotAllowed", http.StatusMethodNotAllowed, "The %s method is not allowed; the Query API takes GET and POST.", r.Method)
+	}
 	body, params, err := readRequest(r)
 	if err != nil {
 		return nil, err
@@ -145,7 +151,25 @@ func (s *Server) authenticate(r *http.Request, body []byte, guess string) (ident
 	if err != nil {
 		return principal, guess, authError(guess, err)
 	}
+	if !s.regionOK(res.Service, res.Region) {
+		return principal, res.Service, wrongRegion(res.Service, res.Region)
+	}
 	return principal, res.Service, nil
+}
+
+func (s *Server) regionOK(service, region string) bool {
+	if s.Region == "" || region == s.Region {
+		return true
+	}
+	return (service == "iam" || service == "sts") && region == "us-east-1"
+}
+
+func wrongRegion(service, region string) error {
+	msg := "Credential should be scoped to a valid region, not '%s'."
+	if service == "ec2" {
+		return awsapi.NewError("AuthFailure", http.StatusUnauthorized, msg, region)
+	}
+	return awsapi.NewError("SignatureDoesNotMatch", http.StatusForbidden, msg, region)
 }
 
 // authError maps signature failures to each protocol's codes.

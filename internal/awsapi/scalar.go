@@ -39,6 +39,9 @@ func (e expectation) Error() string { return string(e) }
 func setScalar(v reflect.Value, s string) error {
 	switch {
 	case v.Kind() == reflect.String:
+		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+			return expectation("expected UTF-8 text without NUL characters")
+		}
 		v.SetString(s)
 	case v.Kind() == reflect.Int32 || v.Kind() == reflect.Int64:
 		n, err := strconv.ParseInt(s, 10, v.Type().Bits())

@@ -153,7 +153,7 @@ func (c *Controller) openStorage(cfg Config) error {
 func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metrics.Registry) *apiserver.Server {
 	ec2svc := ec2.New(c.DB, ec2.Config{Region: cfg.Region, Zones: cfg.Zones, Endpoint: c.EC2Addr.String(), InstanceTypes: types})
 	ec2svc.Snapshots = snapshotData{c.snapshots}
-	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Services: map[string]apiserver.Service{
+	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Services: map[string]apiserver.Service{
 		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
 		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
 		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"regexp"
 	"slices"
@@ -200,15 +201,11 @@ func sshFingerprint(k ssh.PublicKey) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
+// colonHexOf writes b as lowercase hex pairs joined by colons.
 func colonHexOf(b []byte) string {
 	parts := make([]string, len(b))
-	for i, x := range b {
-		parts[i] = strings.ToLower(hexByte(x))
+	for i := range b {
+		parts[i] = hex.EncodeToString(b[i : i+1])
 	}
 	return strings.Join(parts, ":")
-}
-
-func hexByte(b byte) string {
-	const digits = "0123456789abcdef"
-	return string([]byte{digits[b>>4], digits[b&15]})
 }

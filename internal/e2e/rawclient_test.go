@@ -81,7 +81,7 @@ func (c *rawClient) signed(ctx context.Context, service string, params url.Value
 }
 
 // presignedURL is a GET URL carrying params and its signature in the query.
-func (c *rawClient) presignedURL(ctx context.Context, service string, params url.Values, expires time.Duration) (string, http.Header, error) {
+func (c *rawClient) presignedURL(ctx context.Context, service string, params url.Values, signedAt time.Time, expires time.Duration) (string, http.Header, error) {
 	q := url.Values{}
 	for k, v := range params {
 		q[k] = v
@@ -91,7 +91,7 @@ func (c *rawClient) presignedURL(ctx context.Context, service string, params url
 	if err != nil {
 		return "", nil, err
 	}
-	return c.signer.PresignHTTP(ctx, c.creds, req, payloadHash(nil), service, controllertest.Region, time.Now())
+	return c.signer.PresignHTTP(ctx, c.creds, req, payloadHash(nil), service, controllertest.Region, signedAt)
 }
 
 // rawResponse is an answer with its envelope parsed.

@@ -160,7 +160,7 @@ func TestSecurityGroups(t *testing.T) {
 				{"unknown peer group", types.IpPermission{IpProtocol: aws.String("-1"),
 					UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: aws.String("sg-0123456789abcdef0")}}}, "InvalidGroup.NotFound"},
 				{"peer in another VPC", types.IpPermission{IpProtocol: aws.String("-1"),
-					UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: aws.String(other)}}}, "InvalidParameterValue"},
+					UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: aws.String(other)}}}, "InvalidGroup.NotFound"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := c.AuthorizeSecurityGroupIngress(t.Context(), &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(g),

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestTags(t *testing.T) {
 				}
 			}
 			// The resources show them too.
-			if got := tagsOf(group(t, c, sg).Tags); !mapsEqual(got, map[string]string{"env": "prod", "Name": ""}) {
+			if got := tagsOf(group(t, c, sg).Tags); !maps.Equal(got, map[string]string{"env": "prod", "Name": ""}) {
 				t.Errorf("group tags = %v", got)
 			}
 			rules, err := c.DescribeSecurityGroupRules(t.Context(), &ec2.DescribeSecurityGroupRulesInput{SecurityGroupRuleIds: []string{sgr}})

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // VPC with a default subnet per zone and a default security group.
 func TestDefaultVPC(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
-		_, acct := start(t, b)
+		srv, acct := start(t, b)
 		c := acct.EC2
 
 		all, err := c.DescribeVpcs(t.Context(), &ec2.DescribeVpcsInput{})
@@ -41,7 +42,7 @@ func TestDefaultVPC(t *testing.T) {
 					aws.ToString(s.SubnetId), aws.ToBool(s.DefaultForAz), aws.ToInt32(s.AvailableIpAddressCount))
 			}
 		}
-		if len(subnets.Subnets) != 3 || !mapsEqual(got, want) {
+		if len(subnets.Subnets) != 3 || !maps.Equal(got, want) {
 			t.Errorf("default subnets = %v, want %v", got, want)
 		}
 
@@ -68,6 +69,38 @@ func TestDefaultVPC(t *testing.T) {
 		if len(again.Vpcs) != 1 {
 			t.Errorf("after several calls the account has %d VPCs, want 1", len(again.Vpcs))
 		}
+
+		t.Run("deleted for good", func(t *testing.T) {
+			other := srv.NewAccount(t, "no-default")
+			oc := other.EC2
+			def := defaultVPC(t, oc)
+			subnets, err := oc.DescribeSubnets(t.Context(), &ec2.DescribeSubnetsInput{Filters: []types.Filter{filter("vpc-id", aws.ToString(def.VpcId))}})
+			noErr(t, err)
+			_, err = oc.DeleteVpc(t.Context(), &ec2.DeleteVpcInput{VpcId: def.VpcId})
+			wantCode(t, err, "DependencyViolation")
+			for _, s := range subnets.Subnets {
+				_, err := oc.DeleteSubnet(t.Context(), &ec2.DeleteSubnetInput{SubnetId: s.SubnetId})
+				noErr(t, err)
+			}
+			_, err = oc.DeleteVpc(t.Context(), &ec2.DeleteVpcInput{VpcId: def.VpcId})
+			noErr(t, err)
+
+			vpcs, err := oc.DescribeVpcs(t.Context(), &ec2.DescribeVpcsInput{})
+			noErr(t, err)
+			if len(vpcs.Vpcs) != 0 {
+				t.Errorf("a deleted default VPC came back: %v", idsOf(vpcs.Vpcs, vpcID))
+			}
+			attrs, err := oc.DescribeAccountAttributes(t.Context(), &ec2.DescribeAccountAttributesInput{AttributeNames: []types.AccountAttributeName{types.AccountAttributeNameDefaultVpc}})
+			noErr(t, err)
+			if len(attrs.AccountAttributes) != 1 || len(attrs.AccountAttributes[0].AttributeValues) != 1 ||
+				aws.ToString(attrs.AccountAttributes[0].AttributeValues[0].AttributeValue) != "none" {
+				t.Errorf("default-vpc without a default VPC = %+v, want none", attrs.AccountAttributes)
+			}
+			_, err = oc.CreateSecurityGroup(t.Context(), &ec2.CreateSecurityGroupInput{GroupName: aws.String("homeless"), Description: aws.String("d")})
+			wantCode(t, err, "VPCIdNotSpecified")
+			// The first account's default VPC is untouched.
+			defaultVPC(t, c)
+		})
 	})
 }
 
@@ -85,18 +118,6 @@ func wantAllowAllEgress(t *testing.T, g types.SecurityGroup) {
 	}
 }
 
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
 // TestVPCs covers CreateVpc, DescribeVpcs (ids, filters), DeleteVpc and
 // the VPC attributes, with their error codes.
 func TestVPCs(t *testing.T) {
@@ -112,7 +133,7 @@ func TestVPCs(t *testing.T) {
 		if out.Vpc.State != types.VpcStateAvailable || aws.ToString(out.Vpc.CidrBlock) != "10.1.0.0/16" || aws.ToBool(out.Vpc.IsDefault) {
 			t.Errorf("CreateVpc = %s %s default=%v, want available 10.1.0.0/16 not default", out.Vpc.State, aws.ToString(out.Vpc.CidrBlock), aws.ToBool(out.Vpc.IsDefault))
 		}
-		if got := tagsOf(out.Vpc.Tags); !mapsEqual(got, map[string]string{"Name": "one", "team": "blue"}) {
+		if got := tagsOf(out.Vpc.Tags); !maps.Equal(got, map[string]string{"Name": "one", "team": "blue"}) {
 			t.Errorf("CreateVpc tags = %v", got)
 		}
 		two := createVPC(t, c, "10.2.0.0/24", "team", "red")

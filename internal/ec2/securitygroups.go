@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
 	"github.com/kumo-cloud/kumo/internal/ec2/filter"
@@ -50,6 +51,8 @@ func validateGroupText(name, desc string) error {
 		return apiErr("MissingParameter", "The request must contain the parameter GroupName")
 	case len(name) > 255:
 		return invalid("Value (%s) for parameter GroupName is invalid. Length exceeds maximum of 255.", name)
+	case strings.IndexFunc(name+desc, unicode.IsControl) >= 0:
+		return invalid("Group names and descriptions may not contain control characters.")
 	case strings.HasPrefix(strings.ToLower(name), "sg-"):
 		return invalid("Group names may not be in the format sg-*.")
 	case desc == "":

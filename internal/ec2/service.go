@@ -65,7 +65,12 @@ func (s *Service) update(ctx context.Context, fn func(ctx context.Context, tx *s
 	if err := s.EnsureDefaults(ctx, p.AccountID); err != nil {
 		return err
 	}
-	return s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error { return fn(ctx, tx, p.AccountID) })
+	return s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.LockAccount(ctx, p.AccountID); err != nil {
+			return err
+		}
+		return fn(ctx, tx, p.AccountID)
+	})
 }
 
 // view runs fn for the caller's account in a read-only transaction.

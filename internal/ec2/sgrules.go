@@ -225,7 +225,7 @@ func pairResolver(ctx context.Context, tx *store.Tx, account string, target stor
 			return "", "", err
 		}
 		if g.VPCID != target.VPCID {
-			return "", "", invalid("You have specified two resources that belong to different networks: %s and %s.", target.ID, g.ID)
+			return "", "", apiErr("InvalidGroup.NotFound", "You have specified two resources that belong to different networks: %s and %s.", target.ID, g.ID)
 		}
 		return g.ID, account, nil
 	}

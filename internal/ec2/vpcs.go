@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -129,6 +130,9 @@ func (s *Service) DeleteVpc(ctx context.Context, in *ec2api.DeleteVpcRequest) (*
 }
 
 func vpcErr(err error, id string) error {
+	if errors.Is(err, store.ErrInUse) {
+		return errDependency("The vpc '%s' has dependencies and cannot be deleted.", id)
+	}
 	if found, e := notFoundOK(err); !found && e == nil {
 		return errVPCNotFound(id)
 	}

@@ -207,6 +207,9 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 	}
 	name := deref(in.UserName)
 	err = s.Identity.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.LockAccount(ctx, p.AccountID); err != nil {
+			return err
+		}
 		u, err := tx.GetUser(ctx, p.AccountID, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return noSuchEntity("The user with name %s cannot be found.", name)

@@ -118,6 +118,9 @@ func insertAccountWithFreshID(ctx context.Context, tx *store.Tx, name string) (s
 func (s *Service) CreateAccessKey(ctx context.Context, accountID, userName string) (NewKey, error) {
 	var key NewKey
 	err := s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.LockAccount(ctx, accountID); err != nil {
+			return err
+		}
 		existing, err := tx.ListAccessKeys(ctx, accountID, userName)
 		if err != nil {
 			return err

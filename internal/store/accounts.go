@@ -214,3 +214,18 @@ func (tx *Tx) SetAccessKeyStatus(ctx context.Context, accountID, userName, id, s
 func (tx *Tx) DeleteAccessKey(ctx context.Context, accountID, userName, id string) error {
 	return tx.execOne(ctx, `DELETE FROM access_keys WHERE account_id = $1 AND user_name = $2 AND id = $3`, accountID, userName, id)
 }
+
+// LockAccount serialises the writers of one account's resources until the
+// transaction ends, so check-then-insert rules (no overlapping subnets, no
+// duplicate rules, quotas) hold under concurrency. SQLite's write
+// transactions are already serial; PostgreSQL locks the account's row.
+func (tx *Tx) LockAccount(ctx context.Context, id string) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	var got string
+	if err := tx.queryRow(ctx, `SELECT id FROM accounts WHERE id = $1 FOR UPDATE`, []any{id}, &got); err != nil {
+		return fmt.Errorf("lock account %s: %w", id, err)
+	}
+	return nil
+}
