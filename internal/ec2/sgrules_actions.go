@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
-	"github.com/kumo-cloud/kumo/internal/ec2/paginate"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
 
@@ -212,21 +211,12 @@ func (s *Service) RevokeSecurityGroupEgress(ctx context.Context, in *ec2api.Revo
 
 // DescribeSecurityGroupRules lists the caller's rules one by one.
 func (s *Service) DescribeSecurityGroupRules(ctx context.Context, in *ec2api.DescribeSecurityGroupRulesRequest) (*ec2api.DescribeSecurityGroupRulesResult, error) {
-	if err := noIDsWithMaxResults("securityGroupRuleIds", in.SecurityGroupRuleIds, in.MaxResults); err != nil {
-		return nil, err
-	}
-	rules, tags, err := listTagged(ctx, s, typeGroupRule, func(tx *store.Tx) func(context.Context, string) ([]store.SecurityGroupRule, error) {
-		return tx.ListSecurityGroupRules
-	})
-	if err != nil {
-		return nil, err
-	}
-	rules, err = selectByID(rules, in.SecurityGroupRuleIds, func(r store.SecurityGroupRule) string { return r.ID }, errRuleNotFound)
-	if err != nil {
-		return nil, err
-	}
-	page, next, err := describe(rules, in.Filters, ruleFields(), func(r store.SecurityGroupRule) map[string]string { return tagMap(tags[r.ID]) },
-		func(r store.SecurityGroupRule) string { return r.ID }, in.MaxResults, in.NextToken, paginate.Limits{Min: 5, Max: 1000})
+	q := taggedQuery[store.SecurityGroupRule]{rtype: typeGroupRule, idsParam: "securityGroupRuleIds", fields: ruleFields(), notFound: errRuleNotFound,
+		list: func(tx *store.Tx) func(context.Context, string) ([]store.SecurityGroupRule, error) {
+			return tx.ListSecurityGroupRules
+		},
+		id: func(r store.SecurityGroupRule) string { return r.ID }}
+	page, tags, next, err := q.run(ctx, s, in.SecurityGroupRuleIds, in.Filters, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
 	"github.com/kumo-cloud/kumo/internal/ec2/filter"
-	"github.com/kumo-cloud/kumo/internal/ec2/paginate"
 	"github.com/kumo-cloud/kumo/internal/ids"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
@@ -189,19 +188,10 @@ func (s *Service) subnetFields() filter.Fields[store.Subnet] {
 
 // DescribeSubnets lists the caller's subnets.
 func (s *Service) DescribeSubnets(ctx context.Context, in *ec2api.DescribeSubnetsRequest) (*ec2api.DescribeSubnetsResult, error) {
-	if err := noIDsWithMaxResults("subnetIds", in.SubnetIds, in.MaxResults); err != nil {
-		return nil, err
-	}
-	subnets, tags, err := listTagged(ctx, s, typeSubnet, func(tx *store.Tx) func(context.Context, string) ([]store.Subnet, error) { return tx.ListSubnets })
-	if err != nil {
-		return nil, err
-	}
-	subnets, err = selectByID(subnets, in.SubnetIds, func(sn store.Subnet) string { return sn.ID }, errSubnetNotFound)
-	if err != nil {
-		return nil, err
-	}
-	page, next, err := describe(subnets, in.Filters, s.subnetFields(), func(sn store.Subnet) map[string]string { return tagMap(tags[sn.ID]) },
-		func(sn store.Subnet) string { return sn.ID }, in.MaxResults, in.NextToken, paginate.Limits{Min: 5, Max: 1000})
+	q := taggedQuery[store.Subnet]{rtype: typeSubnet, idsParam: "subnetIds", fields: s.subnetFields(), notFound: errSubnetNotFound,
+		list: func(tx *store.Tx) func(context.Context, string) ([]store.Subnet, error) { return tx.ListSubnets },
+		id:   func(sn store.Subnet) string { return sn.ID }}
+	page, tags, next, err := q.run(ctx, s, in.SubnetIds, in.Filters, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

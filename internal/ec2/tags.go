@@ -344,3 +344,31 @@ func noIDsWithMaxResults(param string, ids []string, max *int32) error {
 	}
 	return nil
 }
+
+// taggedQuery is a Describe action over one kind of tagged resource: ids
+// (with EC2's rule against also giving MaxResults), filters, pages.
+type taggedQuery[T any] struct {
+	rtype    string
+	idsParam string
+	list     func(*store.Tx) func(context.Context, string) ([]T, error)
+	id       func(T) string
+	notFound func(string) error
+	fields   filter.Fields[T]
+}
+
+// run returns one page of the caller's resources, their tags, and the next token.
+func (q taggedQuery[T]) run(ctx context.Context, s *Service, ids []string, filters []ec2api.Filter, max *int32, token *string) ([]T, map[string][]store.Tag, *string, error) {
+	if err := noIDsWithMaxResults(q.idsParam, ids, max); err != nil {
+		return nil, nil, nil, err
+	}
+	items, tags, err := listTagged(ctx, s, q.rtype, q.list)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if items, err = selectByID(items, ids, q.id, q.notFound); err != nil {
+		return nil, nil, nil, err
+	}
+	page, next, err := describe(items, filters, q.fields, func(it T) map[string]string { return tagMap(tags[q.id(it)]) },
+		q.id, max, token, paginate.Limits{Min: 5, Max: 1000})
+	return page, tags, next, err
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
 	"github.com/kumo-cloud/kumo/internal/ec2/filter"
-	"github.com/kumo-cloud/kumo/internal/ec2/paginate"
 	"github.com/kumo-cloud/kumo/internal/ids"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
@@ -199,19 +198,10 @@ var vpcFields = filter.Fields[store.VPC]{
 
 // DescribeVpcs lists the caller's VPCs.
 func (s *Service) DescribeVpcs(ctx context.Context, in *ec2api.DescribeVpcsRequest) (*ec2api.DescribeVpcsResult, error) {
-	if err := noIDsWithMaxResults("vpcIds", in.VpcIds, in.MaxResults); err != nil {
-		return nil, err
-	}
-	vpcs, tags, err := listTagged(ctx, s, typeVPC, func(tx *store.Tx) func(context.Context, string) ([]store.VPC, error) { return tx.ListVPCs })
-	if err != nil {
-		return nil, err
-	}
-	vpcs, err = selectByID(vpcs, in.VpcIds, func(v store.VPC) string { return v.ID }, errVPCNotFound)
-	if err != nil {
-		return nil, err
-	}
-	page, next, err := describe(vpcs, in.Filters, vpcFields, func(v store.VPC) map[string]string { return tagMap(tags[v.ID]) },
-		func(v store.VPC) string { return v.ID }, in.MaxResults, in.NextToken, paginate.Limits{Min: 5, Max: 1000})
+	q := taggedQuery[store.VPC]{rtype: typeVPC, idsParam: "vpcIds", fields: vpcFields, notFound: errVPCNotFound,
+		list: func(tx *store.Tx) func(context.Context, string) ([]store.VPC, error) { return tx.ListVPCs },
+		id:   func(v store.VPC) string { return v.ID }}
+	page, tags, next, err := q.run(ctx, s, in.VpcIds, in.Filters, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
