@@ -2,19 +2,29 @@
 GO ?= go
 BIN := bin/kumo
 DATA ?= ./data
+DEMO_IMAGE := $(DATA)/images/demo
 
-.PHONY: all build dev test bench generate docs fmt vet clean
+.PHONY: all build dev test bench generate docs fmt vet clean demo-image test-demo
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/kumo
 
-## dev: install what is missing, build, and run kumo dev with SQLite in $(DATA)
+## dev: install what is missing, build, and run kumo dev with SQLite in $(DATA) and the demo image
 dev:
 	scripts/deps.sh
+	images/demo/build.sh $(DEMO_IMAGE)
 	$(GO) build -o $(BIN) ./cmd/kumo
-	$(BIN) dev --data-dir $(DATA)
+	$(BIN) dev --data-dir $(DATA) --demo-image $(DEMO_IMAGE)
+
+## demo-image: build the demo guest into $(DATA)/images/demo (does nothing when up to date)
+demo-image:
+	images/demo/build.sh $(DEMO_IMAGE)
+
+## test-demo: boot the demo image under QEMU TCG and check its console markers
+test-demo:
+	images/demo/test.sh
 
 ## test: everything CI runs (installs PostgreSQL and awscli when missing)
 test:

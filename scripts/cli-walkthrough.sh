@@ -9,9 +9,11 @@ admin_port=${KUMO_ADMIN_PORT:-18775}
 work=$(mktemp -d /tmp/kumo-cli.XXXXXX)
 go build -o "$work/kumo" ./cmd/kumo
 kumo="$work/kumo"
+demo=${KUMO_DEMO_IMAGE_DIR:-$HOME/.cache/kumo/images/demo}
+images/demo/build.sh "$demo" >"$work/demo-build.log" 2>&1 || { cat "$work/demo-build.log"; exit 1; }
 
 "$kumo" dev --data-dir "$work/data" --ec2-listen 127.0.0.1:$ec2_port --admin-listen 127.0.0.1:$admin_port \
-  --log-format json >"$work/dev.out" 2>"$work/dev.log" &
+  --demo-image "$demo" --log-format json >"$work/dev.out" 2>"$work/dev.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$admin_port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -49,5 +51,7 @@ check "create-subnet in a new VPC" "10.20.1.0/24" "$($aws ec2 create-subnet --vp
 check "describe-tags" "team=blue" "$($aws ec2 describe-tags --filters Name=resource-id,Values=$sg | json 'd["Tags"][0]["Key"] + "=" + d["Tags"][0]["Value"]')"
 check "not yet implemented actions say so" "UnsupportedOperation" \
   "$($aws ec2 describe-instances 2>&1 >/dev/null | sed -n 's/.*(\(.*\)).*/\1/p' | head -1)"
+check "the demo image is public" "kumo-demo machine True kumo" \
+  "$($aws ec2 describe-images --filters Name=name,Values=kumo-demo | json '" ".join([d["Images"][0]["Name"], d["Images"][0]["ImageType"], str(d["Images"][0]["Public"]), d["Images"][0]["ImageOwnerAlias"]])')"
 check "metrics are served" "1" "$(curl -fs http://127.0.0.1:$admin_port/metrics | grep -c '^kumo_db_connections_in_use')"
 echo "cli walk-through: $checks passed, 0 failed"

@@ -10,6 +10,8 @@ command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v openssl >/dev/null || need+=(openssl)
 command -v puttygen >/dev/null || need+=(putty-tools)
 command -v qemu-img >/dev/null || need+=(qemu-utils)
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+{ [ -x /sbin/mkfs.ext4 ] && [ -x /sbin/debugfs ]; } || need+=(e2fsprogs)
 command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
