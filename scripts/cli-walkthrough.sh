@@ -12,7 +12,7 @@ kumo="$work/kumo"
 demo=${KUMO_DEMO_IMAGE_DIR:-$HOME/.cache/kumo/images/demo}
 images/demo/build.sh "$demo" >"$work/demo-build.log" 2>&1 || { cat "$work/demo-build.log"; exit 1; }
 
-"$kumo" dev --data-dir "$work/data" --ec2-listen 127.0.0.1:$ec2_port --admin-listen 127.0.0.1:$admin_port \
+"$kumo" dev --data-dir "$work/data" --ec2-listen 127.0.0.1:$ec2_port --s3-listen 127.0.0.1:${KUMO_S3_PORT:-18774} --admin-listen 127.0.0.1:$admin_port \
   --demo-image "$demo" --log-format json >"$work/dev.out" 2>"$work/dev.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT

@@ -27,7 +27,7 @@ passed=$((passed+p)); failed=$((failed+f)); skipped=$((skipped+s))
 if [ $gorc -ne 0 ] && [ "$f" = 0 ]; then cat "$log/go-test.err"; failed=$((failed+1)); fi
 
 step "fuzz (short pass over each fuzz target, plus its corpus)"
-for target in "FuzzDecode ./internal/awsapi" "FuzzVerify ./internal/sigv4" "FuzzImport ./internal/keypair"; do
+for target in "FuzzDecode ./internal/awsapi" "FuzzVerify ./internal/sigv4" "FuzzImport ./internal/keypair" "FuzzRequest ./internal/s3/s3e2e"; do
   set -- $target
   if go test -run '^$' -fuzz "^$1\$" -fuzztime "${KUMO_FUZZTIME:-15s}" "$2" > "$log/fuzz-$1.txt" 2>&1; then
     echo "ok   $1"; passed=$((passed+1))
@@ -41,6 +41,13 @@ if scripts/cli-walkthrough.sh > "$log/cli.txt" 2>&1; then
   tail -n 1 "$log/cli.txt"; passed=$((passed+1))
 else
   cat "$log/cli.txt"; failed=$((failed+1))
+fi
+
+step "AWS CLI walk-through of S3 (200 MiB multipart, cross-account denial)"
+if scripts/s3-walkthrough.sh > "$log/s3.txt" 2>&1; then
+  tail -n 1 "$log/s3.txt"; passed=$((passed+1))
+else
+  cat "$log/s3.txt"; failed=$((failed+1))
 fi
 
 echo "logs in $log"

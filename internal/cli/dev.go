@@ -40,6 +40,7 @@ func printDevBanner(cmd *cobra.Command, cfg controller.Config, c *controller.Con
 	fmt.Fprintf(out, `
 Kumo is running.
   EC2/IAM/STS API  http://%[1]s   (region %[2]s, zones %[3]v)
+  S3 API           http://%[6]s
   Admin API        http://%[4]s   (/metrics, /healthz)
   Data             %[5]s
 
@@ -47,7 +48,8 @@ Create a team account and use it with the AWS CLI:
   kumo admin --data-dir %[5]s account create team-a --json
   export AWS_ACCESS_KEY_ID=<AccessKeyId> AWS_SECRET_ACCESS_KEY=<SecretAccessKey> AWS_DEFAULT_REGION=%[2]s
   aws --endpoint-url http://%[1]s ec2 describe-vpcs
+  aws --endpoint-url http://%[6]s s3 mb s3://team-a-images
 
 Stop with Ctrl-C.
-`, c.EC2Addr, cfg.Region, cfg.Zones, c.AdminAddr, abs)
+`, c.EC2Addr, cfg.Region, cfg.Zones, c.AdminAddr, abs, c.S3Addr)
 }

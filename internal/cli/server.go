@@ -13,10 +13,12 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kumo-cloud/kumo/internal/controller"
+	"github.com/kumo-cloud/kumo/internal/s3/backend/remote"
 )
 
 type serverFlags struct {
 	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat, demoImage string
+	s3Listen, s3BackendEndpoint, s3BackendRegion, s3BackendPrefix                                 string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
@@ -24,6 +26,11 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.database, "database", "", "database URL: empty for SQLite in the data dir, or postgres://user@host/db")
 	fs.StringVar(&f.ec2Listen, "ec2-listen", "127.0.0.1:8773", "address of the EC2/IAM/STS API")
 	fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8775", "address of the admin API and /metrics")
+	fs.StringVar(&f.s3Listen, "s3-listen", "127.0.0.1:8774", "address of the S3 API")
+	fs.StringVar(&f.s3BackendEndpoint, "s3-backend-endpoint", "", "keep objects in this external S3 (http(s)://host:port: MinIO, Ceph RGW, another Kumo) instead of <data-dir>/objects; "+
+		"its key comes from $KUMO_S3_BACKEND_ACCESS_KEY_ID and $KUMO_S3_BACKEND_SECRET_ACCESS_KEY")
+	fs.StringVar(&f.s3BackendRegion, "s3-backend-region", "us-east-1", "region of the external S3")
+	fs.StringVar(&f.s3BackendPrefix, "s3-backend-bucket-prefix", "kumo-", "prefix of Kumo's bucket names in the external S3")
 	fs.StringVar(&f.region, "region", "kumo-1", "region name")
 	fs.StringVar(&f.zones, "zones", "a,b,c", "availability zone suffixes (kumo-1a, kumo-1b, ...) or full names, comma separated")
 	fs.StringVar(&f.instanceTypes, "instance-types", "", "JSON file with the instance type catalogue (default: t3.nano ... m5.2xlarge)")
@@ -50,7 +57,18 @@ func (f *serverFlags) config() (controller.Config, error) {
 		return controller.Config{}, fmt.Errorf("--zones must name at least one zone")
 	}
 	return controller.Config{DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
+		S3Listen: f.s3Listen, S3Remote: f.s3Remote(),
 		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage}, nil
+}
+
+// s3Remote configures the external S3 backend; its secret comes from the
+// environment, never from the command line.
+func (f *serverFlags) s3Remote() remote.Config {
+	if f.s3BackendEndpoint == "" {
+		return remote.Config{}
+	}
+	return remote.Config{Endpoint: f.s3BackendEndpoint, Region: f.s3BackendRegion, BucketPrefix: f.s3BackendPrefix,
+		AccessKeyID: os.Getenv("KUMO_S3_BACKEND_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("KUMO_S3_BACKEND_SECRET_ACCESS_KEY")}
 }
 
 func newServerCmd() *cobra.Command {

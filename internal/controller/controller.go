@@ -26,6 +26,8 @@ import (
 	"github.com/kumo-cloud/kumo/internal/imageimport"
 	"github.com/kumo-cloud/kumo/internal/metrics"
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
+	"github.com/kumo-cloud/kumo/internal/s3"
+	"github.com/kumo-cloud/kumo/internal/s3/backend/remote"
 	"github.com/kumo-cloud/kumo/internal/secrets"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
 	"github.com/kumo-cloud/kumo/internal/store"
@@ -37,6 +39,8 @@ type Config struct {
 	Database          string // "" = SQLite in DataDir; postgres://… = PostgreSQL
 	EC2Listen         string
 	AdminListen       string
+	S3Listen          string
+	S3Remote          remote.Config // Endpoint set: objects in that S3, else under DataDir/objects
 	Region            string
 	Zones             []string
 	InstanceTypesFile string
@@ -53,6 +57,10 @@ type Controller struct {
 	Identity  *identity.Service
 	EC2Addr   net.Addr
 	AdminAddr net.Addr
+	S3Addr    net.Addr
+	S3        *s3.Server
+	// Snapshots is the snapshot chunk store, for tests that read a snapshot back.
+	Snapshots *snapshot.Store
 	Admin     admin.Credential
 	Images    *admin.Registry
 
@@ -102,7 +110,7 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 			return nil, err
 		}
 	}
-	c = &Controller{DB: db, Identity: &identity.Service{DB: db, Box: box}, logger: cfg.Logger, errc: make(chan error, 4)}
+	c = &Controller{DB: db, Identity: &identity.Service{DB: db, Box: box}, logger: cfg.Logger, errc: make(chan error, 5)}
 	ec2Ln, err := net.Listen("tcp", cfg.EC2Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen for the EC2 API on %s: %w", cfg.EC2Listen, err)
@@ -117,6 +125,13 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	if c.Admin, err = admin.EnsureCredential(cfg.DataDir, "http://"+c.AdminAddr.String()); err != nil {
 		return nil, err
 	}
+	reg := metrics.New()
+	reg.WatchDB(db.Stats)
+	s3Ln, err := c.startS3(ctx, cfg, reg)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { s3Ln.Close() })
 	if err := c.openStorage(cfg); err != nil {
 		return nil, err
 	}
@@ -127,12 +142,11 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 		}
 		cfg.Logger.InfoContext(ctx, "demo image registered", "image", img.ImageId, "name", DemoImageName, "new", img.Created)
 	}
-	reg := metrics.New()
-	reg.WatchDB(db.Stats)
 	c.serve(ec2Ln, c.apiServer(cfg, types, reg))
+	c.serveS3(s3Ln)
 	c.serve(adminLn, (&admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger, Images: c.Images}).Handler())
 	c.startWorkers(cfg)
-	cfg.Logger.InfoContext(ctx, "kumo server started", "ec2", c.EC2Addr.String(), "admin", c.AdminAddr.String(),
+	cfg.Logger.InfoContext(ctx, "kumo server started", "ec2", c.EC2Addr.String(), "s3", c.S3Addr.String(), "admin", c.AdminAddr.String(),
 		"database", string(db.Dialect()), "region", cfg.Region, "zones", cfg.Zones)
 	return c, nil
 }
@@ -140,12 +154,12 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 // openStorage sets up the system object store (kernels, ramdisks,
 // snapshot chunks) under the data dir.
 func (c *Controller) openStorage(cfg Config) error {
-	objects, err := snapshot.NewDirObjects(filepath.Join(cfg.DataDir, "system-objects"))
-	if err != nil {
-		return err
-	}
+	objects := c.S3.System()
+	objects.NotFound = snapshot.ErrNotFound
 	c.objects = objects
+	c.importSource = s3.Source{Server: c.S3, Denied: imageimport.ErrSourceDenied, Missing: imageimport.ErrSourceMissing}
 	c.snapshots = &snapshot.Store{Objects: objects}
+	c.Snapshots = c.snapshots
 	c.Images = &admin.Registry{DB: c.DB, Identity: c.Identity, Files: objects, Logger: cfg.Logger}
 	return nil
 }
@@ -184,6 +198,37 @@ func (c *Controller) startWorkers(cfg Config) {
 
 func (c *Controller) serve(ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(c.logger.Handler(), slog.LevelWarn)}
+	c.servers = append(c.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.errc <- fmt.Errorf("serve %s: %w", ln.Addr(), err)
+		}
+	}()
+}
+
+// startS3 opens the object backend, makes the S3 server and binds its listener.
+func (c *Controller) startS3(ctx context.Context, cfg Config, reg *metrics.Registry) (net.Listener, error) {
+	be, err := s3.OpenBackend(s3.BackendConfig{DataDir: cfg.DataDir, Remote: cfg.S3Remote})
+	if err != nil {
+		return nil, err
+	}
+	c.S3, err = s3.NewServer(ctx, s3.Config{DB: c.DB, Identity: c.Identity, Backend: be, Region: cfg.Region, Logger: cfg.Logger, Metrics: reg})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.S3Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen for the S3 API on %s: %w", cfg.S3Listen, err)
+	}
+	c.S3Addr = ln.Addr()
+	return ln, nil
+}
+
+// serveS3 serves the S3 API without a whole-request read timeout: uploads
+// of large objects take as long as they take.
+func (c *Controller) serveS3(ln net.Listener) {
+	srv := &http.Server{Handler: c.S3, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(c.logger.Handler(), slog.LevelWarn)}
 	c.servers = append(c.servers, srv)
 	go func() {

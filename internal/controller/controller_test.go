@@ -2,12 +2,14 @@ package controller_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
@@ -35,7 +37,12 @@ func TestMetricsHealthAndFiles(t *testing.T) {
 		}
 		_, _ = acct.EC2.DescribeVpcs(context.Background(), &ec2.DescribeVpcsInput{VpcIds: []string{"vpc-00000000000000000"}})
 
+		// The pool settles a moment after the last answer is written.
 		status, body := get(t, srv.Admin.Endpoint+"/metrics")
+		for i := 0; i < 20 && !strings.Contains(body, "kumo_db_connections_in_use 0"); i++ {
+			time.Sleep(100 * time.Millisecond)
+			status, body = get(t, srv.Admin.Endpoint+"/metrics")
+		}
 		for _, want := range []string{
 			`kumo_api_requests_total{action="DescribeVpcs",code="OK",service="ec2"} 1`,
 			`kumo_api_requests_total{action="DescribeVpcs",code="InvalidVpcID.NotFound",service="ec2"} 1`,
@@ -77,4 +84,12 @@ func TestRestartKeepsAccountsAndAdminToken(t *testing.T) {
 	if _, err := c.EC2.DescribeVpcs(context.Background(), &ec2.DescribeVpcsInput{}); err != nil {
 		t.Fatalf("the account's key stopped working after a restart: %v", err)
 	}
+}
+
+func errCode(err error) string {
+	var ae interface{ ErrorCode() string }
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
 }

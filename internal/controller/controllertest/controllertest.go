@@ -38,9 +38,10 @@ const Region = "kumo-1"
 // Server is a running controller.
 type Server struct {
 	*controller.Controller
-	Endpoint string // http://127.0.0.1:PORT of the EC2/IAM/STS API
-	Admin    *admin.Client
-	DataDir  string
+	Endpoint   string // http://127.0.0.1:PORT of the EC2/IAM/STS API
+	S3Endpoint string // http://127.0.0.1:PORT of the S3 API
+	Admin      *admin.Client
+	DataDir    string
 }
 
 // Start runs a controller on b with a fresh data dir; it stops with the test.
@@ -55,7 +56,7 @@ func Start(t testing.TB, b storetest.Backend) *Server {
 func StartIn(t testing.TB, dataDir, dsn string) *Server {
 	t.Helper()
 	cfg := controller.Config{
-		DataDir: dataDir, Database: dsn, EC2Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0",
+		DataDir: dataDir, Database: dsn, EC2Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0",
 		Region: Region, Zones: []string{Region + "a", Region + "b", Region + "c"},
 		Logger: testLogger(),
 	}
@@ -70,7 +71,8 @@ func StartIn(t testing.TB, dataDir, dsn string) *Server {
 		defer cancel()
 		_ = c.Close(ctx)
 	})
-	return &Server{Controller: c, Endpoint: "http://" + c.EC2Addr.String(), Admin: admin.NewClient(c.Admin), DataDir: cfg.DataDir}
+	return &Server{Controller: c, Endpoint: "http://" + c.EC2Addr.String(), S3Endpoint: "http://" + c.S3Addr.String(),
+		Admin: admin.NewClient(c.Admin), DataDir: cfg.DataDir}
 }
 
 // Account is a team account with SDK clients signed by its root key.

@@ -1,0 +1,10 @@
+//go:build unix
+
+package disk
+
+import "syscall"
+
+const (
+	errNotEmpty = syscall.ENOTEMPTY
+	errExist    = syscall.EEXIST
+)

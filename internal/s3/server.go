@@ -1,0 +1,255 @@
+package s3
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/kumo-cloud/kumo/internal/identity"
+	"github.com/kumo-cloud/kumo/internal/ids"
+	"github.com/kumo-cloud/kumo/internal/metrics"
+	"github.com/kumo-cloud/kumo/internal/s3/backend"
+	"github.com/kumo-cloud/kumo/internal/store"
+)
+
+// Config is what the S3 API needs.
+type Config struct {
+	DB       *store.DB         // the bucket registry (owners, ACLs, policies)
+	Identity *identity.Service // the same access keys as the EC2 API
+	Backend  backend.Backend   // where object bytes live
+	Region   string            // reported by GetBucketLocation
+	Logger   *slog.Logger
+	Metrics  *metrics.Registry // optional
+	Now      func() time.Time  // clock for signature checks; time.Now when nil
+}
+
+// Server serves the S3 API over HTTP (it is an http.Handler) and gives
+// the controller in-process access to objects (System, OpenObject).
+type Server struct {
+	db       *store.DB
+	identity *identity.Service
+	backend  backend.Backend
+	region   string
+	logger   *slog.Logger
+	metrics  *metrics.Registry
+	now      func() time.Time
+}
+
+// NewServer checks cfg and makes sure the system bucket exists.
+func NewServer(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.DB == nil || cfg.Identity == nil || cfg.Backend == nil {
+		return nil, errors.New("s3: Config needs DB, Identity and Backend")
+	}
+	s := &Server{db: cfg.DB, identity: cfg.Identity, backend: cfg.Backend, region: cfg.Region,
+		logger: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now}
+	if s.logger == nil {
+		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.backend.CreateBucket(ctx, SystemBucket); err != nil {
+		return nil, fmt.Errorf("s3: create the system bucket: %w", err)
+	}
+	return s, nil
+}
+
+// request is one S3 request on its way through the server.
+type request struct {
+	r      *http.Request
+	w      *responseWriter
+	id     string
+	route  route
+	auth   authResult
+	small  []byte  // the body of bodySmall operations
+	access *access // the caller's view of the bucket, for bucket and object operations
+}
+
+func (q *request) caller() Caller { return q.auth.caller }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	q := &request{r: r, w: &responseWriter{ResponseWriter: w, status: http.StatusOK}, id: ids.RequestID()}
+	w.Header().Set("x-amz-request-id", q.id)
+	w.Header().Set("x-amz-id-2", q.id)
+	w.Header().Set("Server", "Kumo")
+	var err error
+	defer func() {
+		p := recover()
+		if p == http.ErrAbortHandler {
+			s.finish(q, errors.New("aborted mid-response"), time.Since(start))
+			panic(p)
+		}
+		if p != nil {
+			err = &Error{Code: ErrInternal, Cause: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
+			s.writeError(q, err)
+		}
+		s.finish(q, err, time.Since(start))
+	}()
+	if err = s.handle(q); err != nil {
+		s.writeError(q, err)
+	}
+}
+
+// handle routes, reads the small body, authenticates, loads the bucket
+// and runs the operation.
+func (s *Server) handle(q *request) error {
+	rt, aerr := parseRoute(q.r)
+	q.route = rt
+	if aerr != nil {
+		return aerr
+	}
+	spec := rt.op.spec()
+	if spec.body == bodySmall {
+		body, err := readSmall(q.r)
+		if err != nil {
+			return err
+		}
+		q.small = body
+	}
+	if q.auth, aerr = s.authenticate(q.r, q.small, spec.body == bodyStream); aerr != nil {
+		return aerr
+	}
+	switch rt.op {
+	case opListBuckets:
+		return s.listBuckets(q)
+	case opCreateBucket:
+		return s.createBucket(q)
+	}
+	b, err := s.lookupBucket(q.r.Context(), rt.bucket)
+	if err != nil {
+		return err
+	}
+	if owner := q.r.Header.Get("X-Amz-Expected-Bucket-Owner"); owner != "" && owner != b.AccountID {
+		return apiError(ErrAccessDenied, "The bucket is not owned by the expected account.")
+	}
+	if q.access, err = newAccess(q.caller(), b); err != nil {
+		return err
+	}
+	if rt.key != "" {
+		if aerr := checkKey(rt.key); aerr != nil {
+			return aerr
+		}
+	}
+	return s.dispatch(q, spec)
+}
+
+// readSmall reads an XML or JSON body whole, up to maxSmallBody.
+func readSmall(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxSmallBody+1))
+	if err != nil {
+		return nil, &Error{Code: ErrIncompleteBody, Cause: err}
+	}
+	if len(body) > maxSmallBody {
+		return nil, apiError(ErrInvalidRequest, "The request body is larger than %d bytes.", maxSmallBody)
+	}
+	return body, nil
+}
+
+// responseWriter remembers the status and counts the bytes sent.
+type responseWriter struct {
+	http.ResponseWriter
+	status  int
+	written int64
+	wrote   bool
+}
+
+func (w *responseWriter) WriteHeader(status int) {
+	if !w.wrote {
+		w.status, w.wrote = status, true
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	n, err := w.ResponseWriter.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+// ReadFrom lets io.Copy reach net/http's ReadFrom, which sends files
+// with sendfile(2).
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	w.wrote = true
+	rf, ok := w.ResponseWriter.(io.ReaderFrom)
+	if !ok {
+		n, err := io.Copy(struct{ io.Writer }{w.ResponseWriter}, src)
+		w.written += n
+		return n, err
+	}
+	n, err := rf.ReadFrom(src)
+	w.written += n
+	return n, err
+}
+
+// writeXML sends a complete XML answer.
+func writeXML(w *responseWriter, status int, v any) error {
+	out, err := xml.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	body := append([]byte(xml.Header), out...)
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return nil
+}
+
+// errorResponse is S3's error envelope.
+type errorResponse struct {
+	XMLName   xml.Name `xml:"Error"`
+	Code      string   `xml:"Code"`
+	Message   string   `xml:"Message"`
+	Resource  string   `xml:"Resource,omitempty"`
+	RequestID string   `xml:"RequestId"`
+}
+
+// writeError answers with the mapped error; HEAD and 304 get the status
+// alone. Nothing is sent when the response already started (a failure
+// mid-download): the connection then just ends early.
+func (s *Server) writeError(q *request, err error) {
+	e := toAPIError(err)
+	if q.w.wrote {
+		return
+	}
+	q.w.status = e.Status()
+	if q.r.Method == http.MethodHead || e.Code == ErrNotModified {
+		q.w.Header().Set("x-amz-error-code", e.Name())
+		q.w.WriteHeader(e.Status())
+		return
+	}
+	_ = writeXML(q.w, e.Status(), errorResponse{Code: e.Name(), Message: e.message(),
+		Resource: q.r.URL.EscapedPath(), RequestID: q.id})
+}
+
+// finish logs the request and counts it.
+func (s *Server) finish(q *request, err error, d time.Duration) {
+	code := "OK"
+	level := slog.LevelInfo
+	attrs := []slog.Attr{slog.String("request_id", q.id), slog.String("op", string(q.route.op)),
+		slog.String("account", q.auth.caller.AccountID), slog.String("user", q.auth.caller.UserName),
+		slog.Bool("anonymous", q.auth.caller.Anonymous), slog.String("bucket", q.route.bucket)}
+	if err != nil {
+		e := toAPIError(err)
+		code = e.Name()
+		if e.Code == ErrInternal {
+			level = slog.LevelError
+			attrs = append(attrs, slog.String("err", err.Error()))
+		}
+	}
+	attrs = append(attrs, slog.Int("status", q.w.status), slog.String("code", code),
+		slog.Int64("bytes_out", q.w.written), slog.Float64("latency_ms", float64(d.Microseconds())/1000))
+	s.logger.LogAttrs(q.r.Context(), level, "s3 request", attrs...)
+	if s.metrics != nil {
+		s.metrics.ObserveRequest("s3", string(q.route.op), code, d)
+	}
+}
