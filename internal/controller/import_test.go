@@ -111,8 +111,36 @@ func TestImportImageFromS3(t *testing.T) {
 			t.Fatalf("deleting the image's snapshot: %v, want InvalidSnapshot.InUse", err)
 		}
 
-		// A file that is not a disk, and another account's bucket, end the task deleted with a reason.
+		// Another account sees the snapshot only once it is shared, and never changes it.
 		other := srv.NewAccount(t, "team-b")
+		_, err = other.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{snapID}})
+		if code := errCode(err); code != "InvalidSnapshot.NotFound" {
+			t.Fatalf("B describing A's snapshot: %v", err)
+		}
+		_, err = other.EC2.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: &snapID,
+			CreateVolumePermission: &types.CreateVolumePermissionModifications{Add: []types.CreateVolumePermission{{UserId: &other.ID}}}})
+		if code := errCode(err); code != "InvalidSnapshot.NotFound" {
+			t.Fatalf("B sharing A's snapshot with itself: %v", err)
+		}
+		_, err = acct.EC2.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: &snapID,
+			CreateVolumePermission: &types.CreateVolumePermissionModifications{Add: []types.CreateVolumePermission{{UserId: &other.ID}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared, err := other.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{RestorableByUserIds: []string{"self"}})
+		if err != nil || len(shared.Snapshots) != 1 || *shared.Snapshots[0].SnapshotId != snapID {
+			t.Fatalf("B's view of the shared snapshot: %+v %v", shared, err)
+		}
+		attr, err := acct.EC2.DescribeSnapshotAttribute(ctx, &ec2.DescribeSnapshotAttributeInput{SnapshotId: &snapID, Attribute: types.SnapshotAttributeNameCreateVolumePermission})
+		if err != nil || len(attr.CreateVolumePermissions) != 1 || *attr.CreateVolumePermissions[0].UserId != other.ID {
+			t.Fatalf("createVolumePermission: %+v %v", attr, err)
+		}
+		_, err = other.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: &snapID})
+		if code := errCode(err); code != "InvalidSnapshot.NotFound" {
+			t.Fatalf("B deleting A's shared snapshot: %v", err)
+		}
+
+		// A file that is not a disk, and another account's bucket, end the task deleted with a reason.
 		for _, tc := range []struct {
 			acct          *controllertest.Account
 			bucket, key   string
