@@ -13,6 +13,8 @@ command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 { [ -x /sbin/mkfs.ext4 ] && [ -x /sbin/debugfs ]; } || need+=(e2fsprogs)
 command -v curl >/dev/null || need+=(curl)
+command -v busybox >/dev/null || need+=(busybox)
+command -v ip >/dev/null || need+=(iproute2)
 command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   echo "deps: installing ${need[*]}"
