@@ -1,0 +1,98 @@
+package qemu
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Accel is how QEMU runs guest code.
+type Accel string
+
+// Accelerators.
+const (
+	AccelKVM Accel = "kvm"
+	AccelTCG Accel = "tcg"
+)
+
+// Args is the QEMU command line (without the binary) for a valid Spec.
+func Args(s Spec, accel Accel) []string {
+	a := machineArgs(s, accel)
+	a = append(a, bootArgs(s)...)
+	for i, d := range s.Disks {
+		a = append(a, diskArgs(i, d, s.Kernel == "")...)
+	}
+	for i, n := range s.NICs {
+		a = append(a, nicArgs(i, n)...)
+	}
+	for i := range s.HotplugSlots {
+		a = append(a, "-device", fmt.Sprintf("pcie-root-port,id=hotplug%d,chassis=%d", i, i+1))
+	}
+	return a
+}
+
+func machineArgs(s Spec, accel Accel) []string {
+	a := []string{
+		"-name", "guest=" + esc(s.ID) + ",debug-threads=on",
+		"-machine", "q35", "-accel", string(accel),
+	}
+	if accel == AccelKVM {
+		a = append(a, "-cpu", "host")
+	}
+	return append(a,
+		"-smp", strconv.Itoa(s.VCPUs), "-m", strconv.Itoa(s.MemoryMiB),
+		"-nodefaults", "-no-user-config", "-display", "none",
+		"-smbios", "type=1,serial="+s.SMBIOSUUID+",uuid="+s.SMBIOSUUID,
+		"-device", "pvpanic", "-action", "panic=pause",
+		"-chardev", "file,id=console,path="+esc(s.consoleLog())+",append=on",
+		"-serial", "chardev:console",
+		"-qmp", "unix:"+esc(filepath.Join(s.RunDir, qmpSocket))+",server=on,wait=off",
+		"-pidfile", filepath.Join(s.RunDir, pidFile), "-daemonize",
+	)
+}
+
+func bootArgs(s Spec) []string {
+	if s.Kernel == "" {
+		return nil
+	}
+	a := []string{"-kernel", s.Kernel}
+	if s.Initrd != "" {
+		a = append(a, "-initrd", s.Initrd)
+	}
+	if s.Cmdline != "" {
+		a = append(a, "-append", s.Cmdline)
+	}
+	return a
+}
+
+// diskArgs is a file node, a format node over it, and a virtio-blk device.
+func diskArgs(i int, d Disk, bootable bool) []string {
+	node := fmt.Sprintf("disk%d", i)
+	fmtNode := "driver=" + d.Format + ",node-name=" + node + ",file=" + node + "-file"
+	fileNode := "driver=file,node-name=" + node + "-file,filename=" + esc(d.Path)
+	if d.ReadOnly {
+		fileNode += ",read-only=on"
+		fmtNode += ",read-only=on"
+	}
+	dev := "virtio-blk-pci,id=" + node + "-dev,drive=" + node
+	if d.VolumeID != "" {
+		dev += ",serial=" + DiskSerial(d.VolumeID)
+	}
+	if bootable && i == 0 {
+		dev += ",bootindex=0"
+	}
+	return []string{"-blockdev", fileNode, "-blockdev", fmtNode, "-device", dev}
+}
+
+func nicArgs(i int, n NIC) []string {
+	id := fmt.Sprintf("net%d", i)
+	netdev := "tap,id=" + id + ",ifname=" + n.Tap + ",script=no,downscript=no"
+	if n.UserNet {
+		netdev = "user,id=" + id + ",restrict=on"
+	}
+	return []string{"-netdev", netdev, "-device", "virtio-net-pci,id=" + id + "-dev,netdev=" + id + ",mac=" + n.MAC}
+}
+
+// esc quotes a value for QEMU's option syntax, where a comma is doubled.
+func esc(v string) string { return strings.ReplaceAll(v, ",", ",,") }
