@@ -1,0 +1,91 @@
+package imagecache
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kumo-cloud/kumo/internal/snapshot"
+)
+
+// fetch rebuilds snapshot id's volume into the cache, atomically.
+func (c *Cache) fetch(ctx context.Context, id string) error {
+	start := time.Now()
+	dir, err := c.dir()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("image cache: %w", err)
+	}
+	removeTemps(dir, id)
+	m, err := c.Snapshots.Manifest(ctx, id)
+	if err != nil {
+		return fmt.Errorf("image cache: base %s: %w", id, err)
+	}
+	tmp, err := os.CreateTemp(dir, tempPrefix+id+"-*")
+	if err != nil {
+		return fmt.Errorf("image cache: base %s: %w", id, err)
+	}
+	if err := c.fill(ctx, tmp, m); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("image cache: base %s: %w", id, err)
+	}
+	if err := publish(tmp.Name(), filepath.Join(dir, id+baseSuffix)); err != nil {
+		return fmt.Errorf("image cache: base %s: %w", id, err)
+	}
+	c.log().Info("image cached", "snapshot", id, "bytes", m.VolumeSize, "duration", time.Since(start))
+	return nil
+}
+
+// fill writes the volume into f (sparsely: zero chunks stay holes), syncs
+// it, makes it read-only and closes it.
+func (c *Cache) fill(ctx context.Context, f *os.File, m *snapshot.Manifest) error {
+	defer f.Close()
+	if err := c.Snapshots.ReadTo(ctx, m, f); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if err := f.Chmod(0o444); err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	return f.Close()
+}
+
+// publish renames a complete temp file into place, durably.
+func publish(tmp, path string) error {
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("rename: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// removeTemps deletes leftovers of earlier fetches of id (a crash, an
+// abandoned fetch); errors only leave them for Prune.
+func removeTemps(dir, id string) {
+	names, _ := filepath.Glob(filepath.Join(dir, tempPrefix+id+"-*"))
+	for _, n := range names {
+		if tempID(filepath.Base(n)) == id {
+			_ = os.Remove(n)
+		}
+	}
+}
+
+// tempID is the snapshot id a temp file name was made for, or "".
+func tempID(name string) string {
+	rest, ok := strings.CutPrefix(name, tempPrefix)
+	if !ok {
+		return ""
+	}
+	i := strings.LastIndexByte(rest, '-')
+	if i <= 0 {
+		return ""
+	}
+	return rest[:i]
+}
