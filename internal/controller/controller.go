@@ -49,6 +49,9 @@ type Config struct {
 	// initrd.img (images/demo/build.sh); when set, it is registered at
 	// start-up as the public image kumo-demo.
 	DemoImage string
+	// NoWorkers leaves the background workers (imports, snapshot
+	// collection) stopped, for tests of the API alone.
+	NoWorkers bool
 }
 
 // Controller is a running cloud controller.
@@ -145,7 +148,9 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	c.serve(ec2Ln, c.apiServer(cfg, types, reg))
 	c.serveS3(s3Ln)
 	c.serve(adminLn, (&admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger, Images: c.Images}).Handler())
-	c.startWorkers(cfg)
+	if !cfg.NoWorkers {
+		c.startWorkers(cfg)
+	}
 	cfg.Logger.InfoContext(ctx, "kumo server started", "ec2", c.EC2Addr.String(), "s3", c.S3Addr.String(), "admin", c.AdminAddr.String(),
 		"database", string(db.Dialect()), "region", cfg.Region, "zones", cfg.Zones)
 	return c, nil

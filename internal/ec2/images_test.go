@@ -146,7 +146,7 @@ func TestImagesVisibilityAndSharing(t *testing.T) {
 func TestSnapshotsAndImportTasks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
-		srv := controllertest.Start(t, b)
+		srv := controllertest.StartAPIOnly(t, b)
 		a := srv.NewAccount(t, "a")
 		out, err := a.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
 		if err != nil || len(out.Snapshots) != 0 {

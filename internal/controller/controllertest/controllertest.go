@@ -51,11 +51,24 @@ func Start(t testing.TB, b storetest.Backend) *Server {
 	return StartIn(t, opts.DataDir, opts.DSN)
 }
 
+// StartAPIOnly runs a controller whose background workers stay stopped, so
+// a test sees what the API alone records (an import task stays active).
+func StartAPIOnly(t testing.TB, b storetest.Backend) *Server {
+	t.Helper()
+	opts := b.Options(t)
+	return start(t, opts.DataDir, opts.DSN, true)
+}
+
 // StartIn runs a controller on an existing data dir and database (empty
 // dsn: SQLite in the data dir), e.g. to test a restart.
 func StartIn(t testing.TB, dataDir, dsn string) *Server {
 	t.Helper()
-	cfg := controller.Config{
+	return start(t, dataDir, dsn, false)
+}
+
+func start(t testing.TB, dataDir, dsn string, noWorkers bool) *Server {
+	t.Helper()
+	cfg := controller.Config{NoWorkers: noWorkers,
 		DataDir: dataDir, Database: dsn, EC2Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0",
 		Region: Region, Zones: []string{Region + "a", Region + "b", Region + "c"},
 		Logger: testLogger(),
