@@ -1,0 +1,148 @@
+// Package nodeapi is the contract between `kumo server` and `kumo node`: the
+// messages they exchange and the gRPC service (over mutual TLS) that carries
+// them. The server streams each node its desired state; the node streams back
+// its capacity and what it observes of its guests. Both sides are level
+// triggered: every Desired message is complete, and every Report names every
+// instance the node knows, so either side can restart at any moment.
+package nodeapi
+
+import "time"
+
+// Power is what the server asks of one instance on a node.
+type Power string
+
+// Desired powers.
+const (
+	PowerRunning    Power = "running"    // the guest runs; start it if it does not
+	PowerStopped    Power = "stopped"    // the guest is off; its root disk is kept
+	PowerTerminated Power = "terminated" // the guest is off and its disks are deleted
+)
+
+// Observed is what a node reports of one instance.
+type Observed string
+
+// Observed states.
+const (
+	ObservedStarting Observed = "starting" // being prepared or booting (disk, network, QEMU)
+	ObservedRunning  Observed = "running"  // QEMU runs the guest
+	ObservedStopped  Observed = "stopped"  // QEMU is gone because the server asked for it; disks kept
+	// ObservedShutdown: the guest powered itself off while it was meant to
+	// run (InstanceInitiatedShutdownBehavior decides what follows).
+	ObservedShutdown Observed = "shutdown"
+	ObservedCrashed  Observed = "crashed" // guest panic, emulation error, or QEMU died on its own
+	ObservedFailed   Observed = "failed"  // the node could not start it; Reason says why
+	ObservedDeleted  Observed = "deleted" // terminated and cleaned up: nothing left on the node
+)
+
+// Capacity is what a node offers to guests.
+type Capacity struct {
+	VCPUs     int   `json:"vcpus"`
+	MemoryMiB int64 `json:"memoryMiB"`
+	DiskGiB   int64 `json:"diskGiB"`
+}
+
+// NodeInfo describes the node in every Report.
+type NodeInfo struct {
+	Name     string   `json:"name"`
+	Zone     string   `json:"zone"`
+	Address  string   `json:"address"` // underlay address for VXLAN (may be empty)
+	Version  string   `json:"version"`
+	Capacity Capacity `json:"capacity"`
+	Accel    string   `json:"accel"` // kvm | tcg
+}
+
+// InstanceStatus is a node's view of one instance.
+type InstanceStatus struct {
+	ID        string    `json:"id"`
+	State     Observed  `json:"state"`
+	Reason    string    `json:"reason,omitempty"` // for failed and crashed: a message a person understands
+	RebootSeq int64     `json:"rebootSeq"`        // the last reboot request carried out
+	BootedAt  time.Time `json:"bootedAt,omitzero"`
+	// Console is the last 64 KiB of the serial console, sent only when it
+	// changed since the node last sent it on this stream (nil: unchanged).
+	Console []byte `json:"console,omitempty"`
+}
+
+// Report is what a node sends: on connect, whenever something changes, and
+// at least every ReportInterval.
+type Report struct {
+	Node      NodeInfo         `json:"node"`
+	Instances []InstanceStatus `json:"instances"`
+}
+
+// ReportInterval is the longest a connected node stays silent. A node not
+// heard from for StaleAfter is stale: nothing new is placed on it and its
+// instances fail their system status check.
+const (
+	ReportInterval = 5 * time.Second
+	StaleAfter     = 30 * time.Second
+)
+
+// Desired is the complete desired state of one node. Instances not named
+// here and found on the node are left alone until the server names them
+// (a node never deletes what it was not told to).
+type Desired struct {
+	NodeID    string         `json:"nodeId"`
+	Draining  bool           `json:"draining"`
+	Instances []InstanceSpec `json:"instances"`
+}
+
+// InstanceSpec is everything a node needs to run one instance and to answer
+// its DHCP and metadata requests.
+type InstanceSpec struct {
+	ID            string `json:"id"`
+	AccountID     string `json:"accountId"`
+	ReservationID string `json:"reservationId"`
+	LaunchIndex   int    `json:"launchIndex"`
+	ImageID       string `json:"imageId"`
+	InstanceType  string `json:"instanceType"`
+	VCPUs         int    `json:"vcpus"`
+	MemoryMiB     int    `json:"memoryMiB"`
+
+	Power     Power `json:"power"`
+	ForceStop bool  `json:"forceStop,omitempty"`
+	RebootSeq int64 `json:"rebootSeq"` // reboot once each time this grows
+
+	// Boot: a kernel (direct kernel boot, with an optional ramdisk) or the
+	// root disk through the firmware. Keys name objects GetObject serves.
+	KernelID       string `json:"kernelId,omitempty"`
+	KernelKey      string `json:"kernelKey,omitempty"`
+	RamdiskID      string `json:"ramdiskId,omitempty"`
+	RamdiskKey     string `json:"ramdiskKey,omitempty"`
+	RootSnapshotID string `json:"rootSnapshotId,omitempty"` // '' = a blank root disk
+	RootSizeGiB    int64  `json:"rootSizeGiB"`
+	RootDeviceName string `json:"rootDeviceName"`
+	SMBIOSUUID     string `json:"smbiosUuid"`
+
+	Region           string    `json:"region"`
+	AvailabilityZone string    `json:"availabilityZone"`
+	LaunchTime       time.Time `json:"launchTime"`
+
+	Network NetworkInterface `json:"network"`
+
+	SecurityGroups   []string `json:"securityGroups"`   // names
+	SecurityGroupIDs []string `json:"securityGroupIds"` // ids
+	KeyName          string   `json:"keyName,omitempty"`
+	PublicKey        string   `json:"publicKey,omitempty"` // one OpenSSH line
+	UserData         []byte   `json:"userData,omitempty"`  // decoded
+}
+
+// NetworkInterface is an instance's primary interface on its subnet.
+type NetworkInterface struct {
+	InterfaceID string `json:"interfaceId"`
+	MAC         string `json:"mac"` // lower case
+	PrivateIP   string `json:"privateIp"`
+	SubnetID    string `json:"subnetId"`
+	SubnetCIDR  string `json:"subnetCidr"`
+	Gateway     string `json:"gateway"` // the subnet's first address: the bridge's address on the node
+	VPCID       string `json:"vpcId"`
+	VPCCIDR     string `json:"vpcCidr"`
+	// DNS servers handed out by DHCP (empty: none).
+	DNS []string `json:"dns,omitempty"`
+}
+
+// Session is one node's side of a connected stream.
+type Session interface {
+	Send(*Report) error
+	Recv() (*Desired, error)
+}
