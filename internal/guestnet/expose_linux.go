@@ -1,0 +1,161 @@
+//go:build linux
+
+package guestnet
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// The same pair on every VPC's veth: the host side carries no address, so
+// nothing is allocated on the host.
+var (
+	hostSideAddr = netip.MustParseAddr("169.254.0.1") // the namespace's gateway, resolved statically
+	nsSideAddr   = netip.MustParseAddr("169.254.0.2") // on the namespace's end; the host routes the VPC to it
+)
+
+// nsVethName is the namespace's end of the veth to the host.
+const nsVethName = "veth-host"
+
+// exposeToHost joins the VPC's namespace to the host by a veth and routes
+// the VPC's CIDR to it from the host, unless that CIDR overlaps a route
+// the host already has.
+func (m *Manager) exposeToHost(vpcID string, vpcNet netip.Prefix, ns netns.NsHandle, h *netlink.Handle) error {
+	name := m.hostVethName(vpcID)
+	if route, ok, err := overlappingHostRoute(vpcNet, name); err != nil {
+		return err
+	} else if ok {
+		if !m.overlapLogged[vpcID] {
+			m.log.Warn("not exposing vpc to the host: its cidr overlaps a host route",
+				"vpc", vpcID, "cidr", vpcNet, "route", route)
+			m.overlapLogged[vpcID] = true
+		}
+		return m.removeHostVeth(vpcID)
+	}
+	delete(m.overlapLogged, vpcID)
+	hostEnd, peer, err := ensureVethPair(name, ns, h)
+	if err != nil {
+		return err
+	}
+	if err := netlink.LinkSetUp(hostEnd); err != nil {
+		return fmt.Errorf("set host veth %s up: %w", name, err)
+	}
+	if err := configureNsEnd(h, peer, hostEnd.Attrs().HardwareAddr); err != nil {
+		return err
+	}
+	route := &netlink.Route{
+		LinkIndex: hostEnd.Attrs().Index,
+		Dst:       ipNet(vpcNet),
+		Gw:        nsSideAddr.AsSlice(),
+		Flags:     int(netlink.FLAG_ONLINK),
+	}
+	if err := netlink.RouteReplace(route); err != nil {
+		return fmt.Errorf("host route %s via %s: %w", vpcNet, name, err)
+	}
+	return nil
+}
+
+// overlappingHostRoute returns a route of the host's main table, other
+// than the default route and the routes through our own veth, whose
+// destination overlaps p.
+func overlappingHostRoute(p netip.Prefix, ourVeth string) (string, bool, error) {
+	ours := 0
+	if link, err := netlink.LinkByName(ourVeth); err == nil {
+		ours = link.Attrs().Index
+	}
+	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V4,
+		&netlink.Route{Table: 254}, netlink.RT_FILTER_TABLE) // main
+	if err != nil {
+		return "", false, fmt.Errorf("list host routes: %w", err)
+	}
+	for _, r := range routes {
+		if r.Dst == nil || r.LinkIndex == ours && ours != 0 {
+			continue
+		}
+		dst, ok := prefixOf(r.Dst)
+		if ok && dst.Bits() > 0 && dst.Overlaps(p) {
+			return r.String(), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
+	a, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones).Masked(), true
+}
+
+// ensureVethPair returns the host end (called name) and the namespace's
+// end of the VPC's veth, making the pair unless both ends are there.
+func ensureVethPair(name string, ns netns.NsHandle, h *netlink.Handle) (netlink.Link, netlink.Link, error) {
+	hostEnd, hostErr := netlink.LinkByName(name)
+	peer, peerErr := h.LinkByName(nsVethName)
+	if hostErr == nil && peerErr == nil && hostEnd.Type() == "veth" && peer.Type() == "veth" {
+		return hostEnd, peer, nil
+	}
+	if hostErr == nil {
+		if err := netlink.LinkDel(hostEnd); err != nil {
+			return nil, nil, fmt.Errorf("delete stale host veth %s: %w", name, err)
+		}
+	}
+	if peerErr == nil {
+		if err := h.LinkDel(peer); err != nil && !isNotFound(err) {
+			return nil, nil, fmt.Errorf("delete stale %s: %w", nsVethName, err)
+		}
+	}
+	veth := &netlink.Veth{
+		LinkAttrs:     netlink.LinkAttrs{Name: name},
+		PeerName:      nsVethName,
+		PeerNamespace: netlink.NsFd(int(ns)),
+	}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return nil, nil, fmt.Errorf("add veth %s: %w", name, err)
+	}
+	hostEnd, err := netlink.LinkByName(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find new host veth %s: %w", name, err)
+	}
+	peer, err = h.LinkByName(nsVethName)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find new %s: %w", nsVethName, err)
+	}
+	return hostEnd, peer, nil
+}
+
+// configureNsEnd gives the namespace's end its address, a permanent
+// neighbour entry for the host side and the default route through it.
+func configureNsEnd(h *netlink.Handle, peer netlink.Link, hostMAC net.HardwareAddr) error {
+	if err := h.AddrReplace(peer, addr(netip.PrefixFrom(nsSideAddr, 32))); err != nil {
+		return fmt.Errorf("add %s to %s: %w", nsSideAddr, nsVethName, err)
+	}
+	if err := h.LinkSetUp(peer); err != nil {
+		return fmt.Errorf("set %s up: %w", nsVethName, err)
+	}
+	neigh := &netlink.Neigh{
+		LinkIndex:    peer.Attrs().Index,
+		Family:       netlink.FAMILY_V4,
+		State:        netlink.NUD_PERMANENT,
+		IP:           hostSideAddr.AsSlice(),
+		HardwareAddr: hostMAC,
+	}
+	if err := h.NeighSet(neigh); err != nil {
+		return fmt.Errorf("neighbour %s on %s: %w", hostSideAddr, nsVethName, err)
+	}
+	route := &netlink.Route{
+		LinkIndex: peer.Attrs().Index,
+		Gw:        hostSideAddr.AsSlice(),
+		Flags:     int(netlink.FLAG_ONLINK),
+	}
+	if err := h.RouteReplace(route); err != nil {
+		return fmt.Errorf("default route via %s: %w", nsVethName, err)
+	}
+	return nil
+}

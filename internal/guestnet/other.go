@@ -1,0 +1,40 @@
+//go:build !linux
+
+package guestnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+)
+
+var errUnsupported = fmt.Errorf("guestnet on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+
+// InNetns needs Linux.
+func InNetns(string, func() error) error { return errUnsupported }
+
+// EnsureSubnet needs Linux.
+func (m *Manager) EnsureSubnet(context.Context, string, string, string, string, string) (Subnet, error) {
+	return Subnet{}, errUnsupported
+}
+
+// EnsureTap needs Linux.
+func (m *Manager) EnsureTap(context.Context, Subnet, string) (string, error) {
+	return "", errUnsupported
+}
+
+// DeleteTap needs Linux.
+func (m *Manager) DeleteTap(context.Context, string, string) error { return errUnsupported }
+
+// ListenIMDS needs Linux.
+func (m *Manager) ListenIMDS(context.Context, string) (net.Listener, error) {
+	return nil, errUnsupported
+}
+
+// DeleteVPC needs Linux.
+func (m *Manager) DeleteVPC(context.Context, string) error { return errUnsupported }
+
+// VPCs needs Linux.
+func (m *Manager) VPCs() ([]string, error) { return nil, errUnsupported }

@@ -1,0 +1,44 @@
+package guestnet
+
+import (
+	"log/slog"
+	"net/netip"
+	"sync"
+)
+
+// IMDSAddress is the metadata service's address. EnsureSubnet puts it on
+// each VPC namespace's lo and ListenIMDS listens on it.
+const IMDSAddress = "169.254.169.254"
+
+// Config configures a Manager.
+type Config struct {
+	// Prefix names this node's namespaces: "<Prefix>-<vpc-id>" under
+	// /run/netns. Letters and digits only (so that one agent's prefix is
+	// never another's plus a dash); default "kumo".
+	Prefix string
+	// ExposeToHost gives each VPC namespace a veth to the host and a host
+	// route to the VPC's CIDR (kumo dev). The route is skipped, with a log
+	// line, when the CIDR overlaps a route the host already has.
+	ExposeToHost bool
+	Logger       *slog.Logger
+}
+
+// Manager creates and removes guest networks on this host. It is safe for
+// concurrent use.
+type Manager struct {
+	prefix   string
+	expose   bool
+	log      *slog.Logger
+	netnsDir string
+
+	mu            sync.Mutex      // serialises changes to the host's networking
+	overlapLogged map[string]bool // VPCs not exposed for an overlap, logged once
+}
+
+// Subnet is a subnet's bridge inside its VPC's namespace.
+type Subnet struct {
+	VPCID   string
+	Netns   string // path, /run/netns/<Prefix>-<vpc-id>
+	Bridge  string // the bridge's name inside Netns
+	Gateway netip.Prefix
+}
