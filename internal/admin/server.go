@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/identity"
+	"github.com/kumo-cloud/kumo/internal/nodeserver"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
 
@@ -23,6 +24,8 @@ type Server struct {
 	Logger   *slog.Logger
 	// Images registers public images; nil refuses their registration.
 	Images *Registry
+	// Nodes administers hypervisor nodes; nil refuses node requests.
+	Nodes *nodeserver.Server
 }
 
 // Account is an account as the admin API shows it.
@@ -72,6 +75,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/v1/images/kernel", s.auth(s.registerBootFile("kernel")))
 	mux.Handle("POST /admin/v1/images/ramdisk", s.auth(s.registerBootFile("ramdisk")))
 	mux.Handle("POST /admin/v1/images/machine", s.auth(s.registerMachine))
+	s.nodeRoutes(mux)
 	return mux
 }
 

@@ -42,7 +42,7 @@ func newAdminCmd() *cobra.Command {
 	cmd.PersistentFlags().StringVar(&f.dataDir, "data-dir", "./data", "the server's data directory (holds the admin credential)")
 	cmd.PersistentFlags().StringVar(&f.endpoint, "endpoint", "", "admin API URL of a remote server (token in $"+admin.EnvToken+")")
 	cmd.PersistentFlags().BoolVar(&f.json, "json", false, "print JSON")
-	cmd.AddCommand(newAccountCmd(&f), newKeyCmd(&f), newImageCmd(&f))
+	cmd.AddCommand(newAccountCmd(&f), newKeyCmd(&f), newImageCmd(&f), newNodeCmd(&f))
 	return cmd
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kumo-cloud/kumo/internal/admin"
 	"github.com/kumo-cloud/kumo/internal/apiserver"
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
@@ -25,6 +27,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/imageimport"
 	"github.com/kumo-cloud/kumo/internal/metrics"
+	"github.com/kumo-cloud/kumo/internal/nodeserver"
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
 	"github.com/kumo-cloud/kumo/internal/s3"
 	"github.com/kumo-cloud/kumo/internal/s3/backend/remote"
@@ -49,6 +52,12 @@ type Config struct {
 	// initrd.img (images/demo/build.sh); when set, it is registered at
 	// start-up as the public image kumo-demo.
 	DemoImage string
+	// NodeListen is the node protocol's address (gRPC over mutual TLS);
+	// empty means an ephemeral loopback port (tests).
+	NodeListen string
+	// NodeNames are extra DNS names or addresses nodes may reach the server
+	// by, for its certificate.
+	NodeNames []string
 	// NoWorkers leaves the background workers (imports, snapshot
 	// collection) stopped, for tests of the API alone.
 	NoWorkers bool
@@ -61,11 +70,14 @@ type Controller struct {
 	EC2Addr   net.Addr
 	AdminAddr net.Addr
 	S3Addr    net.Addr
+	NodeAddr  net.Addr
 	S3        *s3.Server
 	// Snapshots is the snapshot chunk store, for tests that read a snapshot back.
 	Snapshots *snapshot.Store
 	Admin     admin.Credential
 	Images    *admin.Registry
+	// Nodes serves `kumo node` agents; `kumo dev` makes join tokens with it.
+	Nodes *nodeserver.Server
 
 	logger       *slog.Logger
 	servers      []*http.Server
@@ -138,6 +150,14 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	if err := c.openStorage(cfg); err != nil {
 		return nil, err
 	}
+	nodeLn, err := c.startNodes(cfg)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { nodeLn.Close() })
+	if r, ok := reg.Gatherer().(prometheus.Registerer); ok { // the metrics registry is a *prometheus.Registry
+		r.MustRegister(c.Nodes.Collector())
+	}
 	if cfg.DemoImage != "" {
 		img, err := c.RegisterDemoImage(ctx, cfg.DemoImage)
 		if err != nil {
@@ -147,11 +167,13 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	}
 	c.serve(ec2Ln, c.apiServer(cfg, types, reg))
 	c.serveS3(s3Ln)
-	c.serve(adminLn, (&admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger, Images: c.Images}).Handler())
+	c.serveNodes(nodeLn)
+	c.serve(adminLn, (&admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger, Images: c.Images,
+		Nodes: c.Nodes}).Handler())
 	if !cfg.NoWorkers {
 		c.startWorkers(cfg)
 	}
-	cfg.Logger.InfoContext(ctx, "kumo server started", "ec2", c.EC2Addr.String(), "s3", c.S3Addr.String(), "admin", c.AdminAddr.String(),
+	cfg.Logger.InfoContext(ctx, "kumo server started", "ec2", c.EC2Addr.String(), "s3", c.S3Addr.String(), "admin", c.AdminAddr.String(), "nodes", c.NodeAddr.String(),
 		"database", string(db.Dialect()), "region", cfg.Region, "zones", cfg.Zones)
 	return c, nil
 }
@@ -172,6 +194,7 @@ func (c *Controller) openStorage(cfg Config) error {
 func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metrics.Registry) *apiserver.Server {
 	ec2svc := ec2.New(c.DB, ec2.Config{Region: cfg.Region, Zones: cfg.Zones, Endpoint: c.EC2Addr.String(), InstanceTypes: types})
 	ec2svc.Snapshots = snapshotData{c.snapshots}
+	ec2svc.Notify = c.Nodes.Notify
 	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Services: map[string]apiserver.Service{
 		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
 		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
@@ -263,6 +286,38 @@ func (c *Controller) Close(ctx context.Context) error {
 	for _, s := range c.servers {
 		errs = append(errs, s.Shutdown(ctx))
 	}
+	if c.Nodes != nil {
+		c.Nodes.Stop(ctx)
+	}
 	errs = append(errs, c.DB.Close())
 	return errors.Join(errs...)
+}
+
+// startNodes makes the node server (its CA lives in the data dir) and binds
+// its listener.
+func (c *Controller) startNodes(cfg Config) (net.Listener, error) {
+	var err error
+	c.Nodes, err = nodeserver.New(nodeserver.Config{DB: c.DB, Objects: c.objects, Logger: cfg.Logger.With("component", "nodes"),
+		Region: cfg.Region, DataDir: cfg.DataDir, Names: cfg.NodeNames})
+	if err != nil {
+		return nil, err
+	}
+	addr := cfg.NodeListen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for nodes on %s: %w", addr, err)
+	}
+	c.NodeAddr = ln.Addr()
+	return ln, nil
+}
+
+func (c *Controller) serveNodes(ln net.Listener) {
+	go func() {
+		if err := c.Nodes.Serve(ln); err != nil {
+			c.errc <- err
+		}
+	}()
 }

@@ -156,17 +156,90 @@ func (tx *Tx) GetInstance(ctx context.Context, accountID, id string) (Instance, 
 }
 
 // UpdateInstance writes every mutable column of an instance back (not its
-// id, account, reservation or security groups).
+// id, account, reservation or security groups), including what the node
+// observed: for tests and repairs. The API uses UpdateInstanceRequest.
 func (tx *Tx) UpdateInstance(ctx context.Context, i Instance) error {
+	if err := tx.UpdateInstanceRequest(ctx, i); err != nil {
+		return err
+	}
+	return tx.execOne(ctx, `UPDATE instances SET observed_state = $3, observed_at = $4, console_output = $5, console_at = $6
+		WHERE account_id = $1 AND id = $2`,
+		i.AccountID, i.ID, i.ObservedState, i.ObservedAt.UnixMilli(), i.ConsoleOutput, i.ConsoleAt.UnixMilli())
+}
+
+// UpdateInstanceRequest writes what an API request changes: the desired
+// state, the shown state and the attributes. It leaves alone the columns
+// node reports write (observed state, console), so a report that lands
+// between an API call's read and its write is not lost.
+func (tx *Tx) UpdateInstanceRequest(ctx context.Context, i Instance) error {
 	return tx.execOne(ctx, `UPDATE instances SET instance_type = $3, vcpus = $4, memory_mib = $5, user_data = $6,
 		state = $7, state_reason_code = $8, state_reason_message = $9, state_transition_reason = $10, state_changed_at = $11,
 		shutdown_behavior = $12, disable_api_termination = $13, node_id = $14, desired_power = $15, force_stop = $16,
-		reboot_seq = $17, observed_state = $18, observed_at = $19, console_output = $20, console_at = $21, launch_time = $22,
-		availability_zone = $23, kernel_id = $24, ramdisk_id = $25
+		reboot_seq = $17, launch_time = $18, availability_zone = $19, kernel_id = $20, ramdisk_id = $21
 		WHERE account_id = $1 AND id = $2`,
 		i.AccountID, i.ID, i.InstanceType, i.VCPUs, i.MemoryMiB, i.UserData,
 		i.State, i.StateReasonCode, i.StateReasonMessage, i.StateTransitionReason, i.StateChangedAt.UnixMilli(),
 		i.ShutdownBehavior, i.DisableAPITermination, i.NodeID, i.DesiredPower, i.ForceStop,
-		i.RebootSeq, i.ObservedState, i.ObservedAt.UnixMilli(), i.ConsoleOutput, i.ConsoleAt.UnixMilli(), i.LaunchTime.UnixMilli(),
-		i.AvailabilityZone, i.KernelID, i.RamdiskID)
+		i.RebootSeq, i.LaunchTime.UnixMilli(), i.AvailabilityZone, i.KernelID, i.RamdiskID)
+}
+
+// ListInstancesByClientToken returns an account's instances launched with
+// a ClientToken, by id (RunInstances idempotency).
+func (tx *Tx) ListInstancesByClientToken(ctx context.Context, accountID, token string) ([]Instance, error) {
+	return tx.listInstances(ctx, `WHERE account_id = $1 AND client_token = $2 ORDER BY launch_index, id`, accountID, token)
+}
+
+// LockPlacement serialises the writers that place instances on nodes
+// (RunInstances, StartInstances of every account) until the transaction
+// ends, so two launches cannot both take a node's last capacity. SQLite's
+// write transactions are already serial; PostgreSQL takes a transaction
+// advisory lock.
+func (tx *Tx) LockPlacement(ctx context.Context) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock($1)`, placementLockKey); err != nil {
+		return fmt.Errorf("lock placement: %w", err)
+	}
+	return nil
+}
+
+// placementLockKey is the PostgreSQL advisory lock id of LockPlacement.
+const placementLockKey int64 = 0x6b756d6f_706c6163 // "kumoplac"
+
+// DeleteTerminatedInstancesBefore removes terminated instances whose state
+// changed before t (they no longer show in DescribeInstances), with their
+// security groups and network interfaces; it returns how many went.
+func (tx *Tx) DeleteTerminatedInstancesBefore(ctx context.Context, t time.Time) (int64, error) {
+	cut := t.UnixMilli()
+	sub := `SELECT id FROM instances WHERE state = 'terminated' AND state_changed_at < $1`
+	for _, q := range []string{
+		`DELETE FROM tags WHERE resource_id IN (SELECT id FROM network_interfaces WHERE instance_id IN (` + sub + `))`,
+		`DELETE FROM tags WHERE resource_id IN (` + sub + `)`,
+		`DELETE FROM network_interfaces WHERE instance_id IN (` + sub + `)`,
+		`DELETE FROM instance_security_groups WHERE instance_id IN (` + sub + `)`,
+	} {
+		if _, err := tx.exec(ctx, q, cut); err != nil {
+			return 0, fmt.Errorf("delete terminated instances' rows: %w", err)
+		}
+	}
+	res, err := tx.exec(ctx, `DELETE FROM instances WHERE state = 'terminated' AND state_changed_at < $1`, cut)
+	if err != nil {
+		return 0, fmt.Errorf("delete terminated instances: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// SetInstanceSecurityGroups replaces an instance's security groups, kept
+// in the order given.
+func (tx *Tx) SetInstanceSecurityGroups(ctx context.Context, instanceID string, groupIDs []string) error {
+	if _, err := tx.exec(ctx, `DELETE FROM instance_security_groups WHERE instance_id = $1`, instanceID); err != nil {
+		return fmt.Errorf("instance %s groups: %w", instanceID, err)
+	}
+	for n, g := range groupIDs {
+		if _, err := tx.exec(ctx, `INSERT INTO instance_security_groups (instance_id, group_id, position) VALUES ($1, $2, $3)`, instanceID, g, n); err != nil {
+			return fmt.Errorf("instance %s group %s: %w", instanceID, g, err)
+		}
+	}
+	return nil
 }

@@ -1,0 +1,116 @@
+package nodeserver
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/store"
+)
+
+// Desired computes a node's complete desired state from the database.
+func (s *Server) Desired(ctx context.Context, nodeID string) (*nodeapi.Desired, error) {
+	d := &nodeapi.Desired{NodeID: nodeID, Instances: []nodeapi.InstanceSpec{}}
+	err := s.db.View(ctx, func(ctx context.Context, tx *store.Tx) error {
+		node, err := tx.FindNode(ctx, nodeID)
+		if err != nil {
+			return err
+		}
+		d.Draining = node.State == StateDraining
+		list, err := tx.ListNodeDesiredInstances(ctx, nodeID)
+		if err != nil {
+			return err
+		}
+		for _, inst := range list {
+			spec, err := s.spec(ctx, tx, inst)
+			if err != nil {
+				return err
+			}
+			d.Instances = append(d.Instances, spec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("desired state of node %s: %w", nodeID, err)
+	}
+	return d, nil
+}
+
+// spec fills everything a node needs to run one instance.
+func (s *Server) spec(ctx context.Context, tx *store.Tx, i store.Instance) (nodeapi.InstanceSpec, error) {
+	sp := nodeapi.InstanceSpec{ID: i.ID, AccountID: i.AccountID, ReservationID: i.ReservationID, LaunchIndex: i.LaunchIndex,
+		ImageID: i.ImageID, InstanceType: i.InstanceType, VCPUs: i.VCPUs, MemoryMiB: i.MemoryMiB,
+		Power: nodeapi.Power(i.DesiredPower), ForceStop: i.ForceStop, RebootSeq: i.RebootSeq,
+		KernelID: i.KernelID, RamdiskID: i.RamdiskID, RootSnapshotID: i.RootSnapshotID, RootSizeGiB: i.RootSizeGiB,
+		RootDeviceName: i.RootDeviceName, SMBIOSUUID: i.SMBIOSUUID, Region: s.region, AvailabilityZone: i.AvailabilityZone,
+		LaunchTime: i.LaunchTime, KeyName: i.KeyName,
+		SecurityGroups: []string{}, SecurityGroupIDs: []string{}}
+	if i.State == "terminated" || sp.Power == "" {
+		sp.Power = nodeapi.PowerTerminated
+	}
+	var err error
+	if i.KernelID != "" {
+		if sp.KernelKey, err = tx.BootFileLocation(ctx, i.KernelID); err != nil {
+			return sp, fmt.Errorf("instance %s kernel: %w", i.ID, err)
+		}
+	}
+	if i.RamdiskID != "" {
+		if sp.RamdiskKey, err = tx.BootFileLocation(ctx, i.RamdiskID); err != nil {
+			return sp, fmt.Errorf("instance %s ramdisk: %w", i.ID, err)
+		}
+	}
+	if sp.Network, err = network(ctx, tx, i.ID); err != nil {
+		return sp, err
+	}
+	for _, g := range i.SecurityGroupIDs {
+		name, err := tx.SecurityGroupName(ctx, g)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since: nothing to enforce
+		}
+		if err != nil {
+			return sp, err
+		}
+		sp.SecurityGroupIDs, sp.SecurityGroups = append(sp.SecurityGroupIDs, g), append(sp.SecurityGroups, name)
+	}
+	if i.KeyName != "" {
+		sp.PublicKey, err = tx.GetKeyPairPublicKey(ctx, i.AccountID, i.KeyName)
+		if err != nil && !errors.Is(err, store.ErrNotFound) { // a deleted key pair leaves the instance without one, as in EC2
+			return sp, err
+		}
+	}
+	if i.UserData != "" {
+		if sp.UserData, err = base64.StdEncoding.DecodeString(i.UserData); err != nil {
+			return sp, fmt.Errorf("instance %s user data: %w", i.ID, err)
+		}
+	}
+	return sp, nil
+}
+
+func network(ctx context.Context, tx *store.Tx, instanceID string) (nodeapi.NetworkInterface, error) {
+	n, err := tx.GetInstanceNetwork(ctx, instanceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nodeapi.NetworkInterface{}, nil // not yet attached: the node waits
+	}
+	if err != nil {
+		return nodeapi.NetworkInterface{}, err
+	}
+	gw, err := gateway(n.SubnetCIDR)
+	if err != nil {
+		return nodeapi.NetworkInterface{}, fmt.Errorf("subnet %s: %w", n.SubnetID, err)
+	}
+	return nodeapi.NetworkInterface{InterfaceID: n.InterfaceID, MAC: strings.ToLower(n.MAC), PrivateIP: n.PrivateIP, SubnetID: n.SubnetID,
+		SubnetCIDR: n.SubnetCIDR, Gateway: gw, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR}, nil
+}
+
+// gateway is a subnet's first host address (10.0.1.0/24 → 10.0.1.1).
+func gateway(cidr string) (string, error) {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return "", err
+	}
+	return p.Masked().Addr().Next().String(), nil
+}

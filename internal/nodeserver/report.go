@@ -1,0 +1,112 @@
+package nodeserver
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kumo-cloud/kumo/internal/instancestate"
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/store"
+)
+
+// applyReport records a node's report in one transaction: the node row,
+// then each of its instances whose state or console changed. It reports
+// whether any instance changed (so the node gets a fresh Desired).
+func (s *Server) applyReport(ctx context.Context, nodeID string, r *nodeapi.Report) (bool, error) {
+	now := s.now()
+	changed := false
+	err := s.db.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		changed = false
+		info := r.Node
+		err := tx.UpdateNodeReport(ctx, store.Node{ID: nodeID, Zone: info.Zone, VCPUs: info.Capacity.VCPUs,
+			MemoryMiB: info.Capacity.MemoryMiB, DiskGiB: info.Capacity.DiskGiB, Address: info.Address, Version: info.Version, LastSeen: now})
+		if err != nil {
+			return err
+		}
+		placed, err := tx.ListNodeInstances(ctx, nodeID)
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]store.Instance, len(placed))
+		for _, i := range placed {
+			byID[i.ID] = i
+		}
+		for _, st := range r.Instances {
+			cur, ok := byID[st.ID]
+			if !ok {
+				continue // not ours: another node's or unknown
+			}
+			next, ok := observe(cur, st, now)
+			if !ok {
+				continue
+			}
+			err := tx.UpdateInstanceObserved(ctx, nodeID, cur.State, next)
+			if errors.Is(err, store.ErrStale) {
+				continue // an API request moved it; the next report tries again
+			}
+			if err != nil {
+				return err
+			}
+			changed = changed || next.State != cur.State || next.ObservedState != cur.ObservedState
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("apply report of node %s: %w", nodeID, err)
+	}
+	return changed, nil
+}
+
+// event maps an observed state to the lifecycle event it stands for.
+func event(st nodeapi.InstanceStatus) (instancestate.Event, bool) {
+	switch st.State {
+	case nodeapi.ObservedRunning:
+		return instancestate.Booted(), true
+	case nodeapi.ObservedStopped:
+		return instancestate.StoppedEvent(), true
+	case nodeapi.ObservedShutdown:
+		return instancestate.GuestShutdown(), true
+	case nodeapi.ObservedCrashed:
+		return instancestate.Crashed(), true
+	case nodeapi.ObservedFailed:
+		r := instancestate.InternalError()
+		if st.Reason != "" {
+			r.Message = r.Code + ": " + st.Reason
+		}
+		return instancestate.LaunchFailed(r), true
+	case nodeapi.ObservedDeleted:
+		return instancestate.Deleted(), true
+	}
+	return instancestate.Event{}, false
+}
+
+// observe applies one status to an instance; ok is false when nothing
+// is to be written.
+func observe(cur store.Instance, st nodeapi.InstanceStatus, now time.Time) (store.Instance, bool) {
+	next := cur
+	if ev, ok := event(st); ok {
+		attrs := instancestate.Attributes{InstanceID: cur.ID, DisableAPITermination: cur.DisableAPITermination,
+			ShutdownBehavior: instancestate.ShutdownBehavior(cur.ShutdownBehavior), RootDeviceType: cur.RootDeviceType,
+			Clock: func() time.Time { return now }}
+		t := instancestate.Observe(instancestate.State(cur.State), ev, attrs)
+		if t.Current != t.Previous {
+			next.State, next.StateChangedAt = string(t.Current), now
+		}
+		if t.SetReason {
+			next.StateTransitionReason, next.StateReasonCode, next.StateReasonMessage = t.TransitionReason, t.Reason.Code, t.Reason.Message
+		}
+	}
+	if string(st.State) != cur.ObservedState {
+		next.ObservedState, next.ObservedAt = string(st.State), now
+	}
+	if st.Console != nil {
+		if enc := base64.StdEncoding.EncodeToString(st.Console); enc != cur.ConsoleOutput {
+			next.ConsoleOutput, next.ConsoleAt = enc, now
+		}
+	}
+	return next, next.State != cur.State || next.ObservedState != cur.ObservedState || next.ConsoleAt != cur.ConsoleAt ||
+		next.StateTransitionReason != cur.StateTransitionReason || next.StateReasonCode != cur.StateReasonCode
+}
