@@ -30,6 +30,10 @@ type Service struct {
 	Cfg Config
 	// Snapshots copies snapshot data (CopyImage); nil disables copies of EBS images.
 	Snapshots SnapshotData
+	// Notify is called after a committed change that the named nodes must
+	// act on (an instance placed, stopped, started, rebooted, terminated);
+	// nil means no one listens.
+	Notify func(nodeIDs ...string)
 
 	// defaultsReady remembers accounts whose default VPC exists, to skip
 	// the database check on every request. Losing it costs one query.

@@ -269,8 +269,8 @@ func TestSDKErrors(t *testing.T) {
 			_, err := c.DescribeRegions(ctx, &ec2.DescribeRegionsInput{DryRun: aws.Bool(true)})
 			return err
 		}},
-		{"unimplemented", "UnsupportedOperation", "The action DescribeInstances is not supported by Kumo yet.", func() error {
-			_, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+		{"unimplemented", "UnsupportedOperation", "The action DescribeSpotPriceHistory is not supported by Kumo yet.", func() error {
+			_, err := c.DescribeSpotPriceHistory(ctx, &ec2.DescribeSpotPriceHistoryInput{})
 			return err
 		}},
 	}

@@ -43,7 +43,10 @@ type Service interface {
 	DescribeImages(ctx context.Context, in *DescribeImagesRequest) (*DescribeImagesResult, error)
 	DescribeImportImageTasks(ctx context.Context, in *DescribeImportImageTasksRequest) (*DescribeImportImageTasksResult, error)
 	DescribeImportSnapshotTasks(ctx context.Context, in *DescribeImportSnapshotTasksRequest) (*DescribeImportSnapshotTasksResult, error)
+	DescribeInstanceAttribute(ctx context.Context, in *DescribeInstanceAttributeRequest) (*InstanceAttribute, error)
+	DescribeInstanceStatus(ctx context.Context, in *DescribeInstanceStatusRequest) (*DescribeInstanceStatusResult, error)
 	DescribeInstanceTypes(ctx context.Context, in *DescribeInstanceTypesRequest) (*DescribeInstanceTypesResult, error)
+	DescribeInstances(ctx context.Context, in *DescribeInstancesRequest) (*DescribeInstancesResult, error)
 	DescribeKeyPairs(ctx context.Context, in *DescribeKeyPairsRequest) (*DescribeKeyPairsResult, error)
 	DescribeRegions(ctx context.Context, in *DescribeRegionsRequest) (*DescribeRegionsResult, error)
 	DescribeSecurityGroupRules(ctx context.Context, in *DescribeSecurityGroupRulesRequest) (*DescribeSecurityGroupRulesResult, error)
@@ -54,17 +57,25 @@ type Service interface {
 	DescribeTags(ctx context.Context, in *DescribeTagsRequest) (*DescribeTagsResult, error)
 	DescribeVpcAttribute(ctx context.Context, in *DescribeVpcAttributeRequest) (*DescribeVpcAttributeResult, error)
 	DescribeVpcs(ctx context.Context, in *DescribeVpcsRequest) (*DescribeVpcsResult, error)
+	GetConsoleOutput(ctx context.Context, in *GetConsoleOutputRequest) (*GetConsoleOutputResult, error)
 	ImportImage(ctx context.Context, in *ImportImageRequest) (*ImportImageResult, error)
 	ImportKeyPair(ctx context.Context, in *ImportKeyPairRequest) (*ImportKeyPairResult, error)
 	ImportSnapshot(ctx context.Context, in *ImportSnapshotRequest) (*ImportSnapshotResult, error)
 	ModifyImageAttribute(ctx context.Context, in *ModifyImageAttributeRequest) (*ModifyImageAttributeOutput, error)
+	ModifyInstanceAttribute(ctx context.Context, in *ModifyInstanceAttributeRequest) (*ModifyInstanceAttributeOutput, error)
 	ModifySnapshotAttribute(ctx context.Context, in *ModifySnapshotAttributeRequest) (*ModifySnapshotAttributeOutput, error)
 	ModifyVpcAttribute(ctx context.Context, in *ModifyVpcAttributeRequest) (*ModifyVpcAttributeOutput, error)
+	RebootInstances(ctx context.Context, in *RebootInstancesRequest) (*RebootInstancesOutput, error)
 	RegisterImage(ctx context.Context, in *RegisterImageRequest) (*RegisterImageResult, error)
 	ResetImageAttribute(ctx context.Context, in *ResetImageAttributeRequest) (*ResetImageAttributeOutput, error)
+	ResetInstanceAttribute(ctx context.Context, in *ResetInstanceAttributeRequest) (*ResetInstanceAttributeOutput, error)
 	ResetSnapshotAttribute(ctx context.Context, in *ResetSnapshotAttributeRequest) (*ResetSnapshotAttributeOutput, error)
 	RevokeSecurityGroupEgress(ctx context.Context, in *RevokeSecurityGroupEgressRequest) (*RevokeSecurityGroupEgressResult, error)
 	RevokeSecurityGroupIngress(ctx context.Context, in *RevokeSecurityGroupIngressRequest) (*RevokeSecurityGroupIngressResult, error)
+	RunInstances(ctx context.Context, in *RunInstancesRequest) (*Reservation, error)
+	StartInstances(ctx context.Context, in *StartInstancesRequest) (*StartInstancesResult, error)
+	StopInstances(ctx context.Context, in *StopInstancesRequest) (*StopInstancesResult, error)
+	TerminateInstances(ctx context.Context, in *TerminateInstancesRequest) (*TerminateInstancesResult, error)
 }
 
 // Model describes the EC2 API for awsapi.Invoke: every operation of the AWS
@@ -467,14 +478,26 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.DescribeImportSnapshotTasks),
 				HasOutput:   true,
 			},
-			"DescribeInstanceAttribute":                   {Name: "DescribeInstanceAttribute"},
+			"DescribeInstanceAttribute": {
+				Name:        "DescribeInstanceAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeInstanceAttributeRequest],
+				Call:        awsapi.Bind(Service.DescribeInstanceAttribute),
+				HasOutput:   true,
+			},
 			"DescribeInstanceConnectEndpoints":            {Name: "DescribeInstanceConnectEndpoints"},
 			"DescribeInstanceCreditSpecifications":        {Name: "DescribeInstanceCreditSpecifications"},
 			"DescribeInstanceEventNotificationAttributes": {Name: "DescribeInstanceEventNotificationAttributes"},
 			"DescribeInstanceEventWindows":                {Name: "DescribeInstanceEventWindows"},
-			"DescribeInstanceStatus":                      {Name: "DescribeInstanceStatus"},
-			"DescribeInstanceTopology":                    {Name: "DescribeInstanceTopology"},
-			"DescribeInstanceTypeOfferings":               {Name: "DescribeInstanceTypeOfferings"},
+			"DescribeInstanceStatus": {
+				Name:        "DescribeInstanceStatus",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeInstanceStatusRequest],
+				Call:        awsapi.Bind(Service.DescribeInstanceStatus),
+				HasOutput:   true,
+			},
+			"DescribeInstanceTopology":      {Name: "DescribeInstanceTopology"},
+			"DescribeInstanceTypeOfferings": {Name: "DescribeInstanceTypeOfferings"},
 			"DescribeInstanceTypes": {
 				Name:        "DescribeInstanceTypes",
 				Implemented: true,
@@ -482,7 +505,13 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.DescribeInstanceTypes),
 				HasOutput:   true,
 			},
-			"DescribeInstances":                              {Name: "DescribeInstances"},
+			"DescribeInstances": {
+				Name:        "DescribeInstances",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeInstancesRequest],
+				Call:        awsapi.Bind(Service.DescribeInstances),
+				HasOutput:   true,
+			},
 			"DescribeInternetGateways":                       {Name: "DescribeInternetGateways"},
 			"DescribeIpamByoasn":                             {Name: "DescribeIpamByoasn"},
 			"DescribeIpamExternalResourceVerificationTokens": {Name: "DescribeIpamExternalResourceVerificationTokens"},
@@ -704,7 +733,13 @@ func Model() *awsapi.ServiceModel {
 			"GetAwsNetworkPerformanceData":                   {Name: "GetAwsNetworkPerformanceData"},
 			"GetCapacityReservationUsage":                    {Name: "GetCapacityReservationUsage"},
 			"GetCoipPoolUsage":                               {Name: "GetCoipPoolUsage"},
-			"GetConsoleOutput":                               {Name: "GetConsoleOutput"},
+			"GetConsoleOutput": {
+				Name:        "GetConsoleOutput",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[GetConsoleOutputRequest],
+				Call:        awsapi.Bind(Service.GetConsoleOutput),
+				HasOutput:   true,
+			},
 			"GetConsoleScreenshot":                           {Name: "GetConsoleScreenshot"},
 			"GetDefaultCreditSpecification":                  {Name: "GetDefaultCreditSpecification"},
 			"GetEbsDefaultKmsKeyId":                          {Name: "GetEbsDefaultKmsKeyId"},
@@ -793,7 +828,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[ModifyImageAttributeRequest],
 				Call:        awsapi.Bind(Service.ModifyImageAttribute),
 			},
-			"ModifyInstanceAttribute":                     {Name: "ModifyInstanceAttribute"},
+			"ModifyInstanceAttribute": {
+				Name:        "ModifyInstanceAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ModifyInstanceAttributeRequest],
+				Call:        awsapi.Bind(Service.ModifyInstanceAttribute),
+			},
 			"ModifyInstanceCapacityReservationAttributes": {Name: "ModifyInstanceCapacityReservationAttributes"},
 			"ModifyInstanceCreditSpecification":           {Name: "ModifyInstanceCreditSpecification"},
 			"ModifyInstanceEventStartTime":                {Name: "ModifyInstanceEventStartTime"},
@@ -866,7 +906,12 @@ func Model() *awsapi.ServiceModel {
 			"PurchaseHostReservation":                     {Name: "PurchaseHostReservation"},
 			"PurchaseReservedInstancesOffering":           {Name: "PurchaseReservedInstancesOffering"},
 			"PurchaseScheduledInstances":                  {Name: "PurchaseScheduledInstances"},
-			"RebootInstances":                             {Name: "RebootInstances"},
+			"RebootInstances": {
+				Name:        "RebootInstances",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[RebootInstancesRequest],
+				Call:        awsapi.Bind(Service.RebootInstances),
+			},
 			"RegisterImage": {
 				Name:        "RegisterImage",
 				Implemented: true,
@@ -904,7 +949,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[ResetImageAttributeRequest],
 				Call:        awsapi.Bind(Service.ResetImageAttribute),
 			},
-			"ResetInstanceAttribute":         {Name: "ResetInstanceAttribute"},
+			"ResetInstanceAttribute": {
+				Name:        "ResetInstanceAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ResetInstanceAttributeRequest],
+				Call:        awsapi.Bind(Service.ResetInstanceAttribute),
+			},
 			"ResetNetworkInterfaceAttribute": {Name: "ResetNetworkInterfaceAttribute"},
 			"ResetSnapshotAttribute": {
 				Name:        "ResetSnapshotAttribute",
@@ -932,27 +982,51 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.RevokeSecurityGroupIngress),
 				HasOutput:   true,
 			},
-			"RunInstances":                                  {Name: "RunInstances"},
-			"RunScheduledInstances":                         {Name: "RunScheduledInstances"},
-			"SearchLocalGatewayRoutes":                      {Name: "SearchLocalGatewayRoutes"},
-			"SearchTransitGatewayMulticastGroups":           {Name: "SearchTransitGatewayMulticastGroups"},
-			"SearchTransitGatewayRoutes":                    {Name: "SearchTransitGatewayRoutes"},
-			"SendDiagnosticInterrupt":                       {Name: "SendDiagnosticInterrupt"},
-			"StartInstances":                                {Name: "StartInstances"},
+			"RunInstances": {
+				Name:        "RunInstances",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[RunInstancesRequest],
+				Call:        awsapi.Bind(Service.RunInstances),
+				HasOutput:   true,
+			},
+			"RunScheduledInstances":               {Name: "RunScheduledInstances"},
+			"SearchLocalGatewayRoutes":            {Name: "SearchLocalGatewayRoutes"},
+			"SearchTransitGatewayMulticastGroups": {Name: "SearchTransitGatewayMulticastGroups"},
+			"SearchTransitGatewayRoutes":          {Name: "SearchTransitGatewayRoutes"},
+			"SendDiagnosticInterrupt":             {Name: "SendDiagnosticInterrupt"},
+			"StartInstances": {
+				Name:        "StartInstances",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[StartInstancesRequest],
+				Call:        awsapi.Bind(Service.StartInstances),
+				HasOutput:   true,
+			},
 			"StartNetworkInsightsAccessScopeAnalysis":       {Name: "StartNetworkInsightsAccessScopeAnalysis"},
 			"StartNetworkInsightsAnalysis":                  {Name: "StartNetworkInsightsAnalysis"},
 			"StartVpcEndpointServicePrivateDnsVerification": {Name: "StartVpcEndpointServicePrivateDnsVerification"},
-			"StopInstances":                                 {Name: "StopInstances"},
-			"TerminateClientVpnConnections":                 {Name: "TerminateClientVpnConnections"},
-			"TerminateInstances":                            {Name: "TerminateInstances"},
-			"UnassignIpv6Addresses":                         {Name: "UnassignIpv6Addresses"},
-			"UnassignPrivateIpAddresses":                    {Name: "UnassignPrivateIpAddresses"},
-			"UnassignPrivateNatGatewayAddress":              {Name: "UnassignPrivateNatGatewayAddress"},
-			"UnlockSnapshot":                                {Name: "UnlockSnapshot"},
-			"UnmonitorInstances":                            {Name: "UnmonitorInstances"},
-			"UpdateSecurityGroupRuleDescriptionsEgress":     {Name: "UpdateSecurityGroupRuleDescriptionsEgress"},
-			"UpdateSecurityGroupRuleDescriptionsIngress":    {Name: "UpdateSecurityGroupRuleDescriptionsIngress"},
-			"WithdrawByoipCidr":                             {Name: "WithdrawByoipCidr"},
+			"StopInstances": {
+				Name:        "StopInstances",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[StopInstancesRequest],
+				Call:        awsapi.Bind(Service.StopInstances),
+				HasOutput:   true,
+			},
+			"TerminateClientVpnConnections": {Name: "TerminateClientVpnConnections"},
+			"TerminateInstances": {
+				Name:        "TerminateInstances",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[TerminateInstancesRequest],
+				Call:        awsapi.Bind(Service.TerminateInstances),
+				HasOutput:   true,
+			},
+			"UnassignIpv6Addresses":                      {Name: "UnassignIpv6Addresses"},
+			"UnassignPrivateIpAddresses":                 {Name: "UnassignPrivateIpAddresses"},
+			"UnassignPrivateNatGatewayAddress":           {Name: "UnassignPrivateNatGatewayAddress"},
+			"UnlockSnapshot":                             {Name: "UnlockSnapshot"},
+			"UnmonitorInstances":                         {Name: "UnmonitorInstances"},
+			"UpdateSecurityGroupRuleDescriptionsEgress":  {Name: "UpdateSecurityGroupRuleDescriptionsEgress"},
+			"UpdateSecurityGroupRuleDescriptionsIngress": {Name: "UpdateSecurityGroupRuleDescriptionsIngress"},
+			"WithdrawByoipCidr":                          {Name: "WithdrawByoipCidr"},
 		},
 	}
 }
@@ -982,7 +1056,10 @@ func ImplementedOperations() []string {
 		"DescribeImages",
 		"DescribeImportImageTasks",
 		"DescribeImportSnapshotTasks",
+		"DescribeInstanceAttribute",
+		"DescribeInstanceStatus",
 		"DescribeInstanceTypes",
+		"DescribeInstances",
 		"DescribeKeyPairs",
 		"DescribeRegions",
 		"DescribeSecurityGroupRules",
@@ -993,17 +1070,25 @@ func ImplementedOperations() []string {
 		"DescribeTags",
 		"DescribeVpcAttribute",
 		"DescribeVpcs",
+		"GetConsoleOutput",
 		"ImportImage",
 		"ImportKeyPair",
 		"ImportSnapshot",
 		"ModifyImageAttribute",
+		"ModifyInstanceAttribute",
 		"ModifySnapshotAttribute",
 		"ModifyVpcAttribute",
+		"RebootInstances",
 		"RegisterImage",
 		"ResetImageAttribute",
+		"ResetInstanceAttribute",
 		"ResetSnapshotAttribute",
 		"RevokeSecurityGroupEgress",
 		"RevokeSecurityGroupIngress",
+		"RunInstances",
+		"StartInstances",
+		"StopInstances",
+		"TerminateInstances",
 	}
 }
 
@@ -1662,14 +1747,23 @@ type DeregisterImageOutput struct{}
 // ModifyImageAttributeOutput is the empty output of ModifyImageAttribute, for which the model has no shape.
 type ModifyImageAttributeOutput struct{}
 
+// ModifyInstanceAttributeOutput is the empty output of ModifyInstanceAttribute, for which the model has no shape.
+type ModifyInstanceAttributeOutput struct{}
+
 // ModifySnapshotAttributeOutput is the empty output of ModifySnapshotAttribute, for which the model has no shape.
 type ModifySnapshotAttributeOutput struct{}
 
 // ModifyVpcAttributeOutput is the empty output of ModifyVpcAttribute, for which the model has no shape.
 type ModifyVpcAttributeOutput struct{}
 
+// RebootInstancesOutput is the empty output of RebootInstances, for which the model has no shape.
+type RebootInstancesOutput struct{}
+
 // ResetImageAttributeOutput is the empty output of ResetImageAttribute, for which the model has no shape.
 type ResetImageAttributeOutput struct{}
+
+// ResetInstanceAttributeOutput is the empty output of ResetInstanceAttribute, for which the model has no shape.
+type ResetInstanceAttributeOutput struct{}
 
 // ResetSnapshotAttributeOutput is the empty output of ResetSnapshotAttribute, for which the model has no shape.
 type ResetSnapshotAttributeOutput struct{}
@@ -1756,6 +1850,11 @@ type AvailabilityZoneMessage struct {
 	Message *string `awsapi:"in=Message,out=message"`
 }
 
+// BlobAttributeValue is the model's BlobAttributeValue shape.
+type BlobAttributeValue struct {
+	Value []byte `awsapi:"in=Value,out=value"`
+}
+
 // BlockDeviceMapping is the model's BlockDeviceMapping shape.
 type BlockDeviceMapping struct {
 	DeviceName  *string         `awsapi:"in=DeviceName,out=deviceName"`
@@ -1778,12 +1877,50 @@ type CancelImportTaskResult struct {
 	State         *string `awsapi:"in=State,out=state"`
 }
 
+// CapacityReservationSpecification is the model's CapacityReservationSpecification shape.
+type CapacityReservationSpecification struct {
+	CapacityReservationPreference *string                    `awsapi:"in=CapacityReservationPreference,out=CapacityReservationPreference"`
+	CapacityReservationTarget     *CapacityReservationTarget `awsapi:"in=CapacityReservationTarget,out=CapacityReservationTarget"`
+}
+
+// CapacityReservationSpecificationResponse is the model's CapacityReservationSpecificationResponse shape.
+type CapacityReservationSpecificationResponse struct {
+	CapacityReservationPreference *string                            `awsapi:"in=CapacityReservationPreference,out=capacityReservationPreference"`
+	CapacityReservationTarget     *CapacityReservationTargetResponse `awsapi:"in=CapacityReservationTarget,out=capacityReservationTarget"`
+}
+
+// CapacityReservationTarget is the model's CapacityReservationTarget shape.
+type CapacityReservationTarget struct {
+	CapacityReservationId               *string `awsapi:"in=CapacityReservationId,out=CapacityReservationId"`
+	CapacityReservationResourceGroupArn *string `awsapi:"in=CapacityReservationResourceGroupArn,out=CapacityReservationResourceGroupArn"`
+}
+
+// CapacityReservationTargetResponse is the model's CapacityReservationTargetResponse shape.
+type CapacityReservationTargetResponse struct {
+	CapacityReservationId               *string `awsapi:"in=CapacityReservationId,out=capacityReservationId"`
+	CapacityReservationResourceGroupArn *string `awsapi:"in=CapacityReservationResourceGroupArn,out=capacityReservationResourceGroupArn"`
+}
+
 // ClientData is the model's ClientData shape.
 type ClientData struct {
 	Comment     *string    `awsapi:"in=Comment,out=Comment"`
 	UploadEnd   *time.Time `awsapi:"in=UploadEnd,out=UploadEnd"`
 	UploadSize  *float64   `awsapi:"in=UploadSize,out=UploadSize"`
 	UploadStart *time.Time `awsapi:"in=UploadStart,out=UploadStart"`
+}
+
+// ConnectionTrackingSpecificationRequest is the model's ConnectionTrackingSpecificationRequest shape.
+type ConnectionTrackingSpecificationRequest struct {
+	TcpEstablishedTimeout *int32 `awsapi:"in=TcpEstablishedTimeout,out=TcpEstablishedTimeout"`
+	UdpStreamTimeout      *int32 `awsapi:"in=UdpStreamTimeout,out=UdpStreamTimeout"`
+	UdpTimeout            *int32 `awsapi:"in=UdpTimeout,out=UdpTimeout"`
+}
+
+// ConnectionTrackingSpecificationResponse is the model's ConnectionTrackingSpecificationResponse shape.
+type ConnectionTrackingSpecificationResponse struct {
+	TcpEstablishedTimeout *int32 `awsapi:"in=TcpEstablishedTimeout,out=tcpEstablishedTimeout"`
+	UdpStreamTimeout      *int32 `awsapi:"in=UdpStreamTimeout,out=udpStreamTimeout"`
+	UdpTimeout            *int32 `awsapi:"in=UdpTimeout,out=udpTimeout"`
 }
 
 // CopyImageRequest is the model's CopyImageRequest shape.
@@ -1804,6 +1941,20 @@ type CopyImageRequest struct {
 // CopyImageResult is the model's CopyImageResult shape.
 type CopyImageResult struct {
 	ImageId *string `awsapi:"in=ImageId,out=imageId"`
+}
+
+// CpuOptions is the model's CpuOptions shape.
+type CpuOptions struct {
+	CoreCount      *int32  `awsapi:"in=CoreCount,out=coreCount"`
+	ThreadsPerCore *int32  `awsapi:"in=ThreadsPerCore,out=threadsPerCore"`
+	AmdSevSnp      *string `awsapi:"in=AmdSevSnp,out=amdSevSnp"`
+}
+
+// CpuOptionsRequest is the model's CpuOptionsRequest shape.
+type CpuOptionsRequest struct {
+	CoreCount      *int32  `awsapi:"in=CoreCount,out=CoreCount"`
+	ThreadsPerCore *int32  `awsapi:"in=ThreadsPerCore,out=ThreadsPerCore"`
+	AmdSevSnp      *string `awsapi:"in=AmdSevSnp,out=AmdSevSnp"`
 }
 
 // CreateKeyPairRequest is the model's CreateKeyPairRequest shape.
@@ -1890,6 +2041,11 @@ type CreateVpcRequest struct {
 // CreateVpcResult is the model's CreateVpcResult shape.
 type CreateVpcResult struct {
 	Vpc *Vpc `awsapi:"in=Vpc,out=vpc"`
+}
+
+// CreditSpecificationRequest is the model's CreditSpecificationRequest shape.
+type CreditSpecificationRequest struct {
+	CpuCredits *string `awsapi:"in=CpuCredits,out=CpuCredits,required"`
 }
 
 // DeleteKeyPairRequest is the model's DeleteKeyPairRequest shape.
@@ -2024,6 +2180,29 @@ type DescribeImportSnapshotTasksResult struct {
 	NextToken           *string              `awsapi:"in=NextToken,out=nextToken"`
 }
 
+// DescribeInstanceAttributeRequest is the model's DescribeInstanceAttributeRequest shape.
+type DescribeInstanceAttributeRequest struct {
+	Attribute  *string `awsapi:"in=Attribute,out=attribute,required"`
+	DryRun     *bool   `awsapi:"in=DryRun,out=dryRun"`
+	InstanceId *string `awsapi:"in=InstanceId,out=instanceId,required"`
+}
+
+// DescribeInstanceStatusRequest is the model's DescribeInstanceStatusRequest shape.
+type DescribeInstanceStatusRequest struct {
+	Filters             []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	InstanceIds         []string `awsapi:"in=InstanceId,out=InstanceId,member=InstanceId"`
+	MaxResults          *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+	NextToken           *string  `awsapi:"in=NextToken,out=NextToken"`
+	DryRun              *bool    `awsapi:"in=DryRun,out=dryRun"`
+	IncludeAllInstances *bool    `awsapi:"in=IncludeAllInstances,out=includeAllInstances"`
+}
+
+// DescribeInstanceStatusResult is the model's DescribeInstanceStatusResult shape.
+type DescribeInstanceStatusResult struct {
+	InstanceStatuses []InstanceStatus `awsapi:"in=InstanceStatusSet,out=instanceStatusSet,member=item"`
+	NextToken        *string          `awsapi:"in=NextToken,out=nextToken"`
+}
+
 // DescribeInstanceTypesRequest is the model's DescribeInstanceTypesRequest shape.
 type DescribeInstanceTypesRequest struct {
 	DryRun        *bool    `awsapi:"in=DryRun,out=DryRun"`
@@ -2037,6 +2216,21 @@ type DescribeInstanceTypesRequest struct {
 type DescribeInstanceTypesResult struct {
 	InstanceTypes []InstanceTypeInfo `awsapi:"in=InstanceTypeSet,out=instanceTypeSet,member=item"`
 	NextToken     *string            `awsapi:"in=NextToken,out=nextToken"`
+}
+
+// DescribeInstancesRequest is the model's DescribeInstancesRequest shape.
+type DescribeInstancesRequest struct {
+	Filters     []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	InstanceIds []string `awsapi:"in=InstanceId,out=InstanceId,member=InstanceId"`
+	DryRun      *bool    `awsapi:"in=DryRun,out=dryRun"`
+	MaxResults  *int32   `awsapi:"in=MaxResults,out=maxResults"`
+	NextToken   *string  `awsapi:"in=NextToken,out=nextToken"`
+}
+
+// DescribeInstancesResult is the model's DescribeInstancesResult shape.
+type DescribeInstancesResult struct {
+	Reservations []Reservation `awsapi:"in=ReservationSet,out=reservationSet,member=item"`
+	NextToken    *string       `awsapi:"in=NextToken,out=nextToken"`
 }
 
 // DescribeKeyPairsRequest is the model's DescribeKeyPairsRequest shape.
@@ -2215,6 +2409,22 @@ type EbsInfo struct {
 	NvmeSupport         *string           `awsapi:"in=NvmeSupport,out=nvmeSupport"`
 }
 
+// EbsInstanceBlockDevice is the model's EbsInstanceBlockDevice shape.
+type EbsInstanceBlockDevice struct {
+	AttachTime          *time.Time `awsapi:"in=AttachTime,out=attachTime"`
+	DeleteOnTermination *bool      `awsapi:"in=DeleteOnTermination,out=deleteOnTermination"`
+	Status              *string    `awsapi:"in=Status,out=status"`
+	VolumeId            *string    `awsapi:"in=VolumeId,out=volumeId"`
+	AssociatedResource  *string    `awsapi:"in=AssociatedResource,out=associatedResource"`
+	VolumeOwnerId       *string    `awsapi:"in=VolumeOwnerId,out=volumeOwnerId"`
+}
+
+// EbsInstanceBlockDeviceSpecification is the model's EbsInstanceBlockDeviceSpecification shape.
+type EbsInstanceBlockDeviceSpecification struct {
+	DeleteOnTermination *bool   `awsapi:"in=DeleteOnTermination,out=deleteOnTermination"`
+	VolumeId            *string `awsapi:"in=VolumeId,out=volumeId"`
+}
+
 // EbsOptimizedInfo is the model's EbsOptimizedInfo shape.
 type EbsOptimizedInfo struct {
 	BaselineBandwidthInMbps  *int32   `awsapi:"in=BaselineBandwidthInMbps,out=baselineBandwidthInMbps"`
@@ -2228,6 +2438,54 @@ type EbsOptimizedInfo struct {
 // EfaInfo is the model's EfaInfo shape.
 type EfaInfo struct {
 	MaximumEfaInterfaces *int32 `awsapi:"in=MaximumEfaInterfaces,out=maximumEfaInterfaces"`
+}
+
+// ElasticGpuAssociation is the model's ElasticGpuAssociation shape.
+type ElasticGpuAssociation struct {
+	ElasticGpuId               *string `awsapi:"in=ElasticGpuId,out=elasticGpuId"`
+	ElasticGpuAssociationId    *string `awsapi:"in=ElasticGpuAssociationId,out=elasticGpuAssociationId"`
+	ElasticGpuAssociationState *string `awsapi:"in=ElasticGpuAssociationState,out=elasticGpuAssociationState"`
+	ElasticGpuAssociationTime  *string `awsapi:"in=ElasticGpuAssociationTime,out=elasticGpuAssociationTime"`
+}
+
+// ElasticGpuSpecification is the model's ElasticGpuSpecification shape.
+type ElasticGpuSpecification struct {
+	Type *string `awsapi:"in=Type,out=Type,required"`
+}
+
+// ElasticInferenceAccelerator is the model's ElasticInferenceAccelerator shape.
+type ElasticInferenceAccelerator struct {
+	Type  *string `awsapi:"in=Type,out=Type,required"`
+	Count *int32  `awsapi:"in=Count,out=Count"`
+}
+
+// ElasticInferenceAcceleratorAssociation is the model's ElasticInferenceAcceleratorAssociation shape.
+type ElasticInferenceAcceleratorAssociation struct {
+	ElasticInferenceAcceleratorArn              *string    `awsapi:"in=ElasticInferenceAcceleratorArn,out=elasticInferenceAcceleratorArn"`
+	ElasticInferenceAcceleratorAssociationId    *string    `awsapi:"in=ElasticInferenceAcceleratorAssociationId,out=elasticInferenceAcceleratorAssociationId"`
+	ElasticInferenceAcceleratorAssociationState *string    `awsapi:"in=ElasticInferenceAcceleratorAssociationState,out=elasticInferenceAcceleratorAssociationState"`
+	ElasticInferenceAcceleratorAssociationTime  *time.Time `awsapi:"in=ElasticInferenceAcceleratorAssociationTime,out=elasticInferenceAcceleratorAssociationTime"`
+}
+
+// EnaSrdSpecificationRequest is the model's EnaSrdSpecificationRequest shape.
+type EnaSrdSpecificationRequest struct {
+	EnaSrdEnabled          *bool                          `awsapi:"in=EnaSrdEnabled,out=EnaSrdEnabled"`
+	EnaSrdUdpSpecification *EnaSrdUdpSpecificationRequest `awsapi:"in=EnaSrdUdpSpecification,out=EnaSrdUdpSpecification"`
+}
+
+// EnaSrdUdpSpecificationRequest is the model's EnaSrdUdpSpecificationRequest shape.
+type EnaSrdUdpSpecificationRequest struct {
+	EnaSrdUdpEnabled *bool `awsapi:"in=EnaSrdUdpEnabled,out=EnaSrdUdpEnabled"`
+}
+
+// EnclaveOptions is the model's EnclaveOptions shape.
+type EnclaveOptions struct {
+	Enabled *bool `awsapi:"in=Enabled,out=enabled"`
+}
+
+// EnclaveOptionsRequest is the model's EnclaveOptionsRequest shape.
+type EnclaveOptionsRequest struct {
+	Enabled *bool `awsapi:"in=Enabled,out=Enabled"`
 }
 
 // Filter is the model's Filter shape.
@@ -2255,6 +2513,20 @@ type FpgaInfo struct {
 	TotalFpgaMemoryInMiB *int32           `awsapi:"in=TotalFpgaMemoryInMiB,out=totalFpgaMemoryInMiB"`
 }
 
+// GetConsoleOutputRequest is the model's GetConsoleOutputRequest shape.
+type GetConsoleOutputRequest struct {
+	InstanceId *string `awsapi:"in=InstanceId,out=InstanceId,required"`
+	DryRun     *bool   `awsapi:"in=DryRun,out=dryRun"`
+	Latest     *bool   `awsapi:"in=Latest,out=Latest"`
+}
+
+// GetConsoleOutputResult is the model's GetConsoleOutputResult shape.
+type GetConsoleOutputResult struct {
+	InstanceId *string    `awsapi:"in=InstanceId,out=instanceId"`
+	Output     *string    `awsapi:"in=Output,out=output"`
+	Timestamp  *time.Time `awsapi:"in=Timestamp,out=timestamp"`
+}
+
 // GpuDeviceInfo is the model's GpuDeviceInfo shape.
 type GpuDeviceInfo struct {
 	Name         *string              `awsapi:"in=Name,out=name"`
@@ -2272,6 +2544,34 @@ type GpuDeviceMemoryInfo struct {
 type GpuInfo struct {
 	Gpus                []GpuDeviceInfo `awsapi:"in=Gpus,out=gpus,member=item"`
 	TotalGpuMemoryInMiB *int32          `awsapi:"in=TotalGpuMemoryInMiB,out=totalGpuMemoryInMiB"`
+}
+
+// GroupIdentifier is the model's GroupIdentifier shape.
+type GroupIdentifier struct {
+	GroupName *string `awsapi:"in=GroupName,out=groupName"`
+	GroupId   *string `awsapi:"in=GroupId,out=groupId"`
+}
+
+// HibernationOptions is the model's HibernationOptions shape.
+type HibernationOptions struct {
+	Configured *bool `awsapi:"in=Configured,out=configured"`
+}
+
+// HibernationOptionsRequest is the model's HibernationOptionsRequest shape.
+type HibernationOptionsRequest struct {
+	Configured *bool `awsapi:"in=Configured,out=Configured"`
+}
+
+// IamInstanceProfile is the model's IamInstanceProfile shape.
+type IamInstanceProfile struct {
+	Arn *string `awsapi:"in=Arn,out=arn"`
+	Id  *string `awsapi:"in=Id,out=id"`
+}
+
+// IamInstanceProfileSpecification is the model's IamInstanceProfileSpecification shape.
+type IamInstanceProfileSpecification struct {
+	Arn  *string `awsapi:"in=Arn,out=arn"`
+	Name *string `awsapi:"in=Name,out=name"`
 }
 
 // Image is the model's Image shape.
@@ -2474,6 +2774,288 @@ type InferenceDeviceMemoryInfo struct {
 	SizeInMiB *int32 `awsapi:"in=SizeInMiB,out=sizeInMiB"`
 }
 
+// Instance is the model's Instance shape.
+type Instance struct {
+	AmiLaunchIndex                          *int32                                    `awsapi:"in=AmiLaunchIndex,out=amiLaunchIndex"`
+	ImageId                                 *string                                   `awsapi:"in=ImageId,out=imageId"`
+	InstanceId                              *string                                   `awsapi:"in=InstanceId,out=instanceId"`
+	InstanceType                            *string                                   `awsapi:"in=InstanceType,out=instanceType"`
+	KernelId                                *string                                   `awsapi:"in=KernelId,out=kernelId"`
+	KeyName                                 *string                                   `awsapi:"in=KeyName,out=keyName"`
+	LaunchTime                              *time.Time                                `awsapi:"in=LaunchTime,out=launchTime"`
+	Monitoring                              *Monitoring                               `awsapi:"in=Monitoring,out=monitoring"`
+	Placement                               *Placement                                `awsapi:"in=Placement,out=placement"`
+	Platform                                *string                                   `awsapi:"in=Platform,out=platform"`
+	PrivateDnsName                          *string                                   `awsapi:"in=PrivateDnsName,out=privateDnsName"`
+	PrivateIpAddress                        *string                                   `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+	ProductCodes                            []ProductCode                             `awsapi:"in=ProductCodes,out=productCodes,member=item"`
+	PublicDnsName                           *string                                   `awsapi:"in=DnsName,out=dnsName"`
+	PublicIpAddress                         *string                                   `awsapi:"in=IpAddress,out=ipAddress"`
+	RamdiskId                               *string                                   `awsapi:"in=RamdiskId,out=ramdiskId"`
+	State                                   *InstanceState                            `awsapi:"in=InstanceState,out=instanceState"`
+	StateTransitionReason                   *string                                   `awsapi:"in=Reason,out=reason"`
+	SubnetId                                *string                                   `awsapi:"in=SubnetId,out=subnetId"`
+	VpcId                                   *string                                   `awsapi:"in=VpcId,out=vpcId"`
+	Architecture                            *string                                   `awsapi:"in=Architecture,out=architecture"`
+	BlockDeviceMappings                     []InstanceBlockDeviceMapping              `awsapi:"in=BlockDeviceMapping,out=blockDeviceMapping,member=item"`
+	ClientToken                             *string                                   `awsapi:"in=ClientToken,out=clientToken"`
+	EbsOptimized                            *bool                                     `awsapi:"in=EbsOptimized,out=ebsOptimized"`
+	EnaSupport                              *bool                                     `awsapi:"in=EnaSupport,out=enaSupport"`
+	Hypervisor                              *string                                   `awsapi:"in=Hypervisor,out=hypervisor"`
+	IamInstanceProfile                      *IamInstanceProfile                       `awsapi:"in=IamInstanceProfile,out=iamInstanceProfile"`
+	InstanceLifecycle                       *string                                   `awsapi:"in=InstanceLifecycle,out=instanceLifecycle"`
+	ElasticGpuAssociations                  []ElasticGpuAssociation                   `awsapi:"in=ElasticGpuAssociationSet,out=elasticGpuAssociationSet,member=item"`
+	ElasticInferenceAcceleratorAssociations []ElasticInferenceAcceleratorAssociation  `awsapi:"in=ElasticInferenceAcceleratorAssociationSet,out=elasticInferenceAcceleratorAssociationSet,member=item"`
+	NetworkInterfaces                       []InstanceNetworkInterface                `awsapi:"in=NetworkInterfaceSet,out=networkInterfaceSet,member=item"`
+	OutpostArn                              *string                                   `awsapi:"in=OutpostArn,out=outpostArn"`
+	RootDeviceName                          *string                                   `awsapi:"in=RootDeviceName,out=rootDeviceName"`
+	RootDeviceType                          *string                                   `awsapi:"in=RootDeviceType,out=rootDeviceType"`
+	SecurityGroups                          []GroupIdentifier                         `awsapi:"in=GroupSet,out=groupSet,member=item"`
+	SourceDestCheck                         *bool                                     `awsapi:"in=SourceDestCheck,out=sourceDestCheck"`
+	SpotInstanceRequestId                   *string                                   `awsapi:"in=SpotInstanceRequestId,out=spotInstanceRequestId"`
+	SriovNetSupport                         *string                                   `awsapi:"in=SriovNetSupport,out=sriovNetSupport"`
+	StateReason                             *StateReason                              `awsapi:"in=StateReason,out=stateReason"`
+	Tags                                    []Tag                                     `awsapi:"in=TagSet,out=tagSet,member=item"`
+	VirtualizationType                      *string                                   `awsapi:"in=VirtualizationType,out=virtualizationType"`
+	CpuOptions                              *CpuOptions                               `awsapi:"in=CpuOptions,out=cpuOptions"`
+	CapacityReservationId                   *string                                   `awsapi:"in=CapacityReservationId,out=capacityReservationId"`
+	CapacityReservationSpecification        *CapacityReservationSpecificationResponse `awsapi:"in=CapacityReservationSpecification,out=capacityReservationSpecification"`
+	HibernationOptions                      *HibernationOptions                       `awsapi:"in=HibernationOptions,out=hibernationOptions"`
+	Licenses                                []LicenseConfiguration                    `awsapi:"in=LicenseSet,out=licenseSet,member=item"`
+	MetadataOptions                         *InstanceMetadataOptionsResponse          `awsapi:"in=MetadataOptions,out=metadataOptions"`
+	EnclaveOptions                          *EnclaveOptions                           `awsapi:"in=EnclaveOptions,out=enclaveOptions"`
+	BootMode                                *string                                   `awsapi:"in=BootMode,out=bootMode"`
+	PlatformDetails                         *string                                   `awsapi:"in=PlatformDetails,out=platformDetails"`
+	UsageOperation                          *string                                   `awsapi:"in=UsageOperation,out=usageOperation"`
+	UsageOperationUpdateTime                *time.Time                                `awsapi:"in=UsageOperationUpdateTime,out=usageOperationUpdateTime"`
+	PrivateDnsNameOptions                   *PrivateDnsNameOptionsResponse            `awsapi:"in=PrivateDnsNameOptions,out=privateDnsNameOptions"`
+	Ipv6Address                             *string                                   `awsapi:"in=Ipv6Address,out=ipv6Address"`
+	TpmSupport                              *string                                   `awsapi:"in=TpmSupport,out=tpmSupport"`
+	MaintenanceOptions                      *InstanceMaintenanceOptions               `awsapi:"in=MaintenanceOptions,out=maintenanceOptions"`
+	CurrentInstanceBootMode                 *string                                   `awsapi:"in=CurrentInstanceBootMode,out=currentInstanceBootMode"`
+}
+
+// InstanceAttachmentEnaSrdSpecification is the model's InstanceAttachmentEnaSrdSpecification shape.
+type InstanceAttachmentEnaSrdSpecification struct {
+	EnaSrdEnabled          *bool                                     `awsapi:"in=EnaSrdEnabled,out=enaSrdEnabled"`
+	EnaSrdUdpSpecification *InstanceAttachmentEnaSrdUdpSpecification `awsapi:"in=EnaSrdUdpSpecification,out=enaSrdUdpSpecification"`
+}
+
+// InstanceAttachmentEnaSrdUdpSpecification is the model's InstanceAttachmentEnaSrdUdpSpecification shape.
+type InstanceAttachmentEnaSrdUdpSpecification struct {
+	EnaSrdUdpEnabled *bool `awsapi:"in=EnaSrdUdpEnabled,out=enaSrdUdpEnabled"`
+}
+
+// InstanceAttribute is the model's InstanceAttribute shape.
+type InstanceAttribute struct {
+	Groups                            []GroupIdentifier            `awsapi:"in=GroupSet,out=groupSet,member=item"`
+	BlockDeviceMappings               []InstanceBlockDeviceMapping `awsapi:"in=BlockDeviceMapping,out=blockDeviceMapping,member=item"`
+	DisableApiTermination             *AttributeBooleanValue       `awsapi:"in=DisableApiTermination,out=disableApiTermination"`
+	EnaSupport                        *AttributeBooleanValue       `awsapi:"in=EnaSupport,out=enaSupport"`
+	EnclaveOptions                    *EnclaveOptions              `awsapi:"in=EnclaveOptions,out=enclaveOptions"`
+	EbsOptimized                      *AttributeBooleanValue       `awsapi:"in=EbsOptimized,out=ebsOptimized"`
+	InstanceId                        *string                      `awsapi:"in=InstanceId,out=instanceId"`
+	InstanceInitiatedShutdownBehavior *AttributeValue              `awsapi:"in=InstanceInitiatedShutdownBehavior,out=instanceInitiatedShutdownBehavior"`
+	InstanceType                      *AttributeValue              `awsapi:"in=InstanceType,out=instanceType"`
+	KernelId                          *AttributeValue              `awsapi:"in=Kernel,out=kernel"`
+	ProductCodes                      []ProductCode                `awsapi:"in=ProductCodes,out=productCodes,member=item"`
+	RamdiskId                         *AttributeValue              `awsapi:"in=Ramdisk,out=ramdisk"`
+	RootDeviceName                    *AttributeValue              `awsapi:"in=RootDeviceName,out=rootDeviceName"`
+	SourceDestCheck                   *AttributeBooleanValue       `awsapi:"in=SourceDestCheck,out=sourceDestCheck"`
+	SriovNetSupport                   *AttributeValue              `awsapi:"in=SriovNetSupport,out=sriovNetSupport"`
+	UserData                          *AttributeValue              `awsapi:"in=UserData,out=userData"`
+	DisableApiStop                    *AttributeBooleanValue       `awsapi:"in=DisableApiStop,out=disableApiStop"`
+}
+
+// InstanceBlockDeviceMapping is the model's InstanceBlockDeviceMapping shape.
+type InstanceBlockDeviceMapping struct {
+	DeviceName *string                 `awsapi:"in=DeviceName,out=deviceName"`
+	Ebs        *EbsInstanceBlockDevice `awsapi:"in=Ebs,out=ebs"`
+}
+
+// InstanceBlockDeviceMappingSpecification is the model's InstanceBlockDeviceMappingSpecification shape.
+type InstanceBlockDeviceMappingSpecification struct {
+	DeviceName  *string                              `awsapi:"in=DeviceName,out=deviceName"`
+	Ebs         *EbsInstanceBlockDeviceSpecification `awsapi:"in=Ebs,out=ebs"`
+	NoDevice    *string                              `awsapi:"in=NoDevice,out=noDevice"`
+	VirtualName *string                              `awsapi:"in=VirtualName,out=virtualName"`
+}
+
+// InstanceIpv4Prefix is the model's InstanceIpv4Prefix shape.
+type InstanceIpv4Prefix struct {
+	Ipv4Prefix *string `awsapi:"in=Ipv4Prefix,out=ipv4Prefix"`
+}
+
+// InstanceIpv6Address is the model's InstanceIpv6Address shape.
+type InstanceIpv6Address struct {
+	Ipv6Address   *string `awsapi:"in=Ipv6Address,out=ipv6Address"`
+	IsPrimaryIpv6 *bool   `awsapi:"in=IsPrimaryIpv6,out=isPrimaryIpv6"`
+}
+
+// InstanceIpv6Prefix is the model's InstanceIpv6Prefix shape.
+type InstanceIpv6Prefix struct {
+	Ipv6Prefix *string `awsapi:"in=Ipv6Prefix,out=ipv6Prefix"`
+}
+
+// InstanceMaintenanceOptions is the model's InstanceMaintenanceOptions shape.
+type InstanceMaintenanceOptions struct {
+	AutoRecovery *string `awsapi:"in=AutoRecovery,out=autoRecovery"`
+}
+
+// InstanceMaintenanceOptionsRequest is the model's InstanceMaintenanceOptionsRequest shape.
+type InstanceMaintenanceOptionsRequest struct {
+	AutoRecovery *string `awsapi:"in=AutoRecovery,out=AutoRecovery"`
+}
+
+// InstanceMarketOptionsRequest is the model's InstanceMarketOptionsRequest shape.
+type InstanceMarketOptionsRequest struct {
+	MarketType  *string            `awsapi:"in=MarketType,out=MarketType"`
+	SpotOptions *SpotMarketOptions `awsapi:"in=SpotOptions,out=SpotOptions"`
+}
+
+// InstanceMetadataOptionsRequest is the model's InstanceMetadataOptionsRequest shape.
+type InstanceMetadataOptionsRequest struct {
+	HttpTokens              *string `awsapi:"in=HttpTokens,out=HttpTokens"`
+	HttpPutResponseHopLimit *int32  `awsapi:"in=HttpPutResponseHopLimit,out=HttpPutResponseHopLimit"`
+	HttpEndpoint            *string `awsapi:"in=HttpEndpoint,out=HttpEndpoint"`
+	HttpProtocolIpv6        *string `awsapi:"in=HttpProtocolIpv6,out=HttpProtocolIpv6"`
+	InstanceMetadataTags    *string `awsapi:"in=InstanceMetadataTags,out=InstanceMetadataTags"`
+}
+
+// InstanceMetadataOptionsResponse is the model's InstanceMetadataOptionsResponse shape.
+type InstanceMetadataOptionsResponse struct {
+	State                   *string `awsapi:"in=State,out=state"`
+	HttpTokens              *string `awsapi:"in=HttpTokens,out=httpTokens"`
+	HttpPutResponseHopLimit *int32  `awsapi:"in=HttpPutResponseHopLimit,out=httpPutResponseHopLimit"`
+	HttpEndpoint            *string `awsapi:"in=HttpEndpoint,out=httpEndpoint"`
+	HttpProtocolIpv6        *string `awsapi:"in=HttpProtocolIpv6,out=httpProtocolIpv6"`
+	InstanceMetadataTags    *string `awsapi:"in=InstanceMetadataTags,out=instanceMetadataTags"`
+}
+
+// InstanceNetworkInterface is the model's InstanceNetworkInterface shape.
+type InstanceNetworkInterface struct {
+	Association                     *InstanceNetworkInterfaceAssociation     `awsapi:"in=Association,out=association"`
+	Attachment                      *InstanceNetworkInterfaceAttachment      `awsapi:"in=Attachment,out=attachment"`
+	Description                     *string                                  `awsapi:"in=Description,out=description"`
+	Groups                          []GroupIdentifier                        `awsapi:"in=GroupSet,out=groupSet,member=item"`
+	Ipv6Addresses                   []InstanceIpv6Address                    `awsapi:"in=Ipv6AddressesSet,out=ipv6AddressesSet,member=item"`
+	MacAddress                      *string                                  `awsapi:"in=MacAddress,out=macAddress"`
+	NetworkInterfaceId              *string                                  `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	OwnerId                         *string                                  `awsapi:"in=OwnerId,out=ownerId"`
+	PrivateDnsName                  *string                                  `awsapi:"in=PrivateDnsName,out=privateDnsName"`
+	PrivateIpAddress                *string                                  `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+	PrivateIpAddresses              []InstancePrivateIpAddress               `awsapi:"in=PrivateIpAddressesSet,out=privateIpAddressesSet,member=item"`
+	SourceDestCheck                 *bool                                    `awsapi:"in=SourceDestCheck,out=sourceDestCheck"`
+	Status                          *string                                  `awsapi:"in=Status,out=status"`
+	SubnetId                        *string                                  `awsapi:"in=SubnetId,out=subnetId"`
+	VpcId                           *string                                  `awsapi:"in=VpcId,out=vpcId"`
+	InterfaceType                   *string                                  `awsapi:"in=InterfaceType,out=interfaceType"`
+	Ipv4Prefixes                    []InstanceIpv4Prefix                     `awsapi:"in=Ipv4PrefixSet,out=ipv4PrefixSet,member=item"`
+	Ipv6Prefixes                    []InstanceIpv6Prefix                     `awsapi:"in=Ipv6PrefixSet,out=ipv6PrefixSet,member=item"`
+	ConnectionTrackingConfiguration *ConnectionTrackingSpecificationResponse `awsapi:"in=ConnectionTrackingConfiguration,out=connectionTrackingConfiguration"`
+}
+
+// InstanceNetworkInterfaceAssociation is the model's InstanceNetworkInterfaceAssociation shape.
+type InstanceNetworkInterfaceAssociation struct {
+	CarrierIp       *string `awsapi:"in=CarrierIp,out=carrierIp"`
+	CustomerOwnedIp *string `awsapi:"in=CustomerOwnedIp,out=customerOwnedIp"`
+	IpOwnerId       *string `awsapi:"in=IpOwnerId,out=ipOwnerId"`
+	PublicDnsName   *string `awsapi:"in=PublicDnsName,out=publicDnsName"`
+	PublicIp        *string `awsapi:"in=PublicIp,out=publicIp"`
+}
+
+// InstanceNetworkInterfaceAttachment is the model's InstanceNetworkInterfaceAttachment shape.
+type InstanceNetworkInterfaceAttachment struct {
+	AttachTime          *time.Time                             `awsapi:"in=AttachTime,out=attachTime"`
+	AttachmentId        *string                                `awsapi:"in=AttachmentId,out=attachmentId"`
+	DeleteOnTermination *bool                                  `awsapi:"in=DeleteOnTermination,out=deleteOnTermination"`
+	DeviceIndex         *int32                                 `awsapi:"in=DeviceIndex,out=deviceIndex"`
+	Status              *string                                `awsapi:"in=Status,out=status"`
+	NetworkCardIndex    *int32                                 `awsapi:"in=NetworkCardIndex,out=networkCardIndex"`
+	EnaSrdSpecification *InstanceAttachmentEnaSrdSpecification `awsapi:"in=EnaSrdSpecification,out=enaSrdSpecification"`
+}
+
+// InstanceNetworkInterfaceSpecification is the model's InstanceNetworkInterfaceSpecification shape.
+type InstanceNetworkInterfaceSpecification struct {
+	AssociatePublicIpAddress        *bool                                   `awsapi:"in=AssociatePublicIpAddress,out=associatePublicIpAddress"`
+	DeleteOnTermination             *bool                                   `awsapi:"in=DeleteOnTermination,out=deleteOnTermination"`
+	Description                     *string                                 `awsapi:"in=Description,out=description"`
+	DeviceIndex                     *int32                                  `awsapi:"in=DeviceIndex,out=deviceIndex"`
+	Groups                          []string                                `awsapi:"in=SecurityGroupId,out=SecurityGroupId,member=SecurityGroupId"`
+	Ipv6AddressCount                *int32                                  `awsapi:"in=Ipv6AddressCount,out=ipv6AddressCount"`
+	Ipv6Addresses                   []InstanceIpv6Address                   `awsapi:"in=Ipv6Addresses,out=ipv6AddressesSet,member=item"`
+	NetworkInterfaceId              *string                                 `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	PrivateIpAddress                *string                                 `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+	PrivateIpAddresses              []PrivateIpAddressSpecification         `awsapi:"in=PrivateIpAddresses,out=privateIpAddressesSet,member=item"`
+	SecondaryPrivateIpAddressCount  *int32                                  `awsapi:"in=SecondaryPrivateIpAddressCount,out=secondaryPrivateIpAddressCount"`
+	SubnetId                        *string                                 `awsapi:"in=SubnetId,out=subnetId"`
+	AssociateCarrierIpAddress       *bool                                   `awsapi:"in=AssociateCarrierIpAddress,out=AssociateCarrierIpAddress"`
+	InterfaceType                   *string                                 `awsapi:"in=InterfaceType,out=InterfaceType"`
+	NetworkCardIndex                *int32                                  `awsapi:"in=NetworkCardIndex,out=NetworkCardIndex"`
+	Ipv4Prefixes                    []Ipv4PrefixSpecificationRequest        `awsapi:"in=Ipv4Prefix,out=Ipv4Prefix,member=item"`
+	Ipv4PrefixCount                 *int32                                  `awsapi:"in=Ipv4PrefixCount,out=Ipv4PrefixCount"`
+	Ipv6Prefixes                    []Ipv6PrefixSpecificationRequest        `awsapi:"in=Ipv6Prefix,out=Ipv6Prefix,member=item"`
+	Ipv6PrefixCount                 *int32                                  `awsapi:"in=Ipv6PrefixCount,out=Ipv6PrefixCount"`
+	PrimaryIpv6                     *bool                                   `awsapi:"in=PrimaryIpv6,out=PrimaryIpv6"`
+	EnaSrdSpecification             *EnaSrdSpecificationRequest             `awsapi:"in=EnaSrdSpecification,out=EnaSrdSpecification"`
+	ConnectionTrackingSpecification *ConnectionTrackingSpecificationRequest `awsapi:"in=ConnectionTrackingSpecification,out=ConnectionTrackingSpecification"`
+}
+
+// InstancePrivateIpAddress is the model's InstancePrivateIpAddress shape.
+type InstancePrivateIpAddress struct {
+	Association      *InstanceNetworkInterfaceAssociation `awsapi:"in=Association,out=association"`
+	Primary          *bool                                `awsapi:"in=Primary,out=primary"`
+	PrivateDnsName   *string                              `awsapi:"in=PrivateDnsName,out=privateDnsName"`
+	PrivateIpAddress *string                              `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+}
+
+// InstanceState is the model's InstanceState shape.
+type InstanceState struct {
+	Code *int32  `awsapi:"in=Code,out=code"`
+	Name *string `awsapi:"in=Name,out=name"`
+}
+
+// InstanceStateChange is the model's InstanceStateChange shape.
+type InstanceStateChange struct {
+	CurrentState  *InstanceState `awsapi:"in=CurrentState,out=currentState"`
+	InstanceId    *string        `awsapi:"in=InstanceId,out=instanceId"`
+	PreviousState *InstanceState `awsapi:"in=PreviousState,out=previousState"`
+}
+
+// InstanceStatus is the model's InstanceStatus shape.
+type InstanceStatus struct {
+	AvailabilityZone *string                `awsapi:"in=AvailabilityZone,out=availabilityZone"`
+	OutpostArn       *string                `awsapi:"in=OutpostArn,out=outpostArn"`
+	Events           []InstanceStatusEvent  `awsapi:"in=EventsSet,out=eventsSet,member=item"`
+	InstanceId       *string                `awsapi:"in=InstanceId,out=instanceId"`
+	InstanceState    *InstanceState         `awsapi:"in=InstanceState,out=instanceState"`
+	InstanceStatus   *InstanceStatusSummary `awsapi:"in=InstanceStatus,out=instanceStatus"`
+	SystemStatus     *InstanceStatusSummary `awsapi:"in=SystemStatus,out=systemStatus"`
+}
+
+// InstanceStatusDetails is the model's InstanceStatusDetails shape.
+type InstanceStatusDetails struct {
+	ImpairedSince *time.Time `awsapi:"in=ImpairedSince,out=impairedSince"`
+	Name          *string    `awsapi:"in=Name,out=name"`
+	Status        *string    `awsapi:"in=Status,out=status"`
+}
+
+// InstanceStatusEvent is the model's InstanceStatusEvent shape.
+type InstanceStatusEvent struct {
+	InstanceEventId   *string    `awsapi:"in=InstanceEventId,out=instanceEventId"`
+	Code              *string    `awsapi:"in=Code,out=code"`
+	Description       *string    `awsapi:"in=Description,out=description"`
+	NotAfter          *time.Time `awsapi:"in=NotAfter,out=notAfter"`
+	NotBefore         *time.Time `awsapi:"in=NotBefore,out=notBefore"`
+	NotBeforeDeadline *time.Time `awsapi:"in=NotBeforeDeadline,out=notBeforeDeadline"`
+}
+
+// InstanceStatusSummary is the model's InstanceStatusSummary shape.
+type InstanceStatusSummary struct {
+	Details []InstanceStatusDetails `awsapi:"in=Details,out=details,member=item"`
+	Status  *string                 `awsapi:"in=Status,out=status"`
+}
+
 // InstanceStorageInfo is the model's InstanceStorageInfo shape.
 type InstanceStorageInfo struct {
 	TotalSizeInGB     *int64     `awsapi:"in=TotalSizeInGB,out=totalSizeInGB"`
@@ -2533,6 +3115,16 @@ type IpRange struct {
 	Description *string `awsapi:"in=Description,out=description"`
 }
 
+// Ipv4PrefixSpecificationRequest is the model's Ipv4PrefixSpecificationRequest shape.
+type Ipv4PrefixSpecificationRequest struct {
+	Ipv4Prefix *string `awsapi:"in=Ipv4Prefix,out=Ipv4Prefix"`
+}
+
+// Ipv6PrefixSpecificationRequest is the model's Ipv6PrefixSpecificationRequest shape.
+type Ipv6PrefixSpecificationRequest struct {
+	Ipv6Prefix *string `awsapi:"in=Ipv6Prefix,out=Ipv6Prefix"`
+}
+
 // Ipv6Range is the model's Ipv6Range shape.
 type Ipv6Range struct {
 	CidrIpv6    *string `awsapi:"in=CidrIpv6,out=cidrIpv6"`
@@ -2571,6 +3163,23 @@ type LaunchPermission struct {
 type LaunchPermissionModifications struct {
 	Add    []LaunchPermission `awsapi:"in=Add,out=Add,member=item"`
 	Remove []LaunchPermission `awsapi:"in=Remove,out=Remove,member=item"`
+}
+
+// LaunchTemplateSpecification is the model's LaunchTemplateSpecification shape.
+type LaunchTemplateSpecification struct {
+	LaunchTemplateId   *string `awsapi:"in=LaunchTemplateId,out=LaunchTemplateId"`
+	LaunchTemplateName *string `awsapi:"in=LaunchTemplateName,out=LaunchTemplateName"`
+	Version            *string `awsapi:"in=Version,out=Version"`
+}
+
+// LicenseConfiguration is the model's LicenseConfiguration shape.
+type LicenseConfiguration struct {
+	LicenseConfigurationArn *string `awsapi:"in=LicenseConfigurationArn,out=licenseConfigurationArn"`
+}
+
+// LicenseConfigurationRequest is the model's LicenseConfigurationRequest shape.
+type LicenseConfigurationRequest struct {
+	LicenseConfigurationArn *string `awsapi:"in=LicenseConfigurationArn,out=LicenseConfigurationArn"`
 }
 
 // MediaAcceleratorInfo is the model's MediaAcceleratorInfo shape.
@@ -2614,6 +3223,27 @@ type ModifyImageAttributeRequest struct {
 	ImdsSupport            *AttributeValue                `awsapi:"in=ImdsSupport,out=ImdsSupport"`
 }
 
+// ModifyInstanceAttributeRequest is the model's ModifyInstanceAttributeRequest shape.
+type ModifyInstanceAttributeRequest struct {
+	SourceDestCheck                   *AttributeBooleanValue                    `awsapi:"in=SourceDestCheck,out=SourceDestCheck"`
+	Attribute                         *string                                   `awsapi:"in=Attribute,out=attribute"`
+	BlockDeviceMappings               []InstanceBlockDeviceMappingSpecification `awsapi:"in=BlockDeviceMapping,out=blockDeviceMapping,member=item"`
+	DisableApiTermination             *AttributeBooleanValue                    `awsapi:"in=DisableApiTermination,out=disableApiTermination"`
+	DryRun                            *bool                                     `awsapi:"in=DryRun,out=dryRun"`
+	EbsOptimized                      *AttributeBooleanValue                    `awsapi:"in=EbsOptimized,out=ebsOptimized"`
+	EnaSupport                        *AttributeBooleanValue                    `awsapi:"in=EnaSupport,out=enaSupport"`
+	Groups                            []string                                  `awsapi:"in=GroupId,out=GroupId,member=groupId"`
+	InstanceId                        *string                                   `awsapi:"in=InstanceId,out=instanceId,required"`
+	InstanceInitiatedShutdownBehavior *AttributeValue                           `awsapi:"in=InstanceInitiatedShutdownBehavior,out=instanceInitiatedShutdownBehavior"`
+	InstanceType                      *AttributeValue                           `awsapi:"in=InstanceType,out=instanceType"`
+	Kernel                            *AttributeValue                           `awsapi:"in=Kernel,out=kernel"`
+	Ramdisk                           *AttributeValue                           `awsapi:"in=Ramdisk,out=ramdisk"`
+	SriovNetSupport                   *AttributeValue                           `awsapi:"in=SriovNetSupport,out=sriovNetSupport"`
+	UserData                          *BlobAttributeValue                       `awsapi:"in=UserData,out=userData"`
+	Value                             *string                                   `awsapi:"in=Value,out=value"`
+	DisableApiStop                    *AttributeBooleanValue                    `awsapi:"in=DisableApiStop,out=DisableApiStop"`
+}
+
 // ModifySnapshotAttributeRequest is the model's ModifySnapshotAttributeRequest shape.
 type ModifySnapshotAttributeRequest struct {
 	Attribute              *string                              `awsapi:"in=Attribute,out=Attribute"`
@@ -2631,6 +3261,11 @@ type ModifyVpcAttributeRequest struct {
 	EnableDnsSupport                 *AttributeBooleanValue `awsapi:"in=EnableDnsSupport,out=EnableDnsSupport"`
 	VpcId                            *string                `awsapi:"in=VpcId,out=vpcId,required"`
 	EnableNetworkAddressUsageMetrics *AttributeBooleanValue `awsapi:"in=EnableNetworkAddressUsageMetrics,out=EnableNetworkAddressUsageMetrics"`
+}
+
+// Monitoring is the model's Monitoring shape.
+type Monitoring struct {
+	State *string `awsapi:"in=State,out=state"`
 }
 
 // NetworkCardInfo is the model's NetworkCardInfo shape.
@@ -2689,6 +3324,19 @@ type NitroTpmInfo struct {
 	SupportedVersions []string `awsapi:"in=SupportedVersions,out=supportedVersions,member=item"`
 }
 
+// Placement is the model's Placement shape.
+type Placement struct {
+	AvailabilityZone     *string `awsapi:"in=AvailabilityZone,out=availabilityZone"`
+	Affinity             *string `awsapi:"in=Affinity,out=affinity"`
+	GroupName            *string `awsapi:"in=GroupName,out=groupName"`
+	PartitionNumber      *int32  `awsapi:"in=PartitionNumber,out=partitionNumber"`
+	HostId               *string `awsapi:"in=HostId,out=hostId"`
+	Tenancy              *string `awsapi:"in=Tenancy,out=tenancy"`
+	SpreadDomain         *string `awsapi:"in=SpreadDomain,out=spreadDomain"`
+	HostResourceGroupArn *string `awsapi:"in=HostResourceGroupArn,out=hostResourceGroupArn"`
+	GroupId              *string `awsapi:"in=GroupId,out=groupId"`
+}
+
 // PlacementGroupInfo is the model's PlacementGroupInfo shape.
 type PlacementGroupInfo struct {
 	SupportedStrategies []string `awsapi:"in=SupportedStrategies,out=supportedStrategies,member=item"`
@@ -2707,6 +3355,26 @@ type PrivateDnsNameOptionsOnLaunch struct {
 	EnableResourceNameDnsAAAARecord *bool   `awsapi:"in=EnableResourceNameDnsAAAARecord,out=enableResourceNameDnsAAAARecord"`
 }
 
+// PrivateDnsNameOptionsRequest is the model's PrivateDnsNameOptionsRequest shape.
+type PrivateDnsNameOptionsRequest struct {
+	HostnameType                    *string `awsapi:"in=HostnameType,out=HostnameType"`
+	EnableResourceNameDnsARecord    *bool   `awsapi:"in=EnableResourceNameDnsARecord,out=EnableResourceNameDnsARecord"`
+	EnableResourceNameDnsAAAARecord *bool   `awsapi:"in=EnableResourceNameDnsAAAARecord,out=EnableResourceNameDnsAAAARecord"`
+}
+
+// PrivateDnsNameOptionsResponse is the model's PrivateDnsNameOptionsResponse shape.
+type PrivateDnsNameOptionsResponse struct {
+	HostnameType                    *string `awsapi:"in=HostnameType,out=hostnameType"`
+	EnableResourceNameDnsARecord    *bool   `awsapi:"in=EnableResourceNameDnsARecord,out=enableResourceNameDnsARecord"`
+	EnableResourceNameDnsAAAARecord *bool   `awsapi:"in=EnableResourceNameDnsAAAARecord,out=enableResourceNameDnsAAAARecord"`
+}
+
+// PrivateIpAddressSpecification is the model's PrivateIpAddressSpecification shape.
+type PrivateIpAddressSpecification struct {
+	Primary          *bool   `awsapi:"in=Primary,out=primary"`
+	PrivateIpAddress *string `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+}
+
 // ProcessorInfo is the model's ProcessorInfo shape.
 type ProcessorInfo struct {
 	SupportedArchitectures   []string `awsapi:"in=SupportedArchitectures,out=supportedArchitectures,member=item"`
@@ -2719,6 +3387,12 @@ type ProcessorInfo struct {
 type ProductCode struct {
 	ProductCodeId   *string `awsapi:"in=ProductCode,out=productCode"`
 	ProductCodeType *string `awsapi:"in=Type,out=type"`
+}
+
+// RebootInstancesRequest is the model's RebootInstancesRequest shape.
+type RebootInstancesRequest struct {
+	InstanceIds []string `awsapi:"in=InstanceId,out=InstanceId,member=InstanceId,required"`
+	DryRun      *bool    `awsapi:"in=DryRun,out=dryRun"`
 }
 
 // ReferencedSecurityGroup is the model's ReferencedSecurityGroup shape.
@@ -2764,11 +3438,27 @@ type RegisterImageResult struct {
 	ImageId *string `awsapi:"in=ImageId,out=imageId"`
 }
 
+// Reservation is the model's Reservation shape.
+type Reservation struct {
+	Groups        []GroupIdentifier `awsapi:"in=GroupSet,out=groupSet,member=item"`
+	Instances     []Instance        `awsapi:"in=InstancesSet,out=instancesSet,member=item"`
+	OwnerId       *string           `awsapi:"in=OwnerId,out=ownerId"`
+	RequesterId   *string           `awsapi:"in=RequesterId,out=requesterId"`
+	ReservationId *string           `awsapi:"in=ReservationId,out=reservationId"`
+}
+
 // ResetImageAttributeRequest is the model's ResetImageAttributeRequest shape.
 type ResetImageAttributeRequest struct {
 	Attribute *string `awsapi:"in=Attribute,out=Attribute,required"`
 	ImageId   *string `awsapi:"in=ImageId,out=ImageId,required"`
 	DryRun    *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// ResetInstanceAttributeRequest is the model's ResetInstanceAttributeRequest shape.
+type ResetInstanceAttributeRequest struct {
+	Attribute  *string `awsapi:"in=Attribute,out=attribute,required"`
+	DryRun     *bool   `awsapi:"in=DryRun,out=dryRun"`
+	InstanceId *string `awsapi:"in=InstanceId,out=instanceId,required"`
 }
 
 // ResetSnapshotAttributeRequest is the model's ResetSnapshotAttributeRequest shape.
@@ -2817,6 +3507,56 @@ type RevokeSecurityGroupIngressRequest struct {
 type RevokeSecurityGroupIngressResult struct {
 	Return               *bool          `awsapi:"in=Return,out=return"`
 	UnknownIpPermissions []IpPermission `awsapi:"in=UnknownIpPermissionSet,out=unknownIpPermissionSet,member=item"`
+}
+
+// RunInstancesMonitoringEnabled is the model's RunInstancesMonitoringEnabled shape.
+type RunInstancesMonitoringEnabled struct {
+	Enabled *bool `awsapi:"in=Enabled,out=enabled,required"`
+}
+
+// RunInstancesRequest is the model's RunInstancesRequest shape.
+type RunInstancesRequest struct {
+	BlockDeviceMappings               []BlockDeviceMapping                    `awsapi:"in=BlockDeviceMapping,out=BlockDeviceMapping,member=BlockDeviceMapping"`
+	ImageId                           *string                                 `awsapi:"in=ImageId,out=ImageId"`
+	InstanceType                      *string                                 `awsapi:"in=InstanceType,out=InstanceType"`
+	Ipv6AddressCount                  *int32                                  `awsapi:"in=Ipv6AddressCount,out=Ipv6AddressCount"`
+	Ipv6Addresses                     []InstanceIpv6Address                   `awsapi:"in=Ipv6Address,out=Ipv6Address,member=item"`
+	KernelId                          *string                                 `awsapi:"in=KernelId,out=KernelId"`
+	KeyName                           *string                                 `awsapi:"in=KeyName,out=KeyName"`
+	MaxCount                          *int32                                  `awsapi:"in=MaxCount,out=MaxCount,required"`
+	MinCount                          *int32                                  `awsapi:"in=MinCount,out=MinCount,required"`
+	Monitoring                        *RunInstancesMonitoringEnabled          `awsapi:"in=Monitoring,out=Monitoring"`
+	Placement                         *Placement                              `awsapi:"in=Placement,out=Placement"`
+	RamdiskId                         *string                                 `awsapi:"in=RamdiskId,out=RamdiskId"`
+	SecurityGroupIds                  []string                                `awsapi:"in=SecurityGroupId,out=SecurityGroupId,member=SecurityGroupId"`
+	SecurityGroups                    []string                                `awsapi:"in=SecurityGroup,out=SecurityGroup,member=SecurityGroup"`
+	SubnetId                          *string                                 `awsapi:"in=SubnetId,out=SubnetId"`
+	UserData                          *string                                 `awsapi:"in=UserData,out=UserData"`
+	AdditionalInfo                    *string                                 `awsapi:"in=AdditionalInfo,out=additionalInfo"`
+	ClientToken                       *string                                 `awsapi:"in=ClientToken,out=clientToken"`
+	DisableApiTermination             *bool                                   `awsapi:"in=DisableApiTermination,out=disableApiTermination"`
+	DryRun                            *bool                                   `awsapi:"in=DryRun,out=dryRun"`
+	EbsOptimized                      *bool                                   `awsapi:"in=EbsOptimized,out=ebsOptimized"`
+	IamInstanceProfile                *IamInstanceProfileSpecification        `awsapi:"in=IamInstanceProfile,out=iamInstanceProfile"`
+	InstanceInitiatedShutdownBehavior *string                                 `awsapi:"in=InstanceInitiatedShutdownBehavior,out=instanceInitiatedShutdownBehavior"`
+	NetworkInterfaces                 []InstanceNetworkInterfaceSpecification `awsapi:"in=NetworkInterface,out=networkInterface,member=item"`
+	PrivateIpAddress                  *string                                 `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+	ElasticGpuSpecification           []ElasticGpuSpecification               `awsapi:"in=ElasticGpuSpecification,out=ElasticGpuSpecification,member=item"`
+	ElasticInferenceAccelerators      []ElasticInferenceAccelerator           `awsapi:"in=ElasticInferenceAccelerator,out=ElasticInferenceAccelerator,member=item"`
+	TagSpecifications                 []TagSpecification                      `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	LaunchTemplate                    *LaunchTemplateSpecification            `awsapi:"in=LaunchTemplate,out=LaunchTemplate"`
+	InstanceMarketOptions             *InstanceMarketOptionsRequest           `awsapi:"in=InstanceMarketOptions,out=InstanceMarketOptions"`
+	CreditSpecification               *CreditSpecificationRequest             `awsapi:"in=CreditSpecification,out=CreditSpecification"`
+	CpuOptions                        *CpuOptionsRequest                      `awsapi:"in=CpuOptions,out=CpuOptions"`
+	CapacityReservationSpecification  *CapacityReservationSpecification       `awsapi:"in=CapacityReservationSpecification,out=CapacityReservationSpecification"`
+	HibernationOptions                *HibernationOptionsRequest              `awsapi:"in=HibernationOptions,out=HibernationOptions"`
+	LicenseSpecifications             []LicenseConfigurationRequest           `awsapi:"in=LicenseSpecification,out=LicenseSpecification,member=item"`
+	MetadataOptions                   *InstanceMetadataOptionsRequest         `awsapi:"in=MetadataOptions,out=MetadataOptions"`
+	EnclaveOptions                    *EnclaveOptionsRequest                  `awsapi:"in=EnclaveOptions,out=EnclaveOptions"`
+	PrivateDnsNameOptions             *PrivateDnsNameOptionsRequest           `awsapi:"in=PrivateDnsNameOptions,out=PrivateDnsNameOptions"`
+	MaintenanceOptions                *InstanceMaintenanceOptionsRequest      `awsapi:"in=MaintenanceOptions,out=MaintenanceOptions"`
+	DisableApiStop                    *bool                                   `awsapi:"in=DisableApiStop,out=DisableApiStop"`
+	EnablePrimaryIpv6                 *bool                                   `awsapi:"in=EnablePrimaryIpv6,out=EnablePrimaryIpv6"`
 }
 
 // SecurityGroup is the model's SecurityGroup shape.
@@ -2907,10 +3647,44 @@ type SnapshotTaskDetail struct {
 	UserBucket    *UserBucketDetails `awsapi:"in=UserBucket,out=userBucket"`
 }
 
+// SpotMarketOptions is the model's SpotMarketOptions shape.
+type SpotMarketOptions struct {
+	MaxPrice                     *string    `awsapi:"in=MaxPrice,out=MaxPrice"`
+	SpotInstanceType             *string    `awsapi:"in=SpotInstanceType,out=SpotInstanceType"`
+	BlockDurationMinutes         *int32     `awsapi:"in=BlockDurationMinutes,out=BlockDurationMinutes"`
+	ValidUntil                   *time.Time `awsapi:"in=ValidUntil,out=ValidUntil"`
+	InstanceInterruptionBehavior *string    `awsapi:"in=InstanceInterruptionBehavior,out=InstanceInterruptionBehavior"`
+}
+
+// StartInstancesRequest is the model's StartInstancesRequest shape.
+type StartInstancesRequest struct {
+	InstanceIds    []string `awsapi:"in=InstanceId,out=InstanceId,member=InstanceId,required"`
+	AdditionalInfo *string  `awsapi:"in=AdditionalInfo,out=additionalInfo"`
+	DryRun         *bool    `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// StartInstancesResult is the model's StartInstancesResult shape.
+type StartInstancesResult struct {
+	StartingInstances []InstanceStateChange `awsapi:"in=InstancesSet,out=instancesSet,member=item"`
+}
+
 // StateReason is the model's StateReason shape.
 type StateReason struct {
 	Code    *string `awsapi:"in=Code,out=code"`
 	Message *string `awsapi:"in=Message,out=message"`
+}
+
+// StopInstancesRequest is the model's StopInstancesRequest shape.
+type StopInstancesRequest struct {
+	InstanceIds []string `awsapi:"in=InstanceId,out=InstanceId,member=InstanceId,required"`
+	Hibernate   *bool    `awsapi:"in=Hibernate,out=Hibernate"`
+	DryRun      *bool    `awsapi:"in=DryRun,out=dryRun"`
+	Force       *bool    `awsapi:"in=Force,out=force"`
+}
+
+// StopInstancesResult is the model's StopInstancesResult shape.
+type StopInstancesResult struct {
+	StoppingInstances []InstanceStateChange `awsapi:"in=InstancesSet,out=instancesSet,member=item"`
 }
 
 // Subnet is the model's Subnet shape.
@@ -2969,6 +3743,17 @@ type TagDescription struct {
 type TagSpecification struct {
 	ResourceType *string `awsapi:"in=ResourceType,out=resourceType"`
 	Tags         []Tag   `awsapi:"in=Tag,out=Tag,member=item"`
+}
+
+// TerminateInstancesRequest is the model's TerminateInstancesRequest shape.
+type TerminateInstancesRequest struct {
+	InstanceIds []string `awsapi:"in=InstanceId,out=InstanceId,member=InstanceId,required"`
+	DryRun      *bool    `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// TerminateInstancesResult is the model's TerminateInstancesResult shape.
+type TerminateInstancesResult struct {
+	TerminatingInstances []InstanceStateChange `awsapi:"in=InstancesSet,out=instancesSet,member=item"`
 }
 
 // UserBucket is the model's UserBucket shape.
@@ -3052,6 +3837,19 @@ func ValidAccountAttributeName(s string) bool {
 	return slices.Contains(AccountAttributeNameValues(), s)
 }
 
+// AmdSevSnpSpecificationValues returns the values of the model's AmdSevSnpSpecification enum.
+func AmdSevSnpSpecificationValues() []string {
+	return []string{
+		"enabled",
+		"disabled",
+	}
+}
+
+// ValidAmdSevSnpSpecification reports whether s is one of AmdSevSnpSpecificationValues.
+func ValidAmdSevSnpSpecification(s string) bool {
+	return slices.Contains(AmdSevSnpSpecificationValues(), s)
+}
+
 // ArchitectureTypeValues returns the values of the model's ArchitectureType enum.
 func ArchitectureTypeValues() []string {
 	return []string{
@@ -3079,6 +3877,19 @@ func ArchitectureValuesValues() []string {
 
 // ValidArchitectureValues reports whether s is one of ArchitectureValuesValues.
 func ValidArchitectureValues(s string) bool { return slices.Contains(ArchitectureValuesValues(), s) }
+
+// AttachmentStatusValues returns the values of the model's AttachmentStatus enum.
+func AttachmentStatusValues() []string {
+	return []string{
+		"attaching",
+		"attached",
+		"detaching",
+		"detached",
+	}
+}
+
+// ValidAttachmentStatus reports whether s is one of AttachmentStatusValues.
+func ValidAttachmentStatus(s string) bool { return slices.Contains(AttachmentStatusValues(), s) }
 
 // AvailabilityZoneOptInStatusValues returns the values of the model's AvailabilityZoneOptInStatus enum.
 func AvailabilityZoneOptInStatusValues() []string {
@@ -3132,6 +3943,19 @@ func BootModeValuesValues() []string {
 
 // ValidBootModeValues reports whether s is one of BootModeValuesValues.
 func ValidBootModeValues(s string) bool { return slices.Contains(BootModeValuesValues(), s) }
+
+// CapacityReservationPreferenceValues returns the values of the model's CapacityReservationPreference enum.
+func CapacityReservationPreferenceValues() []string {
+	return []string{
+		"open",
+		"none",
+	}
+}
+
+// ValidCapacityReservationPreference reports whether s is one of CapacityReservationPreferenceValues.
+func ValidCapacityReservationPreference(s string) bool {
+	return slices.Contains(CapacityReservationPreferenceValues(), s)
+}
 
 // DeviceTypeValues returns the values of the model's DeviceType enum.
 func DeviceTypeValues() []string {
@@ -3218,6 +4042,20 @@ func ValidEphemeralNvmeSupport(s string) bool {
 	return slices.Contains(EphemeralNvmeSupportValues(), s)
 }
 
+// EventCodeValues returns the values of the model's EventCode enum.
+func EventCodeValues() []string {
+	return []string{
+		"instance-reboot",
+		"system-reboot",
+		"system-maintenance",
+		"instance-retirement",
+		"instance-stop",
+	}
+}
+
+// ValidEventCode reports whether s is one of EventCodeValues.
+func ValidEventCode(s string) bool { return slices.Contains(EventCodeValues(), s) }
+
 // HostnameTypeValues returns the values of the model's HostnameType enum.
 func HostnameTypeValues() []string {
 	return []string{
@@ -3228,6 +4066,17 @@ func HostnameTypeValues() []string {
 
 // ValidHostnameType reports whether s is one of HostnameTypeValues.
 func ValidHostnameType(s string) bool { return slices.Contains(HostnameTypeValues(), s) }
+
+// HttpTokensStateValues returns the values of the model's HttpTokensState enum.
+func HttpTokensStateValues() []string {
+	return []string{
+		"optional",
+		"required",
+	}
+}
+
+// ValidHttpTokensState reports whether s is one of HttpTokensStateValues.
+func ValidHttpTokensState(s string) bool { return slices.Contains(HttpTokensStateValues(), s) }
 
 // HypervisorTypeValues returns the values of the model's HypervisorType enum.
 func HypervisorTypeValues() []string {
@@ -3300,6 +4149,154 @@ func ImdsSupportValuesValues() []string {
 
 // ValidImdsSupportValues reports whether s is one of ImdsSupportValuesValues.
 func ValidImdsSupportValues(s string) bool { return slices.Contains(ImdsSupportValuesValues(), s) }
+
+// InstanceAttributeNameValues returns the values of the model's InstanceAttributeName enum.
+func InstanceAttributeNameValues() []string {
+	return []string{
+		"instanceType",
+		"kernel",
+		"ramdisk",
+		"userData",
+		"disableApiTermination",
+		"instanceInitiatedShutdownBehavior",
+		"rootDeviceName",
+		"blockDeviceMapping",
+		"productCodes",
+		"sourceDestCheck",
+		"groupSet",
+		"ebsOptimized",
+		"sriovNetSupport",
+		"enaSupport",
+		"enclaveOptions",
+		"disableApiStop",
+	}
+}
+
+// ValidInstanceAttributeName reports whether s is one of InstanceAttributeNameValues.
+func ValidInstanceAttributeName(s string) bool {
+	return slices.Contains(InstanceAttributeNameValues(), s)
+}
+
+// InstanceAutoRecoveryStateValues returns the values of the model's InstanceAutoRecoveryState enum.
+func InstanceAutoRecoveryStateValues() []string {
+	return []string{
+		"disabled",
+		"default",
+	}
+}
+
+// ValidInstanceAutoRecoveryState reports whether s is one of InstanceAutoRecoveryStateValues.
+func ValidInstanceAutoRecoveryState(s string) bool {
+	return slices.Contains(InstanceAutoRecoveryStateValues(), s)
+}
+
+// InstanceBootModeValuesValues returns the values of the model's InstanceBootModeValues enum.
+func InstanceBootModeValuesValues() []string {
+	return []string{
+		"legacy-bios",
+		"uefi",
+	}
+}
+
+// ValidInstanceBootModeValues reports whether s is one of InstanceBootModeValuesValues.
+func ValidInstanceBootModeValues(s string) bool {
+	return slices.Contains(InstanceBootModeValuesValues(), s)
+}
+
+// InstanceInterruptionBehaviorValues returns the values of the model's InstanceInterruptionBehavior enum.
+func InstanceInterruptionBehaviorValues() []string {
+	return []string{
+		"hibernate",
+		"stop",
+		"terminate",
+	}
+}
+
+// ValidInstanceInterruptionBehavior reports whether s is one of InstanceInterruptionBehaviorValues.
+func ValidInstanceInterruptionBehavior(s string) bool {
+	return slices.Contains(InstanceInterruptionBehaviorValues(), s)
+}
+
+// InstanceLifecycleTypeValues returns the values of the model's InstanceLifecycleType enum.
+func InstanceLifecycleTypeValues() []string {
+	return []string{
+		"spot",
+		"scheduled",
+		"capacity-block",
+	}
+}
+
+// ValidInstanceLifecycleType reports whether s is one of InstanceLifecycleTypeValues.
+func ValidInstanceLifecycleType(s string) bool {
+	return slices.Contains(InstanceLifecycleTypeValues(), s)
+}
+
+// InstanceMetadataEndpointStateValues returns the values of the model's InstanceMetadataEndpointState enum.
+func InstanceMetadataEndpointStateValues() []string {
+	return []string{
+		"disabled",
+		"enabled",
+	}
+}
+
+// ValidInstanceMetadataEndpointState reports whether s is one of InstanceMetadataEndpointStateValues.
+func ValidInstanceMetadataEndpointState(s string) bool {
+	return slices.Contains(InstanceMetadataEndpointStateValues(), s)
+}
+
+// InstanceMetadataOptionsStateValues returns the values of the model's InstanceMetadataOptionsState enum.
+func InstanceMetadataOptionsStateValues() []string {
+	return []string{
+		"pending",
+		"applied",
+	}
+}
+
+// ValidInstanceMetadataOptionsState reports whether s is one of InstanceMetadataOptionsStateValues.
+func ValidInstanceMetadataOptionsState(s string) bool {
+	return slices.Contains(InstanceMetadataOptionsStateValues(), s)
+}
+
+// InstanceMetadataProtocolStateValues returns the values of the model's InstanceMetadataProtocolState enum.
+func InstanceMetadataProtocolStateValues() []string {
+	return []string{
+		"disabled",
+		"enabled",
+	}
+}
+
+// ValidInstanceMetadataProtocolState reports whether s is one of InstanceMetadataProtocolStateValues.
+func ValidInstanceMetadataProtocolState(s string) bool {
+	return slices.Contains(InstanceMetadataProtocolStateValues(), s)
+}
+
+// InstanceMetadataTagsStateValues returns the values of the model's InstanceMetadataTagsState enum.
+func InstanceMetadataTagsStateValues() []string {
+	return []string{
+		"disabled",
+		"enabled",
+	}
+}
+
+// ValidInstanceMetadataTagsState reports whether s is one of InstanceMetadataTagsStateValues.
+func ValidInstanceMetadataTagsState(s string) bool {
+	return slices.Contains(InstanceMetadataTagsStateValues(), s)
+}
+
+// InstanceStateNameValues returns the values of the model's InstanceStateName enum.
+func InstanceStateNameValues() []string {
+	return []string{
+		"pending",
+		"running",
+		"shutting-down",
+		"terminated",
+		"stopping",
+		"stopped",
+	}
+}
+
+// ValidInstanceStateName reports whether s is one of InstanceStateNameValues.
+func ValidInstanceStateName(s string) bool { return slices.Contains(InstanceStateNameValues(), s) }
 
 // InstanceStorageEncryptionSupportValues returns the values of the model's InstanceStorageEncryptionSupport enum.
 func InstanceStorageEncryptionSupportValues() []string {
@@ -4178,6 +5175,46 @@ func KeyTypeValues() []string {
 // ValidKeyType reports whether s is one of KeyTypeValues.
 func ValidKeyType(s string) bool { return slices.Contains(KeyTypeValues(), s) }
 
+// MarketTypeValues returns the values of the model's MarketType enum.
+func MarketTypeValues() []string {
+	return []string{
+		"spot",
+		"capacity-block",
+	}
+}
+
+// ValidMarketType reports whether s is one of MarketTypeValues.
+func ValidMarketType(s string) bool { return slices.Contains(MarketTypeValues(), s) }
+
+// MonitoringStateValues returns the values of the model's MonitoringState enum.
+func MonitoringStateValues() []string {
+	return []string{
+		"disabled",
+		"disabling",
+		"enabled",
+		"pending",
+	}
+}
+
+// ValidMonitoringState reports whether s is one of MonitoringStateValues.
+func ValidMonitoringState(s string) bool { return slices.Contains(MonitoringStateValues(), s) }
+
+// NetworkInterfaceStatusValues returns the values of the model's NetworkInterfaceStatus enum.
+func NetworkInterfaceStatusValues() []string {
+	return []string{
+		"available",
+		"associated",
+		"attaching",
+		"in-use",
+		"detaching",
+	}
+}
+
+// ValidNetworkInterfaceStatus reports whether s is one of NetworkInterfaceStatusValues.
+func ValidNetworkInterfaceStatus(s string) bool {
+	return slices.Contains(NetworkInterfaceStatusValues(), s)
+}
+
 // NitroEnclavesSupportValues returns the values of the model's NitroEnclavesSupport enum.
 func NitroEnclavesSupportValues() []string {
 	return []string{
@@ -4400,6 +5437,17 @@ func SSETypeValues() []string {
 // ValidSSEType reports whether s is one of SSETypeValues.
 func ValidSSEType(s string) bool { return slices.Contains(SSETypeValues(), s) }
 
+// ShutdownBehaviorValues returns the values of the model's ShutdownBehavior enum.
+func ShutdownBehaviorValues() []string {
+	return []string{
+		"stop",
+		"terminate",
+	}
+}
+
+// ValidShutdownBehavior reports whether s is one of ShutdownBehaviorValues.
+func ValidShutdownBehavior(s string) bool { return slices.Contains(ShutdownBehaviorValues(), s) }
+
 // SnapshotAttributeNameValues returns the values of the model's SnapshotAttributeName enum.
 func SnapshotAttributeNameValues() []string {
 	return []string{
@@ -4426,6 +5474,40 @@ func SnapshotStateValues() []string {
 
 // ValidSnapshotState reports whether s is one of SnapshotStateValues.
 func ValidSnapshotState(s string) bool { return slices.Contains(SnapshotStateValues(), s) }
+
+// SpotInstanceTypeValues returns the values of the model's SpotInstanceType enum.
+func SpotInstanceTypeValues() []string {
+	return []string{
+		"one-time",
+		"persistent",
+	}
+}
+
+// ValidSpotInstanceType reports whether s is one of SpotInstanceTypeValues.
+func ValidSpotInstanceType(s string) bool { return slices.Contains(SpotInstanceTypeValues(), s) }
+
+// StatusNameValues returns the values of the model's StatusName enum.
+func StatusNameValues() []string {
+	return []string{
+		"reachability",
+	}
+}
+
+// ValidStatusName reports whether s is one of StatusNameValues.
+func ValidStatusName(s string) bool { return slices.Contains(StatusNameValues(), s) }
+
+// StatusTypeValues returns the values of the model's StatusType enum.
+func StatusTypeValues() []string {
+	return []string{
+		"passed",
+		"failed",
+		"insufficient-data",
+		"initializing",
+	}
+}
+
+// ValidStatusType reports whether s is one of StatusTypeValues.
+func ValidStatusType(s string) bool { return slices.Contains(StatusTypeValues(), s) }
 
 // StorageTierValues returns the values of the model's StorageTier enum.
 func StorageTierValues() []string {
@@ -4466,6 +5548,20 @@ func SubnetStateValues() []string {
 
 // ValidSubnetState reports whether s is one of SubnetStateValues.
 func ValidSubnetState(s string) bool { return slices.Contains(SubnetStateValues(), s) }
+
+// SummaryStatusValues returns the values of the model's SummaryStatus enum.
+func SummaryStatusValues() []string {
+	return []string{
+		"ok",
+		"impaired",
+		"insufficient-data",
+		"not-applicable",
+		"initializing",
+	}
+}
+
+// ValidSummaryStatus reports whether s is one of SummaryStatusValues.
+func ValidSummaryStatus(s string) bool { return slices.Contains(SummaryStatusValues(), s) }
 
 // SupportedAdditionalProcessorFeatureValues returns the values of the model's SupportedAdditionalProcessorFeature enum.
 func SupportedAdditionalProcessorFeatureValues() []string {

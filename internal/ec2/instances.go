@@ -1,0 +1,352 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
+	"github.com/kumo-cloud/kumo/internal/ec2/filter"
+	"github.com/kumo-cloud/kumo/internal/ec2/paginate"
+	"github.com/kumo-cloud/kumo/internal/instancestate"
+	"github.com/kumo-cloud/kumo/internal/store"
+)
+
+// Resource types of what RunInstances creates, as tags name them.
+const (
+	typeInstance  = "instance"
+	typeInterface = "network-interface"
+)
+
+func errInstanceNotFound(id string) error {
+	return apiErr("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
+}
+
+func checkInstanceID(id string) error {
+	if err := checkID(id, "i", "InvalidInstanceID.Malformed"); err != nil {
+		return apiErr("InvalidInstanceID.Malformed", "Invalid id: \"%s\"", id)
+	}
+	return nil
+}
+
+// instanceView is an instance with what its API shape needs besides the row.
+type instanceView struct {
+	store.Instance
+	tags   []store.Tag
+	eni    store.NetworkInterface // primary interface; zero when released
+	groups map[string]string      // security group id -> name
+	owner  string
+}
+
+// instanceData is one consistent read of an account's instances and what
+// their shapes refer to.
+type instanceData struct {
+	instances []store.Instance
+	tags      map[string][]store.Tag
+	enis      map[string]store.NetworkInterface // by instance id
+	groups    map[string]string
+	nodes     map[string]store.Node
+}
+
+func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instanceData, error) {
+	var d instanceData
+	var err error
+	if d.instances, err = tx.ListInstances(ctx, account); err != nil {
+		return d, err
+	}
+	if d.tags, err = tx.TagsByResource(ctx, account, typeInstance); err != nil {
+		return d, err
+	}
+	enis, err := tx.ListNetworkInterfaces(ctx, account)
+	if err != nil {
+		return d, err
+	}
+	d.enis = map[string]store.NetworkInterface{}
+	for _, n := range enis {
+		if n.InstanceID != "" && n.DeviceIndex == 0 {
+			d.enis[n.InstanceID] = n
+		}
+	}
+	groups, err := tx.ListSecurityGroups(ctx, account)
+	if err != nil {
+		return d, err
+	}
+	d.groups = map[string]string{}
+	for _, g := range groups {
+		d.groups[g.ID] = g.Name
+	}
+	nodes, err := tx.ListNodes(ctx)
+	if err != nil {
+		return d, err
+	}
+	d.nodes = map[string]store.Node{}
+	for _, n := range nodes {
+		d.nodes[n.ID] = n
+	}
+	return d, nil
+}
+
+func (d instanceData) view(i store.Instance) instanceView {
+	return instanceView{Instance: i, tags: d.tags[i.ID], eni: d.enis[i.ID], groups: d.groups, owner: i.AccountID}
+}
+
+// visibleViews returns the instances DescribeInstances shows at now:
+// terminated ones only for instancestate.TerminatedVisibility.
+func (d instanceData) visibleViews(now time.Time) []instanceView {
+	var out []instanceView
+	for _, i := range d.instances {
+		if instancestate.Visible(instancestate.State(i.State), i.StateChangedAt, now) {
+			out = append(out, d.view(i))
+		}
+	}
+	return out
+}
+
+// privateDNSName is the address's internal host name: ip-10-0-0-5.<region>.compute.internal.
+func (s *Service) privateDNSName(ip string) string {
+	if ip == "" {
+		return ""
+	}
+	return "ip-" + strings.ReplaceAll(ip, ".", "-") + "." + s.Cfg.Region + ".compute.internal"
+}
+
+// rootVolumeID names the root disk as a volume: vol- with the instance's hex.
+func rootVolumeID(instanceID string) string { return "vol-" + strings.TrimPrefix(instanceID, "i-") }
+
+func apiState(state string) *ec2api.InstanceState {
+	st := instancestate.State(state)
+	return &ec2api.InstanceState{Code: i32(int32(st.Code())), Name: str(state)}
+}
+
+func (v instanceView) groupIdentifiers() []ec2api.GroupIdentifier {
+	out := []ec2api.GroupIdentifier{}
+	for _, id := range v.SecurityGroupIDs {
+		out = append(out, ec2api.GroupIdentifier{GroupId: str(id), GroupName: str(v.groups[id])})
+	}
+	return out
+}
+
+func (v instanceView) terminated() bool { return v.State == string(instancestate.Terminated) }
+
+func (v instanceView) privateIP() string {
+	if v.terminated() {
+		return ""
+	}
+	return v.eni.PrivateIP
+}
+
+func (s *Service) apiInstance(v instanceView) ec2api.Instance {
+	ip := v.privateIP()
+	out := ec2api.Instance{
+		InstanceId: str(v.ID), ImageId: str(v.ImageID), State: apiState(v.State), InstanceType: str(v.InstanceType),
+		AmiLaunchIndex: i32(int32(v.LaunchIndex)), LaunchTime: timep(v.LaunchTime), KeyName: optional(v.KeyName),
+		KernelId: optional(v.KernelID), RamdiskId: optional(v.RamdiskID),
+		PrivateDnsName: str(s.privateDNSName(ip)), PrivateIpAddress: optional(ip), PublicDnsName: str(""),
+		StateTransitionReason: str(v.StateTransitionReason), ClientToken: str(v.ClientToken),
+		Placement:    &ec2api.Placement{AvailabilityZone: str(v.AvailabilityZone), GroupName: str(""), Tenancy: str("default")},
+		Monitoring:   &ec2api.Monitoring{State: str("disabled")},
+		Architecture: str("x86_64"), Hypervisor: str("xen"), VirtualizationType: str("hvm"),
+		RootDeviceName: str(v.RootDeviceName), RootDeviceType: str(v.RootDeviceType),
+		EbsOptimized: boolp(false), EnaSupport: boolp(true), SourceDestCheck: boolp(true),
+		CpuOptions: &ec2api.CpuOptions{CoreCount: i32(int32(v.VCPUs)), ThreadsPerCore: i32(1)},
+		MetadataOptions: &ec2api.InstanceMetadataOptionsResponse{State: str("applied"), HttpTokens: str("optional"),
+			HttpPutResponseHopLimit: i32(1), HttpEndpoint: str("enabled"), HttpProtocolIpv6: str("disabled"), InstanceMetadataTags: str("disabled")},
+		PlatformDetails: str("Linux/UNIX"), UsageOperation: str("RunInstances"), UsageOperationUpdateTime: timep(v.CreatedAt),
+		CapacityReservationSpecification: &ec2api.CapacityReservationSpecificationResponse{CapacityReservationPreference: str("open")},
+		HibernationOptions:               &ec2api.HibernationOptions{Configured: boolp(false)},
+		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: boolp(false)},
+		MaintenanceOptions:               &ec2api.InstanceMaintenanceOptions{AutoRecovery: str("default")},
+		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: str("ip-name"),
+			EnableResourceNameDnsARecord: boolp(false), EnableResourceNameDnsAAAARecord: boolp(false)},
+		Tags: apiTags(v.tags),
+	}
+	switch {
+	case v.StateReasonCode != "":
+		out.StateReason = &ec2api.StateReason{Code: str(v.StateReasonCode), Message: str(v.StateReasonMessage)}
+	case v.State == string(instancestate.Pending):
+		out.StateReason = &ec2api.StateReason{Code: str("pending"), Message: str("pending")} // as EC2 shows a launch
+	}
+	if !v.terminated() {
+		out.SubnetId, out.VpcId = str(v.SubnetID), str(v.VPCID)
+		out.SecurityGroups = v.groupIdentifiers()
+		out.BlockDeviceMappings = []ec2api.InstanceBlockDeviceMapping{v.rootMapping()}
+		if v.eni.ID != "" {
+			out.NetworkInterfaces = []ec2api.InstanceNetworkInterface{s.apiInterface(v)}
+		}
+	}
+	return out
+}
+
+func (v instanceView) rootMapping() ec2api.InstanceBlockDeviceMapping {
+	return ec2api.InstanceBlockDeviceMapping{DeviceName: str(v.RootDeviceName), Ebs: &ec2api.EbsInstanceBlockDevice{
+		VolumeId: str(rootVolumeID(v.ID)), Status: str("attached"), AttachTime: timep(v.CreatedAt), DeleteOnTermination: boolp(true)}}
+}
+
+func (s *Service) apiInterface(v instanceView) ec2api.InstanceNetworkInterface {
+	n := v.eni
+	dns := s.privateDNSName(n.PrivateIP)
+	return ec2api.InstanceNetworkInterface{
+		NetworkInterfaceId: str(n.ID), MacAddress: str(n.MAC), OwnerId: str(v.owner), Description: str(""),
+		PrivateIpAddress: str(n.PrivateIP), PrivateDnsName: str(dns), SourceDestCheck: boolp(true), Status: str("in-use"),
+		SubnetId: str(n.SubnetID), VpcId: str(n.VPCID), InterfaceType: str("interface"), Groups: v.groupIdentifiers(),
+		PrivateIpAddresses: []ec2api.InstancePrivateIpAddress{{Primary: boolp(true), PrivateIpAddress: str(n.PrivateIP), PrivateDnsName: str(dns)}},
+		Attachment: &ec2api.InstanceNetworkInterfaceAttachment{AttachmentId: str("eni-attach-" + strings.TrimPrefix(n.ID, "eni-")),
+			AttachTime: timep(n.CreatedAt), DeleteOnTermination: boolp(true), DeviceIndex: i32(int32(n.DeviceIndex)),
+			Status: str("attached"), NetworkCardIndex: i32(0)},
+	}
+}
+
+func (s *Service) instanceFields() filter.Fields[instanceView] {
+	one := func(f func(instanceView) string) func(instanceView) []string {
+		return func(v instanceView) []string { return filter.One(f(v)) }
+	}
+	groups := func(name bool) func(instanceView) []string {
+		return func(v instanceView) []string {
+			var out []string
+			for _, id := range v.SecurityGroupIDs {
+				if name {
+					id = v.groups[id]
+				}
+				out = append(out, id)
+			}
+			return out
+		}
+	}
+	return filter.Fields[instanceView]{
+		"instance-id":                            one(func(v instanceView) string { return v.ID }),
+		"instance-state-name":                    one(func(v instanceView) string { return v.State }),
+		"instance-state-code":                    one(func(v instanceView) string { return strconv.Itoa(instancestate.State(v.State).Code()) }),
+		"image-id":                               one(func(v instanceView) string { return v.ImageID }),
+		"instance-type":                          one(func(v instanceView) string { return v.InstanceType }),
+		"availability-zone":                      one(func(v instanceView) string { return v.AvailabilityZone }),
+		"placement-group-name":                   func(instanceView) []string { return nil },
+		"tenancy":                                one(func(instanceView) string { return "default" }),
+		"private-ip-address":                     one(func(v instanceView) string { return v.privateIP() }),
+		"private-dns-name":                       one(func(v instanceView) string { return s.privateDNSName(v.privateIP()) }),
+		"key-name":                               one(func(v instanceView) string { return v.KeyName }),
+		"vpc-id":                                 one(func(v instanceView) string { return v.VPCID }),
+		"subnet-id":                              one(func(v instanceView) string { return v.SubnetID }),
+		"reservation-id":                         one(func(v instanceView) string { return v.ReservationID }),
+		"owner-id":                               one(func(v instanceView) string { return v.owner }),
+		"launch-index":                           one(func(v instanceView) string { return strconv.Itoa(v.LaunchIndex) }),
+		"instance.group-id":                      groups(false),
+		"instance.group-name":                    groups(true),
+		"group-id":                               groups(false),
+		"group-name":                             groups(true),
+		"network-interface.network-interface-id": one(func(v instanceView) string { return v.eni.ID }),
+		"network-interface.mac-address":          one(func(v instanceView) string { return v.eni.MAC }),
+		"network-interface.private-dns-name":     one(func(v instanceView) string { return s.privateDNSName(v.privateIP()) }),
+		"network-interface.addresses.private-ip-address": one(func(v instanceView) string { return v.privateIP() }),
+		"client-token":                     one(func(v instanceView) string { return v.ClientToken }),
+		"root-device-type":                 one(func(v instanceView) string { return v.RootDeviceType }),
+		"root-device-name":                 one(func(v instanceView) string { return v.RootDeviceName }),
+		"architecture":                     one(func(instanceView) string { return "x86_64" }),
+		"hypervisor":                       one(func(instanceView) string { return "xen" }),
+		"virtualization-type":              one(func(instanceView) string { return "hvm" }),
+		"kernel-id":                        one(func(v instanceView) string { return v.KernelID }),
+		"ramdisk-id":                       one(func(v instanceView) string { return v.RamdiskID }),
+		"state-reason-code":                one(func(v instanceView) string { return v.StateReasonCode }),
+		"state-reason-message":             one(func(v instanceView) string { return v.StateReasonMessage }),
+		"reason":                           one(func(v instanceView) string { return v.StateTransitionReason }),
+		"monitoring-state":                 one(func(instanceView) string { return "disabled" }),
+		"platform-details":                 one(func(instanceView) string { return "Linux/UNIX" }),
+		"launch-time":                      one(func(v instanceView) string { return v.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z") }),
+		"dns-name":                         func(instanceView) []string { return nil },
+		"ip-address":                       func(instanceView) []string { return nil },
+		"block-device-mapping.device-name": one(func(v instanceView) string { return v.RootDeviceName }),
+		"block-device-mapping.volume-id":   one(func(v instanceView) string { return rootVolumeID(v.ID) }),
+		"block-device-mapping.status":      one(func(instanceView) string { return "attached" }),
+	}
+}
+
+// DescribeInstances lists the caller's instances grouped by reservation.
+func (s *Service) DescribeInstances(ctx context.Context, in *ec2api.DescribeInstancesRequest) (*ec2api.DescribeInstancesResult, error) {
+	if err := noIDsWithMaxResults("instanceIds", in.InstanceIds, in.MaxResults); err != nil {
+		return nil, err
+	}
+	for _, id := range in.InstanceIds {
+		if err := checkInstanceID(id); err != nil {
+			return nil, err
+		}
+	}
+	var d instanceData
+	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) (err error) {
+		d, err = loadInstanceData(ctx, tx, account)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	views, err := selectByID(d.visibleViews(time.Now()), in.InstanceIds, func(v instanceView) string { return v.ID }, errInstanceNotFound)
+	if err != nil {
+		return nil, err
+	}
+	page, next, err := describe(views, in.Filters, s.instanceFields(), func(v instanceView) map[string]string { return tagMap(v.tags) },
+		func(v instanceView) string { return v.ID }, in.MaxResults, in.NextToken, paginate.Limits{Min: 5, Max: 1000})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DescribeInstancesResult{Reservations: s.reservations(page), NextToken: next}, nil
+}
+
+// reservations groups instances by reservation, in the order they come.
+func (s *Service) reservations(views []instanceView) []ec2api.Reservation {
+	out := []ec2api.Reservation{}
+	index := map[string]int{}
+	for _, v := range views {
+		i, ok := index[v.ReservationID]
+		if !ok {
+			i = len(out)
+			index[v.ReservationID] = i
+			out = append(out, ec2api.Reservation{ReservationId: str(v.ReservationID), OwnerId: str(v.owner), Groups: []ec2api.GroupIdentifier{}})
+		}
+		out[i].Instances = append(out[i].Instances, s.apiInstance(v))
+	}
+	return out
+}
+
+// accountInstances reads the listed instances of the caller in a write
+// transaction; an unknown or malformed id fails the whole request.
+func accountInstances(ctx context.Context, tx *store.Tx, account string, ids []string) ([]store.Instance, error) {
+	if len(ids) == 0 {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter InstanceId")
+	}
+	var out []store.Instance
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if err := checkInstanceID(id); err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		i, err := tx.GetInstance(ctx, account, id)
+		found, e := notFoundOK(err)
+		if found && !instancestate.Visible(instancestate.State(i.State), i.StateChangedAt, time.Now()) {
+			found = false
+		}
+		if !found {
+			if e != nil {
+				return nil, fmt.Errorf("instance %s: %w", id, e)
+			}
+			return nil, errInstanceNotFound(id)
+		}
+		out = append(out, i)
+	}
+	return out, nil
+}
+
+// instanceResourceExists checks an instance or network interface id for
+// CreateTags and DeleteTags.
+func instanceResourceExists(ctx context.Context, tx *store.Tx, account, rtype, id string) error {
+	if rtype == typeInstance {
+		_, err := accountInstances(ctx, tx, account, []string{id})
+		return err
+	}
+	return findIn(ctx, tx.ListNetworkInterfaces, account, id, func(n store.NetworkInterface) string { return n.ID }, func(id string) error {
+		return apiErr("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", id)
+	})
+}
