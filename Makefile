@@ -3,6 +3,8 @@ GO ?= go
 BIN := bin/kumo
 DATA ?= ./data
 DEMO_IMAGE := $(DATA)/images/demo
+# Guests live in network namespaces with taps: the node part of kumo dev needs root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build dev test bench generate docs fmt vet clean demo-image test-demo
 
@@ -16,7 +18,7 @@ dev:
 	scripts/deps.sh
 	images/demo/build.sh $(DEMO_IMAGE)
 	$(GO) build -o $(BIN) ./cmd/kumo
-	$(BIN) dev --data-dir $(DATA) --demo-image $(DEMO_IMAGE)
+	$(SUDO) $(BIN) dev --data-dir $(DATA) --demo-image $(DEMO_IMAGE)
 
 ## demo-image: build the demo guest into $(DATA)/images/demo (does nothing when up to date)
 demo-image:
@@ -30,7 +32,7 @@ test-demo:
 test:
 	scripts/test.sh
 
-## bench: API throughput through real HTTP and SigV4
+## bench: API throughput, S3, root-disk creation, boot times (Kumo and bare QEMU)
 bench:
 	scripts/bench.sh
 

@@ -12,10 +12,18 @@ kumo="$work/kumo"
 demo=${KUMO_DEMO_IMAGE_DIR:-$HOME/.cache/kumo/images/demo}
 images/demo/build.sh "$demo" >"$work/demo-build.log" 2>&1 || { cat "$work/demo-build.log"; exit 1; }
 
+prefix=kumowalk
 "$kumo" dev --data-dir "$work/data" --ec2-listen 127.0.0.1:$ec2_port --s3-listen 127.0.0.1:${KUMO_S3_PORT:-18774} --admin-listen 127.0.0.1:$admin_port \
+  --node-listen 127.0.0.1:${KUMO_NODE_PORT:-18776} --netns-prefix $prefix \
   --demo-image "$demo" --log-format json >"$work/dev.out" 2>"$work/dev.log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+cleanup() {
+  kill $pid 2>/dev/null; wait $pid 2>/dev/null || true
+  # Guests outlive kumo by design: end the walk-through's own.
+  pkill -9 -f "qemu-system-x86_64 .*$work/data/node" 2>/dev/null || true
+  for ns in $(ls /run/netns 2>/dev/null | grep "^$prefix-"); do ip netns del "$ns" 2>/dev/null || true; done
+}
+trap cleanup EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$admin_port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 
 checks=0
@@ -50,8 +58,44 @@ vpc=$($aws ec2 create-vpc --cidr-block 10.20.0.0/16 | json 'd["Vpc"]["VpcId"]')
 check "create-subnet in a new VPC" "10.20.1.0/24" "$($aws ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.20.1.0/24 | json 'd["Subnet"]["CidrBlock"]')"
 check "describe-tags" "team=blue" "$($aws ec2 describe-tags --filters Name=resource-id,Values=$sg | json 'd["Tags"][0]["Key"] + "=" + d["Tags"][0]["Value"]')"
 check "not yet implemented actions say so" "UnsupportedOperation" \
-  "$($aws ec2 describe-instances 2>&1 >/dev/null | sed -n 's/.*(\(.*\)).*/\1/p' | head -1)"
+  "$($aws ec2 describe-volumes 2>&1 >/dev/null | sed -n 's/.*(\(.*\)).*/\1/p' | head -1)"
 check "the demo image is public" "kumo-demo machine True kumo" \
   "$($aws ec2 describe-images --filters Name=name,Values=kumo-demo | json '" ".join([d["Images"][0]["Name"], d["Images"][0]["ImageType"], str(d["Images"][0]["Public"]), d["Images"][0]["ImageOwnerAlias"]])')"
 check "metrics are served" "1" "$(curl -fs http://127.0.0.1:$admin_port/metrics | grep -c '^kumo_db_connections_in_use')"
+# Compute: the README's run-instances walk-through (the node needs root).
+if [ "$(id -u)" != 0 ]; then
+  echo "skip: compute walk-through (kumo dev's node needs root)"
+else
+  cat > "$work/hello.sh" <<'EOF'
+#!/bin/sh
+echo "KUMO-HELLO: $(kumo-imds meta-data/instance-id)"
+EOF
+  ami=$($aws ec2 describe-images --filters Name=name,Values=kumo-demo --query 'Images[0].ImageId' --output text)
+  iid=$($aws ec2 run-instances --image-id "$ami" --instance-type t3.micro --key-name k1 \
+        --user-data "file://$work/hello.sh" --tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=web1}]' \
+        --query 'Instances[0].InstanceId' --output text)
+  check "run-instances returns an i- id" "i-" "${iid:0:2}"
+  $aws ec2 wait instance-running --instance-ids "$iid"
+  check "describe-instances by tag:Name" "$iid running" \
+    "$($aws ec2 describe-instances --filters Name=tag:Name,Values=web1 --query 'Reservations[0].Instances[0].[InstanceId,State.Name]' --output text | tr '\t' ' ')"
+  hello=""
+  for _ in $(seq 180); do
+    hello=$($aws ec2 get-console-output --instance-id "$iid" --latest --query Output --output text | tr -d '\r' | grep -m1 '^KUMO-HELLO: ' || true)
+    [ -n "$hello" ] && break; sleep 1
+  done
+  check "get-console-output shows the user data's output with the instance id" "KUMO-HELLO: $iid" "$hello"
+  ip=$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
+  check "the guest answers ping from the host at its private address $ip" "0" "$(ping -c 1 -W 5 "$ip" >/dev/null 2>&1; echo $?)"
+  $aws ec2 stop-instances --instance-ids "$iid" >/dev/null
+  $aws ec2 wait instance-stopped --instance-ids "$iid"
+  check "stop-instances" "stopped" "$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].State.Name' --output text)"
+  $aws ec2 start-instances --instance-ids "$iid" >/dev/null
+  $aws ec2 wait instance-running --instance-ids "$iid"
+  check "start-instances" "running" "$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].State.Name' --output text)"
+  $aws ec2 reboot-instances --instance-ids "$iid"
+  check "reboot-instances keeps it running" "running" "$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].State.Name' --output text)"
+  $aws ec2 terminate-instances --instance-ids "$iid" >/dev/null
+  $aws ec2 wait instance-terminated --instance-ids "$iid"
+  check "terminate-instances" "terminated" "$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].State.Name' --output text)"
+fi
 echo "cli walk-through: $checks passed, 0 failed"

@@ -1,34 +1,91 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kumo-cloud/kumo/internal/controller"
+	"github.com/kumo-cloud/kumo/internal/node"
 )
 
 func newDevCmd() *cobra.Command {
 	var f serverFlags
+	var noNode bool
+	var netnsPrefix string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a whole cloud on this machine with an embedded database",
-		Long: "kumo dev runs every role in one process with SQLite in the data directory.\n" +
-			"Today that is the controller (EC2/IAM/STS and admin APIs); compute nodes and object storage join it in later releases.",
+		Long: "kumo dev runs every role in one process with SQLite in the data directory: the controller\n" +
+			"(EC2/IAM/STS, S3 and admin APIs) and one compute node (the same code as kumo node), whose\n" +
+			"guests live in network namespaces routed from this host. The node needs root.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("node-listen") {
+				f.nodeListen = "127.0.0.1:8776"
+			}
 			cfg, err := f.config()
 			if err != nil {
 				return err
 			}
-			return runController(cmd.Context(), cfg, func(c *controller.Controller) {
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			return runController(ctx, cfg, func(c *controller.Controller) {
 				printDevBanner(cmd, cfg, c)
+				if noNode {
+					return
+				}
+				if os.Geteuid() != 0 {
+					cfg.Logger.Warn("no compute node: kumo dev must run as root to start guests (network namespaces, taps); run it with sudo, or use --no-node to silence this")
+					return
+				}
+				go runDevNode(ctx, cancel, c, cfg, netnsPrefix)
 			})
 		},
 	}
 	f.register(cmd.Flags())
+	cmd.Flags().BoolVar(&noNode, "no-node", false, "run only the controller, without a compute node")
+	cmd.Flags().StringVar(&netnsPrefix, "netns-prefix", "kumo", "prefix of the guests' network namespaces (letters and digits)")
 	return cmd
+}
+
+// runDevNode runs a compute node in this process with the code of kumo
+// node, joined with a token the controller makes for it. The node's guests
+// outlive the process, as they outlive a kumo node.
+func runDevNode(ctx context.Context, cancel context.CancelFunc, c *controller.Controller, cfg controller.Config, prefix string) {
+	token, err := c.Nodes.CreateJoinToken(ctx, time.Hour)
+	if err != nil {
+		cfg.Logger.Error("kumo dev: node join token", "error", err)
+		cancel()
+		return
+	}
+	host, _ := os.Hostname()
+	err = node.Start(ctx, node.Options{
+		Server: loopbackAddr(c.NodeAddr), JoinToken: token, DataDir: filepath.Join(cfg.DataDir, "node"),
+		Name: host, Zone: cfg.Zones[0], Version: Version, NetnsPrefix: prefix, ExposeToHost: true,
+		Logger: cfg.Logger.With("role", "node"),
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		cfg.Logger.Error("kumo dev: the compute node stopped", "error", err)
+		cancel()
+	}
+}
+
+// loopbackAddr is how a node in this process reaches a listener that may
+// be bound to every interface.
+func loopbackAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		_, port, _ := net.SplitHostPort(a.String())
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return a.String()
 }
 
 func printDevBanner(cmd *cobra.Command, cfg controller.Config, c *controller.Controller) {
@@ -49,6 +106,8 @@ Create a team account and use it with the AWS CLI:
   export AWS_ACCESS_KEY_ID=<AccessKeyId> AWS_SECRET_ACCESS_KEY=<SecretAccessKey> AWS_DEFAULT_REGION=%[2]s
   aws --endpoint-url http://%[1]s ec2 describe-vpcs
   aws --endpoint-url http://%[6]s s3 mb s3://team-a-images
+  aws --endpoint-url http://%[1]s ec2 run-instances --image-id $(aws --endpoint-url http://%[1]s ec2 describe-images \
+      --filters Name=name,Values=kumo-demo --query 'Images[0].ImageId' --output text) --instance-type t3.micro
 
 Stop with Ctrl-C.
 `, c.EC2Addr, cfg.Region, cfg.Zones, c.AdminAddr, abs, c.S3Addr)

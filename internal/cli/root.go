@@ -22,7 +22,7 @@ func NewRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd(), newDevCmd(), newAdminCmd(), newVersionCmd())
+	root.AddCommand(newServerCmd(), newDevCmd(), newAdminCmd(), newNodeAgentCmd(), newVersionCmd())
 	return root
 }
 

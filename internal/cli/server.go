@@ -20,6 +20,7 @@ type serverFlags struct {
 	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat, demoImage string
 	s3Listen, s3BackendEndpoint, s3BackendRegion, s3BackendPrefix                                 string
 	nodeListen                                                                                    string
+	vcpuOvercommit                                                                                float64
 	nodeNames                                                                                     []string
 }
 
@@ -33,6 +34,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 		"its key comes from $KUMO_S3_BACKEND_ACCESS_KEY_ID and $KUMO_S3_BACKEND_SECRET_ACCESS_KEY")
 	fs.StringVar(&f.s3BackendRegion, "s3-backend-region", "us-east-1", "region of the external S3")
 	fs.StringVar(&f.s3BackendPrefix, "s3-backend-bucket-prefix", "kumo-", "prefix of Kumo's bucket names in the external S3")
+	fs.Float64Var(&f.vcpuOvercommit, "vcpu-overcommit", 4, "guest vCPUs placed per host CPU (memory is never overcommitted)")
 	fs.StringVar(&f.nodeListen, "node-listen", ":8776", "address nodes connect to (gRPC over mutual TLS; kumo node --server)")
 	fs.StringSliceVar(&f.nodeNames, "node-server-name", nil, "extra DNS name or address of this server for the certificate nodes see (repeatable)")
 	fs.StringVar(&f.region, "region", "kumo-1", "region name")
@@ -61,7 +63,7 @@ func (f *serverFlags) config() (controller.Config, error) {
 		return controller.Config{}, fmt.Errorf("--zones must name at least one zone")
 	}
 	return controller.Config{DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
-		S3Listen: f.s3Listen, S3Remote: f.s3Remote(), NodeListen: f.nodeListen, NodeNames: f.nodeNames,
+		S3Listen: f.s3Listen, S3Remote: f.s3Remote(), NodeListen: f.nodeListen, NodeNames: f.nodeNames, VCPUOvercommit: f.vcpuOvercommit,
 		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage}, nil
 }
 

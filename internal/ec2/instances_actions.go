@@ -161,7 +161,7 @@ func (s *Service) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 // If any cannot be placed, none starts (InsufficientInstanceCapacity).
 func (s *Service) StartInstances(ctx context.Context, in *ec2api.StartInstancesRequest) (*ec2api.StartInstancesResult, error) {
 	res, err := s.change(ctx, in.InstanceIds, instancestate.Start(), func(ctx context.Context, tx *store.Tx, batch []pendingChange, now time.Time) error {
-		return startPlaced(ctx, tx, batch, now)
+		return startPlaced(ctx, tx, batch, now, s.Cfg.VCPUOvercommit)
 	})
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (s *Service) StartInstances(ctx context.Context, in *ec2api.StartInstancesR
 	return &ec2api.StartInstancesResult{StartingInstances: res.changes}, nil
 }
 
-func startPlaced(ctx context.Context, tx *store.Tx, batch []pendingChange, now time.Time) error {
+func startPlaced(ctx context.Context, tx *store.Tx, batch []pendingChange, now time.Time, vcpuOvercommit float64) error {
 	skip := map[string]bool{}
 	for _, c := range batch {
 		if c.t.Current == instancestate.Pending && c.t.Changed() {
@@ -179,7 +179,7 @@ func startPlaced(ctx context.Context, tx *store.Tx, batch []pendingChange, now t
 	if len(skip) == 0 {
 		return nil
 	}
-	p, err := loadPlacement(ctx, tx, now, skip)
+	p, err := loadPlacement(ctx, tx, now, skip, vcpuOvercommit)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ type placement struct {
 // loadPlacement takes the placement lock and reads every node with what
 // placed instances use on it; instances named in skip are left out (they
 // are about to be placed again).
-func loadPlacement(ctx context.Context, tx *store.Tx, now time.Time, skip map[string]bool) (*placement, error) {
+func loadPlacement(ctx context.Context, tx *store.Tx, now time.Time, skip map[string]bool, vcpuOvercommit float64) (*placement, error) {
 	if err := tx.LockPlacement(ctx); err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func loadPlacement(ctx context.Context, tx *store.Tx, now time.Time, skip map[st
 			used[i.NodeID] = used[i.NodeID].Add(instanceUsage(i))
 		}
 	}
-	p := &placement{opts: scheduler.Options{Now: now, StaleAfter: nodeapi.StaleAfter}}
+	p := &placement{opts: scheduler.Options{Now: now, StaleAfter: nodeapi.StaleAfter, VCPUOvercommit: vcpuOvercommit}}
 	for _, n := range nodes {
 		p.nodes = append(p.nodes, scheduler.Node{ID: n.ID, Zone: n.Zone, VCPUs: n.VCPUs, MemoryMiB: n.MemoryMiB, DiskGiB: n.DiskGiB,
 			Allocated: used[n.ID], State: scheduler.NodeState(n.State), LastSeen: n.LastSeen})

@@ -474,7 +474,7 @@ func (l *launch) anySubnet() string {
 // MinCount fit.
 func (s *Service) createInstances(ctx context.Context, tx *store.Tx, account string, l *launch) ([]instanceView, error) {
 	now := time.Now().UTC()
-	p, err := loadPlacement(ctx, tx, now, nil)
+	p, err := loadPlacement(ctx, tx, now, nil, s.Cfg.VCPUOvercommit)
 	if err != nil {
 		return nil, err
 	}

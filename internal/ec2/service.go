@@ -22,6 +22,9 @@ type Config struct {
 	Endpoint string   // host[:port] reported by DescribeRegions
 	// InstanceTypes is the catalogue DescribeInstanceTypes answers from.
 	InstanceTypes []InstanceType
+	// VCPUOvercommit is how many guest vCPUs one host CPU carries when
+	// placing instances (0 or 1: none). Memory is never overcommitted.
+	VCPUOvercommit float64
 }
 
 // Service answers EC2 actions.

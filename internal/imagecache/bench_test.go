@@ -11,8 +11,8 @@ import (
 // BenchmarkRootDisk times making a root disk on a cached base, for a small
 // and a large image: the two should cost the same.
 func BenchmarkRootDisk(b *testing.B) {
-	for _, size := range []int64{2 << 20, 2 << 30} {
-		b.Run(fmt.Sprintf("image=%dMiB", size>>20), func(b *testing.B) {
+	for _, size := range []int64{1 << 30, 8 << 30} {
+		b.Run(fmt.Sprintf("image=%dGiB", size>>30), func(b *testing.B) {
 			c, _, disks := newCache(b)
 			c.Snapshots.ChunkSize = 4 << 20
 			head := pattern(1<<20, 6)

@@ -121,7 +121,7 @@ func (d Driver) launch(ctx context.Context, s Spec) error {
 	defer f.Close()
 	cmd := exec.CommandContext(ctx, d.binary(), Args(s, d.Accel())...)
 	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Run(); err != nil {
+	if err := inNetns(s.Netns, cmd.Run); err != nil {
 		msg, _ := os.ReadFile(errPath)
 		return fmt.Errorf("%s: %w: %s", d.binary(), err, strings.TrimSpace(string(msg)))
 	}

@@ -34,6 +34,10 @@ type Spec struct {
 
 	NICs []NIC
 
+	// Netns is the network namespace QEMU runs in (a path such as
+	// /var/run/netns/NAME), where its taps live; "" for the caller's.
+	Netns string
+
 	// SMBIOSUUID is the guest's SMBIOS type 1 uuid and serial: "ec2" then a
 	// lower-case UUID form (see NewSMBIOSUUID), stable for the instance's life.
 	SMBIOSUUID string
@@ -136,6 +140,9 @@ func (s Spec) Validate() error {
 	}
 	if !filepath.IsAbs(s.RunDir) || len(filepath.Join(s.RunDir, qmpSocket)) > maxSocketPath {
 		bad("run dir %q: want an absolute path short enough for a unix socket", s.RunDir)
+	}
+	if s.Netns != "" && !filepath.IsAbs(s.Netns) {
+		bad("netns %q: want an absolute path", s.Netns)
 	}
 	if s.HotplugSlots < 0 || s.HotplugSlots > 32 {
 		bad("hotplug slots %d: want 0..32", s.HotplugSlots)

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/kumo-cloud/kumo/internal/node"
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+)
+
+type nodeFlags struct {
+	server, joinToken, dataDir, name, zone, netnsPrefix, logFormat string
+	exposeToHost                                                   bool
+	vcpus                                                          int
+	memoryMiB                                                      int64
+}
+
+func (f *nodeFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.server, "server", "127.0.0.1:8776", "host:port of the server's node listener")
+	fs.StringVar(&f.joinToken, "join-token", "", "join token from the server (needed only the first time, while --data-dir holds no certificate)")
+	fs.StringVar(&f.dataDir, "data-dir", "/var/lib/kumo-node", "directory for the node's certificate, image cache and guests")
+	fs.StringVar(&f.name, "name", "", "node name (default: the host name)")
+	fs.StringVar(&f.zone, "zone", "kumo-1a", "availability zone this node is in")
+	fs.StringVar(&f.netnsPrefix, "netns-prefix", "kumo", "prefix of the VPC network namespaces' names")
+	fs.BoolVar(&f.exposeToHost, "expose-to-host", false, "route the VPCs' private addresses from this host")
+	fs.IntVar(&f.vcpus, "vcpus", 0, "vCPUs offered to guests (default: the host's CPUs)")
+	fs.Int64Var(&f.memoryMiB, "memory-mib", 0, "memory offered to guests, MiB (default: the host's less 1 GiB)")
+	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
+}
+
+func (f *nodeFlags) options() (node.Options, error) {
+	if f.zone == "" {
+		return node.Options{}, errors.New("--zone must not be empty")
+	}
+	return node.Options{
+		Server: f.server, JoinToken: f.joinToken, DataDir: f.dataDir, Name: f.name, Zone: f.zone, Version: Version,
+		NetnsPrefix: f.netnsPrefix, ExposeToHost: f.exposeToHost,
+		Capacity: nodeapi.Capacity{VCPUs: f.vcpus, MemoryMiB: f.memoryMiB},
+		Logger:   newLogger(os.Stderr, f.logFormat),
+	}, nil
+}
+
+func newNodeAgentCmd() *cobra.Command {
+	var f nodeFlags
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Run the node agent: QEMU guests, their networks, DHCP and metadata",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if os.Geteuid() != 0 {
+				return errors.New("kumo node must run as root: it creates network namespaces, taps and QEMU guests")
+			}
+			o, err := f.options()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			o.Logger.Info("kumo node starting", "server", o.Server, "dataDir", o.DataDir, "zone", o.Zone)
+			err = node.Start(ctx, o)
+			if errors.Is(err, context.Canceled) {
+				err = nil
+			}
+			return err
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}

@@ -1,0 +1,271 @@
+package computee2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/kumo-cloud/kumo/images/demo/demotest"
+	"github.com/kumo-cloud/kumo/internal/admin"
+	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
+)
+
+const region = "kumo-1"
+
+// needs skips the test when what it needs is really absent.
+func needs(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("boots VMs; skipped in -short")
+	}
+	if os.Getenv("KUMO_SKIP_QEMU_TESTS") != "" {
+		t.Skip("KUMO_SKIP_QEMU_TESTS is set")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: kumo node makes network namespaces and taps")
+	}
+	for _, tool := range []string{"qemu-system-x86_64", "qemu-img"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (Debian: apt-get install qemu-system-x86 qemu-utils)", tool)
+		}
+	}
+	dir := demotest.CacheDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := demotest.Build(ctx, dir); err != nil {
+		t.Skipf("the demo image could not be built (needs apt-get and Debian packages): %v", err)
+	}
+	return dir
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// kumoBinary builds cmd/kumo once per test binary.
+func kumoBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kumo-e2e-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kumo")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/kumo-cloud/kumo/cmd/kumo").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// proc is one kumo process with its log.
+type proc struct {
+	cmd *exec.Cmd
+	log *os.File
+}
+
+// cluster is a kumo server and one kumo node, as separate processes.
+type cluster struct {
+	t                                    *testing.T
+	bin, demo                            string
+	serverDir, nodeDir                   string
+	ec2Addr, s3Addr, adminAddr, nodeAddr string
+	prefix                               string
+	server, node                         *proc
+	admin                                *admin.Client
+	token                                string
+}
+
+func newCluster(t *testing.T) *cluster {
+	demo := needs(t)
+	dir := t.TempDir()
+	suffix := make([]byte, 3)
+	rand.Read(suffix)
+	c := &cluster{t: t, bin: kumoBinary(t), demo: demo,
+		serverDir: filepath.Join(dir, "server"), nodeDir: filepath.Join(dir, "node"),
+		ec2Addr: freePort(t), s3Addr: freePort(t), adminAddr: freePort(t), nodeAddr: freePort(t),
+		prefix: "ke" + hex.EncodeToString(suffix)}
+	t.Cleanup(c.shutdown)
+	c.startServer()
+	cred, err := admin.LoadCredential(c.serverDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.admin = admin.NewClient(cred)
+	c.token = strings.TrimSpace(c.kumo("admin", "--data-dir", c.serverDir, "node", "token"))
+	c.startNode()
+	return c
+}
+
+func (c *cluster) kumo(args ...string) string {
+	c.t.Helper()
+	out, err := exec.Command(c.bin, args...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		c.t.Fatalf("kumo %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return string(out)
+}
+
+func (c *cluster) spawn(name string, args ...string) *proc {
+	c.t.Helper()
+	log, err := os.OpenFile(filepath.Join(c.t.TempDir(), name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cmd := exec.Command(c.bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	// Its own process group, so the guests it daemonizes are not ours to signal.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	return &proc{cmd: cmd, log: log}
+}
+
+func (c *cluster) startServer() {
+	c.server = c.spawn("server", "server", "--data-dir", c.serverDir, "--ec2-listen", c.ec2Addr, "--s3-listen", c.s3Addr,
+		"--admin-listen", c.adminAddr, "--node-listen", c.nodeAddr, "--demo-image", c.demo, "--log-format", "json")
+	c.waitHTTP("http://" + c.adminAddr + "/healthz")
+}
+
+func (c *cluster) startNode() {
+	c.node = c.spawn("node", "node", "--server", c.nodeAddr, "--join-token", c.token, "--data-dir", c.nodeDir,
+		"--name", "host-"+c.prefix, "--zone", region+"a", "--netns-prefix", c.prefix, "--log-format", "json")
+}
+
+// kill sends SIGKILL and reaps the process.
+func (c *cluster) kill(p *proc) {
+	if p == nil || p.cmd.Process == nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+	p.log.Close()
+}
+
+// stop asks a process to stop (SIGTERM), then kills it after a while.
+func (c *cluster) stop(p *proc) {
+	if p == nil || p.cmd.Process == nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+	}
+	p.log.Close()
+}
+
+// shutdown stops the processes and every guest left behind (guests outlive
+// their agent by design, so the test must end them itself).
+func (c *cluster) shutdown() {
+	if c.t.Failed() {
+		for _, p := range []*proc{c.server, c.node} {
+			if p != nil {
+				b, _ := os.ReadFile(p.log.Name())
+				c.t.Logf("%s:\n%s", p.log.Name(), tail(b, 6000))
+			}
+		}
+	}
+	c.stop(c.node)
+	c.stop(c.server)
+	for _, pid := range c.guestPIDs("") {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	exec.Command("sh", "-c", "for n in $(ls /run/netns | grep '^"+c.prefix+"'); do ip netns del $n; done").Run()
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// guestPIDs finds QEMU processes of this cluster's node (of one instance,
+// or all when id is empty) by their command line.
+func (c *cluster) guestPIDs(id string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(b, []byte("qemu-system")) || !bytes.Contains(b, []byte(c.nodeDir)) {
+			continue
+		}
+		if id != "" && !bytes.Contains(b, []byte("guest="+id)) {
+			continue
+		}
+		out = append(out, pid)
+	}
+	return out
+}
+
+func (c *cluster) waitHTTP(url string) {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if out, err := exec.Command("curl", "-fs", url).CombinedOutput(); err == nil {
+			_ = out
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Fatalf("%s did not answer within 30s", url)
+}
+
+// account creates a team account and returns an EC2 client for it.
+func (c *cluster) account(name string) *ec2.Client {
+	c.t.Helper()
+	a, err := c.admin.CreateAccount(context.Background(), name)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cfg := aws.Config{Region: region, HTTPClient: controllertest.HTTPClient(),
+		Credentials: credentials.NewStaticCredentialsProvider(a.AccessKeyId, a.SecretAccessKey, "")}
+	return ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.BaseEndpoint = aws.String("http://" + c.ec2Addr) })
+}

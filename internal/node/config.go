@@ -1,0 +1,102 @@
+// Package node is the node agent (`kumo node`): it turns the server's
+// nodeapi.Desired into QEMU guests on this host and reports what it observes
+// as nodeapi.Report.
+//
+// The agent keeps nothing durable of its own: the guests are daemonized QEMU
+// processes whose run directories (DataDir/instances/<id>) let a restarted
+// agent find them again, and everything else is rebuilt from the server's
+// desired state. Each instance is reconciled by a worker of its own, so a
+// slow stop of one guest never holds up the others.
+package node
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/qemuimg"
+	"github.com/kumo-cloud/kumo/internal/snapshot"
+)
+
+// DefaultCmdline is the kernel command line of a direct kernel boot: the
+// serial console is what GetConsoleOutput returns.
+const DefaultCmdline = "console=ttyS0"
+
+// Config is what Run needs. DataDir, Zone, Driver, Objects and Connector
+// are required.
+type Config struct {
+	DataDir string
+	Name    string // node name; the host name when empty
+	Zone    string
+	Version string
+	// Capacity overrides what the host offers; zero fields are measured
+	// (CPUs, memory less a reserve, the disk of DataDir).
+	Capacity nodeapi.Capacity
+
+	Driver Hypervisor
+	// Network makes subnets and taps; nil gives guests QEMU's user-mode
+	// network (restrict=on): no DHCP, no metadata service. For tests.
+	Network   Network
+	Objects   snapshot.Objects
+	Connector Connector
+	Images    qemuimg.Images // qemuimg.Tool{} when nil
+	Cmdline   string         // DefaultCmdline when empty
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	// PollInterval is how often a worker looks at its guest and the
+	// console is checked for news (1 s when zero).
+	PollInterval time.Duration
+}
+
+// Connector opens a stream to the server (nodeapi.Client implements it).
+// The session ends when its context does.
+type Connector interface {
+	Connect(ctx context.Context) (nodeapi.Session, error)
+}
+
+// Network is what the agent needs of the node's guest networking. It
+// mirrors *guestnet.Manager, whose Subnet type is adapted to Subnet (see
+// Start).
+type Network interface {
+	EnsureSubnet(ctx context.Context, vpcID, vpcCIDR, subnetID, subnetCIDR, gateway string) (Subnet, error)
+	// EnsureTap makes the instance's persistent tap inside the subnet's
+	// network namespace, on its bridge, and returns its name.
+	EnsureTap(ctx context.Context, subnet Subnet, instanceID string) (string, error)
+	DeleteTap(ctx context.Context, vpcID, instanceID string) error
+	// DeleteVPC removes the VPC's namespace with its bridges and taps.
+	DeleteVPC(ctx context.Context, vpcID string) error
+	// ListenIMDS listens on 169.254.169.254:80 inside the VPC's namespace.
+	ListenIMDS(ctx context.Context, vpcID string) (net.Listener, error)
+}
+
+// Subnet is a subnet's bridge on this node.
+type Subnet struct {
+	VPCID, Netns, Bridge string       // Netns: a path; "" for the host's
+	Gateway              netip.Prefix // the bridge's address, "10.0.1.1/24"
+}
+
+// Hypervisor starts and finds guests (QEMU adapts qemu.Driver to it).
+type Hypervisor interface {
+	Accel() qemu.Accel
+	Start(ctx context.Context, s qemu.Spec) (Guest, error)
+	Attach(ctx context.Context, runDir string) (Guest, error)
+}
+
+// Guest is one running guest.
+type Guest interface {
+	PID() int
+	Exited() bool
+	Status(ctx context.Context) (qemu.State, error)
+	Reboot(ctx context.Context) error
+	Stop(ctx context.Context, force bool) error
+	Cleanup() error
+	Close() error
+	// PoweredOff reports whether the guest itself asked to power off
+	// (a QMP SHUTDOWN event from the guest) since it was attached.
+	PoweredOff() bool
+}

@@ -1,0 +1,95 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"sync/atomic"
+	"time"
+
+	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
+	"github.com/kumo-cloud/kumo/internal/qmp"
+)
+
+// QEMU adapts a qemu.Driver to Hypervisor.
+type QEMU struct{ Driver qemu.Driver }
+
+// Accel implements Hypervisor.
+func (q QEMU) Accel() qemu.Accel { return q.Driver.Accel() }
+
+// Start implements Hypervisor.
+func (q QEMU) Start(ctx context.Context, s qemu.Spec) (Guest, error) {
+	inst, err := q.Driver.Start(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return watch(inst), nil
+}
+
+// Attach implements Hypervisor.
+func (q QEMU) Attach(ctx context.Context, runDir string) (Guest, error) {
+	inst, err := q.Driver.Attach(ctx, runDir)
+	if err != nil {
+		return nil, err
+	}
+	return watch(inst), nil
+}
+
+// qemuGuest is a qemu.Instance whose QMP events are watched for the
+// guest's own power-off.
+type qemuGuest struct {
+	*qemu.Instance
+	poweredOff atomic.Bool
+	finished   chan struct{} // closed when the monitor closed and its events were read
+}
+
+func watch(inst *qemu.Instance) *qemuGuest {
+	g := &qemuGuest{Instance: inst, finished: make(chan struct{})}
+	go g.watchEvents()
+	return g
+}
+
+// watchEvents drains the monitor's events until it closes, noting a
+// SHUTDOWN the guest asked for (poweroff, ACPI power-off).
+func (g *qemuGuest) watchEvents() {
+	defer close(g.finished)
+	conn := g.QMP()
+	for {
+		select {
+		case ev := <-conn.Events():
+			g.note(ev)
+		case <-conn.Done():
+			for {
+				select {
+				case ev := <-conn.Events():
+					g.note(ev)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (g *qemuGuest) note(ev qmp.Event) {
+	if ev.Name != "SHUTDOWN" {
+		return
+	}
+	var data struct {
+		Guest bool `json:"guest"`
+	}
+	if json.Unmarshal(ev.Data, &data) == nil && data.Guest {
+		g.poweredOff.Store(true)
+	}
+}
+
+// PoweredOff implements Guest. Once QEMU is gone it waits (briefly) for
+// the monitor's last events to be read.
+func (g *qemuGuest) PoweredOff() bool {
+	if g.Exited() {
+		select {
+		case <-g.finished:
+		case <-time.After(2 * time.Second):
+		}
+	}
+	return g.poweredOff.Load()
+}

@@ -1,0 +1,255 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/kumo-cloud/kumo/internal/dhcpd"
+	"github.com/kumo-cloud/kumo/internal/imds"
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+)
+
+// netServices runs one DHCP server per subnet bridge and one metadata
+// service per VPC that has instances on this node.
+type netServices struct {
+	a    *agent
+	ctx  context.Context // the agent's: the services live as long as it
+	mu   sync.Mutex
+	dhcp map[string]*dhcpd.Server // by VPC, netns and bridge
+	imds map[string]*http.Server  // by VPC id
+}
+
+// ensureNetwork makes the instance's subnet and serves DHCP and metadata
+// on it. Without a Network there is nothing to do.
+func (a *agent) ensureNetwork(ctx context.Context, spec *nodeapi.InstanceSpec) (Subnet, error) {
+	n := spec.Network
+	if a.cfg.Network == nil || n.VPCID == "" {
+		return Subnet{}, nil
+	}
+	sub, err := a.cfg.Network.EnsureSubnet(ctx, n.VPCID, n.VPCCIDR, n.SubnetID, n.SubnetCIDR, n.Gateway)
+	if err != nil {
+		return sub, fmt.Errorf("subnet %s: %w", n.SubnetID, err)
+	}
+	if err := a.net.ensureDHCP(sub); err != nil {
+		return sub, err
+	}
+	return sub, a.net.ensureIMDS(ctx, n.VPCID)
+}
+
+func (ns *netServices) ensureDHCP(sub Subnet) error {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	key := sub.VPCID + "|" + sub.Netns + "|" + sub.Bridge
+	if sub.Bridge == "" || ns.dhcp[key] != nil { // no bridge: a test network without DHCP
+		return nil
+	}
+	var opts []dhcpd.Option
+	if sub.Netns != "" {
+		opts = append(opts, dhcpd.InNetns(sub.Netns))
+	}
+	srv, err := dhcpd.New(sub.Bridge, sub.Gateway.Addr(), leases{ns.a}, ns.a.log.With("dhcp", sub.Bridge), opts...)
+	if err != nil {
+		return fmt.Errorf("dhcp on %s: %w", sub.Bridge, err)
+	}
+	ns.dhcp[key] = srv
+	go func() {
+		if err := srv.Serve(ns.ctx); err != nil {
+			ns.a.log.Error("dhcp server", "bridge", sub.Bridge, "err", err)
+		}
+		ns.mu.Lock()
+		if ns.dhcp[key] == srv {
+			delete(ns.dhcp, key)
+		}
+		ns.mu.Unlock()
+	}()
+	return nil
+}
+
+// ensureIMDS serves the metadata service on the VPC's 169.254.169.254.
+// The listener is per VPC namespace, which keeps VPCs apart; within a VPC
+// the instance is found by its source address among the desired specs.
+// Anti-spoofing rules that bind each tap to its address arrive with the
+// security-group work; until then a guest could claim a neighbour's address.
+func (ns *netServices) ensureIMDS(ctx context.Context, vpcID string) error {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.imds[vpcID] != nil {
+		return nil
+	}
+	ln, err := ns.a.cfg.Network.ListenIMDS(ctx, vpcID)
+	if err != nil {
+		return fmt.Errorf("metadata service of %s: %w", vpcID, err)
+	}
+	srv := &http.Server{
+		Handler:     &imds.Server{Lookup: ns.a.lookupIMDS, TokenKey: ns.a.imdsKey, Now: ns.a.now},
+		ConnContext: imds.ConnContext(vpcID),
+	}
+	ns.imds[vpcID] = srv
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			ns.a.log.Error("metadata service", "vpc", vpcID, "err", err)
+		}
+	}()
+	return nil
+}
+
+// dropVPC stops the services of a VPC and deletes its namespace once the
+// node hosts none of its instances. Instances the server has not named
+// yet (reattached after a restart) may be in any VPC: nothing is deleted
+// while there are some.
+func (a *agent) dropVPC(ctx context.Context, vpcID string) {
+	if a.cfg.Network == nil || vpcID == "" {
+		return
+	}
+	a.vpcMu.Lock()
+	defer a.vpcMu.Unlock()
+	for _, w := range a.workerList() {
+		s := w.desired()
+		if s == nil || (s.Network.VPCID == vpcID && w.status().State != nodeapi.ObservedDeleted) {
+			return
+		}
+	}
+	a.net.stopVPC(vpcID)
+	if err := a.cfg.Network.DeleteVPC(ctx, vpcID); err != nil {
+		a.log.Warn("delete VPC namespace", "vpc", vpcID, "err", err)
+		return
+	}
+	a.log.Info("deleted VPC namespace: no instance of it left here", "vpc", vpcID)
+}
+
+func (ns *netServices) stopVPC(vpcID string) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if s := ns.imds[vpcID]; s != nil {
+		s.Close()
+		delete(ns.imds, vpcID)
+	}
+	for key, s := range ns.dhcp {
+		if strings.HasPrefix(key, vpcID+"|") {
+			s.Close()
+			delete(ns.dhcp, key)
+		}
+	}
+}
+
+func (ns *netServices) close() {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	for _, s := range ns.imds {
+		s.Close()
+	}
+	for _, s := range ns.dhcp {
+		s.Close()
+	}
+}
+
+// specs returns the desired specs of the instances the node knows.
+func (a *agent) specs() []nodeapi.InstanceSpec {
+	var out []nodeapi.InstanceSpec
+	for _, w := range a.workerList() {
+		if s := w.desired(); s != nil && s.Power != nodeapi.PowerTerminated {
+			out = append(out, *s)
+		}
+	}
+	return out
+}
+
+// leases answers DHCP from the desired specs.
+type leases struct{ a *agent }
+
+func (l leases) Lookup(mac net.HardwareAddr) (dhcpd.Lease, bool) {
+	for _, s := range l.a.specs() {
+		if !strings.EqualFold(s.Network.MAC, mac.String()) {
+			continue
+		}
+		return lease(s.Network, mac)
+	}
+	return dhcpd.Lease{}, false
+}
+
+func lease(n nodeapi.NetworkInterface, mac net.HardwareAddr) (dhcpd.Lease, bool) {
+	ip, err := netip.ParseAddr(n.PrivateIP)
+	if err != nil {
+		return dhcpd.Lease{}, false
+	}
+	prefix, err := netip.ParsePrefix(n.SubnetCIDR)
+	if err != nil {
+		return dhcpd.Lease{}, false
+	}
+	l := dhcpd.Lease{MAC: mac, IP: ip, Prefix: prefix.Masked(), Hostname: hostname(ip)}
+	if gw, err := netip.ParseAddr(n.Gateway); err == nil {
+		l.Router = gw // option 121 then carries 169.254.169.254/32 and the default route via it
+	}
+	for _, d := range n.DNS {
+		if a, err := netip.ParseAddr(d); err == nil {
+			l.DNS = append(l.DNS, a)
+		}
+	}
+	return l, true
+}
+
+// hostname is EC2's private host name of an address: ip-10-0-1-5.
+func hostname(ip netip.Addr) string {
+	return "ip-" + strings.ReplaceAll(ip.String(), ".", "-")
+}
+
+// lookupIMDS finds the instance behind a metadata request: the listener's
+// VPC and the request's source address.
+func (a *agent) lookupIMDS(r *http.Request) (*imds.Instance, error) {
+	vpc, _ := imds.TapFrom(r.Context())
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return nil, imds.ErrUnknownInstance
+	}
+	for _, s := range a.specs() {
+		if s.Network.VPCID == vpc && s.Network.PrivateIP == host {
+			return imdsInstance(s), nil
+		}
+	}
+	return nil, imds.ErrUnknownInstance
+}
+
+func imdsInstance(s nodeapi.InstanceSpec) *imds.Instance {
+	n := s.Network
+	return &imds.Instance{
+		ID: s.ID, AccountID: s.AccountID, ImageID: s.ImageID, InstanceType: s.InstanceType,
+		Region: s.Region, AvailabilityZone: s.AvailabilityZone,
+		PrivateIP: n.PrivateIP, MAC: strings.ToLower(n.MAC),
+		SubnetID: n.SubnetID, SubnetCIDR: n.SubnetCIDR, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR,
+		InterfaceID: n.InterfaceID, ReservationID: s.ReservationID,
+		RootDeviceName: s.RootDeviceName, SecurityGroups: s.SecurityGroups, SecurityGroupIDs: s.SecurityGroupIDs,
+		KeyName: s.KeyName, PublicKey: s.PublicKey, UserData: s.UserData,
+		KernelID: s.KernelID, RamdiskID: s.RamdiskID,
+		PendingTime: s.LaunchTime, LaunchIndex: s.LaunchIndex,
+	}
+}
+
+// loadIMDSKey reads the metadata token key, making it on first use, so
+// that guests' IMDSv2 tokens survive an agent restart.
+func loadIMDSKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 16 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("metadata key: %w", err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, key, 0o600); err != nil {
+		return nil, fmt.Errorf("metadata key: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("metadata key: %w", err)
+	}
+	return key, nil
+}

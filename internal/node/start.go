@@ -1,0 +1,78 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/kumo-cloud/kumo/internal/guestnet"
+	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+)
+
+// Options are what `kumo node` and `kumo dev` give Start.
+type Options struct {
+	Server    string // host:port of the server's node listener
+	JoinToken string // needed only until DataDir holds the node's certificate
+	DataDir   string
+	Name      string
+	Zone      string
+	Version   string
+	// NetnsPrefix names the VPC network namespaces (guestnet.DefaultPrefix
+	// when empty); ExposeToHost routes VPC addresses from the host (kumo dev).
+	NetnsPrefix  string
+	ExposeToHost bool
+	Capacity     nodeapi.Capacity // zero fields are measured
+	Logger       *slog.Logger
+}
+
+// Start connects to the server (joining it with the token the first time)
+// and runs the agent with the real QEMU driver and guest networking until
+// ctx ends.
+func Start(ctx context.Context, o Options) error {
+	client, err := nodeapi.Dial(ctx, nodeapi.DialConfig{Server: o.Server, DataDir: o.DataDir, JoinToken: o.JoinToken, Name: o.Name, Logger: o.Logger})
+	if err != nil {
+		return fmt.Errorf("node: connect to %s: %w", o.Server, err)
+	}
+	defer client.Close()
+	mgr, err := guestnet.New(guestnet.Config{Prefix: o.NetnsPrefix, ExposeToHost: o.ExposeToHost, Logger: o.Logger})
+	if err != nil {
+		return fmt.Errorf("node: guest network: %w", err)
+	}
+	return Run(ctx, Config{
+		DataDir: o.DataDir, Name: o.Name, Zone: o.Zone, Version: o.Version, Capacity: o.Capacity,
+		Driver: QEMU{}, Network: GuestNet{mgr}, Objects: client.Objects(), Connector: client, Logger: o.Logger,
+	})
+}
+
+// GuestNet adapts a *guestnet.Manager to Network.
+type GuestNet struct{ M *guestnet.Manager }
+
+// EnsureSubnet implements Network.
+func (g GuestNet) EnsureSubnet(ctx context.Context, vpcID, vpcCIDR, subnetID, subnetCIDR, gateway string) (Subnet, error) {
+	s, err := g.M.EnsureSubnet(ctx, vpcID, vpcCIDR, subnetID, subnetCIDR, gateway)
+	return Subnet{VPCID: s.VPCID, Netns: s.Netns, Bridge: s.Bridge, Gateway: s.Gateway}, err
+}
+
+// EnsureTap implements Network.
+func (g GuestNet) EnsureTap(ctx context.Context, s Subnet, instanceID string) (string, error) {
+	return g.M.EnsureTap(ctx, guestnet.Subnet{VPCID: s.VPCID, Netns: s.Netns, Bridge: s.Bridge, Gateway: s.Gateway}, instanceID)
+}
+
+// DeleteTap implements Network.
+func (g GuestNet) DeleteTap(ctx context.Context, vpcID, instanceID string) error {
+	return g.M.DeleteTap(ctx, vpcID, instanceID)
+}
+
+// DeleteVPC implements Network.
+func (g GuestNet) DeleteVPC(ctx context.Context, vpcID string) error {
+	return g.M.DeleteVPC(ctx, vpcID)
+}
+
+// ListenIMDS implements Network.
+func (g GuestNet) ListenIMDS(ctx context.Context, vpcID string) (net.Listener, error) {
+	return g.M.ListenIMDS(ctx, vpcID)
+}
+
+var _ Hypervisor = QEMU{Driver: qemu.Driver{}}
