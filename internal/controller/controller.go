@@ -49,7 +49,7 @@ type Config struct {
 	InstanceTypesFile string
 	// VCPUOvercommit is how many guest vCPUs a node's CPU carries (0 or 1: none).
 	VCPUOvercommit float64
-	Logger            *slog.Logger
+	Logger         *slog.Logger
 	// DemoImage is a directory with the demo guest's vmlinuz and
 	// initrd.img (images/demo/build.sh); when set, it is registered at
 	// start-up as the public image kumo-demo.
