@@ -127,7 +127,22 @@ func newCluster(t *testing.T) *cluster {
 	c.admin = admin.NewClient(cred)
 	c.token = strings.TrimSpace(c.kumo("admin", "--data-dir", c.serverDir, "node", "token"))
 	c.startNode()
+	c.waitNodeReady()
 	return c
+}
+
+// waitNodeReady waits until the node has joined and reported its capacity.
+func (c *cluster) waitNodeReady() {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		nodes, err := c.admin.ListNodes(context.Background())
+		if err == nil && len(nodes) == 1 && nodes[0].State == "ready" && nodes[0].VCpus > 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Fatal("the node did not report ready within 30s")
 }
 
 func (c *cluster) kumo(args ...string) string {

@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -121,9 +122,16 @@ func wantAPIError(t *testing.T, err error, code string) {
 	}
 }
 
+// alive reports whether every process runs (a zombie does not: QEMU
+// daemonizes, and whoever inherits it may be slow to reap it).
 func alive(pids []int) bool {
 	for _, p := range pids {
-		if syscall.Kill(p, 0) != nil {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			return false
+		}
+		// pid (comm) STATE ...: comm may hold spaces, so look after the last ')'.
+		if i := strings.LastIndexByte(string(stat), ')'); i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' || stat[i+2] == 'X' {
 			return false
 		}
 	}

@@ -83,6 +83,21 @@ func event(st nodeapi.InstanceStatus) (instancestate.Event, bool) {
 	return instancestate.Event{}, false
 }
 
+// powerAfter is what the node is to do once an observation moved the
+// instance to state: a guest that powered itself off (or failed to launch)
+// stays off, or is deleted when the instance is on its way to terminated.
+func powerAfter(state instancestate.State, desired string) string {
+	switch state {
+	case instancestate.Stopping, instancestate.Stopped:
+		if desired == string(nodeapi.PowerRunning) {
+			return string(nodeapi.PowerStopped)
+		}
+	case instancestate.ShuttingDown, instancestate.Terminated:
+		return string(nodeapi.PowerTerminated)
+	}
+	return desired
+}
+
 // observe applies one status to an instance; ok is false when nothing
 // is to be written.
 func observe(cur store.Instance, st nodeapi.InstanceStatus, now time.Time) (store.Instance, bool) {
@@ -94,6 +109,7 @@ func observe(cur store.Instance, st nodeapi.InstanceStatus, now time.Time) (stor
 		t := instancestate.Observe(instancestate.State(cur.State), ev, attrs)
 		if t.Current != t.Previous {
 			next.State, next.StateChangedAt = string(t.Current), now
+			next.DesiredPower = powerAfter(t.Current, cur.DesiredPower)
 		}
 		if t.SetReason {
 			next.StateTransitionReason, next.StateReasonCode, next.StateReasonMessage = t.TransitionReason, t.Reason.Code, t.Reason.Message
@@ -107,6 +123,6 @@ func observe(cur store.Instance, st nodeapi.InstanceStatus, now time.Time) (stor
 			next.ConsoleOutput, next.ConsoleAt = enc, now
 		}
 	}
-	return next, next.State != cur.State || next.ObservedState != cur.ObservedState || next.ConsoleAt != cur.ConsoleAt ||
+	return next, next.State != cur.State || next.DesiredPower != cur.DesiredPower || next.ObservedState != cur.ObservedState || next.ConsoleAt != cur.ConsoleAt ||
 		next.StateTransitionReason != cur.StateTransitionReason || next.StateReasonCode != cur.StateReasonCode
 }

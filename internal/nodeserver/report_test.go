@@ -84,6 +84,9 @@ func TestReportsDriveInstanceState(t *testing.T) {
 		if i.State != "stopping" || i.StateReasonCode != "Client.InstanceInitiatedShutdown" || i.StateTransitionReason == "" {
 			t.Fatalf("after shutdown: %s %q %q", i.State, i.StateReasonCode, i.StateTransitionReason)
 		}
+		if i.DesiredPower != "stopped" {
+			t.Fatalf("a guest that powered itself off (behavior stop) is to stay off: desired %s", i.DesiredPower)
+		}
 		report(nodeapi.InstanceStatus{ID: f.instance, State: nodeapi.ObservedStopped})
 		if i = h.instance(t, f.account, f.instance); i.State != "stopped" {
 			t.Fatalf("after stopped: %s", i.State)
@@ -98,10 +101,9 @@ func TestReportsDriveInstanceState(t *testing.T) {
 		if i = h.instance(t, f.account, f.instance); i.State != "shutting-down" {
 			t.Fatalf("shutdown with behavior terminate: %s", i.State)
 		}
-		if len(d.Instances) != 1 {
-			t.Fatalf("shutting-down instance left desired state: %+v", d)
+		if len(d.Instances) != 1 || d.Instances[0].Power != nodeapi.PowerTerminated {
+			t.Fatalf("shutting-down instance is to be terminated on its node: %+v", d)
 		}
-		setInstance(t, h.db, f.account, f.instance, func(i *store.Instance) { i.DesiredPower = "terminated" })
 		d = report(nodeapi.InstanceStatus{ID: f.instance, State: nodeapi.ObservedDeleted})
 		if i = h.instance(t, f.account, f.instance); i.State != "terminated" || i.ObservedState != "deleted" {
 			t.Fatalf("after deleted: %s %s", i.State, i.ObservedState)

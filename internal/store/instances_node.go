@@ -36,10 +36,11 @@ var ErrStale = errors.New("instance changed concurrently")
 func (tx *Tx) UpdateInstanceObserved(ctx context.Context, nodeID, fromState string, i Instance) error {
 	err := tx.execOne(ctx, `UPDATE instances SET state = $4, state_reason_code = $5, state_reason_message = $6,
 		state_transition_reason = $7, state_changed_at = $8, observed_state = $9, observed_at = $10,
-		console_output = $11, console_at = $12
+		console_output = $11, console_at = $12, desired_power = $13
 		WHERE id = $1 AND node_id = $2 AND state = $3`,
 		i.ID, nodeID, fromState, i.State, i.StateReasonCode, i.StateReasonMessage, i.StateTransitionReason,
-		i.StateChangedAt.UnixMilli(), i.ObservedState, i.ObservedAt.UnixMilli(), i.ConsoleOutput, i.ConsoleAt.UnixMilli())
+		i.StateChangedAt.UnixMilli(), i.ObservedState, i.ObservedAt.UnixMilli(), i.ConsoleOutput, i.ConsoleAt.UnixMilli(),
+		i.DesiredPower)
 	if errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("update instance %s: %w", i.ID, ErrStale)
 	}
