@@ -162,8 +162,8 @@ func TestInstanceLifecycle(t *testing.T) {
 		t.Errorf("RunInstances state = %s, want pending", inst.State.Name)
 	}
 	running := waitState(t, a, id, types.InstanceStateNameRunning, 2*time.Minute)
-	out := waitConsole(t, a, id, 3*time.Minute, "user-data marker", func(s string) bool {
-		return strings.Contains(s, "KUMO-HELLO: "+id)
+	out := waitConsole(t, a, id, 3*time.Minute, "user-data marker and ready", func(s string) bool {
+		return strings.Contains(s, "KUMO-HELLO: "+id) && countMarkers(s, demotest.Ready) > 0
 	})
 	if ip := aws.ToString(running.PrivateIpAddress); !strings.Contains(out, "KUMO-DEMO: network eth0 "+ip+" ") {
 		t.Errorf("the guest did not get its private address %s by DHCP; console:\n%s", ip, out)
