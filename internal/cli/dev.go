@@ -7,10 +7,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kumo-cloud/kumo/internal/admin"
 	"github.com/kumo-cloud/kumo/internal/controller"
 	"github.com/kumo-cloud/kumo/internal/node"
 )
@@ -37,6 +39,7 @@ func newDevCmd() *cobra.Command {
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			return runController(ctx, cfg, func(c *controller.Controller) {
+				giveAdminToSudoUser(cfg)
 				printDevBanner(cmd, cfg, c)
 				if noNode {
 					return
@@ -74,6 +77,23 @@ func runDevNode(ctx context.Context, cancel context.CancelFunc, c *controller.Co
 	if err != nil && !errors.Is(err, context.Canceled) {
 		cfg.Logger.Error("kumo dev: the compute node stopped", "error", err)
 		cancel()
+	}
+}
+
+// giveAdminToSudoUser lets the user who ran `sudo kumo dev` (make dev does,
+// for the node) use `kumo admin --data-dir` without sudo: the admin
+// credential file and the data directory become theirs. The database and
+// keys stay root's.
+func giveAdminToSudoUser(cfg controller.Config) {
+	uid, err1 := strconv.Atoi(os.Getenv("SUDO_UID"))
+	gid, err2 := strconv.Atoi(os.Getenv("SUDO_GID"))
+	if err1 != nil || err2 != nil || os.Geteuid() != 0 {
+		return
+	}
+	for _, p := range []string{cfg.DataDir, filepath.Join(cfg.DataDir, admin.CredentialFile)} {
+		if err := os.Chown(p, uid, gid); err != nil {
+			cfg.Logger.Warn("kumo dev: give the admin credential to the sudo user", "path", p, "error", err)
+		}
 	}
 }
 
