@@ -15,21 +15,7 @@ import (
 )
 
 // demoImage builds (or finds) the demo image, or skips the benchmark.
-func demoImage(b *testing.B) string {
-	b.Helper()
-	for _, tool := range []string{"qemu-system-x86_64", "qemu-img"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			b.Skipf("%s is not installed", tool)
-		}
-	}
-	dir := demotest.CacheDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if err := demotest.Build(ctx, dir); err != nil {
-		b.Skipf("demo image: %v", err)
-	}
-	return dir
-}
+func demoImage(b *testing.B) string { return demotest.Require(b) }
 
 // BenchmarkBootBareQEMU boots the demo image with a hand-written
 // qemu-system-x86_64 command line carrying the settings Kumo's driver uses

@@ -31,27 +31,10 @@ const region = "kumo-1"
 // needs skips the test when what it needs is really absent.
 func needs(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("boots VMs; skipped in -short")
-	}
-	if os.Getenv("KUMO_SKIP_QEMU_TESTS") != "" {
-		t.Skip("KUMO_SKIP_QEMU_TESTS is set")
-	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: kumo node makes network namespaces and taps")
 	}
-	for _, tool := range []string{"qemu-system-x86_64", "qemu-img"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (Debian: apt-get install qemu-system-x86 qemu-utils)", tool)
-		}
-	}
-	dir := demotest.CacheDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if err := demotest.Build(ctx, dir); err != nil {
-		t.Skipf("the demo image could not be built (needs apt-get and Debian packages): %v", err)
-	}
-	return dir
+	return demotest.Require(t)
 }
 
 var (

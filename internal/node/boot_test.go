@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,27 +22,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/snapshot"
 )
 
-func demoImage(t *testing.T) string {
-	t.Helper()
-	switch {
-	case os.Getenv("KUMO_SKIP_QEMU_TESTS") != "":
-		t.Skip("KUMO_SKIP_QEMU_TESTS is set")
-	case testing.Short():
-		t.Skip("boots a VM; skipped in -short")
-	}
-	for _, tool := range []string{"qemu-system-x86_64", "qemu-img"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed; skipping the boot tests", tool)
-		}
-	}
-	dir := demotest.CacheDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if err := demotest.Build(ctx, dir); err != nil {
-		t.Skipf("the demo image could not be built: %v", err)
-	}
-	return dir
-}
+func demoImage(t *testing.T) string { return demotest.Require(t) }
 
 // demoObjects holds the demo kernel and ramdisk under the spec's keys.
 func demoObjects(t *testing.T, img string) *snapshot.MemObjects {

@@ -20,27 +20,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
 )
 
-func demoImage(t *testing.T) string {
-	t.Helper()
-	switch {
-	case os.Getenv("KUMO_SKIP_QEMU_TESTS") != "":
-		t.Skip("KUMO_SKIP_QEMU_TESTS is set")
-	case testing.Short():
-		t.Skip("boots a VM; skipped in -short")
-	}
-	for _, tool := range []string{"qemu-system-x86_64", "qemu-img"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (Debian: apt-get install qemu-system-x86 qemu-utils); skipping the QEMU driver boot tests", tool)
-		}
-	}
-	dir := demotest.CacheDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if err := demotest.Build(ctx, dir); err != nil {
-		t.Skipf("the demo image could not be built (needs apt-get and Debian packages): %v", err)
-	}
-	return dir
-}
+func demoImage(t *testing.T) string { return demotest.Require(t) }
 
 func demoSpec(t *testing.T, img string) qemu.Spec {
 	t.Helper()
