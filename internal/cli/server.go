@@ -13,13 +13,14 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kumo-cloud/kumo/internal/controller"
+	"github.com/kumo-cloud/kumo/internal/ec2"
 	"github.com/kumo-cloud/kumo/internal/s3/backend/remote"
 )
 
 type serverFlags struct {
 	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat, demoImage string
 	s3Listen, s3BackendEndpoint, s3BackendRegion, s3BackendPrefix                                 string
-	nodeListen                                                                                    string
+	nodeListen, publicIPs                                                                         string
 	vcpuOvercommit                                                                                float64
 	nodeNames                                                                                     []string
 }
@@ -38,6 +39,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.nodeListen, "node-listen", ":8776", "address nodes connect to (gRPC over mutual TLS; kumo node --server)")
 	fs.StringSliceVar(&f.nodeNames, "node-server-name", nil, "extra DNS name or address of this server for the certificate nodes see (repeatable)")
 	fs.StringVar(&f.region, "region", "kumo-1", "region name")
+	fs.StringVar(&f.publicIPs, "public-ips", "", "public IPv4 addresses for elastic IPs: CIDR blocks and first-last ranges, comma separated (192.0.2.0/24,198.51.100.10-198.51.100.20)")
 	fs.StringVar(&f.zones, "zones", "a,b,c", "availability zone suffixes (kumo-1a, kumo-1b, ...) or full names, comma separated")
 	fs.StringVar(&f.instanceTypes, "instance-types", "", "JSON file with the instance type catalogue (default: t3.nano ... m5.2xlarge)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
@@ -62,7 +64,11 @@ func (f *serverFlags) config() (controller.Config, error) {
 	if len(zones) == 0 {
 		return controller.Config{}, fmt.Errorf("--zones must name at least one zone")
 	}
-	return controller.Config{DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
+	pool, err := ec2.ParseAddressPool(f.publicIPs)
+	if err != nil {
+		return controller.Config{}, fmt.Errorf("--public-ips: %w", err)
+	}
+	return controller.Config{PublicIPs: pool, DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
 		S3Listen: f.s3Listen, S3Remote: f.s3Remote(), NodeListen: f.nodeListen, NodeNames: f.nodeNames, VCPUOvercommit: f.vcpuOvercommit,
 		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage}, nil
 }

@@ -49,7 +49,9 @@ type Config struct {
 	InstanceTypesFile string
 	// VCPUOvercommit is how many guest vCPUs a node's CPU carries (0 or 1: none).
 	VCPUOvercommit float64
-	Logger         *slog.Logger
+	// PublicIPs is the pool elastic IPs are allocated from (kumo server --public-ips).
+	PublicIPs ec2.AddressPool
+	Logger    *slog.Logger
 	// DemoImage is a directory with the demo guest's vmlinuz and
 	// initrd.img (images/demo/build.sh); when set, it is registered at
 	// start-up as the public image kumo-demo.
@@ -195,7 +197,7 @@ func (c *Controller) openStorage(cfg Config) error {
 
 func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metrics.Registry) *apiserver.Server {
 	ec2svc := ec2.New(c.DB, ec2.Config{Region: cfg.Region, Zones: cfg.Zones, Endpoint: c.EC2Addr.String(), InstanceTypes: types,
-		VCPUOvercommit: cfg.VCPUOvercommit})
+		VCPUOvercommit: cfg.VCPUOvercommit, PublicIPs: cfg.PublicIPs})
 	ec2svc.Snapshots = snapshotData{c.snapshots}
 	ec2svc.Notify = c.Nodes.Notify
 	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Services: map[string]apiserver.Service{

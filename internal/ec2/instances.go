@@ -36,6 +36,7 @@ type instanceView struct {
 	store.Instance
 	tags   []store.Tag
 	eni    store.NetworkInterface // primary interface; zero when released
+	eip    store.Address          // elastic IP on the primary interface; zero when none
 	groups map[string]string      // security group id -> name
 	owner  string
 }
@@ -46,6 +47,7 @@ type instanceData struct {
 	instances []store.Instance
 	tags      map[string][]store.Tag
 	enis      map[string]store.NetworkInterface // by instance id
+	eips      map[string]store.Address          // associated elastic IPs by interface id
 	groups    map[string]string
 	nodes     map[string]store.Node
 }
@@ -69,6 +71,9 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 			d.enis[n.InstanceID] = n
 		}
 	}
+	if d.eips, err = associatedAddresses(ctx, tx, account); err != nil {
+		return d, err
+	}
 	groups, err := tx.ListSecurityGroups(ctx, account)
 	if err != nil {
 		return d, err
@@ -89,7 +94,7 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 }
 
 func (d instanceData) view(i store.Instance) instanceView {
-	return instanceView{Instance: i, tags: d.tags[i.ID], eni: d.enis[i.ID], groups: d.groups, owner: i.AccountID}
+	return instanceView{Instance: i, tags: d.tags[i.ID], eni: d.enis[i.ID], eip: d.eips[d.enis[i.ID].ID], groups: d.groups, owner: i.AccountID}
 }
 
 // visibleViews returns the instances DescribeInstances shows at now:
@@ -143,7 +148,8 @@ func (s *Service) apiInstance(v instanceView) ec2api.Instance {
 		InstanceId: str(v.ID), ImageId: str(v.ImageID), State: apiState(v.State), InstanceType: str(v.InstanceType),
 		AmiLaunchIndex: i32(int32(v.LaunchIndex)), LaunchTime: timep(v.LaunchTime), KeyName: optional(v.KeyName),
 		KernelId: optional(v.KernelID), RamdiskId: optional(v.RamdiskID),
-		PrivateDnsName: str(s.privateDNSName(ip)), PrivateIpAddress: optional(ip), PublicDnsName: str(""),
+		PrivateDnsName: str(s.privateDNSName(ip)), PrivateIpAddress: optional(ip),
+		PublicIpAddress: optional(v.publicIP()), PublicDnsName: str(s.publicDNSName(v.publicIP())),
 		StateTransitionReason: str(v.StateTransitionReason), ClientToken: str(v.ClientToken),
 		Placement:    &ec2api.Placement{AvailabilityZone: str(v.AvailabilityZone), GroupName: str(""), Tenancy: str("default")},
 		Monitoring:   &ec2api.Monitoring{State: str("disabled")},
@@ -191,7 +197,9 @@ func (s *Service) apiInterface(v instanceView) ec2api.InstanceNetworkInterface {
 		NetworkInterfaceId: str(n.ID), MacAddress: str(n.MAC), OwnerId: str(v.owner), Description: str(""),
 		PrivateIpAddress: str(n.PrivateIP), PrivateDnsName: str(dns), SourceDestCheck: boolp(true), Status: str("in-use"),
 		SubnetId: str(n.SubnetID), VpcId: str(n.VPCID), InterfaceType: str("interface"), Groups: v.groupIdentifiers(),
-		PrivateIpAddresses: []ec2api.InstancePrivateIpAddress{{Primary: boolp(true), PrivateIpAddress: str(n.PrivateIP), PrivateDnsName: str(dns)}},
+		Association: s.eipAssociation(v.eip),
+		PrivateIpAddresses: []ec2api.InstancePrivateIpAddress{{Primary: boolp(true), PrivateIpAddress: str(n.PrivateIP), PrivateDnsName: str(dns),
+			Association: s.eipAssociation(v.eip)}},
 		Attachment: &ec2api.InstanceNetworkInterfaceAttachment{AttachmentId: str("eni-attach-" + strings.TrimPrefix(n.ID, "eni-")),
 			AttachTime: timep(n.CreatedAt), DeleteOnTermination: boolp(true), DeviceIndex: i32(int32(n.DeviceIndex)),
 			Status: str("attached"), NetworkCardIndex: i32(0)},
@@ -253,11 +261,17 @@ func (s *Service) instanceFields() filter.Fields[instanceView] {
 		"monitoring-state":                 one(func(instanceView) string { return "disabled" }),
 		"platform-details":                 one(func(instanceView) string { return "Linux/UNIX" }),
 		"launch-time":                      one(func(v instanceView) string { return v.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z") }),
-		"dns-name":                         func(instanceView) []string { return nil },
-		"ip-address":                       func(instanceView) []string { return nil },
 		"block-device-mapping.device-name": one(func(v instanceView) string { return v.RootDeviceName }),
 		"block-device-mapping.volume-id":   one(func(v instanceView) string { return rootVolumeID(v.ID) }),
 		"block-device-mapping.status":      one(func(instanceView) string { return "attached" }),
+
+		// Elastic IPs (addresses_describe.go).
+		"ip-address": one(func(v instanceView) string { return v.publicIP() }),
+		"dns-name":   one(func(v instanceView) string { return s.publicDNSName(v.publicIP()) }),
+		"network-interface.addresses.association.public-ip": one(func(v instanceView) string { return v.publicIP() }),
+		"network-interface.association.public-ip":           one(func(v instanceView) string { return v.publicIP() }),
+		"network-interface.association.allocation-id":       one(func(v instanceView) string { return v.eip.AllocationID }),
+		"network-interface.association.association-id":      one(func(v instanceView) string { return v.eip.AssociationID }),
 	}
 }
 

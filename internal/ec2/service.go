@@ -25,6 +25,8 @@ type Config struct {
 	// VCPUOvercommit is how many guest vCPUs one host CPU carries when
 	// placing instances (0 or 1: none). Memory is never overcommitted.
 	VCPUOvercommit float64
+	// PublicIPs is the pool AllocateAddress draws elastic IPs from (empty: none).
+	PublicIPs AddressPool
 }
 
 // Service answers EC2 actions.

@@ -114,6 +114,9 @@ func (s *Service) DeleteSubnet(ctx context.Context, in *ec2api.DeleteSubnetReque
 		return nil, err
 	}
 	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+		if err := tx.DeleteSubnetAssociation(ctx, account, id); err != nil {
+			return err
+		}
 		if found, err := notFoundOK(tx.DeleteSubnet(ctx, account, id)); !found {
 			if err != nil {
 				return err

@@ -37,7 +37,8 @@ func resourceTypeOf(id string) (string, bool) {
 		return "", false
 	}
 	t, ok := map[string]string{"vpc": typeVPC, "subnet": typeSubnet, "sg": typeGroup, "sgr": typeGroupRule, "key": typeKeyPair,
-		"ami": typeImage, "aki": typeImage, "ari": typeImage, "snap": typeSnapshot, "i": typeInstance, "eni": typeInterface}[prefix]
+		"ami": typeImage, "aki": typeImage, "ari": typeImage, "snap": typeSnapshot, "i": typeInstance, "eni": typeInterface, "eipalloc": typeAddress,
+		"igw": typeInternetGateway, "rtb": typeRouteTable, "dopt": typeDHCPOptions}[prefix]
 	return t, ok
 }
 
@@ -144,8 +145,12 @@ func resourceExists(ctx context.Context, tx *store.Tx, account, id string) (stri
 				err = errImportTaskNotFound(id)
 			}
 		}
+	case typeInternetGateway, typeRouteTable, typeDHCPOptions:
+		err = routingResourceExists(ctx, tx, account, rtype, id)
 	case typeInstance, typeInterface:
 		err = instanceResourceExists(ctx, tx, account, rtype, id)
+	case typeAddress:
+		err = findIn(ctx, tx.ListAddresses, account, id, func(a store.Address) string { return a.AllocationID }, errEIPAllocationNotFound)
 	case typeKeyPair:
 		err = findIn(ctx, tx.ListKeyPairs, account, id, func(k store.KeyPair) string { return k.ID }, func(id string) error {
 			return apiErr("InvalidKeyPair.NotFound", "The key pair ID '%s' does not exist", id)

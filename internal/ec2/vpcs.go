@@ -47,6 +47,9 @@ func (s *Service) createDefaultVPC(ctx context.Context, tx *store.Tx, account st
 	if _, err := createDefaultGroup(ctx, tx, vpc); err != nil {
 		return err
 	}
+	if err := s.defaultVPCRouting(ctx, tx, vpc); err != nil {
+		return err
+	}
 	for i, zone := range s.Cfg.Zones {
 		if i >= 16 {
 			break // 16 /20s fill the /16
@@ -93,6 +96,7 @@ func (s *Service) CreateVpc(ctx context.Context, in *ec2api.CreateVpcRequest) (*
 	vpc := store.VPC{ID: ids.Resource("vpc"), CIDRBlock: p.String(), State: "available", InstanceTenancy: tenancy,
 		EnableDNSSupport: true, CreatedAt: time.Now().UTC()}
 	var rows []store.Tag
+	var dopt string
 	err = s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		vpc.AccountID = account
 		if err := tx.InsertVPC(ctx, vpc); err != nil {
@@ -101,13 +105,22 @@ func (s *Service) CreateVpc(ctx context.Context, in *ec2api.CreateVpcRequest) (*
 		if _, err := createDefaultGroup(ctx, tx, vpc); err != nil {
 			return err
 		}
+		if _, err := createMainRouteTable(ctx, tx, vpc); err != nil {
+			return err
+		}
+		if err := useDefaultDHCPOptions(ctx, tx, vpc); err != nil {
+			return err
+		}
+		if dopt, err = vpcDHCPOptionsID(ctx, tx, account, vpc.ID); err != nil {
+			return err
+		}
 		rows, err = putTags(ctx, tx, account, vpc.ID, typeVPC, tags)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ec2api.CreateVpcResult{Vpc: apiVPC(vpc, rows)}, nil
+	return &ec2api.CreateVpcResult{Vpc: apiVPC(vpc, dopt, rows)}, nil
 }
 
 // DeleteVpc removes a VPC that has no subnets and no groups but its default one.
@@ -121,6 +134,12 @@ func (s *Service) DeleteVpc(ctx context.Context, in *ec2api.DeleteVpcRequest) (*
 			return vpcErr(err, id)
 		}
 		if err := vpcDependencies(ctx, tx, account, id); err != nil {
+			return err
+		}
+		if err := routeTableDependencies(ctx, tx, account, id); err != nil {
+			return err
+		}
+		if err := tx.DeleteMainRouteTable(ctx, account, id); err != nil {
 			return err
 		}
 		return vpcErr(tx.DeleteVPC(ctx, account, id), id)
@@ -164,13 +183,13 @@ func cidrAssociationID(vpcID string) string {
 	return "vpc-cidr-assoc-" + strings.TrimPrefix(vpcID, "vpc-")
 }
 
-func apiVPC(v store.VPC, tags []store.Tag) *ec2api.Vpc {
+func apiVPC(v store.VPC, dhcpOptionsID string, tags []store.Tag) *ec2api.Vpc {
 	return &ec2api.Vpc{
 		VpcId:           str(v.ID),
 		OwnerId:         str(v.AccountID),
 		CidrBlock:       str(v.CIDRBlock),
 		State:           str(v.State),
-		DhcpOptionsId:   str("default"),
+		DhcpOptionsId:   str(dhcpOptionsID),
 		InstanceTenancy: str(v.InstanceTenancy),
 		IsDefault:       boolp(v.IsDefault),
 		CidrBlockAssociationSet: []ec2api.VpcCidrBlockAssociation{{
@@ -182,32 +201,38 @@ func apiVPC(v store.VPC, tags []store.Tag) *ec2api.Vpc {
 	}
 }
 
-var vpcFields = filter.Fields[store.VPC]{
-	"vpc-id":                                func(v store.VPC) []string { return filter.One(v.ID) },
-	"cidr":                                  func(v store.VPC) []string { return filter.One(v.CIDRBlock) },
-	"cidr-block-association.cidr-block":     func(v store.VPC) []string { return filter.One(v.CIDRBlock) },
-	"cidr-block-association.association-id": func(v store.VPC) []string { return filter.One(cidrAssociationID(v.ID)) },
-	"cidr-block-association.state":          func(v store.VPC) []string { return filter.One("associated") },
-	"dhcp-options-id":                       func(v store.VPC) []string { return filter.One("default") },
-	"is-default":                            func(v store.VPC) []string { return filter.Bool(v.IsDefault) },
-	"isDefault":                             func(v store.VPC) []string { return filter.Bool(v.IsDefault) },
-	"owner-id":                              func(v store.VPC) []string { return filter.One(v.AccountID) },
-	"state":                                 func(v store.VPC) []string { return filter.One(v.State) },
-	"instance-tenancy":                      func(v store.VPC) []string { return filter.One(v.InstanceTenancy) },
+// vpcFields are DescribeVpcs' filters; dopts maps VPCs to their DHCP options set.
+func vpcFields(dopts map[string]string) filter.Fields[store.VPC] {
+	return filter.Fields[store.VPC]{
+		"vpc-id":                                func(v store.VPC) []string { return filter.One(v.ID) },
+		"cidr":                                  func(v store.VPC) []string { return filter.One(v.CIDRBlock) },
+		"cidr-block-association.cidr-block":     func(v store.VPC) []string { return filter.One(v.CIDRBlock) },
+		"cidr-block-association.association-id": func(v store.VPC) []string { return filter.One(cidrAssociationID(v.ID)) },
+		"cidr-block-association.state":          func(v store.VPC) []string { return filter.One("associated") },
+		"dhcp-options-id":                       func(v store.VPC) []string { return filter.One(dhcpOptionsOf(dopts, v.ID)) },
+		"is-default":                            func(v store.VPC) []string { return filter.Bool(v.IsDefault) },
+		"isDefault":                             func(v store.VPC) []string { return filter.Bool(v.IsDefault) },
+		"owner-id":                              func(v store.VPC) []string { return filter.One(v.AccountID) },
+		"state":                                 func(v store.VPC) []string { return filter.One(v.State) },
+		"instance-tenancy":                      func(v store.VPC) []string { return filter.One(v.InstanceTenancy) },
+	}
 }
 
 // DescribeVpcs lists the caller's VPCs.
 func (s *Service) DescribeVpcs(ctx context.Context, in *ec2api.DescribeVpcsRequest) (*ec2api.DescribeVpcsResult, error) {
-	q := taggedQuery[store.VPC]{rtype: typeVPC, idsParam: "vpcIds", fields: vpcFields, notFound: errVPCNotFound,
-		list: func(tx *store.Tx) func(context.Context, string) ([]store.VPC, error) { return tx.ListVPCs },
-		id:   func(v store.VPC) string { return v.ID }}
+	dopts := map[string]string{}
+	q := taggedQuery[store.VPC]{rtype: typeVPC, idsParam: "vpcIds", fields: vpcFields(dopts), notFound: errVPCNotFound,
+		list: func(tx *store.Tx) func(context.Context, string) ([]store.VPC, error) {
+			return listVPCsWithDHCP(tx, dopts)
+		},
+		id: func(v store.VPC) string { return v.ID }}
 	page, tags, next, err := q.run(ctx, s, in.VpcIds, in.Filters, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	out := &ec2api.DescribeVpcsResult{Vpcs: []ec2api.Vpc{}, NextToken: next}
 	for _, v := range page {
-		out.Vpcs = append(out.Vpcs, *apiVPC(v, tags[v.ID]))
+		out.Vpcs = append(out.Vpcs, *apiVPC(v, dhcpOptionsOf(dopts, v.ID), tags[v.ID]))
 	}
 	return out, nil
 }

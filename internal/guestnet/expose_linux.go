@@ -23,10 +23,10 @@ const nsVethName = "veth-host"
 
 // exposeToHost joins the VPC's namespace to the host by a veth and routes
 // the VPC's CIDR to it from the host, unless that CIDR overlaps a route
-// the host already has.
-func (m *Manager) exposeToHost(vpcID string, vpcNet netip.Prefix, ns netns.NsHandle, h *netlink.Handle) error {
+// the host already has. hh is a netlink handle in the host's namespace.
+func (m *Manager) exposeToHost(hh *netlink.Handle, vpcID string, vpcNet netip.Prefix, ns netns.NsHandle, h *netlink.Handle) error {
 	name := m.hostVethName(vpcID)
-	if route, ok, err := overlappingHostRoute(vpcNet, name); err != nil {
+	if route, ok, err := overlappingHostRoute(hh, vpcNet, name); err != nil {
 		return err
 	} else if ok {
 		if !m.overlapLogged[vpcID] {
@@ -34,14 +34,14 @@ func (m *Manager) exposeToHost(vpcID string, vpcNet netip.Prefix, ns netns.NsHan
 				"vpc", vpcID, "cidr", vpcNet, "route", route)
 			m.overlapLogged[vpcID] = true
 		}
-		return m.removeHostVeth(vpcID)
+		return m.removeHostVeth(hh, vpcID)
 	}
 	delete(m.overlapLogged, vpcID)
-	hostEnd, peer, err := ensureVethPair(name, ns, h)
+	hostEnd, peer, err := ensureVethPair(hh, name, ns, h)
 	if err != nil {
 		return err
 	}
-	if err := netlink.LinkSetUp(hostEnd); err != nil {
+	if err := hh.LinkSetUp(hostEnd); err != nil {
 		return fmt.Errorf("set host veth %s up: %w", name, err)
 	}
 	if err := configureNsEnd(h, peer, hostEnd.Attrs().HardwareAddr); err != nil {
@@ -53,7 +53,7 @@ func (m *Manager) exposeToHost(vpcID string, vpcNet netip.Prefix, ns netns.NsHan
 		Gw:        nsSideAddr.AsSlice(),
 		Flags:     int(netlink.FLAG_ONLINK),
 	}
-	if err := netlink.RouteReplace(route); err != nil {
+	if err := hh.RouteReplace(route); err != nil {
 		return fmt.Errorf("host route %s via %s: %w", vpcNet, name, err)
 	}
 	return nil
@@ -62,12 +62,12 @@ func (m *Manager) exposeToHost(vpcID string, vpcNet netip.Prefix, ns netns.NsHan
 // overlappingHostRoute returns a route of the host's main table, other
 // than the default route and the routes through our own veth, whose
 // destination overlaps p.
-func overlappingHostRoute(p netip.Prefix, ourVeth string) (string, bool, error) {
+func overlappingHostRoute(hh *netlink.Handle, p netip.Prefix, ourVeth string) (string, bool, error) {
 	ours := 0
-	if link, err := netlink.LinkByName(ourVeth); err == nil {
+	if link, err := hh.LinkByName(ourVeth); err == nil {
 		ours = link.Attrs().Index
 	}
-	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V4,
+	routes, err := hh.RouteListFiltered(netlink.FAMILY_V4,
 		&netlink.Route{Table: 254}, netlink.RT_FILTER_TABLE) // main
 	if err != nil {
 		return "", false, fmt.Errorf("list host routes: %w", err)
@@ -95,14 +95,14 @@ func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
 
 // ensureVethPair returns the host end (called name) and the namespace's
 // end of the VPC's veth, making the pair unless both ends are there.
-func ensureVethPair(name string, ns netns.NsHandle, h *netlink.Handle) (netlink.Link, netlink.Link, error) {
-	hostEnd, hostErr := netlink.LinkByName(name)
+func ensureVethPair(hh *netlink.Handle, name string, ns netns.NsHandle, h *netlink.Handle) (netlink.Link, netlink.Link, error) {
+	hostEnd, hostErr := hh.LinkByName(name)
 	peer, peerErr := h.LinkByName(nsVethName)
 	if hostErr == nil && peerErr == nil && hostEnd.Type() == "veth" && peer.Type() == "veth" {
 		return hostEnd, peer, nil
 	}
 	if hostErr == nil {
-		if err := netlink.LinkDel(hostEnd); err != nil {
+		if err := hh.LinkDel(hostEnd); err != nil {
 			return nil, nil, fmt.Errorf("delete stale host veth %s: %w", name, err)
 		}
 	}
@@ -116,10 +116,10 @@ func ensureVethPair(name string, ns netns.NsHandle, h *netlink.Handle) (netlink.
 		PeerName:      nsVethName,
 		PeerNamespace: netlink.NsFd(int(ns)),
 	}
-	if err := netlink.LinkAdd(veth); err != nil {
+	if err := hh.LinkAdd(veth); err != nil {
 		return nil, nil, fmt.Errorf("add veth %s: %w", name, err)
 	}
-	hostEnd, err := netlink.LinkByName(name)
+	hostEnd, err := hh.LinkByName(name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("find new host veth %s: %w", name, err)
 	}

@@ -36,7 +36,7 @@ func (b *syncBuffer) String() string {
 
 // requireNetns skips unless the test runs as root with ip available and
 // can make a namespace under /run/netns.
-func requireNetns(t *testing.T) {
+func requireNetns(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: network namespaces need root")
@@ -86,7 +86,7 @@ func testManager(t *testing.T, expose bool) (*Manager, *syncBuffer) {
 	return m, logs
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -132,7 +132,7 @@ func (l ipLink) hasAddr(cidr string) bool {
 
 // links lists the links (with addresses) of the namespace at path ("" for
 // the host's), as ip sees them.
-func links(t *testing.T, path string, args ...string) []ipLink {
+func links(t testing.TB, path string, args ...string) []ipLink {
 	t.Helper()
 	base := []string{"-j", "-d", "addr", "show"}
 	if path != "" {
@@ -145,7 +145,7 @@ func links(t *testing.T, path string, args ...string) []ipLink {
 	return ls
 }
 
-func link(t *testing.T, path, name string) (ipLink, bool) {
+func link(t testing.TB, path, name string) (ipLink, bool) {
 	t.Helper()
 	for _, l := range links(t, path) {
 		if l.Name == name {
@@ -161,7 +161,7 @@ type guest struct {
 	name, path string
 }
 
-func addGuest(t *testing.T, s Subnet, ip, gateway string) guest {
+func addGuest(t testing.TB, s Subnet, ip, gateway string) guest {
 	t.Helper()
 	g := guest{name: "ktguest-" + randomSuffix()}
 	g.path = defaultNetnsDir + "/" + g.name

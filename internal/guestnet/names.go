@@ -40,10 +40,11 @@ func New(cfg Config) (*Manager, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Manager{
-		prefix:   prefix,
-		expose:   cfg.ExposeToHost,
-		log:      log.With("component", "guestnet"),
-		netnsDir: defaultNetnsDir,
+		prefix:    prefix,
+		expose:    cfg.ExposeToHost,
+		hostNetns: cfg.HostNetns,
+		log:       log.With("component", "guestnet"),
+		netnsDir:  defaultNetnsDir,
 
 		overlapLogged: map[string]bool{},
 	}, nil

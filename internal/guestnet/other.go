@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime"
 )
 
@@ -38,3 +39,16 @@ func (m *Manager) DeleteVPC(context.Context, string) error { return errUnsupport
 
 // VPCs needs Linux.
 func (m *Manager) VPCs() ([]string, error) { return nil, errUnsupported }
+
+// EnsureOverlay needs Linux.
+func (m *Manager) EnsureOverlay(context.Context, string, uint32, netip.Addr, []Peer) error {
+	return errUnsupported
+}
+
+// CheckOverlay needs Linux.
+func (m *Manager) CheckOverlay(context.Context, string, uint32, netip.Addr, []Peer) (bool, error) {
+	return false, errUnsupported
+}
+
+// DeleteOverlay needs Linux.
+func (m *Manager) DeleteOverlay(context.Context, string) error { return errUnsupported }

@@ -40,6 +40,11 @@ func (m *Manager) EnsureSubnet(ctx context.Context, vpcID, vpcCIDR, subnetID, su
 	}); err != nil {
 		return Subnet{}, fmt.Errorf("ensure subnet %s in vpc %s: %w", subnetID, vpcID, err)
 	}
+	// Ready for the overlay: the bridge answers for the subnet's guests on
+	// other nodes (see EnsureOverlay).
+	if _, err := syncProxyARP(s.Netns, []string{s.Bridge}, true); err != nil {
+		return Subnet{}, fmt.Errorf("ensure subnet %s in vpc %s: %w", subnetID, vpcID, err)
+	}
 	return s, nil
 }
 
@@ -101,10 +106,12 @@ func (m *Manager) ensureVPC(vpcID string, vpcNet netip.Prefix) error {
 		if err := ensureLoopback(h); err != nil {
 			return err
 		}
-		if m.expose {
-			return m.exposeToHost(vpcID, vpcNet, ns, h)
-		}
-		return m.removeHostVeth(vpcID)
+		return m.withHost(func(_ netns.NsHandle, hh *netlink.Handle) error {
+			if m.expose {
+				return m.exposeToHost(hh, vpcID, vpcNet, ns, h)
+			}
+			return m.removeHostVeth(hh, vpcID)
+		})
 	})
 }
 
@@ -175,6 +182,26 @@ func ensureLink(h *netlink.Handle, name, typ string, newLink func() netlink.Link
 func bridgeMAC(vpcID, subnetID string) net.HardwareAddr {
 	h := sha256.Sum256([]byte(vpcID + "/" + subnetID))
 	return net.HardwareAddr{0x02, h[0], h[1], h[2], h[3], h[4]}
+}
+
+// withHost opens the host's namespace (Config.HostNetns, or the calling
+// thread's, which is the process's: only InNetns switches threads, and it
+// keeps them locked) and a netlink handle in it.
+func (m *Manager) withHost(fn func(netns.NsHandle, *netlink.Handle) error) error {
+	if m.hostNetns != "" {
+		return withNetns(m.hostNetns, fn)
+	}
+	ns, err := netns.Get()
+	if err != nil {
+		return fmt.Errorf("open host netns: %w", err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("netlink in the host netns: %w", err)
+	}
+	defer h.Close()
+	return fn(ns, h)
 }
 
 // withNetns opens the namespace at path and a netlink handle in it.

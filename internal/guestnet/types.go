@@ -20,16 +20,22 @@ type Config struct {
 	// route to the VPC's CIDR (kumo dev). The route is skipped, with a log
 	// line, when the CIDR overlaps a route the host already has.
 	ExposeToHost bool
-	Logger       *slog.Logger
+	// HostNetns is the path of the network namespace that stands for the
+	// node's host: the host veths of ExposeToHost and the VXLAN sockets of
+	// EnsureOverlay live there. Empty means the namespace of the calling
+	// process; tests set it to run one Manager per simulated node.
+	HostNetns string
+	Logger    *slog.Logger
 }
 
 // Manager creates and removes guest networks on this host. It is safe for
 // concurrent use.
 type Manager struct {
-	prefix   string
-	expose   bool
-	log      *slog.Logger
-	netnsDir string
+	prefix    string
+	expose    bool
+	hostNetns string // "" for the process's own namespace
+	log       *slog.Logger
+	netnsDir  string
 
 	mu            sync.Mutex      // serialises changes to the host's networking
 	overlapLogged map[string]bool // VPCs not exposed for an overlap, logged once

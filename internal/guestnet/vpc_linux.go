@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 )
 
 // ListenIMDS listens on TCP 169.254.169.254:80 inside the VPC's namespace,
@@ -42,7 +43,9 @@ func (m *Manager) DeleteVPC(ctx context.Context, vpcID string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.removeHostVeth(vpcID); err != nil {
+	if err := m.withHost(func(_ netns.NsHandle, hh *netlink.Handle) error {
+		return m.removeHostVeth(hh, vpcID)
+	}); err != nil {
 		return fmt.Errorf("delete vpc %s: %w", vpcID, err)
 	}
 	if err := removeNetns(m.NetnsPath(vpcID)); err != nil {
@@ -73,17 +76,17 @@ func (m *Manager) VPCs() ([]string, error) {
 }
 
 // removeHostVeth deletes the VPC's host veth (its peer and the host route
-// go with it); missing is fine.
-func (m *Manager) removeHostVeth(vpcID string) error {
+// go with it); missing is fine. hh is a handle in the host's namespace.
+func (m *Manager) removeHostVeth(hh *netlink.Handle, vpcID string) error {
 	name := m.hostVethName(vpcID)
-	link, err := netlink.LinkByName(name)
+	link, err := hh.LinkByName(name)
 	if isNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("find host veth %s: %w", name, err)
 	}
-	if err := netlink.LinkDel(link); err != nil {
+	if err := hh.LinkDel(link); err != nil {
 		return fmt.Errorf("delete host veth %s: %w", name, err)
 	}
 	m.log.Info("removed host veth", "vpc", vpcID, "veth", name)

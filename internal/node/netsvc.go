@@ -222,7 +222,7 @@ func imdsInstance(s nodeapi.InstanceSpec) *imds.Instance {
 	return &imds.Instance{
 		ID: s.ID, AccountID: s.AccountID, ImageID: s.ImageID, InstanceType: s.InstanceType,
 		Region: s.Region, AvailabilityZone: s.AvailabilityZone,
-		PrivateIP: n.PrivateIP, MAC: strings.ToLower(n.MAC),
+		PrivateIP: n.PrivateIP, PublicIP: n.PublicIP, MAC: strings.ToLower(n.MAC),
 		SubnetID: n.SubnetID, SubnetCIDR: n.SubnetCIDR, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR,
 		InterfaceID: n.InterfaceID, ReservationID: s.ReservationID,
 		RootDeviceName: s.RootDeviceName, SecurityGroups: s.SecurityGroups, SecurityGroupIDs: s.SecurityGroupIDs,

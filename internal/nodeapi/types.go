@@ -137,6 +137,8 @@ type NetworkInterface struct {
 	Gateway     string `json:"gateway"` // the subnet's first address: the bridge's address on the node
 	VPCID       string `json:"vpcId"`
 	VPCCIDR     string `json:"vpcCidr"`
+	// PublicIP is the elastic IP mapped 1:1 to PrivateIP (empty when none).
+	PublicIP string `json:"publicIp,omitempty"`
 	// DNS servers handed out by DHCP (empty: none).
 	DNS []string `json:"dns,omitempty"`
 }

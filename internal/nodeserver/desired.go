@@ -102,8 +102,26 @@ func network(ctx context.Context, tx *store.Tx, instanceID string) (nodeapi.Netw
 	if err != nil {
 		return nodeapi.NetworkInterface{}, fmt.Errorf("subnet %s: %w", n.SubnetID, err)
 	}
+	pub, err := publicIP(ctx, tx, n.InterfaceID, n.PrivateIP)
+	if err != nil {
+		return nodeapi.NetworkInterface{}, err
+	}
 	return nodeapi.NetworkInterface{InterfaceID: n.InterfaceID, MAC: strings.ToLower(n.MAC), PrivateIP: n.PrivateIP, SubnetID: n.SubnetID,
-		SubnetCIDR: n.SubnetCIDR, Gateway: gw, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR}, nil
+		SubnetCIDR: n.SubnetCIDR, Gateway: gw, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR, PublicIP: pub}, nil
+}
+
+// publicIP is the elastic IP associated with an interface's private address (empty when none).
+func publicIP(ctx context.Context, tx *store.Tx, interfaceID, privateIP string) (string, error) {
+	list, err := tx.NetworkInterfaceAddresses(ctx, interfaceID)
+	if err != nil {
+		return "", fmt.Errorf("elastic IP of %s: %w", interfaceID, err)
+	}
+	for _, a := range list {
+		if a.PrivateIP == privateIP {
+			return a.PublicIP, nil
+		}
+	}
+	return "", nil
 }
 
 // gateway is a subnet's first host address (10.0.1.0/24 → 10.0.1.1).

@@ -21,16 +21,29 @@ const (
 // operation. Errors should be *awsapi.Error; any other error is answered
 // as InternalError.
 type Service interface {
+	AllocateAddress(ctx context.Context, in *AllocateAddressRequest) (*AllocateAddressResult, error)
+	AssociateAddress(ctx context.Context, in *AssociateAddressRequest) (*AssociateAddressResult, error)
+	AssociateDhcpOptions(ctx context.Context, in *AssociateDhcpOptionsRequest) (*AssociateDhcpOptionsOutput, error)
+	AssociateRouteTable(ctx context.Context, in *AssociateRouteTableRequest) (*AssociateRouteTableResult, error)
+	AttachInternetGateway(ctx context.Context, in *AttachInternetGatewayRequest) (*AttachInternetGatewayOutput, error)
 	AuthorizeSecurityGroupEgress(ctx context.Context, in *AuthorizeSecurityGroupEgressRequest) (*AuthorizeSecurityGroupEgressResult, error)
 	AuthorizeSecurityGroupIngress(ctx context.Context, in *AuthorizeSecurityGroupIngressRequest) (*AuthorizeSecurityGroupIngressResult, error)
 	CancelImportTask(ctx context.Context, in *CancelImportTaskRequest) (*CancelImportTaskResult, error)
 	CopyImage(ctx context.Context, in *CopyImageRequest) (*CopyImageResult, error)
+	CreateDhcpOptions(ctx context.Context, in *CreateDhcpOptionsRequest) (*CreateDhcpOptionsResult, error)
+	CreateInternetGateway(ctx context.Context, in *CreateInternetGatewayRequest) (*CreateInternetGatewayResult, error)
 	CreateKeyPair(ctx context.Context, in *CreateKeyPairRequest) (*KeyPair, error)
+	CreateRoute(ctx context.Context, in *CreateRouteRequest) (*CreateRouteResult, error)
+	CreateRouteTable(ctx context.Context, in *CreateRouteTableRequest) (*CreateRouteTableResult, error)
 	CreateSecurityGroup(ctx context.Context, in *CreateSecurityGroupRequest) (*CreateSecurityGroupResult, error)
 	CreateSubnet(ctx context.Context, in *CreateSubnetRequest) (*CreateSubnetResult, error)
 	CreateTags(ctx context.Context, in *CreateTagsRequest) (*CreateTagsOutput, error)
 	CreateVpc(ctx context.Context, in *CreateVpcRequest) (*CreateVpcResult, error)
+	DeleteDhcpOptions(ctx context.Context, in *DeleteDhcpOptionsRequest) (*DeleteDhcpOptionsOutput, error)
+	DeleteInternetGateway(ctx context.Context, in *DeleteInternetGatewayRequest) (*DeleteInternetGatewayOutput, error)
 	DeleteKeyPair(ctx context.Context, in *DeleteKeyPairRequest) (*DeleteKeyPairResult, error)
+	DeleteRoute(ctx context.Context, in *DeleteRouteRequest) (*DeleteRouteOutput, error)
+	DeleteRouteTable(ctx context.Context, in *DeleteRouteTableRequest) (*DeleteRouteTableOutput, error)
 	DeleteSecurityGroup(ctx context.Context, in *DeleteSecurityGroupRequest) (*DeleteSecurityGroupOutput, error)
 	DeleteSnapshot(ctx context.Context, in *DeleteSnapshotRequest) (*DeleteSnapshotOutput, error)
 	DeleteSubnet(ctx context.Context, in *DeleteSubnetRequest) (*DeleteSubnetOutput, error)
@@ -38,7 +51,9 @@ type Service interface {
 	DeleteVpc(ctx context.Context, in *DeleteVpcRequest) (*DeleteVpcOutput, error)
 	DeregisterImage(ctx context.Context, in *DeregisterImageRequest) (*DeregisterImageOutput, error)
 	DescribeAccountAttributes(ctx context.Context, in *DescribeAccountAttributesRequest) (*DescribeAccountAttributesResult, error)
+	DescribeAddresses(ctx context.Context, in *DescribeAddressesRequest) (*DescribeAddressesResult, error)
 	DescribeAvailabilityZones(ctx context.Context, in *DescribeAvailabilityZonesRequest) (*DescribeAvailabilityZonesResult, error)
+	DescribeDhcpOptions(ctx context.Context, in *DescribeDhcpOptionsRequest) (*DescribeDhcpOptionsResult, error)
 	DescribeImageAttribute(ctx context.Context, in *DescribeImageAttributeRequest) (*ImageAttribute, error)
 	DescribeImages(ctx context.Context, in *DescribeImagesRequest) (*DescribeImagesResult, error)
 	DescribeImportImageTasks(ctx context.Context, in *DescribeImportImageTasksRequest) (*DescribeImportImageTasksResult, error)
@@ -47,8 +62,10 @@ type Service interface {
 	DescribeInstanceStatus(ctx context.Context, in *DescribeInstanceStatusRequest) (*DescribeInstanceStatusResult, error)
 	DescribeInstanceTypes(ctx context.Context, in *DescribeInstanceTypesRequest) (*DescribeInstanceTypesResult, error)
 	DescribeInstances(ctx context.Context, in *DescribeInstancesRequest) (*DescribeInstancesResult, error)
+	DescribeInternetGateways(ctx context.Context, in *DescribeInternetGatewaysRequest) (*DescribeInternetGatewaysResult, error)
 	DescribeKeyPairs(ctx context.Context, in *DescribeKeyPairsRequest) (*DescribeKeyPairsResult, error)
 	DescribeRegions(ctx context.Context, in *DescribeRegionsRequest) (*DescribeRegionsResult, error)
+	DescribeRouteTables(ctx context.Context, in *DescribeRouteTablesRequest) (*DescribeRouteTablesResult, error)
 	DescribeSecurityGroupRules(ctx context.Context, in *DescribeSecurityGroupRulesRequest) (*DescribeSecurityGroupRulesResult, error)
 	DescribeSecurityGroups(ctx context.Context, in *DescribeSecurityGroupsRequest) (*DescribeSecurityGroupsResult, error)
 	DescribeSnapshotAttribute(ctx context.Context, in *DescribeSnapshotAttributeRequest) (*DescribeSnapshotAttributeResult, error)
@@ -57,6 +74,9 @@ type Service interface {
 	DescribeTags(ctx context.Context, in *DescribeTagsRequest) (*DescribeTagsResult, error)
 	DescribeVpcAttribute(ctx context.Context, in *DescribeVpcAttributeRequest) (*DescribeVpcAttributeResult, error)
 	DescribeVpcs(ctx context.Context, in *DescribeVpcsRequest) (*DescribeVpcsResult, error)
+	DetachInternetGateway(ctx context.Context, in *DetachInternetGatewayRequest) (*DetachInternetGatewayOutput, error)
+	DisassociateAddress(ctx context.Context, in *DisassociateAddressRequest) (*DisassociateAddressOutput, error)
+	DisassociateRouteTable(ctx context.Context, in *DisassociateRouteTableRequest) (*DisassociateRouteTableOutput, error)
 	GetConsoleOutput(ctx context.Context, in *GetConsoleOutputRequest) (*GetConsoleOutputResult, error)
 	ImportImage(ctx context.Context, in *ImportImageRequest) (*ImportImageResult, error)
 	ImportKeyPair(ctx context.Context, in *ImportKeyPairRequest) (*ImportKeyPairResult, error)
@@ -67,6 +87,9 @@ type Service interface {
 	ModifyVpcAttribute(ctx context.Context, in *ModifyVpcAttributeRequest) (*ModifyVpcAttributeOutput, error)
 	RebootInstances(ctx context.Context, in *RebootInstancesRequest) (*RebootInstancesOutput, error)
 	RegisterImage(ctx context.Context, in *RegisterImageRequest) (*RegisterImageResult, error)
+	ReleaseAddress(ctx context.Context, in *ReleaseAddressRequest) (*ReleaseAddressOutput, error)
+	ReplaceRoute(ctx context.Context, in *ReplaceRouteRequest) (*ReplaceRouteOutput, error)
+	ReplaceRouteTableAssociation(ctx context.Context, in *ReplaceRouteTableAssociationRequest) (*ReplaceRouteTableAssociationResult, error)
 	ResetImageAttribute(ctx context.Context, in *ResetImageAttributeRequest) (*ResetImageAttributeOutput, error)
 	ResetInstanceAttribute(ctx context.Context, in *ResetInstanceAttributeRequest) (*ResetInstanceAttributeOutput, error)
 	ResetSnapshotAttribute(ctx context.Context, in *ResetSnapshotAttributeRequest) (*ResetSnapshotAttributeOutput, error)
@@ -95,36 +118,64 @@ func Model() *awsapi.ServiceModel {
 			"AcceptVpcEndpointConnections":                    {Name: "AcceptVpcEndpointConnections"},
 			"AcceptVpcPeeringConnection":                      {Name: "AcceptVpcPeeringConnection"},
 			"AdvertiseByoipCidr":                              {Name: "AdvertiseByoipCidr"},
-			"AllocateAddress":                                 {Name: "AllocateAddress"},
-			"AllocateHosts":                                   {Name: "AllocateHosts"},
-			"AllocateIpamPoolCidr":                            {Name: "AllocateIpamPoolCidr"},
-			"ApplySecurityGroupsToClientVpnTargetNetwork":     {Name: "ApplySecurityGroupsToClientVpnTargetNetwork"},
-			"AssignIpv6Addresses":                             {Name: "AssignIpv6Addresses"},
-			"AssignPrivateIpAddresses":                        {Name: "AssignPrivateIpAddresses"},
-			"AssignPrivateNatGatewayAddress":                  {Name: "AssignPrivateNatGatewayAddress"},
-			"AssociateAddress":                                {Name: "AssociateAddress"},
-			"AssociateClientVpnTargetNetwork":                 {Name: "AssociateClientVpnTargetNetwork"},
-			"AssociateDhcpOptions":                            {Name: "AssociateDhcpOptions"},
-			"AssociateEnclaveCertificateIamRole":              {Name: "AssociateEnclaveCertificateIamRole"},
-			"AssociateIamInstanceProfile":                     {Name: "AssociateIamInstanceProfile"},
-			"AssociateInstanceEventWindow":                    {Name: "AssociateInstanceEventWindow"},
-			"AssociateIpamByoasn":                             {Name: "AssociateIpamByoasn"},
-			"AssociateIpamResourceDiscovery":                  {Name: "AssociateIpamResourceDiscovery"},
-			"AssociateNatGatewayAddress":                      {Name: "AssociateNatGatewayAddress"},
-			"AssociateRouteTable":                             {Name: "AssociateRouteTable"},
-			"AssociateSubnetCidrBlock":                        {Name: "AssociateSubnetCidrBlock"},
-			"AssociateTransitGatewayMulticastDomain":          {Name: "AssociateTransitGatewayMulticastDomain"},
-			"AssociateTransitGatewayPolicyTable":              {Name: "AssociateTransitGatewayPolicyTable"},
-			"AssociateTransitGatewayRouteTable":               {Name: "AssociateTransitGatewayRouteTable"},
-			"AssociateTrunkInterface":                         {Name: "AssociateTrunkInterface"},
-			"AssociateVpcCidrBlock":                           {Name: "AssociateVpcCidrBlock"},
-			"AttachClassicLinkVpc":                            {Name: "AttachClassicLinkVpc"},
-			"AttachInternetGateway":                           {Name: "AttachInternetGateway"},
-			"AttachNetworkInterface":                          {Name: "AttachNetworkInterface"},
-			"AttachVerifiedAccessTrustProvider":               {Name: "AttachVerifiedAccessTrustProvider"},
-			"AttachVolume":                                    {Name: "AttachVolume"},
-			"AttachVpnGateway":                                {Name: "AttachVpnGateway"},
-			"AuthorizeClientVpnIngress":                       {Name: "AuthorizeClientVpnIngress"},
+			"AllocateAddress": {
+				Name:        "AllocateAddress",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AllocateAddressRequest],
+				Call:        awsapi.Bind(Service.AllocateAddress),
+				HasOutput:   true,
+			},
+			"AllocateHosts":                               {Name: "AllocateHosts"},
+			"AllocateIpamPoolCidr":                        {Name: "AllocateIpamPoolCidr"},
+			"ApplySecurityGroupsToClientVpnTargetNetwork": {Name: "ApplySecurityGroupsToClientVpnTargetNetwork"},
+			"AssignIpv6Addresses":                         {Name: "AssignIpv6Addresses"},
+			"AssignPrivateIpAddresses":                    {Name: "AssignPrivateIpAddresses"},
+			"AssignPrivateNatGatewayAddress":              {Name: "AssignPrivateNatGatewayAddress"},
+			"AssociateAddress": {
+				Name:        "AssociateAddress",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AssociateAddressRequest],
+				Call:        awsapi.Bind(Service.AssociateAddress),
+				HasOutput:   true,
+			},
+			"AssociateClientVpnTargetNetwork": {Name: "AssociateClientVpnTargetNetwork"},
+			"AssociateDhcpOptions": {
+				Name:        "AssociateDhcpOptions",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AssociateDhcpOptionsRequest],
+				Call:        awsapi.Bind(Service.AssociateDhcpOptions),
+			},
+			"AssociateEnclaveCertificateIamRole": {Name: "AssociateEnclaveCertificateIamRole"},
+			"AssociateIamInstanceProfile":        {Name: "AssociateIamInstanceProfile"},
+			"AssociateInstanceEventWindow":       {Name: "AssociateInstanceEventWindow"},
+			"AssociateIpamByoasn":                {Name: "AssociateIpamByoasn"},
+			"AssociateIpamResourceDiscovery":     {Name: "AssociateIpamResourceDiscovery"},
+			"AssociateNatGatewayAddress":         {Name: "AssociateNatGatewayAddress"},
+			"AssociateRouteTable": {
+				Name:        "AssociateRouteTable",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AssociateRouteTableRequest],
+				Call:        awsapi.Bind(Service.AssociateRouteTable),
+				HasOutput:   true,
+			},
+			"AssociateSubnetCidrBlock":               {Name: "AssociateSubnetCidrBlock"},
+			"AssociateTransitGatewayMulticastDomain": {Name: "AssociateTransitGatewayMulticastDomain"},
+			"AssociateTransitGatewayPolicyTable":     {Name: "AssociateTransitGatewayPolicyTable"},
+			"AssociateTransitGatewayRouteTable":      {Name: "AssociateTransitGatewayRouteTable"},
+			"AssociateTrunkInterface":                {Name: "AssociateTrunkInterface"},
+			"AssociateVpcCidrBlock":                  {Name: "AssociateVpcCidrBlock"},
+			"AttachClassicLinkVpc":                   {Name: "AttachClassicLinkVpc"},
+			"AttachInternetGateway": {
+				Name:        "AttachInternetGateway",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AttachInternetGatewayRequest],
+				Call:        awsapi.Bind(Service.AttachInternetGateway),
+			},
+			"AttachNetworkInterface":            {Name: "AttachNetworkInterface"},
+			"AttachVerifiedAccessTrustProvider": {Name: "AttachVerifiedAccessTrustProvider"},
+			"AttachVolume":                      {Name: "AttachVolume"},
+			"AttachVpnGateway":                  {Name: "AttachVpnGateway"},
+			"AuthorizeClientVpnIngress":         {Name: "AuthorizeClientVpnIngress"},
 			"AuthorizeSecurityGroupEgress": {
 				Name:        "AuthorizeSecurityGroupEgress",
 				Implemented: true,
@@ -165,32 +216,44 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.CopyImage),
 				HasOutput:   true,
 			},
-			"CopySnapshot":                                {Name: "CopySnapshot"},
-			"CreateCapacityReservation":                   {Name: "CreateCapacityReservation"},
-			"CreateCapacityReservationFleet":              {Name: "CreateCapacityReservationFleet"},
-			"CreateCarrierGateway":                        {Name: "CreateCarrierGateway"},
-			"CreateClientVpnEndpoint":                     {Name: "CreateClientVpnEndpoint"},
-			"CreateClientVpnRoute":                        {Name: "CreateClientVpnRoute"},
-			"CreateCoipCidr":                              {Name: "CreateCoipCidr"},
-			"CreateCoipPool":                              {Name: "CreateCoipPool"},
-			"CreateCustomerGateway":                       {Name: "CreateCustomerGateway"},
-			"CreateDefaultSubnet":                         {Name: "CreateDefaultSubnet"},
-			"CreateDefaultVpc":                            {Name: "CreateDefaultVpc"},
-			"CreateDhcpOptions":                           {Name: "CreateDhcpOptions"},
-			"CreateEgressOnlyInternetGateway":             {Name: "CreateEgressOnlyInternetGateway"},
-			"CreateFleet":                                 {Name: "CreateFleet"},
-			"CreateFlowLogs":                              {Name: "CreateFlowLogs"},
-			"CreateFpgaImage":                             {Name: "CreateFpgaImage"},
-			"CreateImage":                                 {Name: "CreateImage"},
-			"CreateInstanceConnectEndpoint":               {Name: "CreateInstanceConnectEndpoint"},
-			"CreateInstanceEventWindow":                   {Name: "CreateInstanceEventWindow"},
-			"CreateInstanceExportTask":                    {Name: "CreateInstanceExportTask"},
-			"CreateInternetGateway":                       {Name: "CreateInternetGateway"},
-			"CreateIpam":                                  {Name: "CreateIpam"},
+			"CopySnapshot":                   {Name: "CopySnapshot"},
+			"CreateCapacityReservation":      {Name: "CreateCapacityReservation"},
+			"CreateCapacityReservationFleet": {Name: "CreateCapacityReservationFleet"},
+			"CreateCarrierGateway":           {Name: "CreateCarrierGateway"},
+			"CreateClientVpnEndpoint":        {Name: "CreateClientVpnEndpoint"},
+			"CreateClientVpnRoute":           {Name: "CreateClientVpnRoute"},
+			"CreateCoipCidr":                 {Name: "CreateCoipCidr"},
+			"CreateCoipPool":                 {Name: "CreateCoipPool"},
+			"CreateCustomerGateway":          {Name: "CreateCustomerGateway"},
+			"CreateDefaultSubnet":            {Name: "CreateDefaultSubnet"},
+			"CreateDefaultVpc":               {Name: "CreateDefaultVpc"},
+			"CreateDhcpOptions": {
+				Name:        "CreateDhcpOptions",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateDhcpOptionsRequest],
+				Call:        awsapi.Bind(Service.CreateDhcpOptions),
+				HasOutput:   true,
+			},
+			"CreateEgressOnlyInternetGateway": {Name: "CreateEgressOnlyInternetGateway"},
+			"CreateFleet":                     {Name: "CreateFleet"},
+			"CreateFlowLogs":                  {Name: "CreateFlowLogs"},
+			"CreateFpgaImage":                 {Name: "CreateFpgaImage"},
+			"CreateImage":                     {Name: "CreateImage"},
+			"CreateInstanceConnectEndpoint":   {Name: "CreateInstanceConnectEndpoint"},
+			"CreateInstanceEventWindow":       {Name: "CreateInstanceEventWindow"},
+			"CreateInstanceExportTask":        {Name: "CreateInstanceExportTask"},
+			"CreateInternetGateway": {
+				Name:        "CreateInternetGateway",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateInternetGatewayRequest],
+				Call:        awsapi.Bind(Service.CreateInternetGateway),
+				HasOutput:   true,
+			},
+			"CreateIpam": {Name: "CreateIpam"},
 			"CreateIpamExternalResourceVerificationToken": {Name: "CreateIpamExternalResourceVerificationToken"},
-			"CreateIpamPool":                              {Name: "CreateIpamPool"},
-			"CreateIpamResourceDiscovery":                 {Name: "CreateIpamResourceDiscovery"},
-			"CreateIpamScope":                             {Name: "CreateIpamScope"},
+			"CreateIpamPool":              {Name: "CreateIpamPool"},
+			"CreateIpamResourceDiscovery": {Name: "CreateIpamResourceDiscovery"},
+			"CreateIpamScope":             {Name: "CreateIpamScope"},
 			"CreateKeyPair": {
 				Name:        "CreateKeyPair",
 				Implemented: true,
@@ -217,8 +280,20 @@ func Model() *awsapi.ServiceModel {
 			"CreateReplaceRootVolumeTask":                                  {Name: "CreateReplaceRootVolumeTask"},
 			"CreateReservedInstancesListing":                               {Name: "CreateReservedInstancesListing"},
 			"CreateRestoreImageTask":                                       {Name: "CreateRestoreImageTask"},
-			"CreateRoute":                                                  {Name: "CreateRoute"},
-			"CreateRouteTable":                                             {Name: "CreateRouteTable"},
+			"CreateRoute": {
+				Name:        "CreateRoute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateRouteRequest],
+				Call:        awsapi.Bind(Service.CreateRoute),
+				HasOutput:   true,
+			},
+			"CreateRouteTable": {
+				Name:        "CreateRouteTable",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateRouteTableRequest],
+				Call:        awsapi.Bind(Service.CreateRouteTable),
+				HasOutput:   true,
+			},
 			"CreateSecurityGroup": {
 				Name:        "CreateSecurityGroup",
 				Implemented: true,
@@ -271,32 +346,42 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.CreateVpc),
 				HasOutput:   true,
 			},
-			"CreateVpcEndpoint":                           {Name: "CreateVpcEndpoint"},
-			"CreateVpcEndpointConnectionNotification":     {Name: "CreateVpcEndpointConnectionNotification"},
-			"CreateVpcEndpointServiceConfiguration":       {Name: "CreateVpcEndpointServiceConfiguration"},
-			"CreateVpcPeeringConnection":                  {Name: "CreateVpcPeeringConnection"},
-			"CreateVpnConnection":                         {Name: "CreateVpnConnection"},
-			"CreateVpnConnectionRoute":                    {Name: "CreateVpnConnectionRoute"},
-			"CreateVpnGateway":                            {Name: "CreateVpnGateway"},
-			"DeleteCarrierGateway":                        {Name: "DeleteCarrierGateway"},
-			"DeleteClientVpnEndpoint":                     {Name: "DeleteClientVpnEndpoint"},
-			"DeleteClientVpnRoute":                        {Name: "DeleteClientVpnRoute"},
-			"DeleteCoipCidr":                              {Name: "DeleteCoipCidr"},
-			"DeleteCoipPool":                              {Name: "DeleteCoipPool"},
-			"DeleteCustomerGateway":                       {Name: "DeleteCustomerGateway"},
-			"DeleteDhcpOptions":                           {Name: "DeleteDhcpOptions"},
-			"DeleteEgressOnlyInternetGateway":             {Name: "DeleteEgressOnlyInternetGateway"},
-			"DeleteFleets":                                {Name: "DeleteFleets"},
-			"DeleteFlowLogs":                              {Name: "DeleteFlowLogs"},
-			"DeleteFpgaImage":                             {Name: "DeleteFpgaImage"},
-			"DeleteInstanceConnectEndpoint":               {Name: "DeleteInstanceConnectEndpoint"},
-			"DeleteInstanceEventWindow":                   {Name: "DeleteInstanceEventWindow"},
-			"DeleteInternetGateway":                       {Name: "DeleteInternetGateway"},
-			"DeleteIpam":                                  {Name: "DeleteIpam"},
+			"CreateVpcEndpoint":                       {Name: "CreateVpcEndpoint"},
+			"CreateVpcEndpointConnectionNotification": {Name: "CreateVpcEndpointConnectionNotification"},
+			"CreateVpcEndpointServiceConfiguration":   {Name: "CreateVpcEndpointServiceConfiguration"},
+			"CreateVpcPeeringConnection":              {Name: "CreateVpcPeeringConnection"},
+			"CreateVpnConnection":                     {Name: "CreateVpnConnection"},
+			"CreateVpnConnectionRoute":                {Name: "CreateVpnConnectionRoute"},
+			"CreateVpnGateway":                        {Name: "CreateVpnGateway"},
+			"DeleteCarrierGateway":                    {Name: "DeleteCarrierGateway"},
+			"DeleteClientVpnEndpoint":                 {Name: "DeleteClientVpnEndpoint"},
+			"DeleteClientVpnRoute":                    {Name: "DeleteClientVpnRoute"},
+			"DeleteCoipCidr":                          {Name: "DeleteCoipCidr"},
+			"DeleteCoipPool":                          {Name: "DeleteCoipPool"},
+			"DeleteCustomerGateway":                   {Name: "DeleteCustomerGateway"},
+			"DeleteDhcpOptions": {
+				Name:        "DeleteDhcpOptions",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteDhcpOptionsRequest],
+				Call:        awsapi.Bind(Service.DeleteDhcpOptions),
+			},
+			"DeleteEgressOnlyInternetGateway": {Name: "DeleteEgressOnlyInternetGateway"},
+			"DeleteFleets":                    {Name: "DeleteFleets"},
+			"DeleteFlowLogs":                  {Name: "DeleteFlowLogs"},
+			"DeleteFpgaImage":                 {Name: "DeleteFpgaImage"},
+			"DeleteInstanceConnectEndpoint":   {Name: "DeleteInstanceConnectEndpoint"},
+			"DeleteInstanceEventWindow":       {Name: "DeleteInstanceEventWindow"},
+			"DeleteInternetGateway": {
+				Name:        "DeleteInternetGateway",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteInternetGatewayRequest],
+				Call:        awsapi.Bind(Service.DeleteInternetGateway),
+			},
+			"DeleteIpam": {Name: "DeleteIpam"},
 			"DeleteIpamExternalResourceVerificationToken": {Name: "DeleteIpamExternalResourceVerificationToken"},
-			"DeleteIpamPool":                              {Name: "DeleteIpamPool"},
-			"DeleteIpamResourceDiscovery":                 {Name: "DeleteIpamResourceDiscovery"},
-			"DeleteIpamScope":                             {Name: "DeleteIpamScope"},
+			"DeleteIpamPool":              {Name: "DeleteIpamPool"},
+			"DeleteIpamResourceDiscovery": {Name: "DeleteIpamResourceDiscovery"},
+			"DeleteIpamScope":             {Name: "DeleteIpamScope"},
 			"DeleteKeyPair": {
 				Name:        "DeleteKeyPair",
 				Implemented: true,
@@ -323,8 +408,18 @@ func Model() *awsapi.ServiceModel {
 			"DeletePlacementGroup":                                         {Name: "DeletePlacementGroup"},
 			"DeletePublicIpv4Pool":                                         {Name: "DeletePublicIpv4Pool"},
 			"DeleteQueuedReservedInstances":                                {Name: "DeleteQueuedReservedInstances"},
-			"DeleteRoute":                                                  {Name: "DeleteRoute"},
-			"DeleteRouteTable":                                             {Name: "DeleteRouteTable"},
+			"DeleteRoute": {
+				Name:        "DeleteRoute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteRouteRequest],
+				Call:        awsapi.Bind(Service.DeleteRoute),
+			},
+			"DeleteRouteTable": {
+				Name:        "DeleteRouteTable",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteRouteTableRequest],
+				Call:        awsapi.Bind(Service.DeleteRouteTable),
+			},
 			"DeleteSecurityGroup": {
 				Name:        "DeleteSecurityGroup",
 				Implemented: true,
@@ -404,8 +499,14 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.DescribeAccountAttributes),
 				HasOutput:   true,
 			},
-			"DescribeAddressTransfers":   {Name: "DescribeAddressTransfers"},
-			"DescribeAddresses":          {Name: "DescribeAddresses"},
+			"DescribeAddressTransfers": {Name: "DescribeAddressTransfers"},
+			"DescribeAddresses": {
+				Name:        "DescribeAddresses",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeAddressesRequest],
+				Call:        awsapi.Bind(Service.DescribeAddresses),
+				HasOutput:   true,
+			},
 			"DescribeAddressesAttribute": {Name: "DescribeAddressesAttribute"},
 			"DescribeAggregateIdFormat":  {Name: "DescribeAggregateIdFormat"},
 			"DescribeAvailabilityZones": {
@@ -431,25 +532,31 @@ func Model() *awsapi.ServiceModel {
 			"DescribeCoipPools":                                {Name: "DescribeCoipPools"},
 			"DescribeConversionTasks":                          {Name: "DescribeConversionTasks"},
 			"DescribeCustomerGateways":                         {Name: "DescribeCustomerGateways"},
-			"DescribeDhcpOptions":                              {Name: "DescribeDhcpOptions"},
-			"DescribeEgressOnlyInternetGateways":               {Name: "DescribeEgressOnlyInternetGateways"},
-			"DescribeElasticGpus":                              {Name: "DescribeElasticGpus"},
-			"DescribeExportImageTasks":                         {Name: "DescribeExportImageTasks"},
-			"DescribeExportTasks":                              {Name: "DescribeExportTasks"},
-			"DescribeFastLaunchImages":                         {Name: "DescribeFastLaunchImages"},
-			"DescribeFastSnapshotRestores":                     {Name: "DescribeFastSnapshotRestores"},
-			"DescribeFleetHistory":                             {Name: "DescribeFleetHistory"},
-			"DescribeFleetInstances":                           {Name: "DescribeFleetInstances"},
-			"DescribeFleets":                                   {Name: "DescribeFleets"},
-			"DescribeFlowLogs":                                 {Name: "DescribeFlowLogs"},
-			"DescribeFpgaImageAttribute":                       {Name: "DescribeFpgaImageAttribute"},
-			"DescribeFpgaImages":                               {Name: "DescribeFpgaImages"},
-			"DescribeHostReservationOfferings":                 {Name: "DescribeHostReservationOfferings"},
-			"DescribeHostReservations":                         {Name: "DescribeHostReservations"},
-			"DescribeHosts":                                    {Name: "DescribeHosts"},
-			"DescribeIamInstanceProfileAssociations":           {Name: "DescribeIamInstanceProfileAssociations"},
-			"DescribeIdFormat":                                 {Name: "DescribeIdFormat"},
-			"DescribeIdentityIdFormat":                         {Name: "DescribeIdentityIdFormat"},
+			"DescribeDhcpOptions": {
+				Name:        "DescribeDhcpOptions",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeDhcpOptionsRequest],
+				Call:        awsapi.Bind(Service.DescribeDhcpOptions),
+				HasOutput:   true,
+			},
+			"DescribeEgressOnlyInternetGateways":     {Name: "DescribeEgressOnlyInternetGateways"},
+			"DescribeElasticGpus":                    {Name: "DescribeElasticGpus"},
+			"DescribeExportImageTasks":               {Name: "DescribeExportImageTasks"},
+			"DescribeExportTasks":                    {Name: "DescribeExportTasks"},
+			"DescribeFastLaunchImages":               {Name: "DescribeFastLaunchImages"},
+			"DescribeFastSnapshotRestores":           {Name: "DescribeFastSnapshotRestores"},
+			"DescribeFleetHistory":                   {Name: "DescribeFleetHistory"},
+			"DescribeFleetInstances":                 {Name: "DescribeFleetInstances"},
+			"DescribeFleets":                         {Name: "DescribeFleets"},
+			"DescribeFlowLogs":                       {Name: "DescribeFlowLogs"},
+			"DescribeFpgaImageAttribute":             {Name: "DescribeFpgaImageAttribute"},
+			"DescribeFpgaImages":                     {Name: "DescribeFpgaImages"},
+			"DescribeHostReservationOfferings":       {Name: "DescribeHostReservationOfferings"},
+			"DescribeHostReservations":               {Name: "DescribeHostReservations"},
+			"DescribeHosts":                          {Name: "DescribeHosts"},
+			"DescribeIamInstanceProfileAssociations": {Name: "DescribeIamInstanceProfileAssociations"},
+			"DescribeIdFormat":                       {Name: "DescribeIdFormat"},
+			"DescribeIdentityIdFormat":               {Name: "DescribeIdentityIdFormat"},
 			"DescribeImageAttribute": {
 				Name:        "DescribeImageAttribute",
 				Implemented: true,
@@ -512,7 +619,13 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.DescribeInstances),
 				HasOutput:   true,
 			},
-			"DescribeInternetGateways":                       {Name: "DescribeInternetGateways"},
+			"DescribeInternetGateways": {
+				Name:        "DescribeInternetGateways",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeInternetGatewaysRequest],
+				Call:        awsapi.Bind(Service.DescribeInternetGateways),
+				HasOutput:   true,
+			},
 			"DescribeIpamByoasn":                             {Name: "DescribeIpamByoasn"},
 			"DescribeIpamExternalResourceVerificationTokens": {Name: "DescribeIpamExternalResourceVerificationTokens"},
 			"DescribeIpamPools":                              {Name: "DescribeIpamPools"},
@@ -565,10 +678,16 @@ func Model() *awsapi.ServiceModel {
 			"DescribeReservedInstancesListings":      {Name: "DescribeReservedInstancesListings"},
 			"DescribeReservedInstancesModifications": {Name: "DescribeReservedInstancesModifications"},
 			"DescribeReservedInstancesOfferings":     {Name: "DescribeReservedInstancesOfferings"},
-			"DescribeRouteTables":                    {Name: "DescribeRouteTables"},
-			"DescribeScheduledInstanceAvailability":  {Name: "DescribeScheduledInstanceAvailability"},
-			"DescribeScheduledInstances":             {Name: "DescribeScheduledInstances"},
-			"DescribeSecurityGroupReferences":        {Name: "DescribeSecurityGroupReferences"},
+			"DescribeRouteTables": {
+				Name:        "DescribeRouteTables",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeRouteTablesRequest],
+				Call:        awsapi.Bind(Service.DescribeRouteTables),
+				HasOutput:   true,
+			},
+			"DescribeScheduledInstanceAvailability": {Name: "DescribeScheduledInstanceAvailability"},
+			"DescribeScheduledInstances":            {Name: "DescribeScheduledInstances"},
+			"DescribeSecurityGroupReferences":       {Name: "DescribeSecurityGroupReferences"},
 			"DescribeSecurityGroupRules": {
 				Name:        "DescribeSecurityGroupRules",
 				Implemented: true,
@@ -667,10 +786,15 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.DescribeVpcs),
 				HasOutput:   true,
 			},
-			"DescribeVpnConnections":                         {Name: "DescribeVpnConnections"},
-			"DescribeVpnGateways":                            {Name: "DescribeVpnGateways"},
-			"DetachClassicLinkVpc":                           {Name: "DetachClassicLinkVpc"},
-			"DetachInternetGateway":                          {Name: "DetachInternetGateway"},
+			"DescribeVpnConnections": {Name: "DescribeVpnConnections"},
+			"DescribeVpnGateways":    {Name: "DescribeVpnGateways"},
+			"DetachClassicLinkVpc":   {Name: "DetachClassicLinkVpc"},
+			"DetachInternetGateway": {
+				Name:        "DetachInternetGateway",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DetachInternetGatewayRequest],
+				Call:        awsapi.Bind(Service.DetachInternetGateway),
+			},
 			"DetachNetworkInterface":                         {Name: "DetachNetworkInterface"},
 			"DetachVerifiedAccessTrustProvider":              {Name: "DetachVerifiedAccessTrustProvider"},
 			"DetachVolume":                                   {Name: "DetachVolume"},
@@ -691,15 +815,25 @@ func Model() *awsapi.ServiceModel {
 			"DisableVgwRoutePropagation":                     {Name: "DisableVgwRoutePropagation"},
 			"DisableVpcClassicLink":                          {Name: "DisableVpcClassicLink"},
 			"DisableVpcClassicLinkDnsSupport":                {Name: "DisableVpcClassicLinkDnsSupport"},
-			"DisassociateAddress":                            {Name: "DisassociateAddress"},
-			"DisassociateClientVpnTargetNetwork":             {Name: "DisassociateClientVpnTargetNetwork"},
-			"DisassociateEnclaveCertificateIamRole":          {Name: "DisassociateEnclaveCertificateIamRole"},
-			"DisassociateIamInstanceProfile":                 {Name: "DisassociateIamInstanceProfile"},
-			"DisassociateInstanceEventWindow":                {Name: "DisassociateInstanceEventWindow"},
-			"DisassociateIpamByoasn":                         {Name: "DisassociateIpamByoasn"},
-			"DisassociateIpamResourceDiscovery":              {Name: "DisassociateIpamResourceDiscovery"},
-			"DisassociateNatGatewayAddress":                  {Name: "DisassociateNatGatewayAddress"},
-			"DisassociateRouteTable":                         {Name: "DisassociateRouteTable"},
+			"DisassociateAddress": {
+				Name:        "DisassociateAddress",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DisassociateAddressRequest],
+				Call:        awsapi.Bind(Service.DisassociateAddress),
+			},
+			"DisassociateClientVpnTargetNetwork":    {Name: "DisassociateClientVpnTargetNetwork"},
+			"DisassociateEnclaveCertificateIamRole": {Name: "DisassociateEnclaveCertificateIamRole"},
+			"DisassociateIamInstanceProfile":        {Name: "DisassociateIamInstanceProfile"},
+			"DisassociateInstanceEventWindow":       {Name: "DisassociateInstanceEventWindow"},
+			"DisassociateIpamByoasn":                {Name: "DisassociateIpamByoasn"},
+			"DisassociateIpamResourceDiscovery":     {Name: "DisassociateIpamResourceDiscovery"},
+			"DisassociateNatGatewayAddress":         {Name: "DisassociateNatGatewayAddress"},
+			"DisassociateRouteTable": {
+				Name:        "DisassociateRouteTable",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DisassociateRouteTableRequest],
+				Call:        awsapi.Bind(Service.DisassociateRouteTable),
+			},
 			"DisassociateSubnetCidrBlock":                    {Name: "DisassociateSubnetCidrBlock"},
 			"DisassociateTransitGatewayMulticastDomain":      {Name: "DisassociateTransitGatewayMulticastDomain"},
 			"DisassociateTransitGatewayPolicyTable":          {Name: "DisassociateTransitGatewayPolicyTable"},
@@ -927,22 +1061,38 @@ func Model() *awsapi.ServiceModel {
 			"RejectTransitGatewayVpcAttachment":               {Name: "RejectTransitGatewayVpcAttachment"},
 			"RejectVpcEndpointConnections":                    {Name: "RejectVpcEndpointConnections"},
 			"RejectVpcPeeringConnection":                      {Name: "RejectVpcPeeringConnection"},
-			"ReleaseAddress":                                  {Name: "ReleaseAddress"},
-			"ReleaseHosts":                                    {Name: "ReleaseHosts"},
-			"ReleaseIpamPoolAllocation":                       {Name: "ReleaseIpamPoolAllocation"},
-			"ReplaceIamInstanceProfileAssociation":            {Name: "ReplaceIamInstanceProfileAssociation"},
-			"ReplaceNetworkAclAssociation":                    {Name: "ReplaceNetworkAclAssociation"},
-			"ReplaceNetworkAclEntry":                          {Name: "ReplaceNetworkAclEntry"},
-			"ReplaceRoute":                                    {Name: "ReplaceRoute"},
-			"ReplaceRouteTableAssociation":                    {Name: "ReplaceRouteTableAssociation"},
-			"ReplaceTransitGatewayRoute":                      {Name: "ReplaceTransitGatewayRoute"},
-			"ReplaceVpnTunnel":                                {Name: "ReplaceVpnTunnel"},
-			"ReportInstanceStatus":                            {Name: "ReportInstanceStatus"},
-			"RequestSpotFleet":                                {Name: "RequestSpotFleet"},
-			"RequestSpotInstances":                            {Name: "RequestSpotInstances"},
-			"ResetAddressAttribute":                           {Name: "ResetAddressAttribute"},
-			"ResetEbsDefaultKmsKeyId":                         {Name: "ResetEbsDefaultKmsKeyId"},
-			"ResetFpgaImageAttribute":                         {Name: "ResetFpgaImageAttribute"},
+			"ReleaseAddress": {
+				Name:        "ReleaseAddress",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ReleaseAddressRequest],
+				Call:        awsapi.Bind(Service.ReleaseAddress),
+			},
+			"ReleaseHosts":                         {Name: "ReleaseHosts"},
+			"ReleaseIpamPoolAllocation":            {Name: "ReleaseIpamPoolAllocation"},
+			"ReplaceIamInstanceProfileAssociation": {Name: "ReplaceIamInstanceProfileAssociation"},
+			"ReplaceNetworkAclAssociation":         {Name: "ReplaceNetworkAclAssociation"},
+			"ReplaceNetworkAclEntry":               {Name: "ReplaceNetworkAclEntry"},
+			"ReplaceRoute": {
+				Name:        "ReplaceRoute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ReplaceRouteRequest],
+				Call:        awsapi.Bind(Service.ReplaceRoute),
+			},
+			"ReplaceRouteTableAssociation": {
+				Name:        "ReplaceRouteTableAssociation",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ReplaceRouteTableAssociationRequest],
+				Call:        awsapi.Bind(Service.ReplaceRouteTableAssociation),
+				HasOutput:   true,
+			},
+			"ReplaceTransitGatewayRoute": {Name: "ReplaceTransitGatewayRoute"},
+			"ReplaceVpnTunnel":           {Name: "ReplaceVpnTunnel"},
+			"ReportInstanceStatus":       {Name: "ReportInstanceStatus"},
+			"RequestSpotFleet":           {Name: "RequestSpotFleet"},
+			"RequestSpotInstances":       {Name: "RequestSpotInstances"},
+			"ResetAddressAttribute":      {Name: "ResetAddressAttribute"},
+			"ResetEbsDefaultKmsKeyId":    {Name: "ResetEbsDefaultKmsKeyId"},
+			"ResetFpgaImageAttribute":    {Name: "ResetFpgaImageAttribute"},
 			"ResetImageAttribute": {
 				Name:        "ResetImageAttribute",
 				Implemented: true,
@@ -1034,16 +1184,29 @@ func Model() *awsapi.ServiceModel {
 // ImplementedOperations returns the operations Kumo implements, sorted.
 func ImplementedOperations() []string {
 	return []string{
+		"AllocateAddress",
+		"AssociateAddress",
+		"AssociateDhcpOptions",
+		"AssociateRouteTable",
+		"AttachInternetGateway",
 		"AuthorizeSecurityGroupEgress",
 		"AuthorizeSecurityGroupIngress",
 		"CancelImportTask",
 		"CopyImage",
+		"CreateDhcpOptions",
+		"CreateInternetGateway",
 		"CreateKeyPair",
+		"CreateRoute",
+		"CreateRouteTable",
 		"CreateSecurityGroup",
 		"CreateSubnet",
 		"CreateTags",
 		"CreateVpc",
+		"DeleteDhcpOptions",
+		"DeleteInternetGateway",
 		"DeleteKeyPair",
+		"DeleteRoute",
+		"DeleteRouteTable",
 		"DeleteSecurityGroup",
 		"DeleteSnapshot",
 		"DeleteSubnet",
@@ -1051,7 +1214,9 @@ func ImplementedOperations() []string {
 		"DeleteVpc",
 		"DeregisterImage",
 		"DescribeAccountAttributes",
+		"DescribeAddresses",
 		"DescribeAvailabilityZones",
+		"DescribeDhcpOptions",
 		"DescribeImageAttribute",
 		"DescribeImages",
 		"DescribeImportImageTasks",
@@ -1060,8 +1225,10 @@ func ImplementedOperations() []string {
 		"DescribeInstanceStatus",
 		"DescribeInstanceTypes",
 		"DescribeInstances",
+		"DescribeInternetGateways",
 		"DescribeKeyPairs",
 		"DescribeRegions",
+		"DescribeRouteTables",
 		"DescribeSecurityGroupRules",
 		"DescribeSecurityGroups",
 		"DescribeSnapshotAttribute",
@@ -1070,6 +1237,9 @@ func ImplementedOperations() []string {
 		"DescribeTags",
 		"DescribeVpcAttribute",
 		"DescribeVpcs",
+		"DetachInternetGateway",
+		"DisassociateAddress",
+		"DisassociateRouteTable",
 		"GetConsoleOutput",
 		"ImportImage",
 		"ImportKeyPair",
@@ -1080,6 +1250,9 @@ func ImplementedOperations() []string {
 		"ModifyVpcAttribute",
 		"RebootInstances",
 		"RegisterImage",
+		"ReleaseAddress",
+		"ReplaceRoute",
+		"ReplaceRouteTableAssociation",
 		"ResetImageAttribute",
 		"ResetInstanceAttribute",
 		"ResetSnapshotAttribute",
@@ -1723,8 +1896,26 @@ func AllOperations() []string {
 	}
 }
 
+// AssociateDhcpOptionsOutput is the empty output of AssociateDhcpOptions, for which the model has no shape.
+type AssociateDhcpOptionsOutput struct{}
+
+// AttachInternetGatewayOutput is the empty output of AttachInternetGateway, for which the model has no shape.
+type AttachInternetGatewayOutput struct{}
+
 // CreateTagsOutput is the empty output of CreateTags, for which the model has no shape.
 type CreateTagsOutput struct{}
+
+// DeleteDhcpOptionsOutput is the empty output of DeleteDhcpOptions, for which the model has no shape.
+type DeleteDhcpOptionsOutput struct{}
+
+// DeleteInternetGatewayOutput is the empty output of DeleteInternetGateway, for which the model has no shape.
+type DeleteInternetGatewayOutput struct{}
+
+// DeleteRouteOutput is the empty output of DeleteRoute, for which the model has no shape.
+type DeleteRouteOutput struct{}
+
+// DeleteRouteTableOutput is the empty output of DeleteRouteTable, for which the model has no shape.
+type DeleteRouteTableOutput struct{}
 
 // DeleteSecurityGroupOutput is the empty output of DeleteSecurityGroup, for which the model has no shape.
 type DeleteSecurityGroupOutput struct{}
@@ -1744,6 +1935,15 @@ type DeleteVpcOutput struct{}
 // DeregisterImageOutput is the empty output of DeregisterImage, for which the model has no shape.
 type DeregisterImageOutput struct{}
 
+// DetachInternetGatewayOutput is the empty output of DetachInternetGateway, for which the model has no shape.
+type DetachInternetGatewayOutput struct{}
+
+// DisassociateAddressOutput is the empty output of DisassociateAddress, for which the model has no shape.
+type DisassociateAddressOutput struct{}
+
+// DisassociateRouteTableOutput is the empty output of DisassociateRouteTable, for which the model has no shape.
+type DisassociateRouteTableOutput struct{}
+
 // ModifyImageAttributeOutput is the empty output of ModifyImageAttribute, for which the model has no shape.
 type ModifyImageAttributeOutput struct{}
 
@@ -1758,6 +1958,12 @@ type ModifyVpcAttributeOutput struct{}
 
 // RebootInstancesOutput is the empty output of RebootInstances, for which the model has no shape.
 type RebootInstancesOutput struct{}
+
+// ReleaseAddressOutput is the empty output of ReleaseAddress, for which the model has no shape.
+type ReleaseAddressOutput struct{}
+
+// ReplaceRouteOutput is the empty output of ReplaceRoute, for which the model has no shape.
+type ReplaceRouteOutput struct{}
 
 // ResetImageAttributeOutput is the empty output of ResetImageAttribute, for which the model has no shape.
 type ResetImageAttributeOutput struct{}
@@ -1777,6 +1983,91 @@ type AccountAttribute struct {
 // AccountAttributeValue is the model's AccountAttributeValue shape.
 type AccountAttributeValue struct {
 	AttributeValue *string `awsapi:"in=AttributeValue,out=attributeValue"`
+}
+
+// Address is the model's Address shape.
+type Address struct {
+	InstanceId              *string `awsapi:"in=InstanceId,out=instanceId"`
+	PublicIp                *string `awsapi:"in=PublicIp,out=publicIp"`
+	AllocationId            *string `awsapi:"in=AllocationId,out=allocationId"`
+	AssociationId           *string `awsapi:"in=AssociationId,out=associationId"`
+	Domain                  *string `awsapi:"in=Domain,out=domain"`
+	NetworkInterfaceId      *string `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	NetworkInterfaceOwnerId *string `awsapi:"in=NetworkInterfaceOwnerId,out=networkInterfaceOwnerId"`
+	PrivateIpAddress        *string `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+	Tags                    []Tag   `awsapi:"in=TagSet,out=tagSet,member=item"`
+	PublicIpv4Pool          *string `awsapi:"in=PublicIpv4Pool,out=publicIpv4Pool"`
+	NetworkBorderGroup      *string `awsapi:"in=NetworkBorderGroup,out=networkBorderGroup"`
+	CustomerOwnedIp         *string `awsapi:"in=CustomerOwnedIp,out=customerOwnedIp"`
+	CustomerOwnedIpv4Pool   *string `awsapi:"in=CustomerOwnedIpv4Pool,out=customerOwnedIpv4Pool"`
+	CarrierIp               *string `awsapi:"in=CarrierIp,out=carrierIp"`
+}
+
+// AllocateAddressRequest is the model's AllocateAddressRequest shape.
+type AllocateAddressRequest struct {
+	Domain                *string            `awsapi:"in=Domain,out=Domain"`
+	Address               *string            `awsapi:"in=Address,out=Address"`
+	PublicIpv4Pool        *string            `awsapi:"in=PublicIpv4Pool,out=PublicIpv4Pool"`
+	NetworkBorderGroup    *string            `awsapi:"in=NetworkBorderGroup,out=NetworkBorderGroup"`
+	CustomerOwnedIpv4Pool *string            `awsapi:"in=CustomerOwnedIpv4Pool,out=CustomerOwnedIpv4Pool"`
+	DryRun                *bool              `awsapi:"in=DryRun,out=dryRun"`
+	TagSpecifications     []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+}
+
+// AllocateAddressResult is the model's AllocateAddressResult shape.
+type AllocateAddressResult struct {
+	PublicIp              *string `awsapi:"in=PublicIp,out=publicIp"`
+	AllocationId          *string `awsapi:"in=AllocationId,out=allocationId"`
+	PublicIpv4Pool        *string `awsapi:"in=PublicIpv4Pool,out=publicIpv4Pool"`
+	NetworkBorderGroup    *string `awsapi:"in=NetworkBorderGroup,out=networkBorderGroup"`
+	Domain                *string `awsapi:"in=Domain,out=domain"`
+	CustomerOwnedIp       *string `awsapi:"in=CustomerOwnedIp,out=customerOwnedIp"`
+	CustomerOwnedIpv4Pool *string `awsapi:"in=CustomerOwnedIpv4Pool,out=customerOwnedIpv4Pool"`
+	CarrierIp             *string `awsapi:"in=CarrierIp,out=carrierIp"`
+}
+
+// AssociateAddressRequest is the model's AssociateAddressRequest shape.
+type AssociateAddressRequest struct {
+	AllocationId       *string `awsapi:"in=AllocationId,out=AllocationId"`
+	InstanceId         *string `awsapi:"in=InstanceId,out=InstanceId"`
+	PublicIp           *string `awsapi:"in=PublicIp,out=PublicIp"`
+	AllowReassociation *bool   `awsapi:"in=AllowReassociation,out=allowReassociation"`
+	DryRun             *bool   `awsapi:"in=DryRun,out=dryRun"`
+	NetworkInterfaceId *string `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	PrivateIpAddress   *string `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+}
+
+// AssociateAddressResult is the model's AssociateAddressResult shape.
+type AssociateAddressResult struct {
+	AssociationId *string `awsapi:"in=AssociationId,out=associationId"`
+}
+
+// AssociateDhcpOptionsRequest is the model's AssociateDhcpOptionsRequest shape.
+type AssociateDhcpOptionsRequest struct {
+	DhcpOptionsId *string `awsapi:"in=DhcpOptionsId,out=DhcpOptionsId,required"`
+	VpcId         *string `awsapi:"in=VpcId,out=VpcId,required"`
+	DryRun        *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// AssociateRouteTableRequest is the model's AssociateRouteTableRequest shape.
+type AssociateRouteTableRequest struct {
+	DryRun       *bool   `awsapi:"in=DryRun,out=dryRun"`
+	RouteTableId *string `awsapi:"in=RouteTableId,out=routeTableId,required"`
+	SubnetId     *string `awsapi:"in=SubnetId,out=subnetId"`
+	GatewayId    *string `awsapi:"in=GatewayId,out=GatewayId"`
+}
+
+// AssociateRouteTableResult is the model's AssociateRouteTableResult shape.
+type AssociateRouteTableResult struct {
+	AssociationId    *string                     `awsapi:"in=AssociationId,out=associationId"`
+	AssociationState *RouteTableAssociationState `awsapi:"in=AssociationState,out=associationState"`
+}
+
+// AttachInternetGatewayRequest is the model's AttachInternetGatewayRequest shape.
+type AttachInternetGatewayRequest struct {
+	DryRun            *bool   `awsapi:"in=DryRun,out=dryRun"`
+	InternetGatewayId *string `awsapi:"in=InternetGatewayId,out=internetGatewayId,required"`
+	VpcId             *string `awsapi:"in=VpcId,out=vpcId,required"`
 }
 
 // AttributeBooleanValue is the model's AttributeBooleanValue shape.
@@ -1957,6 +2248,29 @@ type CpuOptionsRequest struct {
 	AmdSevSnp      *string `awsapi:"in=AmdSevSnp,out=AmdSevSnp"`
 }
 
+// CreateDhcpOptionsRequest is the model's CreateDhcpOptionsRequest shape.
+type CreateDhcpOptionsRequest struct {
+	DhcpConfigurations []NewDhcpConfiguration `awsapi:"in=DhcpConfiguration,out=dhcpConfiguration,member=item,required"`
+	TagSpecifications  []TagSpecification     `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	DryRun             *bool                  `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// CreateDhcpOptionsResult is the model's CreateDhcpOptionsResult shape.
+type CreateDhcpOptionsResult struct {
+	DhcpOptions *DhcpOptions `awsapi:"in=DhcpOptions,out=dhcpOptions"`
+}
+
+// CreateInternetGatewayRequest is the model's CreateInternetGatewayRequest shape.
+type CreateInternetGatewayRequest struct {
+	TagSpecifications []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	DryRun            *bool              `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// CreateInternetGatewayResult is the model's CreateInternetGatewayResult shape.
+type CreateInternetGatewayResult struct {
+	InternetGateway *InternetGateway `awsapi:"in=InternetGateway,out=internetGateway"`
+}
+
 // CreateKeyPairRequest is the model's CreateKeyPairRequest shape.
 type CreateKeyPairRequest struct {
 	KeyName           *string            `awsapi:"in=KeyName,out=KeyName,required"`
@@ -1964,6 +2278,45 @@ type CreateKeyPairRequest struct {
 	KeyType           *string            `awsapi:"in=KeyType,out=KeyType"`
 	TagSpecifications []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
 	KeyFormat         *string            `awsapi:"in=KeyFormat,out=KeyFormat"`
+}
+
+// CreateRouteRequest is the model's CreateRouteRequest shape.
+type CreateRouteRequest struct {
+	DestinationCidrBlock        *string `awsapi:"in=DestinationCidrBlock,out=destinationCidrBlock"`
+	DestinationIpv6CidrBlock    *string `awsapi:"in=DestinationIpv6CidrBlock,out=destinationIpv6CidrBlock"`
+	DestinationPrefixListId     *string `awsapi:"in=DestinationPrefixListId,out=DestinationPrefixListId"`
+	DryRun                      *bool   `awsapi:"in=DryRun,out=dryRun"`
+	VpcEndpointId               *string `awsapi:"in=VpcEndpointId,out=VpcEndpointId"`
+	EgressOnlyInternetGatewayId *string `awsapi:"in=EgressOnlyInternetGatewayId,out=egressOnlyInternetGatewayId"`
+	GatewayId                   *string `awsapi:"in=GatewayId,out=gatewayId"`
+	InstanceId                  *string `awsapi:"in=InstanceId,out=instanceId"`
+	NatGatewayId                *string `awsapi:"in=NatGatewayId,out=natGatewayId"`
+	TransitGatewayId            *string `awsapi:"in=TransitGatewayId,out=TransitGatewayId"`
+	LocalGatewayId              *string `awsapi:"in=LocalGatewayId,out=LocalGatewayId"`
+	CarrierGatewayId            *string `awsapi:"in=CarrierGatewayId,out=CarrierGatewayId"`
+	NetworkInterfaceId          *string `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	RouteTableId                *string `awsapi:"in=RouteTableId,out=routeTableId,required"`
+	VpcPeeringConnectionId      *string `awsapi:"in=VpcPeeringConnectionId,out=vpcPeeringConnectionId"`
+	CoreNetworkArn              *string `awsapi:"in=CoreNetworkArn,out=CoreNetworkArn"`
+}
+
+// CreateRouteResult is the model's CreateRouteResult shape.
+type CreateRouteResult struct {
+	Return *bool `awsapi:"in=Return,out=return"`
+}
+
+// CreateRouteTableRequest is the model's CreateRouteTableRequest shape.
+type CreateRouteTableRequest struct {
+	DryRun            *bool              `awsapi:"in=DryRun,out=dryRun"`
+	VpcId             *string            `awsapi:"in=VpcId,out=vpcId,required"`
+	TagSpecifications []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	ClientToken       *string            `awsapi:"in=ClientToken,out=ClientToken"`
+}
+
+// CreateRouteTableResult is the model's CreateRouteTableResult shape.
+type CreateRouteTableResult struct {
+	RouteTable  *RouteTable `awsapi:"in=RouteTable,out=routeTable"`
+	ClientToken *string     `awsapi:"in=ClientToken,out=clientToken"`
 }
 
 // CreateSecurityGroupRequest is the model's CreateSecurityGroupRequest shape.
@@ -2048,6 +2401,18 @@ type CreditSpecificationRequest struct {
 	CpuCredits *string `awsapi:"in=CpuCredits,out=CpuCredits,required"`
 }
 
+// DeleteDhcpOptionsRequest is the model's DeleteDhcpOptionsRequest shape.
+type DeleteDhcpOptionsRequest struct {
+	DhcpOptionsId *string `awsapi:"in=DhcpOptionsId,out=DhcpOptionsId,required"`
+	DryRun        *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// DeleteInternetGatewayRequest is the model's DeleteInternetGatewayRequest shape.
+type DeleteInternetGatewayRequest struct {
+	DryRun            *bool   `awsapi:"in=DryRun,out=dryRun"`
+	InternetGatewayId *string `awsapi:"in=InternetGatewayId,out=internetGatewayId,required"`
+}
+
 // DeleteKeyPairRequest is the model's DeleteKeyPairRequest shape.
 type DeleteKeyPairRequest struct {
 	KeyName   *string `awsapi:"in=KeyName,out=KeyName"`
@@ -2059,6 +2424,21 @@ type DeleteKeyPairRequest struct {
 type DeleteKeyPairResult struct {
 	Return    *bool   `awsapi:"in=Return,out=return"`
 	KeyPairId *string `awsapi:"in=KeyPairId,out=keyPairId"`
+}
+
+// DeleteRouteRequest is the model's DeleteRouteRequest shape.
+type DeleteRouteRequest struct {
+	DestinationCidrBlock     *string `awsapi:"in=DestinationCidrBlock,out=destinationCidrBlock"`
+	DestinationIpv6CidrBlock *string `awsapi:"in=DestinationIpv6CidrBlock,out=destinationIpv6CidrBlock"`
+	DestinationPrefixListId  *string `awsapi:"in=DestinationPrefixListId,out=DestinationPrefixListId"`
+	DryRun                   *bool   `awsapi:"in=DryRun,out=dryRun"`
+	RouteTableId             *string `awsapi:"in=RouteTableId,out=routeTableId,required"`
+}
+
+// DeleteRouteTableRequest is the model's DeleteRouteTableRequest shape.
+type DeleteRouteTableRequest struct {
+	DryRun       *bool   `awsapi:"in=DryRun,out=dryRun"`
+	RouteTableId *string `awsapi:"in=RouteTableId,out=routeTableId,required"`
 }
 
 // DeleteSecurityGroupRequest is the model's DeleteSecurityGroupRequest shape.
@@ -2110,6 +2490,19 @@ type DescribeAccountAttributesResult struct {
 	AccountAttributes []AccountAttribute `awsapi:"in=AccountAttributeSet,out=accountAttributeSet,member=item"`
 }
 
+// DescribeAddressesRequest is the model's DescribeAddressesRequest shape.
+type DescribeAddressesRequest struct {
+	Filters       []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	PublicIps     []string `awsapi:"in=PublicIp,out=PublicIp,member=PublicIp"`
+	AllocationIds []string `awsapi:"in=AllocationId,out=AllocationId,member=AllocationId"`
+	DryRun        *bool    `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// DescribeAddressesResult is the model's DescribeAddressesResult shape.
+type DescribeAddressesResult struct {
+	Addresses []Address `awsapi:"in=AddressesSet,out=addressesSet,member=item"`
+}
+
 // DescribeAvailabilityZonesRequest is the model's DescribeAvailabilityZonesRequest shape.
 type DescribeAvailabilityZonesRequest struct {
 	Filters              []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
@@ -2122,6 +2515,21 @@ type DescribeAvailabilityZonesRequest struct {
 // DescribeAvailabilityZonesResult is the model's DescribeAvailabilityZonesResult shape.
 type DescribeAvailabilityZonesResult struct {
 	AvailabilityZones []AvailabilityZone `awsapi:"in=AvailabilityZoneInfo,out=availabilityZoneInfo,member=item"`
+}
+
+// DescribeDhcpOptionsRequest is the model's DescribeDhcpOptionsRequest shape.
+type DescribeDhcpOptionsRequest struct {
+	DhcpOptionsIds []string `awsapi:"in=DhcpOptionsId,out=DhcpOptionsId,member=DhcpOptionsId"`
+	Filters        []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	DryRun         *bool    `awsapi:"in=DryRun,out=dryRun"`
+	NextToken      *string  `awsapi:"in=NextToken,out=NextToken"`
+	MaxResults     *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+}
+
+// DescribeDhcpOptionsResult is the model's DescribeDhcpOptionsResult shape.
+type DescribeDhcpOptionsResult struct {
+	DhcpOptions []DhcpOptions `awsapi:"in=DhcpOptionsSet,out=dhcpOptionsSet,member=item"`
+	NextToken   *string       `awsapi:"in=NextToken,out=nextToken"`
 }
 
 // DescribeImageAttributeRequest is the model's DescribeImageAttributeRequest shape.
@@ -2233,6 +2641,21 @@ type DescribeInstancesResult struct {
 	NextToken    *string       `awsapi:"in=NextToken,out=nextToken"`
 }
 
+// DescribeInternetGatewaysRequest is the model's DescribeInternetGatewaysRequest shape.
+type DescribeInternetGatewaysRequest struct {
+	Filters            []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	DryRun             *bool    `awsapi:"in=DryRun,out=dryRun"`
+	InternetGatewayIds []string `awsapi:"in=InternetGatewayId,out=internetGatewayId,member=item"`
+	NextToken          *string  `awsapi:"in=NextToken,out=NextToken"`
+	MaxResults         *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+}
+
+// DescribeInternetGatewaysResult is the model's DescribeInternetGatewaysResult shape.
+type DescribeInternetGatewaysResult struct {
+	InternetGateways []InternetGateway `awsapi:"in=InternetGatewaySet,out=internetGatewaySet,member=item"`
+	NextToken        *string           `awsapi:"in=NextToken,out=nextToken"`
+}
+
 // DescribeKeyPairsRequest is the model's DescribeKeyPairsRequest shape.
 type DescribeKeyPairsRequest struct {
 	Filters          []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
@@ -2258,6 +2681,21 @@ type DescribeRegionsRequest struct {
 // DescribeRegionsResult is the model's DescribeRegionsResult shape.
 type DescribeRegionsResult struct {
 	Regions []Region `awsapi:"in=RegionInfo,out=regionInfo,member=item"`
+}
+
+// DescribeRouteTablesRequest is the model's DescribeRouteTablesRequest shape.
+type DescribeRouteTablesRequest struct {
+	Filters       []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	DryRun        *bool    `awsapi:"in=DryRun,out=dryRun"`
+	RouteTableIds []string `awsapi:"in=RouteTableId,out=RouteTableId,member=item"`
+	NextToken     *string  `awsapi:"in=NextToken,out=NextToken"`
+	MaxResults    *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+}
+
+// DescribeRouteTablesResult is the model's DescribeRouteTablesResult shape.
+type DescribeRouteTablesResult struct {
+	RouteTables []RouteTable `awsapi:"in=RouteTableSet,out=routeTableSet,member=item"`
+	NextToken   *string      `awsapi:"in=NextToken,out=nextToken"`
 }
 
 // DescribeSecurityGroupRulesRequest is the model's DescribeSecurityGroupRulesRequest shape.
@@ -2379,6 +2817,40 @@ type DescribeVpcsRequest struct {
 type DescribeVpcsResult struct {
 	Vpcs      []Vpc   `awsapi:"in=VpcSet,out=vpcSet,member=item"`
 	NextToken *string `awsapi:"in=NextToken,out=nextToken"`
+}
+
+// DetachInternetGatewayRequest is the model's DetachInternetGatewayRequest shape.
+type DetachInternetGatewayRequest struct {
+	DryRun            *bool   `awsapi:"in=DryRun,out=dryRun"`
+	InternetGatewayId *string `awsapi:"in=InternetGatewayId,out=internetGatewayId,required"`
+	VpcId             *string `awsapi:"in=VpcId,out=vpcId,required"`
+}
+
+// DhcpConfiguration is the model's DhcpConfiguration shape.
+type DhcpConfiguration struct {
+	Key    *string          `awsapi:"in=Key,out=key"`
+	Values []AttributeValue `awsapi:"in=ValueSet,out=valueSet,member=item"`
+}
+
+// DhcpOptions is the model's DhcpOptions shape.
+type DhcpOptions struct {
+	DhcpConfigurations []DhcpConfiguration `awsapi:"in=DhcpConfigurationSet,out=dhcpConfigurationSet,member=item"`
+	DhcpOptionsId      *string             `awsapi:"in=DhcpOptionsId,out=dhcpOptionsId"`
+	OwnerId            *string             `awsapi:"in=OwnerId,out=ownerId"`
+	Tags               []Tag               `awsapi:"in=TagSet,out=tagSet,member=item"`
+}
+
+// DisassociateAddressRequest is the model's DisassociateAddressRequest shape.
+type DisassociateAddressRequest struct {
+	AssociationId *string `awsapi:"in=AssociationId,out=AssociationId"`
+	PublicIp      *string `awsapi:"in=PublicIp,out=PublicIp"`
+	DryRun        *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// DisassociateRouteTableRequest is the model's DisassociateRouteTableRequest shape.
+type DisassociateRouteTableRequest struct {
+	AssociationId *string `awsapi:"in=AssociationId,out=associationId,required"`
+	DryRun        *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
 // DiskInfo is the model's DiskInfo shape.
@@ -3098,6 +3570,20 @@ type InstanceTypeInfo struct {
 	PhcSupport                    *string                   `awsapi:"in=PhcSupport,out=phcSupport"`
 }
 
+// InternetGateway is the model's InternetGateway shape.
+type InternetGateway struct {
+	Attachments       []InternetGatewayAttachment `awsapi:"in=AttachmentSet,out=attachmentSet,member=item"`
+	InternetGatewayId *string                     `awsapi:"in=InternetGatewayId,out=internetGatewayId"`
+	OwnerId           *string                     `awsapi:"in=OwnerId,out=ownerId"`
+	Tags              []Tag                       `awsapi:"in=TagSet,out=tagSet,member=item"`
+}
+
+// InternetGatewayAttachment is the model's InternetGatewayAttachment shape.
+type InternetGatewayAttachment struct {
+	State *string `awsapi:"in=State,out=state"`
+	VpcId *string `awsapi:"in=VpcId,out=vpcId"`
+}
+
 // IpPermission is the model's IpPermission shape.
 type IpPermission struct {
 	FromPort         *int32            `awsapi:"in=FromPort,out=fromPort"`
@@ -3319,6 +3805,12 @@ type NeuronInfo struct {
 	TotalNeuronDeviceMemoryInMiB *int32             `awsapi:"in=TotalNeuronDeviceMemoryInMiB,out=totalNeuronDeviceMemoryInMiB"`
 }
 
+// NewDhcpConfiguration is the model's NewDhcpConfiguration shape.
+type NewDhcpConfiguration struct {
+	Key    *string  `awsapi:"in=Key,out=Key"`
+	Values []string `awsapi:"in=Value,out=Value,member=item"`
+}
+
 // NitroTpmInfo is the model's NitroTpmInfo shape.
 type NitroTpmInfo struct {
 	SupportedVersions []string `awsapi:"in=SupportedVersions,out=supportedVersions,member=item"`
@@ -3389,6 +3881,11 @@ type ProductCode struct {
 	ProductCodeType *string `awsapi:"in=Type,out=type"`
 }
 
+// PropagatingVgw is the model's PropagatingVgw shape.
+type PropagatingVgw struct {
+	GatewayId *string `awsapi:"in=GatewayId,out=gatewayId"`
+}
+
 // RebootInstancesRequest is the model's RebootInstancesRequest shape.
 type RebootInstancesRequest struct {
 	InstanceIds []string `awsapi:"in=InstanceId,out=InstanceId,member=InstanceId,required"`
@@ -3436,6 +3933,48 @@ type RegisterImageRequest struct {
 // RegisterImageResult is the model's RegisterImageResult shape.
 type RegisterImageResult struct {
 	ImageId *string `awsapi:"in=ImageId,out=imageId"`
+}
+
+// ReleaseAddressRequest is the model's ReleaseAddressRequest shape.
+type ReleaseAddressRequest struct {
+	AllocationId       *string `awsapi:"in=AllocationId,out=AllocationId"`
+	PublicIp           *string `awsapi:"in=PublicIp,out=PublicIp"`
+	NetworkBorderGroup *string `awsapi:"in=NetworkBorderGroup,out=NetworkBorderGroup"`
+	DryRun             *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// ReplaceRouteRequest is the model's ReplaceRouteRequest shape.
+type ReplaceRouteRequest struct {
+	DestinationCidrBlock        *string `awsapi:"in=DestinationCidrBlock,out=destinationCidrBlock"`
+	DestinationIpv6CidrBlock    *string `awsapi:"in=DestinationIpv6CidrBlock,out=destinationIpv6CidrBlock"`
+	DestinationPrefixListId     *string `awsapi:"in=DestinationPrefixListId,out=DestinationPrefixListId"`
+	DryRun                      *bool   `awsapi:"in=DryRun,out=dryRun"`
+	VpcEndpointId               *string `awsapi:"in=VpcEndpointId,out=VpcEndpointId"`
+	EgressOnlyInternetGatewayId *string `awsapi:"in=EgressOnlyInternetGatewayId,out=egressOnlyInternetGatewayId"`
+	GatewayId                   *string `awsapi:"in=GatewayId,out=gatewayId"`
+	InstanceId                  *string `awsapi:"in=InstanceId,out=instanceId"`
+	LocalTarget                 *bool   `awsapi:"in=LocalTarget,out=LocalTarget"`
+	NatGatewayId                *string `awsapi:"in=NatGatewayId,out=natGatewayId"`
+	TransitGatewayId            *string `awsapi:"in=TransitGatewayId,out=TransitGatewayId"`
+	LocalGatewayId              *string `awsapi:"in=LocalGatewayId,out=LocalGatewayId"`
+	CarrierGatewayId            *string `awsapi:"in=CarrierGatewayId,out=CarrierGatewayId"`
+	NetworkInterfaceId          *string `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	RouteTableId                *string `awsapi:"in=RouteTableId,out=routeTableId,required"`
+	VpcPeeringConnectionId      *string `awsapi:"in=VpcPeeringConnectionId,out=vpcPeeringConnectionId"`
+	CoreNetworkArn              *string `awsapi:"in=CoreNetworkArn,out=CoreNetworkArn"`
+}
+
+// ReplaceRouteTableAssociationRequest is the model's ReplaceRouteTableAssociationRequest shape.
+type ReplaceRouteTableAssociationRequest struct {
+	AssociationId *string `awsapi:"in=AssociationId,out=associationId,required"`
+	DryRun        *bool   `awsapi:"in=DryRun,out=dryRun"`
+	RouteTableId  *string `awsapi:"in=RouteTableId,out=routeTableId,required"`
+}
+
+// ReplaceRouteTableAssociationResult is the model's ReplaceRouteTableAssociationResult shape.
+type ReplaceRouteTableAssociationResult struct {
+	NewAssociationId *string                     `awsapi:"in=NewAssociationId,out=newAssociationId"`
+	AssociationState *RouteTableAssociationState `awsapi:"in=AssociationState,out=associationState"`
 }
 
 // Reservation is the model's Reservation shape.
@@ -3507,6 +4046,53 @@ type RevokeSecurityGroupIngressRequest struct {
 type RevokeSecurityGroupIngressResult struct {
 	Return               *bool          `awsapi:"in=Return,out=return"`
 	UnknownIpPermissions []IpPermission `awsapi:"in=UnknownIpPermissionSet,out=unknownIpPermissionSet,member=item"`
+}
+
+// Route is the model's Route shape.
+type Route struct {
+	DestinationCidrBlock        *string `awsapi:"in=DestinationCidrBlock,out=destinationCidrBlock"`
+	DestinationIpv6CidrBlock    *string `awsapi:"in=DestinationIpv6CidrBlock,out=destinationIpv6CidrBlock"`
+	DestinationPrefixListId     *string `awsapi:"in=DestinationPrefixListId,out=destinationPrefixListId"`
+	EgressOnlyInternetGatewayId *string `awsapi:"in=EgressOnlyInternetGatewayId,out=egressOnlyInternetGatewayId"`
+	GatewayId                   *string `awsapi:"in=GatewayId,out=gatewayId"`
+	InstanceId                  *string `awsapi:"in=InstanceId,out=instanceId"`
+	InstanceOwnerId             *string `awsapi:"in=InstanceOwnerId,out=instanceOwnerId"`
+	NatGatewayId                *string `awsapi:"in=NatGatewayId,out=natGatewayId"`
+	TransitGatewayId            *string `awsapi:"in=TransitGatewayId,out=transitGatewayId"`
+	LocalGatewayId              *string `awsapi:"in=LocalGatewayId,out=localGatewayId"`
+	CarrierGatewayId            *string `awsapi:"in=CarrierGatewayId,out=carrierGatewayId"`
+	NetworkInterfaceId          *string `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	Origin                      *string `awsapi:"in=Origin,out=origin"`
+	State                       *string `awsapi:"in=State,out=state"`
+	VpcPeeringConnectionId      *string `awsapi:"in=VpcPeeringConnectionId,out=vpcPeeringConnectionId"`
+	CoreNetworkArn              *string `awsapi:"in=CoreNetworkArn,out=coreNetworkArn"`
+}
+
+// RouteTable is the model's RouteTable shape.
+type RouteTable struct {
+	Associations    []RouteTableAssociation `awsapi:"in=AssociationSet,out=associationSet,member=item"`
+	PropagatingVgws []PropagatingVgw        `awsapi:"in=PropagatingVgwSet,out=propagatingVgwSet,member=item"`
+	RouteTableId    *string                 `awsapi:"in=RouteTableId,out=routeTableId"`
+	Routes          []Route                 `awsapi:"in=RouteSet,out=routeSet,member=item"`
+	Tags            []Tag                   `awsapi:"in=TagSet,out=tagSet,member=item"`
+	VpcId           *string                 `awsapi:"in=VpcId,out=vpcId"`
+	OwnerId         *string                 `awsapi:"in=OwnerId,out=ownerId"`
+}
+
+// RouteTableAssociation is the model's RouteTableAssociation shape.
+type RouteTableAssociation struct {
+	Main                    *bool                       `awsapi:"in=Main,out=main"`
+	RouteTableAssociationId *string                     `awsapi:"in=RouteTableAssociationId,out=routeTableAssociationId"`
+	RouteTableId            *string                     `awsapi:"in=RouteTableId,out=routeTableId"`
+	SubnetId                *string                     `awsapi:"in=SubnetId,out=subnetId"`
+	GatewayId               *string                     `awsapi:"in=GatewayId,out=gatewayId"`
+	AssociationState        *RouteTableAssociationState `awsapi:"in=AssociationState,out=associationState"`
+}
+
+// RouteTableAssociationState is the model's RouteTableAssociationState shape.
+type RouteTableAssociationState struct {
+	State         *string `awsapi:"in=State,out=state"`
+	StatusMessage *string `awsapi:"in=StatusMessage,out=statusMessage"`
 }
 
 // RunInstancesMonitoringEnabled is the model's RunInstancesMonitoringEnabled shape.
@@ -3978,6 +4564,17 @@ func DiskTypeValues() []string {
 
 // ValidDiskType reports whether s is one of DiskTypeValues.
 func ValidDiskType(s string) bool { return slices.Contains(DiskTypeValues(), s) }
+
+// DomainTypeValues returns the values of the model's DomainType enum.
+func DomainTypeValues() []string {
+	return []string{
+		"vpc",
+		"standard",
+	}
+}
+
+// ValidDomainType reports whether s is one of DomainTypeValues.
+func ValidDomainType(s string) bool { return slices.Contains(DomainTypeValues(), s) }
 
 // EbsEncryptionSupportValues returns the values of the model's EbsEncryptionSupport enum.
 func EbsEncryptionSupportValues() []string {
@@ -5424,6 +6021,45 @@ func RootDeviceTypeValues() []string {
 
 // ValidRootDeviceType reports whether s is one of RootDeviceTypeValues.
 func ValidRootDeviceType(s string) bool { return slices.Contains(RootDeviceTypeValues(), s) }
+
+// RouteOriginValues returns the values of the model's RouteOrigin enum.
+func RouteOriginValues() []string {
+	return []string{
+		"CreateRouteTable",
+		"CreateRoute",
+		"EnableVgwRoutePropagation",
+	}
+}
+
+// ValidRouteOrigin reports whether s is one of RouteOriginValues.
+func ValidRouteOrigin(s string) bool { return slices.Contains(RouteOriginValues(), s) }
+
+// RouteStateValues returns the values of the model's RouteState enum.
+func RouteStateValues() []string {
+	return []string{
+		"active",
+		"blackhole",
+	}
+}
+
+// ValidRouteState reports whether s is one of RouteStateValues.
+func ValidRouteState(s string) bool { return slices.Contains(RouteStateValues(), s) }
+
+// RouteTableAssociationStateCodeValues returns the values of the model's RouteTableAssociationStateCode enum.
+func RouteTableAssociationStateCodeValues() []string {
+	return []string{
+		"associating",
+		"associated",
+		"disassociating",
+		"disassociated",
+		"failed",
+	}
+}
+
+// ValidRouteTableAssociationStateCode reports whether s is one of RouteTableAssociationStateCodeValues.
+func ValidRouteTableAssociationStateCode(s string) bool {
+	return slices.Contains(RouteTableAssociationStateCodeValues(), s)
+}
 
 // SSETypeValues returns the values of the model's SSEType enum.
 func SSETypeValues() []string {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/admin"
 	"github.com/kumo-cloud/kumo/internal/controller"
+	kumoec2 "github.com/kumo-cloud/kumo/internal/ec2"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
 )
 
@@ -34,6 +35,9 @@ func testLogger() *slog.Logger {
 
 // Region is the region test servers present.
 const Region = "kumo-1"
+
+// PublicIPs is the elastic IP pool of test servers: 192.0.2.1 to 192.0.2.6.
+const PublicIPs = "192.0.2.0/29"
 
 // Server is a running controller.
 type Server struct {
@@ -68,7 +72,11 @@ func StartIn(t testing.TB, dataDir, dsn string) *Server {
 
 func start(t testing.TB, dataDir, dsn string, noWorkers bool) *Server {
 	t.Helper()
-	cfg := controller.Config{NoWorkers: noWorkers,
+	pool, err := kumoec2.ParseAddressPool(PublicIPs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := controller.Config{NoWorkers: noWorkers, PublicIPs: pool,
 		DataDir: dataDir, Database: dsn, EC2Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0",
 		Region: Region, Zones: []string{Region + "a", Region + "b", Region + "c"},
 		Logger: testLogger(),

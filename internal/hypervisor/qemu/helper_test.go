@@ -27,7 +27,11 @@ func TestMain(m *testing.M) {
 		os.Exit(runAgent(spec))
 	}
 	if os.Getenv(fakeQEMUEnv) != "" {
-		select {}
+		// Not select{}: with no other goroutine the runtime would call
+		// that a deadlock and exit, and the fake QEMU would vanish.
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	os.Exit(m.Run())
 }
