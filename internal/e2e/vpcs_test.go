@@ -82,6 +82,17 @@ func TestDefaultVPC(t *testing.T) {
 				_, err := oc.DeleteSubnet(t.Context(), &ec2.DeleteSubnetInput{SubnetId: s.SubnetId})
 				noErr(t, err)
 			}
+			// As in AWS, the default VPC's internet gateway must go first.
+			_, err = oc.DeleteVpc(t.Context(), &ec2.DeleteVpcInput{VpcId: def.VpcId})
+			wantCode(t, err, "DependencyViolation")
+			gws, err := oc.DescribeInternetGateways(t.Context(), &ec2.DescribeInternetGatewaysInput{Filters: []types.Filter{filter("attachment.vpc-id", aws.ToString(def.VpcId))}})
+			noErr(t, err)
+			for _, g := range gws.InternetGateways {
+				_, err = oc.DetachInternetGateway(t.Context(), &ec2.DetachInternetGatewayInput{InternetGatewayId: g.InternetGatewayId, VpcId: def.VpcId})
+				noErr(t, err)
+				_, err = oc.DeleteInternetGateway(t.Context(), &ec2.DeleteInternetGatewayInput{InternetGatewayId: g.InternetGatewayId})
+				noErr(t, err)
+			}
 			_, err = oc.DeleteVpc(t.Context(), &ec2.DeleteVpcInput{VpcId: def.VpcId})
 			noErr(t, err)
 
