@@ -16,6 +16,7 @@ command -v curl >/dev/null || need+=(curl)
 command -v busybox >/dev/null || need+=(busybox)
 command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
+command -v nft >/dev/null || need+=(nftables)
 command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   echo "deps: installing ${need[*]}"
