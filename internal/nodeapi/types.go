@@ -85,6 +85,48 @@ type Desired struct {
 	NodeID    string         `json:"nodeId"`
 	Draining  bool           `json:"draining"`
 	Instances []InstanceSpec `json:"instances"`
+	// VPCs are the networks of the VPCs this node hosts guests of (those
+	// of Instances that are not terminated), complete like Instances.
+	VPCs []VPCNetwork `json:"vpcs,omitempty"`
+}
+
+// VPCNetwork is what a node needs to connect one VPC's guests to the other
+// nodes and to filter their traffic.
+type VPCNetwork struct {
+	VPCID string `json:"vpcId"`
+	VNI   uint32 `json:"vni"` // the VPC's VXLAN network identifier, unique in the region
+	// Peers are the other nodes hosting running or starting guests of
+	// this VPC, each with its guests' private addresses.
+	Peers []OverlayPeer `json:"peers,omitempty"`
+	// SecurityGroups are the groups of this node's interfaces in the VPC
+	// and the groups their rules reference, with their members' addresses.
+	SecurityGroups []SecurityGroup `json:"securityGroups,omitempty"`
+}
+
+// OverlayPeer is another node of a VPC.
+type OverlayPeer struct {
+	Underlay string   `json:"underlay"` // the node's reported Address
+	Guests   []string `json:"guests"`   // private IPv4 addresses
+}
+
+// SecurityGroup is one group's rules and current members (private IPs of
+// the interfaces in it, on every node).
+type SecurityGroup struct {
+	ID      string   `json:"id"`
+	Ingress []SGRule `json:"ingress,omitempty"`
+	Egress  []SGRule `json:"egress,omitempty"`
+	Members []string `json:"members,omitempty"`
+}
+
+// SGRule is one permission: Protocol "-1", "tcp", "udp", "icmp" or a number;
+// ports (or ICMP type/code) as EC2 stores them; sources/destinations as
+// CIDRs and referenced group ids.
+type SGRule struct {
+	Protocol string   `json:"protocol"`
+	FromPort int      `json:"fromPort"`
+	ToPort   int      `json:"toPort"`
+	CIDRs    []string `json:"cidrs,omitempty"`
+	Groups   []string `json:"groups,omitempty"`
 }
 
 // InstanceSpec is everything a node needs to run one instance and to answer
