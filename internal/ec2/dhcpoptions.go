@@ -169,15 +169,7 @@ func getDHCPOptions(ctx context.Context, tx *store.Tx, account, id string) (stor
 		return store.DHCPOptions{}, err
 	}
 	sets, err := tx.ListDHCPOptions(ctx, account)
-	if err != nil {
-		return store.DHCPOptions{}, err
-	}
-	for _, o := range sets {
-		if o.ID == id {
-			return o, nil
-		}
-	}
-	return store.DHCPOptions{}, errDHCPOptionsNotFound(id)
+	return findOwned(sets, err, id, func(o store.DHCPOptions) string { return o.ID }, errDHCPOptionsNotFound)
 }
 
 // AssociateDhcpOptions makes a VPC use an options set, or none ("default").

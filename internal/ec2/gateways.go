@@ -45,15 +45,7 @@ func getIGW(ctx context.Context, tx *store.Tx, account, id string) (store.Intern
 		return store.InternetGateway{}, err
 	}
 	gws, err := tx.ListInternetGateways(ctx, account)
-	if err != nil {
-		return store.InternetGateway{}, err
-	}
-	for _, g := range gws {
-		if g.ID == id {
-			return g, nil
-		}
-	}
-	return store.InternetGateway{}, errIGWNotFound(id)
+	return findOwned(gws, err, id, func(g store.InternetGateway) string { return g.ID }, errIGWNotFound)
 }
 
 // AttachInternetGateway connects a gateway to a VPC: one VPC per gateway, one gateway per VPC.

@@ -70,15 +70,7 @@ func getRouteTable(ctx context.Context, tx *store.Tx, account, id string) (store
 		return store.RouteTable{}, err
 	}
 	tables, err := tx.ListRouteTables(ctx, account)
-	if err != nil {
-		return store.RouteTable{}, err
-	}
-	for _, t := range tables {
-		if t.ID == id {
-			return t, nil
-		}
-	}
-	return store.RouteTable{}, errRouteTableNotFound(id)
+	return findOwned(tables, err, id, func(t store.RouteTable) string { return t.ID }, errRouteTableNotFound)
 }
 
 // CreateRouteTable makes a table in a VPC holding only the local route.

@@ -51,15 +51,7 @@ func (s *Service) AssociateRouteTable(ctx context.Context, in *ec2api.AssociateR
 
 func getSubnet(ctx context.Context, tx *store.Tx, account, id string) (store.Subnet, error) {
 	subnets, err := tx.ListSubnets(ctx, account)
-	if err != nil {
-		return store.Subnet{}, err
-	}
-	for _, sn := range subnets {
-		if sn.ID == id {
-			return sn, nil
-		}
-	}
-	return store.Subnet{}, errSubnetNotFound(id)
+	return findOwned(subnets, err, id, func(sn store.Subnet) string { return sn.ID }, errSubnetNotFound)
 }
 
 func subnetAssociation(ctx context.Context, tx *store.Tx, account, subnetID string) (store.RouteTableAssociation, bool, error) {
