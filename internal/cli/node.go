@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 
 type nodeFlags struct {
 	server, joinToken, dataDir, name, zone, netnsPrefix, logFormat string
+	underlay, metricsListen                                        string
 	exposeToHost                                                   bool
 	vcpus                                                          int
 	memoryMiB                                                      int64
@@ -31,6 +34,8 @@ func (f *nodeFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.exposeToHost, "expose-to-host", false, "route the VPCs' private addresses from this host")
 	fs.IntVar(&f.vcpus, "vcpus", 0, "vCPUs offered to guests (default: the host's CPUs)")
 	fs.Int64Var(&f.memoryMiB, "memory-mib", 0, "memory offered to guests, MiB (default: the host's less 1 GiB)")
+	fs.StringVar(&f.underlay, "underlay-address", "", "this host's IP address the other nodes reach, the VXLAN endpoint of the VPCs (default: none, guests reach only guests on this node)")
+	fs.StringVar(&f.metricsListen, "metrics-listen", "", "address to serve Prometheus metrics on at /metrics, e.g. :9102 (default: off)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
 }
 
@@ -38,9 +43,15 @@ func (f *nodeFlags) options() (node.Options, error) {
 	if f.zone == "" {
 		return node.Options{}, errors.New("--zone must not be empty")
 	}
+	if f.underlay != "" {
+		if _, err := netip.ParseAddr(f.underlay); err != nil {
+			return node.Options{}, fmt.Errorf("--underlay-address: %w", err)
+		}
+	}
 	return node.Options{
 		Server: f.server, JoinToken: f.joinToken, DataDir: f.dataDir, Name: f.name, Zone: f.zone, Version: Version,
 		NetnsPrefix: f.netnsPrefix, ExposeToHost: f.exposeToHost,
+		UnderlayAddress: f.underlay, MetricsListen: f.metricsListen,
 		Capacity: nodeapi.Capacity{VCPUs: f.vcpus, MemoryMiB: f.memoryMiB},
 		Logger:   newLogger(os.Stderr, f.logFormat),
 	}, nil

@@ -145,3 +145,12 @@ func (s *Service) notify(nodeIDs ...string) {
 		s.Notify(ids...)
 	}
 }
+
+// notifyAll tells every connected node to recompute its desired state (a
+// security group change reaches the nodes of its members and of every
+// group that references it); each gets a new Desired only if it changed.
+func (s *Service) notifyAll() {
+	if s.Notify != nil {
+		s.Notify()
+	}
+}

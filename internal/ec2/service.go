@@ -37,7 +37,8 @@ type Service struct {
 	Snapshots SnapshotData
 	// Notify is called after a committed change that the named nodes must
 	// act on (an instance placed, stopped, started, rebooted, terminated);
-	// nil means no one listens.
+	// with no ids (a security group rule changed) every connected node
+	// recomputes its desired state. nil means no one listens.
 	Notify func(nodeIDs ...string)
 
 	// defaultsReady remembers accounts whose default VPC exists, to skip

@@ -47,6 +47,9 @@ func (s *Service) authorize(ctx context.Context, req authorizeRequest) ([]ec2api
 		}
 		return nil
 	})
+	if err == nil {
+		s.notifyAll() // the group's members' nodes and those of groups referencing it
+	}
 	return out, err
 }
 
@@ -133,6 +136,9 @@ func (s *Service) revoke(ctx context.Context, req revokeRequest) ([]ec2api.IpPer
 		unknown, err = revokeByPermission(ctx, tx, account, g, existing, req.perms)
 		return err
 	})
+	if err == nil {
+		s.notifyAll()
+	}
 	return unknown, err
 }
 

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kumo-cloud/kumo/internal/dhcpd"
 	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
 	"github.com/kumo-cloud/kumo/internal/imagecache"
@@ -37,6 +39,8 @@ type agent struct {
 	imdsKey []byte
 	info    nodeapi.NodeInfo
 	changed chan struct{}
+	metrics *prometheus.Registry // the agent's own, served on Config.MetricsListen
+	vnet    *vpcNet
 
 	// vpcMu keeps a VPC's namespace from being deleted while an instance
 	// is being plugged into it (read-locked while preparing a NIC).
@@ -58,10 +62,20 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	a.net.ctx = ctx
 	defer a.net.close()
+	if a.cfg.MetricsListen != "" {
+		if err := a.serveMetrics(ctx, a.cfg.MetricsListen); err != nil {
+			return fmt.Errorf("node: metrics listener: %w", err)
+		}
+	}
 	if err := a.recoverAll(ctx); err != nil {
 		return err
 	}
 	defer a.wg.Wait()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.vnet.loop(ctx)
+	}()
 	backoff := minBackoff
 	for {
 		got, err := a.session(ctx)
@@ -104,6 +118,11 @@ func newAgent(cfg Config) (*agent, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	a.imdsKey = key
+	a.metrics = cfg.Metrics
+	if a.metrics == nil {
+		a.metrics = prometheus.NewRegistry()
+	}
+	a.vnet = newVPCNet(a, a.metrics)
 	a.net = &netServices{a: a, dhcp: map[string]*dhcpd.Server{}, imds: map[string]*http.Server{}}
 	capacity, err := measureCapacity(cfg.DataDir, cfg.Capacity)
 	if err != nil {
@@ -114,6 +133,9 @@ func newAgent(cfg Config) (*agent, error) {
 		name, _ = os.Hostname()
 	}
 	a.info = nodeapi.NodeInfo{Name: name, Zone: cfg.Zone, Version: cfg.Version, Capacity: capacity, Accel: string(cfg.Driver.Accel())}
+	if cfg.Underlay.IsValid() {
+		a.info.Address = cfg.Underlay.Unmap().String()
+	}
 	return a, nil
 }
 
@@ -214,6 +236,7 @@ func (a *agent) apply(ctx context.Context, d *nodeapi.Desired) {
 			a.notify()
 		}
 	}
+	a.vnet.setDesired(d.VPCs)
 }
 
 // validID keeps instance ids usable as directory names.

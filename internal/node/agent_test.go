@@ -27,6 +27,7 @@ type harness struct {
 	objects *snapshot.MemObjects
 	cancel  context.CancelFunc
 	done    chan error
+	cfgHook func(*Config) // changes config() when set
 }
 
 func newHarness(t *testing.T) *harness {
@@ -41,9 +42,13 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) config() Config {
-	return Config{DataDir: h.dir, Name: "node-1", Zone: "kumo-1a", Version: "test", Driver: h.hv, Network: h.net,
+	c := Config{DataDir: h.dir, Name: "node-1", Zone: "kumo-1a", Version: "test", Driver: h.hv, Network: h.net,
 		Objects: h.objects, Connector: h.srv, PollInterval: 20 * time.Millisecond,
 		Capacity: nodeapi.Capacity{VCPUs: 4, MemoryMiB: 4096, DiskGiB: 100}}
+	if h.cfgHook != nil {
+		h.cfgHook(&c)
+	}
+	return c
 }
 
 // start runs an agent until the test ends or stop is called.

@@ -16,9 +16,13 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kumo-cloud/kumo/internal/guestnet"
 	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
+	"github.com/kumo-cloud/kumo/internal/sgfilter"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
 )
 
@@ -51,7 +55,25 @@ type Config struct {
 	// PollInterval is how often a worker looks at its guest and the
 	// console is checked for news (1 s when zero).
 	PollInterval time.Duration
+
+	// Underlay is this node's VXLAN tunnel endpoint address, reported as
+	// NodeInfo.Address. Invalid (zero): no overlay, guests of a VPC reach
+	// only guests on this node.
+	Underlay netip.Addr
+	// RepairInterval is how often the network (bridges, taps, overlay,
+	// security groups) is checked against the desired state and repaired
+	// (DefaultRepairInterval when zero).
+	RepairInterval time.Duration
+	// MetricsListen is the address of the Prometheus metrics listener
+	// (/metrics); empty: none.
+	MetricsListen string
+	// Metrics is the registry the agent's metrics go to and MetricsListen
+	// serves; a new one when nil (never the global default).
+	Metrics *prometheus.Registry
 }
+
+// DefaultRepairInterval is how often the agent looks for network drift.
+const DefaultRepairInterval = 2 * time.Second
 
 // Connector opens a stream to the server (nodeapi.Client implements it).
 // The session ends when its context does.
@@ -72,6 +94,17 @@ type Network interface {
 	DeleteVPC(ctx context.Context, vpcID string) error
 	// ListenIMDS listens on 169.254.169.254:80 inside the VPC's namespace.
 	ListenIMDS(ctx context.Context, vpcID string) (net.Listener, error)
+	// CheckLinks reports whether the subnet's bridge and the instance's
+	// tap on it are missing (true: EnsureSubnet and EnsureTap must run).
+	CheckLinks(ctx context.Context, subnet Subnet, tap string) (bool, error)
+	// EnsureOverlay and CheckOverlay are guestnet.Manager's: the VPC's
+	// VXLAN to the other nodes, and whether it drifted.
+	EnsureOverlay(ctx context.Context, vpcID string, vni uint32, underlay netip.Addr, peers []guestnet.Peer) error
+	CheckOverlay(ctx context.Context, vpcID string, vni uint32, underlay netip.Addr, peers []guestnet.Peer) (bool, error)
+	// ApplyFilter installs the security groups of the VPC's namespace
+	// (sgfilter.Apply); CheckFilter reports whether they drifted.
+	ApplyFilter(ctx context.Context, vpcID string, d sgfilter.Desired) error
+	CheckFilter(ctx context.Context, vpcID string, d sgfilter.Desired) (bool, error)
 }
 
 // Subnet is a subnet's bridge on this node.

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumo-cloud/kumo/internal/guestnet"
 	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/sgfilter"
 )
 
 // fakeServer is the server's side of the streams: it records every Report
@@ -268,6 +270,75 @@ type fakeNetwork struct {
 	deleted     []string
 	vpcsDeleted []string
 	listeners   map[string]net.Listener
+
+	overlays      []overlayCall // EnsureOverlay calls
+	filters       []filterCall  // ApplyFilter calls
+	overlayDrift  bool          // CheckOverlay's answer until the next EnsureOverlay
+	filterDrift   bool          // CheckFilter's answer until the next ApplyFilter
+	linksMissing  bool          // CheckLinks's answer until the next EnsureTap
+	overlayChecks int
+	filterChecks  int
+}
+
+type overlayCall struct {
+	VPCID    string
+	VNI      uint32
+	Underlay netip.Addr
+	Peers    []guestnet.Peer
+}
+
+type filterCall struct {
+	VPCID string
+	D     sgfilter.Desired
+}
+
+func (n *fakeNetwork) CheckLinks(context.Context, Subnet, string) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.linksMissing, nil
+}
+
+func (n *fakeNetwork) EnsureOverlay(_ context.Context, vpcID string, vni uint32, underlay netip.Addr, peers []guestnet.Peer) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.overlays = append(n.overlays, overlayCall{vpcID, vni, underlay, peers})
+	n.overlayDrift = false
+	return nil
+}
+
+func (n *fakeNetwork) CheckOverlay(context.Context, string, uint32, netip.Addr, []guestnet.Peer) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.overlayChecks++
+	return n.overlayDrift, nil
+}
+
+func (n *fakeNetwork) ApplyFilter(_ context.Context, vpcID string, d sgfilter.Desired) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.filters = append(n.filters, filterCall{vpcID, d})
+	n.filterDrift = false
+	return nil
+}
+
+func (n *fakeNetwork) CheckFilter(context.Context, string, sgfilter.Desired) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.filterChecks++
+	return n.filterDrift, nil
+}
+
+// vpcCalls returns the EnsureOverlay and ApplyFilter calls so far.
+func (n *fakeNetwork) vpcCalls() ([]overlayCall, []filterCall) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]overlayCall(nil), n.overlays...), append([]filterCall(nil), n.filters...)
+}
+
+func (n *fakeNetwork) with(fn func(n *fakeNetwork)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	fn(n)
 }
 
 func (n *fakeNetwork) EnsureSubnet(_ context.Context, vpcID, vpcCIDR, subnetID, subnetCIDR, gateway string) (Subnet, error) {
@@ -282,6 +353,7 @@ func (n *fakeNetwork) EnsureTap(_ context.Context, sub Subnet, instanceID string
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.taps = append(n.taps, instanceID)
+	n.linksMissing = false
 	return "tap" + instanceID[2:10], nil
 }
 

@@ -38,6 +38,7 @@ func (a *agent) ensureNetwork(ctx context.Context, spec *nodeapi.InstanceSpec) (
 	if err != nil {
 		return sub, fmt.Errorf("subnet %s: %w", n.SubnetID, err)
 	}
+	a.vnet.madeSubnet(n.SubnetID, sub)
 	if err := a.net.ensureDHCP(sub); err != nil {
 		return sub, err
 	}
@@ -118,6 +119,7 @@ func (a *agent) dropVPC(ctx context.Context, vpcID string) {
 		}
 	}
 	a.net.stopVPC(vpcID)
+	a.vnet.dropped(vpcID)
 	if err := a.cfg.Network.DeleteVPC(ctx, vpcID); err != nil {
 		a.log.Warn("delete VPC namespace", "vpc", vpcID, "err", err)
 		return

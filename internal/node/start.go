@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 
 	"github.com/kumo-cloud/kumo/internal/guestnet"
 	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
@@ -24,13 +25,26 @@ type Options struct {
 	NetnsPrefix  string
 	ExposeToHost bool
 	Capacity     nodeapi.Capacity // zero fields are measured
-	Logger       *slog.Logger
+	// UnderlayAddress is the node's VXLAN endpoint address (an IP of this
+	// host the other nodes reach); empty: no overlay (a single node).
+	UnderlayAddress string
+	// MetricsListen serves Prometheus metrics at /metrics; empty: off.
+	MetricsListen string
+	Logger        *slog.Logger
 }
 
 // Start connects to the server (joining it with the token the first time)
 // and runs the agent with the real QEMU driver and guest networking until
 // ctx ends.
 func Start(ctx context.Context, o Options) error {
+	var underlay netip.Addr
+	if o.UnderlayAddress != "" {
+		a, err := netip.ParseAddr(o.UnderlayAddress)
+		if err != nil {
+			return fmt.Errorf("node: underlay address: %w", err)
+		}
+		underlay = a.Unmap()
+	}
 	client, err := nodeapi.Dial(ctx, nodeapi.DialConfig{Server: o.Server, DataDir: o.DataDir, JoinToken: o.JoinToken, Name: o.Name, Logger: o.Logger})
 	if err != nil {
 		return fmt.Errorf("node: connect to %s: %w", o.Server, err)
@@ -43,6 +57,7 @@ func Start(ctx context.Context, o Options) error {
 	return Run(ctx, Config{
 		DataDir: o.DataDir, Name: o.Name, Zone: o.Zone, Version: o.Version, Capacity: o.Capacity,
 		Driver: QEMU{}, Network: GuestNet{mgr}, Objects: client.Objects(), Connector: client, Logger: o.Logger,
+		Underlay: underlay, MetricsListen: o.MetricsListen,
 	})
 }
 
@@ -74,5 +89,17 @@ func (g GuestNet) DeleteVPC(ctx context.Context, vpcID string) error {
 func (g GuestNet) ListenIMDS(ctx context.Context, vpcID string) (net.Listener, error) {
 	return g.M.ListenIMDS(ctx, vpcID)
 }
+
+// EnsureOverlay implements Network.
+func (g GuestNet) EnsureOverlay(ctx context.Context, vpcID string, vni uint32, underlay netip.Addr, peers []guestnet.Peer) error {
+	return g.M.EnsureOverlay(ctx, vpcID, vni, underlay, peers)
+}
+
+// CheckOverlay implements Network.
+func (g GuestNet) CheckOverlay(ctx context.Context, vpcID string, vni uint32, underlay netip.Addr, peers []guestnet.Peer) (bool, error) {
+	return g.M.CheckOverlay(ctx, vpcID, vni, underlay, peers)
+}
+
+var _ Network = GuestNet{}
 
 var _ Hypervisor = QEMU{Driver: qemu.Driver{}}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -15,7 +17,10 @@ import (
 // session is one node's open Connect stream.
 type session struct {
 	nodeID string
-	notify chan struct{} // buffered 1: "send Desired soon"
+	notify chan struct{} // buffered 1: "recompute Desired soon"
+	// force: named in a Notify, so the next recomputation is sent even
+	// when it equals the last Desired sent.
+	force  atomic.Bool
 	cancel context.CancelFunc
 }
 
@@ -26,14 +31,24 @@ func (ss *session) poke() {
 	}
 }
 
-// Notify asks for a prompt Desired to each named node that is connected.
+// Notify makes every connected node recompute its desired state promptly.
+// The nodes named get a Desired in any case; the others only when theirs
+// differs from the last one sent. A change to one node's instances moves
+// the VPC peers and security group members other nodes see, and a
+// security group change concerns every node hosting its members or those
+// of groups referencing it, so recomputing all is the simple and complete
+// answer (one query set per connected node). Notify() with no ids is how
+// a security group change is announced.
 func (s *Server) Notify(nodeIDs ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range nodeIDs {
 		if ss := s.sessions[id]; ss != nil {
-			ss.poke()
+			ss.force.Store(true)
 		}
+	}
+	for _, ss := range s.sessions {
+		ss.poke()
 	}
 }
 
@@ -65,8 +80,9 @@ func (s *Server) dropSession(nodeID string) {
 	}
 }
 
-// connect serves one node's stream: Desired on connect, on Notify, after a
-// report that changed something, and every ReportInterval.
+// connect serves one node's stream: Desired on connect, every
+// ReportInterval, and when a Notify or a report (its own or another
+// node's) that changed something changes it.
 func (s *Server) connect(st nodeapi.ConnectStream) error {
 	node, err := s.authenticate(st.Context())
 	if err != nil {
@@ -81,7 +97,9 @@ func (s *Server) connect(st nodeapi.ConnectStream) error {
 	reports := make(chan *nodeapi.Report)
 	recvErr := make(chan error, 1)
 	go receive(ctx, st, reports, recvErr)
+	ss.force.Store(true)
 	ss.poke()
+	var last *nodeapi.Desired
 	tick := time.NewTicker(nodeapi.ReportInterval)
 	defer tick.Stop()
 	for {
@@ -98,14 +116,17 @@ func (s *Server) connect(st nodeapi.ConnectStream) error {
 				s.logger.ErrorContext(ctx, "apply node report", "node", node.ID, "err", err)
 			}
 			if changed {
-				ss.poke()
+				s.Notify(node.ID) // other nodes' peers and group members may move too
 			}
 			continue
 		case <-ss.notify:
+			if err := s.sendDesired(ctx, st, node.ID, &last, ss.force.Swap(false)); err != nil {
+				return err
+			}
 		case <-tick.C:
-		}
-		if err := s.sendDesired(ctx, st, node.ID); err != nil {
-			return err
+			if err := s.sendDesired(ctx, st, node.ID, &last, true); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -128,11 +149,17 @@ func receive(ctx context.Context, st nodeapi.ConnectStream, out chan<- *nodeapi.
 	}
 }
 
-func (s *Server) sendDesired(ctx context.Context, st nodeapi.ConnectStream, nodeID string) error {
+// sendDesired computes the node's Desired and sends it when always is set
+// or it differs from *last, which it then becomes.
+func (s *Server) sendDesired(ctx context.Context, st nodeapi.ConnectStream, nodeID string, last **nodeapi.Desired, always bool) error {
 	d, err := s.Desired(ctx, nodeID)
 	if err != nil {
 		s.logger.ErrorContext(ctx, "compute desired state", "node", nodeID, "err", err)
 		return status.Errorf(codes.Unavailable, "desired state: %v", err)
 	}
+	if !always && reflect.DeepEqual(d, *last) {
+		return nil
+	}
+	*last = d
 	return st.Send(d)
 }

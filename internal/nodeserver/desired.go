@@ -32,7 +32,8 @@ func (s *Server) Desired(ctx context.Context, nodeID string) (*nodeapi.Desired, 
 			}
 			d.Instances = append(d.Instances, spec)
 		}
-		return nil
+		d.VPCs, err = vpcNetworks(ctx, tx, nodeID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("desired state of node %s: %w", nodeID, err)

@@ -14,14 +14,19 @@ import (
 
 // applyReport records a node's report in one transaction: the node row,
 // then each of its instances whose state or console changed. It reports
-// whether any instance changed (so the node gets a fresh Desired).
+// whether any instance or the node's underlay address changed (so the
+// nodes get a fresh Desired: the address is other nodes' VXLAN peer).
 func (s *Server) applyReport(ctx context.Context, nodeID string, r *nodeapi.Report) (bool, error) {
 	now := s.now()
 	changed := false
 	err := s.db.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
-		changed = false
 		info := r.Node
-		err := tx.UpdateNodeReport(ctx, store.Node{ID: nodeID, Zone: info.Zone, VCPUs: info.Capacity.VCPUs,
+		before, err := tx.FindNode(ctx, nodeID)
+		if err != nil {
+			return err
+		}
+		changed = before.Address != info.Address
+		err = tx.UpdateNodeReport(ctx, store.Node{ID: nodeID, Zone: info.Zone, VCPUs: info.Capacity.VCPUs,
 			MemoryMiB: info.Capacity.MemoryMiB, DiskGiB: info.Capacity.DiskGiB, Address: info.Address, Version: info.Version, LastSeen: now})
 		if err != nil {
 			return err

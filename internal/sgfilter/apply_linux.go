@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -13,6 +14,9 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
+
+// nftablesMu serialises building and sending transactions (see ApplyRuleset).
+var nftablesMu sync.Mutex
 
 // Apply installs d in the network namespace at netnsPath in one nftables
 // transaction: both of the package's tables are deleted (if present) and
@@ -32,6 +36,11 @@ func ApplyRuleset(ctx context.Context, netnsPath string, rs *Ruleset) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// github.com/google/nftables numbers anonymous sets from a package
+	// variable it does not lock: two transactions built at once in one
+	// process race on it. This lock guards that library state, not ours.
+	nftablesMu.Lock()
+	defer nftablesMu.Unlock()
 	if err := enableBridgeNetfilter(netnsPath); err != nil {
 		return err
 	}

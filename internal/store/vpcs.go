@@ -18,6 +18,8 @@ type VPC struct {
 	EnableDNSSupport   bool
 	EnableDNSHostnames bool
 	CreatedAt          time.Time
+	// VNI is the VPC's VXLAN network identifier, assigned by InsertVPC.
+	VNI uint32
 }
 
 // Subnet is a range of a VPC in one availability zone.
@@ -33,11 +35,15 @@ type Subnet struct {
 	CreatedAt           time.Time
 }
 
-// InsertVPC stores a VPC.
+// InsertVPC stores a VPC and assigns it the next free VNI (v.VNI is
+// ignored; read it back with GetVPC).
 func (tx *Tx) InsertVPC(ctx context.Context, v VPC) error {
-	_, err := tx.exec(ctx, `INSERT INTO vpcs (id, account_id, cidr_block, is_default, state, instance_tenancy, enable_dns_support, enable_dns_hostnames, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		v.ID, v.AccountID, v.CIDRBlock, v.IsDefault, v.State, v.InstanceTenancy, v.EnableDNSSupport, v.EnableDNSHostnames, v.CreatedAt.UnixMilli())
+	if err := tx.lockVNI(ctx); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, `INSERT INTO vpcs (id, account_id, cidr_block, is_default, state, instance_tenancy, enable_dns_support, enable_dns_hostnames, created_at, vni)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT COALESCE(MAX(vni), $10) + 1 FROM vpcs))`,
+		v.ID, v.AccountID, v.CIDRBlock, v.IsDefault, v.State, v.InstanceTenancy, v.EnableDNSSupport, v.EnableDNSHostnames, v.CreatedAt.UnixMilli(), firstVNI-1)
 	if err != nil {
 		return fmt.Errorf("insert vpc %s: %w", v.ID, err)
 	}
@@ -50,11 +56,12 @@ func (tx *Tx) ListVPCs(ctx context.Context, accountID string) ([]VPC, error) {
 	err := tx.queryRows(ctx, func(r *sql.Rows) error {
 		var v VPC
 		var created int64
-		err := r.Scan(&v.ID, &v.AccountID, &v.CIDRBlock, &v.IsDefault, &v.State, &v.InstanceTenancy, &v.EnableDNSSupport, &v.EnableDNSHostnames, &created)
-		v.CreatedAt = Millis(created)
+		var vni sql.NullInt64
+		err := r.Scan(&v.ID, &v.AccountID, &v.CIDRBlock, &v.IsDefault, &v.State, &v.InstanceTenancy, &v.EnableDNSSupport, &v.EnableDNSHostnames, &created, &vni)
+		v.CreatedAt, v.VNI = Millis(created), uint32(vni.Int64)
 		out = append(out, v)
 		return err
-	}, `SELECT id, account_id, cidr_block, is_default, state, instance_tenancy, enable_dns_support, enable_dns_hostnames, created_at
+	}, `SELECT id, account_id, cidr_block, is_default, state, instance_tenancy, enable_dns_support, enable_dns_hostnames, created_at, vni
 		FROM vpcs WHERE account_id = $1 ORDER BY id`, accountID)
 	return out, err
 }

@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func TestNodeNetworkFlags(t *testing.T) {
+	parse := func(args ...string) (nodeFlags, error) {
+		var f nodeFlags
+		fs := pflag.NewFlagSet("node", pflag.ContinueOnError)
+		f.register(fs)
+		return f, fs.Parse(args)
+	}
+	f, err := parse("--underlay-address", "198.18.0.1", "--metrics-listen", "127.0.0.1:9102")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.UnderlayAddress != "198.18.0.1" || o.MetricsListen != "127.0.0.1:9102" {
+		t.Errorf("options = %+v", o)
+	}
+	f, _ = parse()
+	if o, err := f.options(); err != nil || o.UnderlayAddress != "" || o.MetricsListen != "" {
+		t.Errorf("defaults: %+v, %v", o, err)
+	}
+	f, _ = parse("--underlay-address", "node-2")
+	if _, err := f.options(); err == nil {
+		t.Error("a host name accepted as the underlay address")
+	}
+}

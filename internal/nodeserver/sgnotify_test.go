@@ -1,0 +1,115 @@
+package nodeserver_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/store"
+	"github.com/kumo-cloud/kumo/internal/store/storetest"
+)
+
+// hasIngress reports whether a Desired carries an ingress rule of group
+// for tcp/port from cidr.
+func hasIngress(d *nodeapi.Desired, group string, port int, cidr string) bool {
+	for _, v := range d.VPCs {
+		for _, g := range v.SecurityGroups {
+			if g.ID != group {
+				continue
+			}
+			for _, r := range g.Ingress {
+				if r.Protocol == "tcp" && r.FromPort == port && len(r.CIDRs) == 1 && r.CIDRs[0] == cidr {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// TestAuthorizeReachesTheNodeWithinASecond: a rule added through the EC2
+// API is in a connected node's desired state within a second (the periodic
+// resend is 5 s away).
+func TestAuthorizeReachesTheNodeWithinASecond(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		srv := controllertest.Start(t, b)
+		acct := srv.NewAccount(t, "team-sg")
+		ctx := t.Context()
+		subnets, err := acct.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
+		if err != nil || len(subnets.Subnets) == 0 {
+			t.Fatalf("default subnets: %v", err)
+		}
+		sn := subnets.Subnets[0]
+		sg, err := acct.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web"), VpcId: sn.VpcId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := srv.Nodes.CreateJoinToken(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := nodeapi.Dial(ctx, nodeapi.DialConfig{Server: "https://" + srv.NodeAddr.String(), DataDir: filepath.Join(t.TempDir(), "n"), JoinToken: tok, Name: "host-1"})
+		if err != nil {
+			t.Fatalf("join: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+		now := time.Now().UTC()
+		storetest.MustUpdate(t, srv.DB, func(ctx context.Context, tx *store.Tx) error {
+			return errors.Join(
+				tx.InsertInstance(ctx, store.Instance{ID: "i-0000000000000a001", AccountID: acct.ID, ReservationID: "r-0000000000000a001", ImageID: "ami-00000000000000001",
+					RootDeviceName: "/dev/xvda", RootDeviceType: "ebs", RootSizeGiB: 8, InstanceType: "t3.micro", VCPUs: 1, MemoryMiB: 512,
+					AvailabilityZone: aws.ToString(sn.AvailabilityZone), VPCID: aws.ToString(sn.VpcId), SubnetID: aws.ToString(sn.SubnetId),
+					SMBIOSUUID: "ec2aaaaa-0000-0000-0000-00000000a001", State: "running", StateChangedAt: now, ShutdownBehavior: "stop",
+					NodeID: c.NodeID(), DesiredPower: "running", LaunchTime: now, CreatedAt: now, SecurityGroupIDs: []string{aws.ToString(sg.GroupId)}}),
+				tx.InsertNetworkInterface(ctx, store.NetworkInterface{ID: "eni-0000000000000a001", AccountID: acct.ID, SubnetID: aws.ToString(sn.SubnetId),
+					VPCID: aws.ToString(sn.VpcId), PrivateIP: "172.31.0.10", MAC: "02:ab:cd:00:0a:01", InstanceID: "i-0000000000000a001", CreatedAt: now}),
+			)
+		})
+		s, err := c.Connect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := recvDesired(t, s, 5*time.Second)
+		if len(d.VPCs) != 1 || d.VPCs[0].VPCID != aws.ToString(sn.VpcId) || d.VPCs[0].VNI == 0 ||
+			len(d.VPCs[0].SecurityGroups) != 1 || d.VPCs[0].SecurityGroups[0].ID != aws.ToString(sg.GroupId) {
+			t.Fatalf("first desired VPCs: %s", jsonOf(d.VPCs))
+		}
+		if hasIngress(d, aws.ToString(sg.GroupId), 22, "203.0.113.0/24") {
+			t.Fatal("rule present before it was authorized")
+		}
+		_, err = acct.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId,
+			IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
+				IpRanges: []types.IpRange{{CidrIp: aws.String("203.0.113.0/24")}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(time.Second)
+		for {
+			d := recvDesired(t, s, time.Until(deadline))
+			if hasIngress(d, aws.ToString(sg.GroupId), 22, "203.0.113.0/24") {
+				break
+			}
+		}
+		_, err = acct.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sg.GroupId,
+			IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
+				IpRanges: []types.IpRange{{CidrIp: aws.String("203.0.113.0/24")}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline = time.Now().Add(time.Second)
+		for {
+			d := recvDesired(t, s, time.Until(deadline))
+			if !hasIngress(d, aws.ToString(sg.GroupId), 22, "203.0.113.0/24") {
+				break
+			}
+		}
+	})
+}
