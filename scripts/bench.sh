@@ -15,6 +15,13 @@ out="bench/results-$(date +%Y%m%d-%H%M%S).txt"
   go test -run '^$' -bench 'Describe|Create' -benchmem -benchtime "${KUMO_BENCHTIME:-2s}" ./internal/bench/
   # Root-disk creation on a cached 1 GiB and 8 GiB image: constant time.
   go test -run '^$' -bench RootDisk -benchtime 20x ./internal/imagecache/
+  # Guest network (root): TCP between two guest namespaces on one bridge and
+  # across the VXLAN overlay; security-group rules applied (100 interfaces x
+  # 10 rules) and the time from Apply to a port being reachable.
+  if [ "$(id -u)" = 0 ]; then
+    go test -run '^$' -bench GuestTCP -benchtime 3x ./internal/guestnet/
+    go test -run '^$' -bench . -benchtime 5x ./internal/sgfilter/
+  fi
   # Boot times: each iteration boots a VM, so a fixed count.
   go test -run '^$' -bench 'Boot|RunInstances' -benchtime "${KUMO_BOOTS:-3}x" -timeout 30m ./internal/bench/
 } | tee "$out"
