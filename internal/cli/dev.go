@@ -48,7 +48,7 @@ func newDevCmd() *cobra.Command {
 					cfg.Logger.Warn("no compute node: kumo dev must run as root to start guests (network namespaces, taps); run it with sudo, or use --no-node to silence this")
 					return
 				}
-				go runDevNode(ctx, cancel, c, cfg, netnsPrefix)
+				go runDevNode(ctx, c, cfg, netnsPrefix)
 			})
 		},
 	}
@@ -61,11 +61,10 @@ func newDevCmd() *cobra.Command {
 // runDevNode runs a compute node in this process with the code of kumo
 // node, joined with a token the controller makes for it. The node's guests
 // outlive the process, as they outlive a kumo node.
-func runDevNode(ctx context.Context, cancel context.CancelFunc, c *controller.Controller, cfg controller.Config, prefix string) {
+func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Config, prefix string) {
 	token, err := c.Nodes.CreateJoinToken(ctx, time.Hour)
 	if err != nil {
-		cfg.Logger.Error("kumo dev: node join token", "error", err)
-		cancel()
+		cfg.Logger.Error("kumo dev: node join token; running without a compute node", "error", err)
 		return
 	}
 	host, _ := os.Hostname()
@@ -75,8 +74,8 @@ func runDevNode(ctx context.Context, cancel context.CancelFunc, c *controller.Co
 		Logger: cfg.Logger.With("role", "node"),
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
-		cfg.Logger.Error("kumo dev: the compute node stopped", "error", err)
-		cancel()
+		// The APIs stay up: images, S3 and everything but guests still work.
+		cfg.Logger.Error("kumo dev: the compute node stopped; the APIs keep running without it", "error", err)
 	}
 }
 
