@@ -299,11 +299,14 @@ func checkLease(t *testing.T, h *harness) {
 	t.Helper()
 	a := &agent{workers: map[string]*worker{}}
 	w := newWorker(a, testID)
-	w.spec = new(testSpec())
+	spec := testSpec()
+	spec.Network.DNS, spec.Network.DomainName = []string{"10.0.0.2", "not-an-address"}, "corp.example"
+	w.spec = &spec
 	a.workers[testID] = w
 	mac, _ := parseMAC("02:00:0a:00:01:05")
 	l, ok := leases{a}.Lookup(mac)
-	if !ok || l.IP.String() != "127.0.0.1" || l.Prefix.String() != "10.0.1.0/24" || l.Router.String() != "10.0.1.1" || l.Hostname != "ip-127-0-0-1" {
+	if !ok || l.IP.String() != "127.0.0.1" || l.Prefix.String() != "10.0.1.0/24" || l.Router.String() != "10.0.1.1" || l.Hostname != "ip-127-0-0-1" ||
+		l.DomainName != "corp.example" || len(l.DNS) != 1 || l.DNS[0].String() != "10.0.0.2" {
 		t.Errorf("lease = %+v, %v", l, ok)
 	}
 	other, _ := parseMAC("02:00:0a:00:01:06")

@@ -186,7 +186,7 @@ func lease(n nodeapi.NetworkInterface, mac net.HardwareAddr) (dhcpd.Lease, bool)
 	if err != nil {
 		return dhcpd.Lease{}, false
 	}
-	l := dhcpd.Lease{MAC: mac, IP: ip, Prefix: prefix.Masked(), Hostname: hostname(ip)}
+	l := dhcpd.Lease{MAC: mac, IP: ip, Prefix: prefix.Masked(), Hostname: hostname(ip), DomainName: n.DomainName}
 	if gw, err := netip.ParseAddr(n.Gateway); err == nil {
 		l.Router = gw // option 121 then carries 169.254.169.254/32 and the default route via it
 	}

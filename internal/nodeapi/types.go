@@ -181,8 +181,10 @@ type NetworkInterface struct {
 	VPCCIDR     string `json:"vpcCidr"`
 	// PublicIP is the elastic IP mapped 1:1 to PrivateIP (empty when none).
 	PublicIP string `json:"publicIp,omitempty"`
-	// DNS servers handed out by DHCP (empty: none).
-	DNS []string `json:"dns,omitempty"`
+	// DNS servers and domain name handed out by DHCP, from the VPC's DHCP
+	// options set (empty: none).
+	DNS        []string `json:"dns,omitempty"`
+	DomainName string   `json:"domainName,omitempty"`
 }
 
 // Session is one node's side of a connected stream.

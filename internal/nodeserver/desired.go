@@ -107,8 +107,25 @@ func network(ctx context.Context, tx *store.Tx, instanceID string) (nodeapi.Netw
 	if err != nil {
 		return nodeapi.NetworkInterface{}, err
 	}
+	dhcp, err := tx.DHCPForVPC(ctx, n.VPCID)
+	if err != nil {
+		return nodeapi.NetworkInterface{}, fmt.Errorf("DHCP options of %s: %w", n.VPCID, err)
+	}
 	return nodeapi.NetworkInterface{InterfaceID: n.InterfaceID, MAC: strings.ToLower(n.MAC), PrivateIP: n.PrivateIP, SubnetID: n.SubnetID,
-		SubnetCIDR: n.SubnetCIDR, Gateway: gw, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR, PublicIP: pub}, nil
+		SubnetCIDR: n.SubnetCIDR, Gateway: gw, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR, PublicIP: pub,
+		DNS: dnsServers(dhcp.DomainNameServers), DomainName: dhcp.DomainName}, nil
+}
+
+// dnsServers are the addresses a VPC's DHCP options name. AmazonProvidedDNS
+// (the VPC's own resolver) is left out: Kumo runs no resolver for VPCs yet.
+func dnsServers(servers []string) []string {
+	var out []string
+	for _, s := range servers {
+		if s != "AmazonProvidedDNS" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // publicIP is the elastic IP associated with an interface's private address (empty when none).

@@ -2,6 +2,7 @@ package nodeserver_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"testing"
 	"time"
@@ -18,6 +19,15 @@ func TestDesiredCarriesAFullSpec(t *testing.T) {
 		h := startServer(t, b)
 		c, _ := h.join(t, "host-1")
 		f := seedInstance(t, h.db, c.NodeID())
+		storetest.MustUpdate(t, h.db, func(ctx context.Context, tx *store.Tx) error {
+			o := store.DHCPOptions{ID: "dopt-00000000000000001", AccountID: f.account, CreatedAt: time.Now(), Configurations: []store.DHCPConfiguration{
+				{Key: "domain-name", Values: []string{"corp.example"}},
+				{Key: "domain-name-servers", Values: []string{"10.0.0.2", "AmazonProvidedDNS"}}}}
+			if err := tx.InsertDHCPOptions(ctx, o); err != nil {
+				return err
+			}
+			return tx.SetVPCDHCPOptions(ctx, f.vpc, o.ID)
+		})
 		s, err := c.Connect(t.Context())
 		if err != nil {
 			t.Fatal(err)
@@ -27,6 +37,9 @@ func TestDesiredCarriesAFullSpec(t *testing.T) {
 			t.Fatalf("desired %+v", d)
 		}
 		sp := d.Instances[0]
+		if n := sp.Network; n.DomainName != "corp.example" || len(n.DNS) != 1 || n.DNS[0] != "10.0.0.2" {
+			t.Errorf("DHCP options in the spec: domain %q, DNS %v; want corp.example, [10.0.0.2] (AmazonProvidedDNS has no resolver yet)", n.DomainName, n.DNS)
+		}
 		want := nodeapi.NetworkInterface{InterfaceID: f.eni, MAC: "02:ab:cd:00:00:01", PrivateIP: "10.0.1.10", SubnetID: f.subnet,
 			SubnetCIDR: "10.0.1.0/24", Gateway: "10.0.1.1", VPCID: f.vpc, VPCCIDR: "10.0.0.0/16"}
 		if sp.Network.InterfaceID != want.InterfaceID || sp.Network.MAC != want.MAC || sp.Network.PrivateIP != want.PrivateIP ||
