@@ -29,9 +29,9 @@ func TestTerraformInstanceCalls(t *testing.T) {
 			UserData: &userData, ClientToken: aws.String("terraform-20261125"),
 			Placement:             &types.Placement{AvailabilityZone: aws.String("")},
 			DisableApiTermination: aws.Bool(false), EbsOptimized: aws.Bool(false),
-			Monitoring:            &types.RunInstancesMonitoringEnabled{Enabled: aws.Bool(false)},
-			HibernationOptions:    &types.HibernationOptionsRequest{Configured: aws.Bool(false)},
-			CreditSpecification:   &types.CreditSpecificationRequest{CpuCredits: aws.String("unlimited")},
+			Monitoring:          &types.RunInstancesMonitoringEnabled{Enabled: aws.Bool(false)},
+			HibernationOptions:  &types.HibernationOptionsRequest{Configured: aws.Bool(false)},
+			CreditSpecification: &types.CreditSpecificationRequest{CpuCredits: aws.String("unlimited")},
 			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance,
 				Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("tf")}}}}})
 		id := *out.Instances[0].InstanceId
