@@ -18,7 +18,7 @@ import (
 
 type nodeFlags struct {
 	server, joinToken, dataDir, name, zone, netnsPrefix, logFormat string
-	underlay, metricsListen                                        string
+	underlay, metricsListen, hostNetns                             string
 	exposeToHost                                                   bool
 	vcpus                                                          int
 	memoryMiB                                                      int64
@@ -36,6 +36,7 @@ func (f *nodeFlags) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.memoryMiB, "memory-mib", 0, "memory offered to guests, MiB (default: the host's less 1 GiB)")
 	fs.StringVar(&f.underlay, "underlay-address", "", "this host's IP address the other nodes reach, the VXLAN endpoint of the VPCs (default: none, guests reach only guests on this node)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "address to serve Prometheus metrics on at /metrics, e.g. :9102 (default: off)")
+	fs.StringVar(&f.hostNetns, "host-netns", "", "network namespace (path, e.g. /run/netns/x) holding the underlay and the host side of guest networks (default: this process's)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
 }
 
@@ -51,7 +52,7 @@ func (f *nodeFlags) options() (node.Options, error) {
 	return node.Options{
 		Server: f.server, JoinToken: f.joinToken, DataDir: f.dataDir, Name: f.name, Zone: f.zone, Version: Version,
 		NetnsPrefix: f.netnsPrefix, ExposeToHost: f.exposeToHost,
-		UnderlayAddress: f.underlay, MetricsListen: f.metricsListen,
+		UnderlayAddress: f.underlay, MetricsListen: f.metricsListen, HostNetns: f.hostNetns,
 		Capacity: nodeapi.Capacity{VCPUs: f.vcpus, MemoryMiB: f.memoryMiB},
 		Logger:   newLogger(os.Stderr, f.logFormat),
 	}, nil

@@ -88,6 +88,7 @@ type cluster struct {
 	ec2Addr, s3Addr, adminAddr, nodeAddr string
 	prefix                               string
 	server, node                         *proc
+	extra                                []*proc // nodes of fake hosts (multi-host tests)
 	admin                                *admin.Client
 	token                                string
 }
@@ -110,22 +111,28 @@ func newCluster(t *testing.T) *cluster {
 	c.admin = admin.NewClient(cred)
 	c.token = strings.TrimSpace(c.kumo("admin", "--data-dir", c.serverDir, "node", "token"))
 	c.startNode()
-	c.waitNodeReady()
+	c.waitNodeReady(1)
 	return c
 }
 
 // waitNodeReady waits until the node has joined and reported its capacity.
-func (c *cluster) waitNodeReady() {
+func (c *cluster) waitNodeReady(n int) {
 	c.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		nodes, err := c.admin.ListNodes(context.Background())
-		if err == nil && len(nodes) == 1 && nodes[0].State == "ready" && nodes[0].VCpus > 0 {
+		ready := 0
+		for _, nd := range nodes {
+			if nd.State == "ready" && nd.VCpus > 0 {
+				ready++
+			}
+		}
+		if err == nil && ready == n {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	c.t.Fatal("the node did not report ready within 30s")
+	c.t.Fatalf("%d nodes did not report ready within 30s", n)
 }
 
 func (c *cluster) kumo(args ...string) string {
@@ -161,6 +168,15 @@ func (c *cluster) startServer() {
 	c.server = c.spawn("server", "server", "--data-dir", c.serverDir, "--ec2-listen", c.ec2Addr, "--s3-listen", c.s3Addr,
 		"--admin-listen", c.adminAddr, "--node-listen", c.nodeAddr, "--demo-image", c.demo, "--log-format", "json")
 	c.waitHTTP("http://" + c.adminAddr + "/healthz")
+}
+
+// startHostNode runs one more kumo node for a fake host: its underlay
+// address lives in the host's namespace, its guests' namespaces get their
+// own prefix, and the guests are found by guestPIDs through dataDir.
+func (c *cluster) startHostNode(name, zone, hostNetns, underlay, dataDir, prefix string) {
+	c.extra = append(c.extra, c.spawn(name, "node", "--server", c.nodeAddr, "--join-token", c.token, "--data-dir", dataDir,
+		"--name", name, "--zone", zone, "--netns-prefix", prefix, "--host-netns", hostNetns,
+		"--underlay-address", underlay, "--log-format", "json"))
 }
 
 func (c *cluster) startNode() {
@@ -199,7 +215,7 @@ func (c *cluster) stop(p *proc) {
 // their agent by design, so the test must end them itself).
 func (c *cluster) shutdown() {
 	if c.t.Failed() {
-		for _, p := range []*proc{c.server, c.node} {
+		for _, p := range append([]*proc{c.server, c.node}, c.extra...) {
 			if p != nil {
 				b, _ := os.ReadFile(p.log.Name())
 				c.t.Logf("%s:\n%s", p.log.Name(), tail(b, 6000))
@@ -207,6 +223,9 @@ func (c *cluster) shutdown() {
 		}
 	}
 	c.stop(c.node)
+	for _, p := range c.extra {
+		c.stop(p)
+	}
 	c.stop(c.server)
 	for _, pid := range c.guestPIDs("") {
 		syscall.Kill(pid, syscall.SIGKILL)
@@ -232,7 +251,7 @@ func (c *cluster) guestPIDs(id string) []int {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(b, []byte("qemu-system")) || !bytes.Contains(b, []byte(c.nodeDir)) {
+		if err != nil || !bytes.Contains(b, []byte("qemu-system")) || !bytes.Contains(b, []byte(filepath.Dir(c.nodeDir))) {
 			continue
 		}
 		if id != "" && !bytes.Contains(b, []byte("guest="+id)) {

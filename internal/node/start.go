@@ -30,7 +30,11 @@ type Options struct {
 	UnderlayAddress string
 	// MetricsListen serves Prometheus metrics at /metrics; empty: off.
 	MetricsListen string
-	Logger        *slog.Logger
+	// HostNetns is the network namespace (a path such as /run/netns/x)
+	// holding the underlay and the host side of the guests' networks;
+	// empty: this process's own. Tests run several "hosts" on one machine.
+	HostNetns string
+	Logger    *slog.Logger
 }
 
 // Start connects to the server (joining it with the token the first time)
@@ -50,7 +54,7 @@ func Start(ctx context.Context, o Options) error {
 		return fmt.Errorf("node: connect to %s: %w", o.Server, err)
 	}
 	defer client.Close()
-	mgr, err := guestnet.New(guestnet.Config{Prefix: o.NetnsPrefix, ExposeToHost: o.ExposeToHost, Logger: o.Logger})
+	mgr, err := guestnet.New(guestnet.Config{Prefix: o.NetnsPrefix, ExposeToHost: o.ExposeToHost, HostNetns: o.HostNetns, Logger: o.Logger})
 	if err != nil {
 		return fmt.Errorf("node: guest network: %w", err)
 	}
