@@ -53,11 +53,41 @@ func pingScript(ip string) *string {
 	return aws.String(base64.StdEncoding.EncodeToString([]byte(s)))
 }
 
-func runIn(t *testing.T, c *ec2.Client, ami, zone string, userData *string) string {
+// httpdScript serves a page on port 80 (busybox httpd daemonizes).
+var httpdScript = aws.String(base64.StdEncoding.EncodeToString([]byte(
+	"#!/bin/sh\nmkdir -p /tmp/www && echo hello > /tmp/www/index.html && busybox httpd -p 80 -h /tmp/www && echo 'KUMO-HTTPD: up'\n")))
+
+// clientScript pings one address, then tries another's port 80 every
+// second for ever, printing each outcome on the console.
+func clientScript(pingIP, httpIP string) *string {
+	s := fmt.Sprintf(`#!/bin/sh
+if busybox ping -c 3 -W 3 %[1]s >/dev/null 2>&1; then echo "KUMO-PING: %[1]s ok"; else echo "KUMO-PING: %[1]s fail"; fi
+( while :; do
+    if printf 'GET / HTTP/1.0\r\n\r\n' | timeout 2 nc %[2]s 80 2>/dev/null | grep -q hello; then echo "KUMO-HTTP: ok"; else echo "KUMO-HTTP: fail"; fi
+    sleep 1
+  done ) </dev/null >/dev/console 2>&1 &
+`, pingIP, httpIP)
+	return aws.String(base64.StdEncoding.EncodeToString([]byte(s)))
+}
+
+func runIn(t *testing.T, c *ec2.Client, ami, zone string, userData *string, groups ...string) string {
 	t.Helper()
-	return *run(t, c, &ec2.RunInstancesInput{ImageId: aws.String(ami), InstanceType: types.InstanceTypeT3Micro,
-		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), UserData: userData,
+	return *run(t, c, &ec2.RunInstancesInput{ImageId: aws.String(ami), InstanceType: types.InstanceTypeT3Nano,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), UserData: userData, SecurityGroupIds: groups,
 		Placement: &types.Placement{AvailabilityZone: aws.String(zone)}}).InstanceId
+}
+
+// httpOutcomes counts the client's HTTP lines and tells the last one.
+func httpOutcomes(console string) (ok, fail int, last string) {
+	for _, line := range strings.Split(strings.ReplaceAll(console, "\r", ""), "\n") {
+		switch strings.TrimSpace(line) {
+		case "KUMO-HTTP: ok":
+			ok, last = ok+1, "ok"
+		case "KUMO-HTTP: fail":
+			fail, last = fail+1, "fail"
+		}
+	}
+	return ok, fail, last
 }
 
 // TestVPCAcrossHosts: two fake hosts, each with its own kumo node and its
@@ -75,11 +105,19 @@ func TestVPCAcrossHosts(t *testing.T) {
 	a, b := c.account("team-a"), c.account("team-b")
 	ami := demoImageID(t, a)
 
+	ctx := context.Background()
+	sg, err := a.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	target := runIn(t, a, ami, region+"b", nil)
+	web := runIn(t, a, ami, region+"b", httpdScript, *sg.GroupId)
 	targetIP := aws.ToString(waitState(t, a, target, types.InstanceStateNameRunning, 2*time.Minute).PrivateIpAddress)
+	webIP := aws.ToString(waitState(t, a, web, types.InstanceStateNameRunning, 2*time.Minute).PrivateIpAddress)
 	waitConsole(t, a, target, 3*time.Minute, "ready", func(s string) bool { return strings.Contains(s, "KUMO-DEMO: ready") })
+	waitConsole(t, a, web, 3*time.Minute, "httpd", func(s string) bool { return strings.Contains(s, "KUMO-HTTPD: up") })
 
-	same := runIn(t, a, ami, region+"c", pingScript(targetIP))
+	same := runIn(t, a, ami, region+"c", clientScript(targetIP, webIP))
 	other := runIn(t, b, ami, region+"c", pingScript(targetIP))
 	waitConsole(t, a, same, 3*time.Minute, "the ping across hosts", func(s string) bool {
 		return strings.Contains(s, "KUMO-PING: "+targetIP+" ok")
@@ -90,7 +128,32 @@ func TestVPCAcrossHosts(t *testing.T) {
 	if out := console(t, b, other); strings.Contains(out, "KUMO-PING: "+targetIP+" ok") {
 		t.Errorf("a guest of another account's VPC reached %s:\n%s", targetIP, out)
 	}
-	for _, id := range []string{same, target} {
+
+	t.Run("a security group opens and closes a port", func(t *testing.T) {
+		// Nothing lets the client into "web" yet.
+		waitConsole(t, a, same, 2*time.Minute, "refused HTTP", func(s string) bool { _, f, _ := httpOutcomes(s); return f >= 2 })
+		rule := &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpProtocol: aws.String("tcp"),
+			FromPort: aws.Int32(80), ToPort: aws.Int32(80), CidrIp: aws.String("172.31.0.0/16")}
+		if _, err := a.AuthorizeSecurityGroupIngress(ctx, rule); err != nil {
+			t.Fatal(err)
+		}
+		opened := time.Now()
+		// The client tries once a second and the console reaches the API
+		// once a second: "within a second" shows here as a few seconds.
+		waitConsole(t, a, same, 10*time.Second, "HTTP let in", func(s string) bool { ok, _, last := httpOutcomes(s); return ok > 0 && last == "ok" })
+		t.Logf("port open on the console %v after AuthorizeSecurityGroupIngress", time.Since(opened).Round(100*time.Millisecond))
+		if _, err := a.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: rule.GroupId,
+			IpProtocol: rule.IpProtocol, FromPort: rule.FromPort, ToPort: rule.ToPort, CidrIp: rule.CidrIp}); err != nil {
+			t.Fatal(err)
+		}
+		_, failsAtRevoke, _ := httpOutcomes(console(t, a, same))
+		waitConsole(t, a, same, 10*time.Second, "HTTP shut out again", func(s string) bool {
+			_, f, last := httpOutcomes(s)
+			return f > failsAtRevoke && last == "fail"
+		})
+	})
+
+	for _, id := range []string{same, target, web} {
 		if _, err := a.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 			t.Error(err)
 		}
