@@ -85,6 +85,9 @@ EOF
   done
   check "get-console-output shows the user data's output with the instance id" "KUMO-HELLO: $iid" "$hello"
   ip=$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
+  # The default security group lets in only its own members, as in AWS: open ICMP to ping from the host.
+  check "ping is refused before a rule allows it" "1" "$(ping -c 1 -W 2 "$ip" >/dev/null 2>&1; echo $?)"
+  $aws ec2 authorize-security-group-ingress --group-name default --protocol icmp --port -1 --cidr 0.0.0.0/0 >/dev/null
   check "the guest answers ping from the host at its private address $ip" "0" "$(ping -c 1 -W 5 "$ip" >/dev/null 2>&1; echo $?)"
   $aws ec2 stop-instances --instance-ids "$iid" >/dev/null
   $aws ec2 wait instance-stopped --instance-ids "$iid"
