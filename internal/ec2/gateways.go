@@ -48,19 +48,29 @@ func getIGW(ctx context.Context, tx *store.Tx, account, id string) (store.Intern
 	return findOwned(gws, err, id, func(g store.InternetGateway) string { return g.ID }, errIGWNotFound)
 }
 
+// gatewayAndVPC checks both ids of an attach or detach: the caller's
+// gateway and the caller's VPC.
+func gatewayAndVPC(ctx context.Context, tx *store.Tx, account, id, vpcID string) (store.InternetGateway, error) {
+	g, err := getIGW(ctx, tx, account, id)
+	if err != nil {
+		return g, err
+	}
+	if err := checkID(vpcID, "vpc", "InvalidVpcID.Malformed"); err != nil {
+		return g, err
+	}
+	if _, err := tx.GetVPC(ctx, account, vpcID); err != nil {
+		return g, vpcErr(err, vpcID)
+	}
+	return g, nil
+}
+
 // AttachInternetGateway connects a gateway to a VPC: one VPC per gateway, one gateway per VPC.
 func (s *Service) AttachInternetGateway(ctx context.Context, in *ec2api.AttachInternetGatewayRequest) (*ec2api.AttachInternetGatewayOutput, error) {
 	id, vpcID := deref(in.InternetGatewayId), deref(in.VpcId)
 	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
-		g, err := getIGW(ctx, tx, account, id)
+		g, err := gatewayAndVPC(ctx, tx, account, id, vpcID)
 		if err != nil {
 			return err
-		}
-		if err := checkID(vpcID, "vpc", "InvalidVpcID.Malformed"); err != nil {
-			return err
-		}
-		if _, err := tx.GetVPC(ctx, account, vpcID); err != nil {
-			return vpcErr(err, vpcID)
 		}
 		if g.VPCID != "" {
 			return apiErr("Resource.AlreadyAssociated", "resource %s is already attached to network %s", id, g.VPCID)
@@ -78,15 +88,9 @@ func (s *Service) AttachInternetGateway(ctx context.Context, in *ec2api.AttachIn
 func (s *Service) DetachInternetGateway(ctx context.Context, in *ec2api.DetachInternetGatewayRequest) (*ec2api.DetachInternetGatewayOutput, error) {
 	id, vpcID := deref(in.InternetGatewayId), deref(in.VpcId)
 	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
-		g, err := getIGW(ctx, tx, account, id)
+		g, err := gatewayAndVPC(ctx, tx, account, id, vpcID)
 		if err != nil {
 			return err
-		}
-		if err := checkID(vpcID, "vpc", "InvalidVpcID.Malformed"); err != nil {
-			return err
-		}
-		if _, err := tx.GetVPC(ctx, account, vpcID); err != nil {
-			return vpcErr(err, vpcID)
 		}
 		if g.VPCID != vpcID {
 			return apiErr("Gateway.NotAttached", "resource %s is not attached to network %s", id, vpcID)
