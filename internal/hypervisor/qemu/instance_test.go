@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,15 @@ func fakeGuest(t *testing.T) (*qmptest.Server, Spec, *exec.Cmd) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// Right after exec the kernel may still show an empty command line
+	// (the parent of a vfork resumes before the new image's arguments are
+	// in place); a real QEMU writes its pidfile long after that.
+	cmdline := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline"
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if b, _ := os.ReadFile(cmdline); strings.Contains(string(b), "-pidfile") {
+			break
+		}
+	}
 	pid := []byte(strconv.Itoa(cmd.Process.Pid) + "\n")
 	if err := os.WriteFile(filepath.Join(s.RunDir, pidFile), pid, 0o600); err != nil {
 		t.Fatal(err)
