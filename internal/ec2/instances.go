@@ -275,25 +275,33 @@ func (s *Service) instanceFields() filter.Fields[instanceView] {
 	}
 }
 
-// DescribeInstances lists the caller's instances grouped by reservation.
-func (s *Service) DescribeInstances(ctx context.Context, in *ec2api.DescribeInstancesRequest) (*ec2api.DescribeInstancesResult, error) {
-	if err := noIDsWithMaxResults("instanceIds", in.InstanceIds, in.MaxResults); err != nil {
-		return nil, err
+// selectInstances checks a Describe call's ids and returns the caller's
+// instances visible at now (those ids only, when given: NotFound for any
+// other), with the data they were built from.
+func (s *Service) selectInstances(ctx context.Context, ids []string, maxResults *int32, now time.Time) ([]instanceView, instanceData, error) {
+	var d instanceData
+	if err := noIDsWithMaxResults("instanceIds", ids, maxResults); err != nil {
+		return nil, d, err
 	}
-	for _, id := range in.InstanceIds {
+	for _, id := range ids {
 		if err := checkInstanceID(id); err != nil {
-			return nil, err
+			return nil, d, err
 		}
 	}
-	var d instanceData
 	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) (err error) {
 		d, err = loadInstanceData(ctx, tx, account)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, d, err
 	}
-	views, err := selectByID(d.visibleViews(time.Now()), in.InstanceIds, func(v instanceView) string { return v.ID }, errInstanceNotFound)
+	views, err := selectByID(d.visibleViews(now), ids, func(v instanceView) string { return v.ID }, errInstanceNotFound)
+	return views, d, err
+}
+
+// DescribeInstances lists the caller's instances grouped by reservation.
+func (s *Service) DescribeInstances(ctx context.Context, in *ec2api.DescribeInstancesRequest) (*ec2api.DescribeInstancesResult, error) {
+	views, _, err := s.selectInstances(ctx, in.InstanceIds, in.MaxResults, time.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -92,24 +92,8 @@ var healthFields = filter.Fields[instanceHealth]{
 // DescribeInstanceStatus reports the status checks of running instances
 // (of every visible instance with IncludeAllInstances).
 func (s *Service) DescribeInstanceStatus(ctx context.Context, in *ec2api.DescribeInstanceStatusRequest) (*ec2api.DescribeInstanceStatusResult, error) {
-	if err := noIDsWithMaxResults("instanceIds", in.InstanceIds, in.MaxResults); err != nil {
-		return nil, err
-	}
-	for _, id := range in.InstanceIds {
-		if err := checkInstanceID(id); err != nil {
-			return nil, err
-		}
-	}
-	var d instanceData
-	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) (err error) {
-		d, err = loadInstanceData(ctx, tx, account)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
 	now := time.Now()
-	views, err := selectByID(d.visibleViews(now), in.InstanceIds, func(v instanceView) string { return v.ID }, errInstanceNotFound)
+	views, d, err := s.selectInstances(ctx, in.InstanceIds, in.MaxResults, now)
 	if err != nil {
 		return nil, err
 	}
