@@ -4,11 +4,9 @@ package guestnet
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -60,30 +58,7 @@ func randomSuffix() string { return strings.ToLower(rand.Text()[:8]) }
 func testManager(t *testing.T, expose bool) (*Manager, *syncBuffer) {
 	t.Helper()
 	requireNetns(t)
-	logs := &syncBuffer{}
-	m, err := New(Config{
-		Prefix:       "kt" + randomSuffix(),
-		ExposeToHost: expose,
-		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ids, err := m.VPCs()
-		if err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-		for _, id := range ids {
-			if err := m.DeleteVPC(context.Background(), id); err != nil {
-				t.Errorf("cleanup: %v", err)
-			}
-		}
-		if t.Failed() {
-			t.Logf("guestnet log:\n%s", logs)
-		}
-	})
-	return m, logs
+	return nodeManagerExpose(t, "", expose)
 }
 
 func run(t testing.TB, name string, args ...string) string {
