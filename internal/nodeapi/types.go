@@ -161,6 +161,10 @@ type InstanceSpec struct {
 	LaunchTime       time.Time `json:"launchTime"`
 
 	Network NetworkInterface `json:"network"`
+	// Extra are the interfaces attached beyond the primary one (DeviceIndex
+	// 1 and up), hot-plugged into a running guest as they come and removed
+	// as they go.
+	Extra []NetworkInterface `json:"extra,omitempty"`
 
 	SecurityGroups   []string `json:"securityGroups"`   // names
 	SecurityGroupIDs []string `json:"securityGroupIds"` // ids
@@ -169,9 +173,10 @@ type InstanceSpec struct {
 	UserData         []byte   `json:"userData,omitempty"`  // decoded
 }
 
-// NetworkInterface is an instance's primary interface on its subnet.
+// NetworkInterface is one of an instance's interfaces on its subnet.
 type NetworkInterface struct {
 	InterfaceID string `json:"interfaceId"`
+	DeviceIndex int    `json:"deviceIndex"` // 0 for the primary interface
 	MAC         string `json:"mac"` // lower case
 	PrivateIP   string `json:"privateIp"`
 	SubnetID    string `json:"subnetId"`
@@ -179,8 +184,24 @@ type NetworkInterface struct {
 	Gateway     string `json:"gateway"` // the subnet's first address: the bridge's address on the node
 	VPCID       string `json:"vpcId"`
 	VPCCIDR     string `json:"vpcCidr"`
+	// SecondaryIPs are the interface's other private addresses
+	// (AssignPrivateIpAddresses): the guest may use them as sources.
+	SecondaryIPs []string `json:"secondaryIps,omitempty"`
+	// SecurityGroupIDs are the interface's groups; empty on the primary
+	// interface means the instance's SecurityGroupIDs.
+	SecurityGroupIDs []string `json:"securityGroupIds,omitempty"`
+	// NoSourceDestCheck is EC2's SourceDestCheck=false: the guest may send
+	// with any source address and receive for any destination.
+	NoSourceDestCheck bool `json:"noSourceDestCheck,omitempty"`
 	// PublicIP is the elastic IP mapped 1:1 to PrivateIP (empty when none).
 	PublicIP string `json:"publicIp,omitempty"`
+	// PublicIPs maps further elastic IPs to secondary private addresses
+	// (public → private).
+	PublicIPs map[string]string `json:"publicIps,omitempty"`
+	// InternetRoutes are the destinations the subnet's route table sends
+	// to an attached internet gateway (e.g. 0.0.0.0/0): the only places
+	// the interface's public addresses may reach, and be reached from.
+	InternetRoutes []string `json:"internetRoutes,omitempty"`
 	// DNS servers and domain name handed out by DHCP, from the VPC's DHCP
 	// options set (empty: none).
 	DNS        []string `json:"dns,omitempty"`
