@@ -177,7 +177,7 @@ type InstanceSpec struct {
 type NetworkInterface struct {
 	InterfaceID string `json:"interfaceId"`
 	DeviceIndex int    `json:"deviceIndex"` // 0 for the primary interface
-	MAC         string `json:"mac"` // lower case
+	MAC         string `json:"mac"`         // lower case
 	PrivateIP   string `json:"privateIp"`
 	SubnetID    string `json:"subnetId"`
 	SubnetCIDR  string `json:"subnetCidr"`
