@@ -3,12 +3,14 @@
 package guestnet
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // The same pair on every VPC's veth: the host side carries no address, so
@@ -18,25 +20,13 @@ var (
 	nsSideAddr   = netip.MustParseAddr("169.254.0.2") // on the namespace's end; the host routes the VPC to it
 )
 
-// nsVethName is the namespace's end of the veth to the host.
-const nsVethName = "veth-host"
-
-// exposeToHost joins the VPC's namespace to the host by a veth and routes
-// the VPC's CIDR to it from the host, unless that CIDR overlaps a route
-// the host already has. hh is a netlink handle in the host's namespace.
-func (m *Manager) exposeToHost(hh *netlink.Handle, vpcID string, vpcNet netip.Prefix, ns netns.NsHandle, h *netlink.Handle) error {
+// ensureHostPort joins the VPC's namespace to the host by a veth (the
+// path of its public addresses, and with ExposeToHost of the host's
+// traffic to its guests) and, with ExposeToHost, routes the VPC's CIDR to
+// it from the host unless that CIDR overlaps a route the host already
+// has. hh is a netlink handle in the host's namespace.
+func (m *Manager) ensureHostPort(hh *netlink.Handle, vpcID string, vpcNet netip.Prefix, ns netns.NsHandle, h *netlink.Handle) error {
 	name := m.hostVethName(vpcID)
-	if route, ok, err := overlappingHostRoute(hh, vpcNet, name); err != nil {
-		return err
-	} else if ok {
-		if !m.overlapLogged[vpcID] {
-			m.log.Warn("not exposing vpc to the host: its cidr overlaps a host route",
-				"vpc", vpcID, "cidr", vpcNet, "route", route)
-			m.overlapLogged[vpcID] = true
-		}
-		return m.removeHostVeth(hh, vpcID)
-	}
-	delete(m.overlapLogged, vpcID)
 	hostEnd, peer, err := ensureVethPair(hh, name, ns, h)
 	if err != nil {
 		return err
@@ -53,8 +43,30 @@ func (m *Manager) exposeToHost(hh *netlink.Handle, vpcID string, vpcNet netip.Pr
 		Gw:        nsSideAddr.AsSlice(),
 		Flags:     int(netlink.FLAG_ONLINK),
 	}
+	if !m.expose {
+		return deleteRoute(hh, route)
+	}
+	if other, ok, err := overlappingHostRoute(hh, vpcNet, name); err != nil {
+		return err
+	} else if ok {
+		if !m.overlapLogged[vpcID] {
+			m.log.Warn("not exposing vpc to the host: its cidr overlaps a host route",
+				"vpc", vpcID, "cidr", vpcNet, "route", other)
+			m.overlapLogged[vpcID] = true
+		}
+		return deleteRoute(hh, route)
+	}
+	delete(m.overlapLogged, vpcID)
 	if err := hh.RouteReplace(route); err != nil {
 		return fmt.Errorf("host route %s via %s: %w", vpcNet, name, err)
+	}
+	return nil
+}
+
+// deleteRoute removes a route; missing is fine.
+func deleteRoute(hh *netlink.Handle, r *netlink.Route) error {
+	if err := hh.RouteDel(r); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("delete host route %s: %w", r.Dst, err)
 	}
 	return nil
 }

@@ -278,8 +278,11 @@ func TestExposeToHost(t *testing.T) {
 	if _, err := other.EnsureSubnet(ctx, testVPC, cidr, testSubnet, subnet.String(), ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := link(t, "", other.hostVethName(testVPC)); ok {
-		t.Error("an overlapping VPC got a host veth")
+	if l, ok := link(t, "", other.hostVethName(testVPC)); !ok || hasIPv4(l) {
+		t.Errorf("an overlapping VPC's host veth: %+v (present %v; want present, without an address)", l, ok)
+	}
+	if out := run(t, "ip", "-4", "route", "show", "exact", cidr); strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("an overlapping VPC got a host route too: %q", out)
 	}
 	if !strings.Contains(otherLogs.String(), "overlaps a host route") {
 		t.Errorf("no log line about the overlap:\n%s", otherLogs)
@@ -305,7 +308,9 @@ func hasIPv4(l ipLink) bool {
 	return false
 }
 
-func TestNoHostChangesWithoutExpose(t *testing.T) {
+// Without ExposeToHost the host gets only the VPC's port (an unaddressed
+// veth for public addresses): no bridge, no tap, no route to the VPC.
+func TestNoHostRouteWithoutExpose(t *testing.T) {
 	m, _ := testManager(t, false)
 	s, err := m.EnsureSubnet(context.Background(), testVPC, "10.65.0.0/16", testSubnet, "10.65.1.0/24", "")
 	if err != nil {
@@ -315,6 +320,12 @@ func TestNoHostChangesWithoutExpose(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range links(t, "") {
+		if l.Name == m.HostPort(testVPC) {
+			if hasIPv4(l) {
+				t.Errorf("host port %s has an address", l.Name)
+			}
+			continue
+		}
 		if strings.HasPrefix(l.Name, m.prefix[:4]) || l.Name == s.Bridge || l.Name == TapName("i-0123456789abcdef0") {
 			t.Errorf("link %s made in the host namespace", l.Name)
 		}
@@ -439,7 +450,7 @@ func TestEnsureConcurrentAndConverges(t *testing.T) {
 	}
 }
 
-func TestExposeTurnedOffRemovesHostVeth(t *testing.T) {
+func TestExposeTurnedOffRemovesHostRoute(t *testing.T) {
 	m, _ := testManager(t, true)
 	ctx := context.Background()
 	cidr := fmt.Sprintf("10.%d.0.0/16", 200+time.Now().Nanosecond()%50)
@@ -455,11 +466,11 @@ func TestExposeTurnedOffRemovesHostVeth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := link(t, "", veth); ok {
-		t.Errorf("host veth %s still there", veth)
+	if _, ok := link(t, "", veth); !ok {
+		t.Errorf("host veth %s (the public path) gone", veth)
 	}
-	if _, ok := link(t, s.Netns, nsVethName); ok {
-		t.Errorf("%s still in the namespace", nsVethName)
+	if _, ok := link(t, s.Netns, nsVethName); !ok {
+		t.Errorf("%s gone from the namespace", nsVethName)
 	}
 	if out := run(t, "ip", "-4", "route", "show", "exact", cidr); strings.TrimSpace(out) != "" {
 		t.Errorf("host route still there: %q", out)

@@ -52,3 +52,13 @@ func (m *Manager) CheckOverlay(context.Context, string, uint32, netip.Addr, []Pe
 
 // DeleteOverlay needs Linux.
 func (m *Manager) DeleteOverlay(context.Context, string) error { return errUnsupported }
+
+// EnsurePublic needs Linux.
+func (m *Manager) EnsurePublic(context.Context, string, []netip.Prefix, []PublicAddr) error {
+	return errUnsupported
+}
+
+// CheckPublic needs Linux.
+func (m *Manager) CheckPublic(context.Context, string, []netip.Prefix, []PublicAddr) (bool, error) {
+	return false, errUnsupported
+}

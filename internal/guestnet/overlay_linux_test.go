@@ -18,6 +18,7 @@ import (
 // HostNetns it is.
 type fakeNode struct {
 	name, path string
+	sw         string // the switch namespace joining the nodes' ul0
 	underlay   netip.Addr
 	m          *Manager
 	logs       *syncBuffer
@@ -40,7 +41,7 @@ func newNodes(t testing.TB, n int) []*fakeNode {
 	run(t, "ip", "-n", sw, "link", "set", "br0", "up")
 	var nodes []*fakeNode
 	for i := range n {
-		node := &fakeNode{name: "kthost-" + randomSuffix(), underlay: netip.AddrFrom4([4]byte{198, 18, 0, byte(i + 1)})}
+		node := &fakeNode{name: "kthost-" + randomSuffix(), sw: sw, underlay: netip.AddrFrom4([4]byte{198, 18, 0, byte(i + 1)})}
 		node.path = defaultNetnsDir + "/" + node.name
 		addTestNetns(t, node.name)
 		port := fmt.Sprintf("p%d", i)

@@ -107,10 +107,7 @@ func (m *Manager) ensureVPC(vpcID string, vpcNet netip.Prefix) error {
 			return err
 		}
 		return m.withHost(func(_ netns.NsHandle, hh *netlink.Handle) error {
-			if m.expose {
-				return m.exposeToHost(hh, vpcID, vpcNet, ns, h)
-			}
-			return m.removeHostVeth(hh, vpcID)
+			return m.ensureHostPort(hh, vpcID, vpcNet, ns, h)
 		})
 	})
 }

@@ -88,6 +88,10 @@ type Desired struct {
 	// VPCs are the networks of the VPCs this node hosts guests of (those
 	// of Instances that are not terminated), complete like Instances.
 	VPCs []VPCNetwork `json:"vpcs,omitempty"`
+	// PublicPool is the operator's public address pool (CIDR blocks): a
+	// node publishes on its uplink the addresses of its guests' elastic
+	// IPs and withdraws any other of the pool it finds published there.
+	PublicPool []string `json:"publicPool,omitempty"`
 }
 
 // VPCNetwork is what a node needs to connect one VPC's guests to the other

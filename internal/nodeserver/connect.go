@@ -157,6 +157,7 @@ func (s *Server) sendDesired(ctx context.Context, st nodeapi.ConnectStream, node
 		s.logger.ErrorContext(ctx, "compute desired state", "node", nodeID, "err", err)
 		return status.Errorf(codes.Unavailable, "desired state: %v", err)
 	}
+	d.PublicPool = s.pool
 	if !always && reflect.DeepEqual(d, *last) {
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -40,6 +41,9 @@ type Config struct {
 	DataDir string
 	// Names are extra DNS names or addresses for the server certificate.
 	Names []string
+	// PublicPool is the operator's public address pool (kumo server
+	// --public-ips), told to every node.
+	PublicPool []netip.Prefix
 }
 
 // Server serves the node protocol. Make it with New.
@@ -51,6 +55,7 @@ type Server struct {
 	region  string
 	ca      *ca
 	grpc    *grpc.Server
+	pool    []string // Config.PublicPool
 
 	mu       sync.Mutex
 	sessions map[string]*session // by node id
@@ -65,6 +70,9 @@ func New(cfg Config) (*Server, error) {
 		sessions: map[string]*session{}}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
+	}
+	for _, p := range cfg.PublicPool {
+		s.pool = append(s.pool, p.String())
 	}
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }

@@ -1,6 +1,7 @@
 package sgfilter
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -41,8 +42,10 @@ func ApplyRuleset(ctx context.Context, netnsPath string, rs *Ruleset) error {
 	// process race on it. This lock guards that library state, not ours.
 	nftablesMu.Lock()
 	defer nftablesMu.Unlock()
-	if err := enableBridgeNetfilter(netnsPath); err != nil {
-		return err
+	if rs.BridgeHooks {
+		if err := enableBridgeNetfilter(netnsPath); err != nil {
+			return err
+		}
 	}
 	return withConn(netnsPath, func(c *nftables.Conn) error {
 		for _, t := range rs.Tables {
@@ -113,7 +116,7 @@ func queueTable(c *nftables.Conn, t Table) error {
 		nc := &nftables.Chain{Name: ch.Name, Table: nt}
 		if ch.Hook != nil {
 			accept := nftables.ChainPolicyAccept
-			nc.Hooknum, nc.Priority, nc.Type, nc.Policy = ch.Hook, ch.Priority, nftables.ChainTypeFilter, &accept
+			nc.Hooknum, nc.Priority, nc.Type, nc.Policy = ch.Hook, ch.Priority, cmp.Or(ch.Type, nftables.ChainTypeFilter), &accept
 		}
 		chains[ch.Name] = c.AddChain(nc)
 	}

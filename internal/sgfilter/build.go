@@ -26,6 +26,9 @@ const (
 // Ruleset is what Apply installs: whole tables, replaced atomically.
 type Ruleset struct {
 	Tables []Table
+	// BridgeHooks: the rules must see bridged traffic (br_netfilter on in
+	// the namespace). Build's need it; the public path's do not.
+	BridgeHooks bool
 }
 
 // Table is one nftables table.
@@ -36,11 +39,13 @@ type Table struct {
 	Chains []Chain
 }
 
-// Chain is a chain; base chains have a hook and priority and accept by policy.
+// Chain is a chain; base chains have a hook and priority and accept by
+// policy, and are filter chains unless Type says otherwise.
 type Chain struct {
 	Name     string
 	Hook     *nftables.ChainHook
 	Priority *nftables.ChainPriority
+	Type     nftables.ChainType
 	Rules    []NftRule
 }
 
@@ -79,14 +84,14 @@ func Build(d Desired) (*Ruleset, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Ruleset{Tables: []Table{buildBridge(ifcs), inet}}, nil
+	return &Ruleset{Tables: []Table{buildBridge(ifcs), inet}, BridgeHooks: true}, nil
 }
 
 // String renders the ruleset in an nft-like syntax, for logs and tests.
 func (r *Ruleset) String() string {
 	var s strings.Builder
 	for _, t := range r.Tables {
-		fam := map[nftables.TableFamily]string{nftables.TableFamilyBridge: "bridge", nftables.TableFamilyINet: "inet"}[t.Family]
+		fam := map[nftables.TableFamily]string{nftables.TableFamilyBridge: "bridge", nftables.TableFamilyINet: "inet", nftables.TableFamilyIPv4: "ip"}[t.Family]
 		fmt.Fprintf(&s, "table %s %s {\n", fam, t.Name)
 		for _, st := range t.Sets {
 			fmt.Fprintf(&s, "  set %s {", st.Name)
@@ -101,7 +106,7 @@ func (r *Ruleset) String() string {
 		for _, c := range t.Chains {
 			fmt.Fprintf(&s, "  chain %s {\n", c.Name)
 			if c.Hook != nil {
-				fmt.Fprintf(&s, "    hook %d priority %d policy accept\n", *c.Hook, *c.Priority)
+				fmt.Fprintf(&s, "    type %s hook %d priority %d policy accept\n", cmp.Or(c.Type, nftables.ChainTypeFilter), *c.Hook, *c.Priority)
 			}
 			for _, r := range c.Rules {
 				fmt.Fprintf(&s, "    %s\n", r.Text)

@@ -2,6 +2,7 @@ package sgfilter
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -27,18 +28,25 @@ func Diff(ctx context.Context, netnsPath string, d Desired) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build security groups: %w", err)
 	}
+	return DiffRuleset(ctx, netnsPath, rs)
+}
+
+// DiffRuleset is Diff for a ruleset made by any of the package's builders.
+func DiffRuleset(ctx context.Context, netnsPath string, rs *Ruleset) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	on, err := bridgeNetfilterEnabled(netnsPath)
-	if err != nil {
-		return "", err
-	}
-	if !on {
-		return "bridge-nf-call-iptables is off", nil
+	if rs.BridgeHooks {
+		on, err := bridgeNetfilterEnabled(netnsPath)
+		if err != nil {
+			return "", err
+		}
+		if !on {
+			return "bridge-nf-call-iptables is off", nil
+		}
 	}
 	var why string
-	err = withConn(netnsPath, func(c *nftables.Conn) error {
+	err := withConn(netnsPath, func(c *nftables.Conn) error {
 		for _, t := range rs.Tables {
 			w, err := diffTable(c, t)
 			if err != nil || w != "" {
@@ -100,7 +108,7 @@ func diffChains(c *nftables.Conn, t Table) (string, error) {
 		case (ch.Hook == nil) != (h.Hooknum == nil):
 			return fmt.Sprintf("table %s: chain %s base chain mismatch", t.Name, ch.Name), nil
 		case ch.Hook != nil && (*ch.Hook != *h.Hooknum || *ch.Priority != *h.Priority ||
-			h.Policy == nil || *h.Policy != nftables.ChainPolicyAccept):
+			h.Policy == nil || *h.Policy != nftables.ChainPolicyAccept || h.Type != cmp.Or(ch.Type, nftables.ChainTypeFilter)):
 			return fmt.Sprintf("table %s: chain %s hook, priority or policy changed", t.Name, ch.Name), nil
 		}
 	}

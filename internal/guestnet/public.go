@@ -1,0 +1,20 @@
+package guestnet
+
+import "net/netip"
+
+// PublicAddr is a public address (an elastic IP) this node publishes for
+// a guest of a VPC: the host routes it into the VPC's namespace.
+type PublicAddr struct {
+	VPCID string
+	Addr  netip.Addr
+}
+
+// NamespacePort is the name of a VPC namespace's interface to the host,
+// through which its public addresses come and go.
+const NamespacePort = "veth-host"
+
+// nsVethName is the namespace's end of the veth to the host.
+const nsVethName = NamespacePort
+
+// HostPort is the name of the host's end of a VPC namespace's veth.
+func (m *Manager) HostPort(vpcID string) string { return m.hostVethName(vpcID) }
