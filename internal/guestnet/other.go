@@ -62,3 +62,6 @@ func (m *Manager) EnsurePublic(context.Context, string, []netip.Prefix, []Public
 func (m *Manager) CheckPublic(context.Context, string, []netip.Prefix, []PublicAddr) (bool, error) {
 	return false, errUnsupported
 }
+
+// HostNetnsPath needs Linux.
+func (m *Manager) HostNetnsPath() string { return "" }

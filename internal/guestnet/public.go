@@ -18,3 +18,7 @@ const nsVethName = NamespacePort
 
 // HostPort is the name of the host's end of a VPC namespace's veth.
 func (m *Manager) HostPort(vpcID string) string { return m.hostVethName(vpcID) }
+
+// Prefix is the manager's namespace prefix (Config.Prefix or the default):
+// it names this node's things on a shared host.
+func (m *Manager) Prefix() string { return m.prefix }

@@ -317,3 +317,13 @@ func arpFrame(mac net.HardwareAddr, ip netip.Addr) []byte {
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// HostNetnsPath names the host's network namespace: Config.HostNetns, or
+// the calling thread's (a thread not switched by InNetns is in the
+// process's own namespace).
+func (m *Manager) HostNetnsPath() string {
+	if m.hostNetns != "" {
+		return m.hostNetns
+	}
+	return fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+}

@@ -236,6 +236,7 @@ func (a *agent) apply(ctx context.Context, d *nodeapi.Desired) {
 			a.notify()
 		}
 	}
+	a.vnet.setPool(d.PublicPool)
 	a.vnet.setDesired(d.VPCs)
 }
 

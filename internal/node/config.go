@@ -60,6 +60,14 @@ type Config struct {
 	// NodeInfo.Address. Invalid (zero): no overlay, guests of a VPC reach
 	// only guests on this node.
 	Underlay netip.Addr
+	// Uplink is the host interface through which guests' public addresses
+	// reach the operator's network (proxy ARP, forwarding); empty: public
+	// addresses reach only this host.
+	Uplink string
+	// HostReachesGuests lets the host and guests talk by private
+	// addresses through the VPC namespaces' ports (kumo dev's
+	// ExposeToHost); otherwise only translated public traffic passes.
+	HostReachesGuests bool
 	// RepairInterval is how often the network (bridges, taps, overlay,
 	// security groups) is checked against the desired state and repaired
 	// (DefaultRepairInterval when zero).

@@ -6,11 +6,13 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/kumo-cloud/kumo/internal/guestnet"
 	"github.com/kumo-cloud/kumo/internal/sgfilter"
 )
 
@@ -66,3 +68,62 @@ func isNetns(path string) bool {
 	var st unix.Statfs_t
 	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
 }
+
+// ApplyPublic implements PublicNetwork.
+func (g GuestNet) ApplyPublic(ctx context.Context, vpcID string, p sgfilter.Public) error {
+	rs, err := sgfilter.BuildPublic(p)
+	if err != nil {
+		return err
+	}
+	return sgfilter.ApplyRuleset(ctx, g.M.NetnsPath(vpcID), rs)
+}
+
+// CheckPublicPath implements PublicNetwork.
+func (g GuestNet) CheckPublicPath(ctx context.Context, vpcID string, p sgfilter.Public) (bool, error) {
+	rs, err := sgfilter.BuildPublic(p)
+	if err != nil {
+		return false, err
+	}
+	why, err := sgfilter.DiffRuleset(ctx, g.M.NetnsPath(vpcID), rs)
+	return why != "", err
+}
+
+// EnsurePublic implements PublicNetwork.
+func (g GuestNet) EnsurePublic(ctx context.Context, uplink string, pool []netip.Prefix, addrs []guestnet.PublicAddr) error {
+	return g.M.EnsurePublic(ctx, uplink, pool, addrs)
+}
+
+// CheckPublic implements PublicNetwork.
+func (g GuestNet) CheckPublic(ctx context.Context, uplink string, pool []netip.Prefix, addrs []guestnet.PublicAddr) (bool, error) {
+	return g.M.CheckPublic(ctx, uplink, pool, addrs)
+}
+
+// hostPolicy builds the host's forwarding policy for the VPCs' ports.
+func (g GuestNet) hostPolicy(vpcIDs []string, uplink string) (*sgfilter.Ruleset, error) {
+	ports := make([]string, 0, len(vpcIDs))
+	for _, id := range vpcIDs {
+		ports = append(ports, g.M.HostPort(id))
+	}
+	return sgfilter.BuildHostPolicy(g.M.Prefix(), ports, uplink)
+}
+
+// ApplyHostPolicy implements PublicNetwork.
+func (g GuestNet) ApplyHostPolicy(ctx context.Context, vpcIDs []string, uplink string) error {
+	rs, err := g.hostPolicy(vpcIDs, uplink)
+	if err != nil {
+		return err
+	}
+	return sgfilter.ApplyRuleset(ctx, g.M.HostNetnsPath(), rs)
+}
+
+// CheckHostPolicy implements PublicNetwork.
+func (g GuestNet) CheckHostPolicy(ctx context.Context, vpcIDs []string, uplink string) (bool, error) {
+	rs, err := g.hostPolicy(vpcIDs, uplink)
+	if err != nil {
+		return false, err
+	}
+	why, err := sgfilter.DiffRuleset(ctx, g.M.HostNetnsPath(), rs)
+	return why != "", err
+}
+
+var _ PublicNetwork = GuestNet{}

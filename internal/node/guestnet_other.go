@@ -23,3 +23,5 @@ func (g GuestNet) CheckFilter(context.Context, string, sgfilter.Desired) (bool, 
 func (g GuestNet) CheckLinks(context.Context, Subnet, string) (bool, error) {
 	return false, errors.ErrUnsupported
 }
+
+// PublicNetwork needs Linux: GuestNet does not implement it elsewhere.

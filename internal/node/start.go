@@ -30,6 +30,9 @@ type Options struct {
 	UnderlayAddress string
 	// MetricsListen serves Prometheus metrics at /metrics; empty: off.
 	MetricsListen string
+	// Uplink is the host interface public addresses are published on
+	// (Config.Uplink); empty: they reach only this host.
+	Uplink string
 	// HostNetns is the network namespace (a path such as /run/netns/x)
 	// holding the underlay and the host side of the guests' networks;
 	// empty: this process's own. Tests run several "hosts" on one machine.
@@ -61,7 +64,7 @@ func Start(ctx context.Context, o Options) error {
 	return Run(ctx, Config{
 		DataDir: o.DataDir, Name: o.Name, Zone: o.Zone, Version: o.Version, Capacity: o.Capacity,
 		Driver: QEMU{}, Network: GuestNet{mgr}, Objects: client.Objects(), Connector: client, Logger: o.Logger,
-		Underlay: underlay, MetricsListen: o.MetricsListen,
+		Underlay: underlay, MetricsListen: o.MetricsListen, Uplink: o.Uplink, HostReachesGuests: o.ExposeToHost,
 	})
 }
 

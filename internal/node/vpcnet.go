@@ -42,9 +42,12 @@ type vpcNet struct {
 	ready   map[string]bool               // VPCs whose namespace this process made
 	subnets map[string]Subnet             // by subnet id, as EnsureSubnet returned it
 
+	publicPool []string // the last Desired's PublicPool
+
 	// Owned by loop: what was last applied, by VPC id.
 	overlay map[string][sha256.Size]byte
 	filter  map[string][sha256.Size]byte
+	public  publicState
 }
 
 func newVPCNet(a *agent, reg *prometheus.Registry) *vpcNet {
@@ -56,6 +59,7 @@ func newVPCNet(a *agent, reg *prometheus.Registry) *vpcNet {
 		}, []string{"kind"}),
 		vpcs: map[string]nodeapi.VPCNetwork{}, ready: map[string]bool{}, subnets: map[string]Subnet{},
 		overlay: map[string][sha256.Size]byte{}, filter: map[string][sha256.Size]byte{},
+		public: publicState{vpc: map[string][sha256.Size]byte{}},
 	}
 	if err := reg.Register(v.repairs); err != nil {
 		var dup prometheus.AlreadyRegisteredError
@@ -65,7 +69,7 @@ func newVPCNet(a *agent, reg *prometheus.Registry) *vpcNet {
 			a.log.Error("register metrics", "err", err)
 		}
 	}
-	for _, k := range []string{repairOverlay, repairSecurityGroups, repairBridge} {
+	for _, k := range []string{repairOverlay, repairSecurityGroups, repairBridge, repairPublic} {
 		v.repairs.WithLabelValues(k)
 	}
 	return v
@@ -88,6 +92,17 @@ func (v *vpcNet) setDesired(vpcs []nodeapi.VPCNetwork) {
 	v.vpcs = m
 	v.mu.Unlock()
 	v.wake()
+}
+
+// setPool records the operator's public pool of a Desired.
+func (v *vpcNet) setPool(pool []string) {
+	v.mu.Lock()
+	changed := !slices.Equal(v.publicPool, pool)
+	v.publicPool = slices.Clone(pool)
+	v.mu.Unlock()
+	if changed {
+		v.wake()
+	}
 }
 
 // madeSubnet records a subnet EnsureSubnet made or confirmed.
@@ -162,6 +177,7 @@ func (v *vpcNet) sync(ctx context.Context, check bool) {
 		if !v.ready[id] {
 			delete(v.overlay, id)
 			delete(v.filter, id)
+			delete(v.public.vpc, id)
 		}
 	}
 	v.mu.Unlock()
@@ -172,6 +188,17 @@ func (v *vpcNet) sync(ctx context.Context, check bool) {
 		}
 		v.syncOverlay(ctx, n, specs, check)
 		v.syncFilter(ctx, n, specs, check)
+	}
+	if pn, ok := v.a.cfg.Network.(PublicNetwork); ok && ctx.Err() == nil {
+		var ids []string
+		var addrs []guestnet.PublicAddr
+		for _, n := range todo {
+			ids = append(ids, n.VPCID)
+			for _, m := range v.syncPublic(ctx, pn, n.VPCID, specs, check) {
+				addrs = append(addrs, guestnet.PublicAddr{VPCID: n.VPCID, Addr: m.Public})
+			}
+		}
+		v.syncHost(ctx, pn, ids, addrs, check)
 	}
 }
 
@@ -213,6 +240,7 @@ func (v *vpcNet) repairLinks(ctx context.Context, specs []nodeapi.InstanceSpec) 
 		v.mu.Lock()
 		delete(v.overlay, n.VPCID) // a new bridge needs proxy ARP
 		delete(v.filter, n.VPCID)
+		delete(v.public.vpc, n.VPCID)
 		v.mu.Unlock()
 	}
 }
@@ -256,8 +284,11 @@ func (v *vpcNet) syncOverlay(ctx context.Context, n nodeapi.VPCNetwork, specs []
 func (v *vpcNet) peers(n nodeapi.VPCNetwork, specs []nodeapi.InstanceSpec) []guestnet.Peer {
 	local := map[netip.Addr]bool{}
 	for _, s := range specs {
-		if ip, err := netip.ParseAddr(s.Network.PrivateIP); err == nil && s.Network.VPCID == n.VPCID {
-			local[ip.Unmap()] = true
+		if s.Network.VPCID != n.VPCID {
+			continue
+		}
+		for _, ip := range privateIPs(s) {
+			local[ip] = true
 		}
 	}
 	var out []guestnet.Peer
@@ -328,25 +359,34 @@ func (v *vpcNet) filterOf(n nodeapi.VPCNetwork, specs []nodeapi.InstanceSpec) sg
 		if s.Network.VPCID != n.VPCID {
 			continue
 		}
-		if ifc, ok := v.iface(n.VPCID, s, d.Groups); ok {
-			d.Interfaces = append(d.Interfaces, ifc)
+		for _, ni := range interfaces(s) {
+			if ifc, ok := v.iface(n.VPCID, s, ni, d.Groups); ok {
+				d.Interfaces = append(d.Interfaces, ifc)
+			}
 		}
 	}
 	sort.Slice(d.Interfaces, func(i, j int) bool { return d.Interfaces[i].Tap < d.Interfaces[j].Tap })
 	return d
 }
 
-func (v *vpcNet) iface(vpcID string, s nodeapi.InstanceSpec, groups map[string]sgfilter.Group) (sgfilter.Interface, bool) {
-	mac, err1 := net.ParseMAC(s.Network.MAC)
-	ip, err2 := netip.ParseAddr(s.Network.PrivateIP)
+// iface is one of an instance's interfaces as the filter sees it: its own
+// tap, MAC and addresses (primary and secondary), its groups (the
+// instance's when it names none) and its source/destination check.
+func (v *vpcNet) iface(vpcID string, s nodeapi.InstanceSpec, n nodeapi.NetworkInterface, groups map[string]sgfilter.Group) (sgfilter.Interface, bool) {
+	mac, err1 := net.ParseMAC(n.MAC)
+	ip, err2 := netip.ParseAddr(n.PrivateIP)
 	if err := errors.Join(err1, err2); err != nil || len(mac) != 6 || !ip.Unmap().Is4() {
-		v.a.log.Warn("instance left out of the security groups: bad MAC or address", "instance", s.ID, "vpc", vpcID, "err", err)
+		v.a.log.Warn("interface left out of the security groups: bad MAC or address", "instance", s.ID, "interface", n.InterfaceID, "vpc", vpcID, "err", err)
 		return sgfilter.Interface{}, false
 	}
-	ifc := sgfilter.Interface{Tap: guestnet.TapName(s.ID), MAC: mac, IPs: []netip.Addr{ip.Unmap()}, SourceDestCheck: true}
-	for _, g := range s.SecurityGroupIDs {
+	ifc := sgfilter.Interface{Tap: tapOf(s, n), MAC: mac, IPs: ifaceIPs(n), SourceDestCheck: !n.NoSourceDestCheck}
+	ids := n.SecurityGroupIDs
+	if len(ids) == 0 {
+		ids = s.SecurityGroupIDs
+	}
+	for _, g := range ids {
 		if _, ok := groups[g]; !ok {
-			v.a.log.Warn("security group of an instance not sent by the server", "instance", s.ID, "group", g)
+			v.a.log.Warn("security group of an interface not sent by the server", "instance", s.ID, "interface", n.InterfaceID, "group", g)
 			continue
 		}
 		if !slices.Contains(ifc.Groups, g) {

@@ -1,0 +1,38 @@
+package node
+
+import (
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+)
+
+func TestPublicMappings(t *testing.T) {
+	v := &vpcNet{a: &agent{log: slog.New(slog.DiscardHandler)}}
+	nic := func(vpc, priv, pub string, routes ...string) nodeapi.NetworkInterface {
+		return nodeapi.NetworkInterface{VPCID: vpc, PrivateIP: priv, PublicIP: pub, InternetRoutes: routes}
+	}
+	specs := []nodeapi.InstanceSpec{
+		{ID: "i-1", Power: nodeapi.PowerRunning, Network: nic("vpc-1", "10.0.1.10", "198.51.100.10", "0.0.0.0/0", "bad"),
+			Extra: []nodeapi.NetworkInterface{func() nodeapi.NetworkInterface {
+				n := nic("vpc-1", "10.0.2.10", "", "192.0.2.0/24")
+				n.PublicIPs = map[string]string{"198.51.100.12": "10.0.2.11", "nonsense": "10.0.2.12"}
+				return n
+			}()}},
+		{ID: "i-2", Power: nodeapi.PowerStopped, Network: nic("vpc-1", "10.0.1.20", "198.51.100.20", "0.0.0.0/0")},
+		{ID: "i-3", Power: nodeapi.PowerRunning, Network: nic("vpc-2", "10.0.1.30", "198.51.100.30", "0.0.0.0/0")},
+		{ID: "i-4", Power: nodeapi.PowerRunning, Network: nic("vpc-1", "10.0.1.40", "")},
+	}
+	got := fmt.Sprint(v.mappings("vpc-1", specs))
+	want := "[{198.51.100.10 10.0.1.10 [0.0.0.0/0]} {198.51.100.12 10.0.2.11 [192.0.2.0/24]}]"
+	if got != want {
+		t.Errorf("mappings of vpc-1 = %s\nwant %s", got, want)
+	}
+	if got := fmt.Sprint(v.mappings("vpc-2", specs)); got != "[{198.51.100.30 10.0.1.30 [0.0.0.0/0]}]" {
+		t.Errorf("mappings of vpc-2 = %s", got)
+	}
+	if got := v.mappings("vpc-3", specs); len(got) != 0 {
+		t.Errorf("mappings of an unknown VPC: %v", got)
+	}
+}
