@@ -89,6 +89,19 @@ EOF
   check "ping is refused before a rule allows it" "1" "$(ping -c 1 -W 2 "$ip" >/dev/null 2>&1; echo $?)"
   $aws ec2 authorize-security-group-ingress --group-name default --protocol icmp --port -1 --cidr 0.0.0.0/0 >/dev/null
   check "the guest answers ping from the host at its private address $ip" "0" "$(ping -c 1 -W 5 "$ip" >/dev/null 2>&1; echo $?)"
+  read -r alloc eip <<<"$($aws ec2 allocate-address --domain vpc --query '[AllocationId,PublicIp]' --output text)"
+  check "allocate-address returns an eipalloc- id" "eipalloc-" "${alloc:0:9}"
+  $aws ec2 associate-address --instance-id "$iid" --allocation-id "$alloc" >/dev/null
+  check "describe-instances shows the elastic IP" "$eip" \
+    "$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].PublicIpAddress' --output text)"
+  pinged=1
+  for _ in $(seq 10); do ping -c 1 -W 1 "$eip" >/dev/null 2>&1 && { pinged=0; break; }; sleep 1; done
+  check "the guest answers ping from the host at its elastic IP $eip (1:1 NAT on the node)" "0" "$pinged"
+  $aws ec2 disassociate-address --association-id "$($aws ec2 describe-addresses --allocation-ids "$alloc" --query 'Addresses[0].AssociationId' --output text)"
+  gone=1
+  for _ in $(seq 10); do ping -c 1 -W 1 "$eip" >/dev/null 2>&1 || { gone=0; break; }; sleep 1; done
+  check "after disassociate-address the elastic IP answers no more" "0" "$gone"
+  $aws ec2 release-address --allocation-id "$alloc"
   $aws ec2 stop-instances --instance-ids "$iid" >/dev/null
   $aws ec2 wait instance-stopped --instance-ids "$iid"
   check "stop-instances" "stopped" "$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].State.Name' --output text)"

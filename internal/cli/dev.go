@@ -17,6 +17,10 @@ import (
 	"github.com/kumo-cloud/kumo/internal/node"
 )
 
+// DevPublicIPs is kumo dev's elastic IP pool: a documentation range
+// (RFC 5737), routed from this host only (the dev node has no uplink).
+const DevPublicIPs = "198.51.100.0/24"
+
 func newDevCmd() *cobra.Command {
 	var f serverFlags
 	var noNode bool
@@ -31,6 +35,9 @@ func newDevCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("node-listen") {
 				f.nodeListen = "127.0.0.1:8776"
+			}
+			if !cmd.Flags().Changed("public-ips") {
+				f.publicIPs = DevPublicIPs
 			}
 			cfg, err := f.config()
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -18,7 +19,7 @@ import (
 
 type nodeFlags struct {
 	server, joinToken, dataDir, name, zone, netnsPrefix, logFormat string
-	underlay, metricsListen, hostNetns                             string
+	underlay, metricsListen, hostNetns, uplink                     string
 	exposeToHost                                                   bool
 	vcpus                                                          int
 	memoryMiB                                                      int64
@@ -37,12 +38,16 @@ func (f *nodeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.underlay, "underlay-address", "", "this host's IP address the other nodes reach, the VXLAN endpoint of the VPCs (default: none, guests reach only guests on this node)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "address to serve Prometheus metrics on at /metrics, e.g. :9102 (default: off)")
 	fs.StringVar(&f.hostNetns, "host-netns", "", "network namespace (path, e.g. /run/netns/x) holding the underlay and the host side of guest networks (default: this process's)")
+	fs.StringVar(&f.uplink, "uplink", "", "host interface on the operator's public network: guests' elastic IPs are answered for (proxy ARP) and forwarded through it, and guests reach nothing beyond this host any other way (default: none, public addresses reach only this host)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
 }
 
 func (f *nodeFlags) options() (node.Options, error) {
 	if f.zone == "" {
 		return node.Options{}, errors.New("--zone must not be empty")
+	}
+	if len(f.uplink) > 15 || strings.ContainsAny(f.uplink, "/ \t") {
+		return node.Options{}, fmt.Errorf("--uplink %q: not an interface name", f.uplink)
 	}
 	if f.underlay != "" {
 		if _, err := netip.ParseAddr(f.underlay); err != nil {
@@ -52,7 +57,7 @@ func (f *nodeFlags) options() (node.Options, error) {
 	return node.Options{
 		Server: f.server, JoinToken: f.joinToken, DataDir: f.dataDir, Name: f.name, Zone: f.zone, Version: Version,
 		NetnsPrefix: f.netnsPrefix, ExposeToHost: f.exposeToHost,
-		UnderlayAddress: f.underlay, MetricsListen: f.metricsListen, HostNetns: f.hostNetns,
+		UnderlayAddress: f.underlay, MetricsListen: f.metricsListen, HostNetns: f.hostNetns, Uplink: f.uplink,
 		Capacity: nodeapi.Capacity{VCPUs: f.vcpus, MemoryMiB: f.memoryMiB},
 		Logger:   newLogger(os.Stderr, f.logFormat),
 	}, nil

@@ -13,7 +13,7 @@ func TestNodeNetworkFlags(t *testing.T) {
 		f.register(fs)
 		return f, fs.Parse(args)
 	}
-	f, err := parse("--underlay-address", "198.18.0.1", "--metrics-listen", "127.0.0.1:9102")
+	f, err := parse("--underlay-address", "198.18.0.1", "--metrics-listen", "127.0.0.1:9102", "--uplink", "eth1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,12 +21,16 @@ func TestNodeNetworkFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.UnderlayAddress != "198.18.0.1" || o.MetricsListen != "127.0.0.1:9102" {
+	if o.UnderlayAddress != "198.18.0.1" || o.MetricsListen != "127.0.0.1:9102" || o.Uplink != "eth1" {
 		t.Errorf("options = %+v", o)
 	}
 	f, _ = parse()
 	if o, err := f.options(); err != nil || o.UnderlayAddress != "" || o.MetricsListen != "" {
 		t.Errorf("defaults: %+v, %v", o, err)
+	}
+	f, _ = parse("--uplink", "a-name-too-long-for-linux")
+	if _, err := f.options(); err == nil {
+		t.Error("a 25-character uplink accepted")
 	}
 	f, _ = parse("--underlay-address", "node-2")
 	if _, err := f.options(); err == nil {

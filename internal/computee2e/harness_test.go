@@ -166,17 +166,26 @@ func (c *cluster) spawn(name string, args ...string) *proc {
 
 func (c *cluster) startServer() {
 	c.server = c.spawn("server", "server", "--data-dir", c.serverDir, "--ec2-listen", c.ec2Addr, "--s3-listen", c.s3Addr,
-		"--admin-listen", c.adminAddr, "--node-listen", c.nodeAddr, "--demo-image", c.demo, "--log-format", "json")
+		"--admin-listen", c.adminAddr, "--node-listen", c.nodeAddr, "--demo-image", c.demo, "--log-format", "json",
+		"--public-ips", testPublicPool)
 	c.waitHTTP("http://" + c.adminAddr + "/healthz")
 }
 
+// testPublicPool is the elastic IPs' pool: addresses of the fake hosts'
+// switch (fakeHosts), so only the test's namespaces ever see them.
+const testPublicPool = "198.18.0.200-198.18.0.220"
+
 // startHostNode runs one more kumo node for a fake host: its underlay
-// address lives in the host's namespace, its guests' namespaces get their
-// own prefix, and the guests are found by guestPIDs through dataDir.
-func (c *cluster) startHostNode(name, zone, hostNetns, underlay, dataDir, prefix string) {
+// address lives in the host's namespace (on its "uplink", which is also
+// where its public addresses are published), its guests' namespaces get
+// their own prefix, and the guests are found by guestPIDs through
+// dataDir. It returns the node's metrics address.
+func (c *cluster) startHostNode(name, zone, hostNetns, underlay, dataDir, prefix string) string {
+	metrics := freePort(c.t)
 	c.extra = append(c.extra, c.spawn(name, "node", "--server", c.nodeAddr, "--join-token", c.token, "--data-dir", dataDir,
 		"--name", name, "--zone", zone, "--netns-prefix", prefix, "--host-netns", hostNetns,
-		"--underlay-address", underlay, "--log-format", "json"))
+		"--underlay-address", underlay, "--uplink", "uplink", "--metrics-listen", metrics, "--log-format", "json"))
+	return metrics
 }
 
 func (c *cluster) startNode() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -54,8 +56,64 @@ func pingScript(ip string) *string {
 }
 
 // httpdScript serves a page on port 80 (busybox httpd daemonizes).
-var httpdScript = aws.String(base64.StdEncoding.EncodeToString([]byte(
-	"#!/bin/sh\nmkdir -p /tmp/www && echo hello > /tmp/www/index.html && busybox httpd -p 80 -h /tmp/www && echo 'KUMO-HTTPD: up'\n")))
+func httpdScript(page string) *string {
+	return aws.String(base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf(
+		"#!/bin/sh\nmkdir -p /tmp/www && echo '%s' > /tmp/www/index.html && busybox httpd -p 80 -h /tmp/www && echo 'KUMO-HTTPD: up'\n", page))))
+}
+
+// clientNetns joins a namespace standing for a machine on the operator's
+// network to the fake hosts' switch, at 198.18.0.100/24.
+func clientNetns(t *testing.T, prefix string) string {
+	t.Helper()
+	name := prefix + "cl"
+	ipNetns(t, "netns", "add", name)
+	ipNetns(t, "-n", name, "link", "set", "lo", "up")
+	ipNetns(t, "-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", "pcl", "netns", prefix+"sw")
+	ipNetns(t, "-n", name, "addr", "add", "198.18.0.100/24", "dev", "eth0")
+	ipNetns(t, "-n", name, "link", "set", "eth0", "up")
+	ipNetns(t, "-n", prefix+"sw", "link", "set", "pcl", "master", "br0", "up")
+	return name
+}
+
+// waitHTTPFrom fetches http://ip/ from inside a namespace until the page
+// holds want, and returns how long that took.
+func waitHTTPFrom(t *testing.T, netns, ip, want string, timeout time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	var out []byte
+	for time.Since(start) < timeout {
+		out, _ = exec.Command("ip", "netns", "exec", netns, "curl", "-s", "-m", "1", "http://"+ip+"/").CombinedOutput()
+		if strings.Contains(string(out), want) {
+			return time.Since(start)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("http://%s/ from %s: no %q within %v (last: %q)", ip, netns, want, timeout, out)
+	return 0
+}
+
+// repairs reads a node's kumo_node_network_repairs_total by kind.
+func repairs(t *testing.T, metricsAddr string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		var kind string
+		var n float64
+		if _, err := fmt.Sscanf(strings.Replace(line, `"}`, `" }`, 1), `kumo_node_network_repairs_total{kind=%q } %g`, &kind, &n); err == nil {
+			out[kind] = n
+		}
+	}
+	return out
+}
 
 // clientScript pings one address, then tries another's port 80 every
 // second for ever, printing each outcome on the console.
@@ -99,8 +157,9 @@ func TestVPCAcrossHosts(t *testing.T) {
 	c := newCluster(t) // its own node stays: it is in zone a with the hosts' first node
 	hosts, underlay := fakeHosts(t, c.prefix, 2)
 	dir := filepath.Dir(c.nodeDir)
+	client := clientNetns(t, c.prefix)
 	c.startHostNode("host1-"+c.prefix, region+"b", hosts[0], underlay[0], filepath.Join(dir, "n1"), c.prefix+"a")
-	c.startHostNode("host2-"+c.prefix, region+"c", hosts[1], underlay[1], filepath.Join(dir, "n2"), c.prefix+"b")
+	metrics2 := c.startHostNode("host2-"+c.prefix, region+"c", hosts[1], underlay[1], filepath.Join(dir, "n2"), c.prefix+"b")
 	c.waitNodeReady(3)
 	a, b := c.account("team-a"), c.account("team-b")
 	ami := demoImageID(t, a)
@@ -111,7 +170,8 @@ func TestVPCAcrossHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := runIn(t, a, ami, region+"b", nil)
-	web := runIn(t, a, ami, region+"b", httpdScript, *sg.GroupId)
+	web := runIn(t, a, ami, region+"b", httpdScript("hello"), *sg.GroupId)
+	web2 := runIn(t, a, ami, region+"c", httpdScript("hello from web2"), *sg.GroupId)
 	targetIP := aws.ToString(waitState(t, a, target, types.InstanceStateNameRunning, 2*time.Minute).PrivateIpAddress)
 	webIP := aws.ToString(waitState(t, a, web, types.InstanceStateNameRunning, 2*time.Minute).PrivateIpAddress)
 	waitConsole(t, a, target, 3*time.Minute, "ready", func(s string) bool { return strings.Contains(s, "KUMO-DEMO: ready") })
@@ -153,7 +213,56 @@ func TestVPCAcrossHosts(t *testing.T) {
 		})
 	})
 
-	for _, id := range []string{same, target, web} {
+	t.Run("an elastic IP reaches a guest from a client and moves", func(t *testing.T) {
+		waitState(t, a, web2, types.InstanceStateNameRunning, 2*time.Minute)
+		waitConsole(t, a, web2, 3*time.Minute, "httpd", func(s string) bool { return strings.Contains(s, "KUMO-HTTPD: up") })
+		alloc, err := a.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eip := aws.ToString(alloc.PublicIp)
+		if _, err := a.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId,
+			IpProtocol: aws.String("tcp"), FromPort: aws.Int32(80), ToPort: aws.Int32(80), CidrIp: aws.String("198.18.0.0/24")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: alloc.AllocationId, InstanceId: aws.String(web)}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("http://%s/ answered by %s from the client %v after AssociateAddress", eip, web, waitHTTPFrom(t, client, eip, "hello", 30*time.Second).Round(100*time.Millisecond))
+		if _, err := a.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: alloc.AllocationId, InstanceId: aws.String(web2),
+			AllowReassociation: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("moved to %s on the other host: answered by it %v after AssociateAddress", web2,
+			waitHTTPFrom(t, client, eip, "hello from web2", 30*time.Second).Round(100*time.Millisecond))
+		if got := aws.ToString(describe(t, a, web2).PublicIpAddress); got != eip {
+			t.Errorf("%s PublicIpAddress = %q, want %s", web2, got, eip)
+		}
+		if got := aws.ToString(describe(t, a, web).PublicIpAddress); got == eip {
+			t.Errorf("%s still shows %s", web, eip)
+		}
+
+		t.Run("a host's flushed nftables ruleset is repaired", func(t *testing.T) {
+			before := repairs(t, metrics2)
+			out, err := exec.Command("sh", "-c", "for n in $(ls /run/netns | grep '^"+c.prefix+"b-') "+c.prefix+"h1; do ip netns exec $n nft flush ruleset || exit 1; done").CombinedOutput()
+			if err != nil {
+				t.Fatalf("flush: %v: %s", err, out)
+			}
+			t.Logf("elastic IP answering again %v after every ruleset of host 2 was flushed",
+				waitHTTPFrom(t, client, eip, "hello from web2", 10*time.Second).Round(100*time.Millisecond))
+			deadline := time.Now().Add(5 * time.Second)
+			after := repairs(t, metrics2)
+			for time.Now().Before(deadline) && (after["security_groups"] <= before["security_groups"] || after["public"] <= before["public"]) {
+				time.Sleep(200 * time.Millisecond)
+				after = repairs(t, metrics2)
+			}
+			if after["security_groups"] <= before["security_groups"] || after["public"] <= before["public"] {
+				t.Errorf("repairs counted: before %v, after %v", before, after)
+			}
+		})
+	})
+
+	for _, id := range []string{same, target, web, web2} {
 		if _, err := a.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 			t.Error(err)
 		}

@@ -65,3 +65,13 @@ func (m *Manager) CheckPublic(context.Context, string, []netip.Prefix, []PublicA
 
 // HostNetnsPath needs Linux.
 func (m *Manager) HostNetnsPath() string { return "" }
+
+// EnsureSubnetRoutes needs Linux.
+func (m *Manager) EnsureSubnetRoutes(context.Context, Subnet, []SubnetRoute) error {
+	return errUnsupported
+}
+
+// CheckSubnetRoutes needs Linux.
+func (m *Manager) CheckSubnetRoutes(context.Context, Subnet, []SubnetRoute) (bool, error) {
+	return false, errUnsupported
+}

@@ -22,3 +22,11 @@ func (m *Manager) HostPort(vpcID string) string { return m.hostVethName(vpcID) }
 // Prefix is the manager's namespace prefix (Config.Prefix or the default):
 // it names this node's things on a shared host.
 func (m *Manager) Prefix() string { return m.prefix }
+
+// SubnetRoute is one route of a subnet's route table that a node carries
+// out in the VPC namespace: to a next hop (an instance's private address)
+// or, with no next hop, a blackhole.
+type SubnetRoute struct {
+	Destination netip.Prefix
+	NextHop     netip.Addr // invalid: blackhole
+}

@@ -206,10 +206,21 @@ type NetworkInterface struct {
 	// to an attached internet gateway (e.g. 0.0.0.0/0): the only places
 	// the interface's public addresses may reach, and be reached from.
 	InternetRoutes []string `json:"internetRoutes,omitempty"`
+	// Routes are the subnet route table's other routes that leave the
+	// VPC's own addresses: to an instance or a network interface (NextHop
+	// is its primary private address) or blackholes (NextHop empty: the
+	// target is gone, or the route is a blackhole).
+	Routes []Route `json:"routes,omitempty"`
 	// DNS servers and domain name handed out by DHCP, from the VPC's DHCP
 	// options set (empty: none).
 	DNS        []string `json:"dns,omitempty"`
 	DomainName string   `json:"domainName,omitempty"`
+}
+
+// Route is one route of a subnet's route table.
+type Route struct {
+	Destination string `json:"destination"` // a CIDR
+	NextHop     string `json:"nextHop,omitempty"`
 }
 
 // Session is one node's side of a connected stream.
