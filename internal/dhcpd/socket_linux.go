@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"sync"
+
+	"github.com/kumo-cloud/kumo/internal/netnsrun"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/dhcpv4/server4"
@@ -80,30 +81,6 @@ func (s *sockets) close() error {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// inNetns runs fn on an OS thread that has entered the network namespace at
-// path (e.g. /var/run/netns/NAME or /proc/PID/ns/net); with an empty path it
-// runs fn in the caller's namespace. The thread is never unlocked, so it
-// exits with its goroutine and no other goroutine ever runs in the namespace.
-func inNetns(path string, fn func() error) error {
-	if path == "" {
-		return fn()
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		errc <- enterNetns(path, fn)
-	}()
-	return <-errc
-}
-
-func enterNetns(path string, fn func() error) error {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("dhcp: open network namespace %s: %w", path, err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("dhcp: enter network namespace %s: %w", path, err)
-	}
-	return fn()
-}
+// inNetns runs fn inside the namespace at path, or the caller's when path
+// is empty (netnsrun.Do).
+func inNetns(path string, fn func() error) error { return netnsrun.Do(path, fn) }

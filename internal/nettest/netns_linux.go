@@ -2,15 +2,13 @@ package nettest
 
 import (
 	"crypto/rand"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/vishvananda/netns"
+	"github.com/kumo-cloud/kumo/internal/netnsrun"
 )
 
 // NetnsDir is where `ip netns` keeps named namespaces.
@@ -66,25 +64,6 @@ func NetnsName(t testing.TB, path string) string {
 	return filepath.Base(path)
 }
 
-// InNetns runs fn on an OS thread moved into the namespace at path.
-// Sockets fn opens belong to that namespace; goroutines fn starts do not
-// run in it. The thread is never handed back to the Go scheduler: it ends
-// with the goroutine that ran fn.
-func InNetns(path string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // no Unlock: the thread dies with the goroutine
-		ns, err := netns.GetFromPath(path)
-		if err != nil {
-			errc <- fmt.Errorf("open netns %s: %w", path, err)
-			return
-		}
-		defer ns.Close()
-		if err := netns.Set(ns); err != nil {
-			errc <- fmt.Errorf("enter netns %s: %w", path, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
+// InNetns runs fn on an OS thread moved into the namespace at path
+// (netnsrun.Do).
+func InNetns(path string, fn func() error) error { return netnsrun.Do(path, fn) }

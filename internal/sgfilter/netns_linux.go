@@ -3,10 +3,9 @@ package sgfilter
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 
-	"github.com/vishvananda/netns"
+	"github.com/kumo-cloud/kumo/internal/netnsrun"
 )
 
 // bridge-nf-call-* make bridged IPv4/IPv6 go through the inet hooks, where
@@ -43,23 +42,5 @@ func bridgeNetfilterEnabled(netnsPath string) (bool, error) {
 	return on, err
 }
 
-// inNetns runs fn on a thread moved into the namespace. The thread is
-// never returned to the Go scheduler: it ends with its goroutine.
-func inNetns(netnsPath string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // no Unlock: the thread dies with the goroutine
-		ns, err := netns.GetFromPath(netnsPath)
-		if err != nil {
-			errc <- fmt.Errorf("open netns %s: %w", netnsPath, err)
-			return
-		}
-		defer ns.Close()
-		if err := netns.Set(ns); err != nil {
-			errc <- fmt.Errorf("enter netns %s: %w", netnsPath, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
+// inNetns runs fn inside the namespace (netnsrun.Do).
+func inNetns(netnsPath string, fn func() error) error { return netnsrun.Do(netnsPath, fn) }
