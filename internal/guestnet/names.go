@@ -74,17 +74,23 @@ func checkID(kind, id string) error {
 	return nil
 }
 
-// TapName returns the name of an instance's tap: 15 characters at most,
-// the same for the same id. An AWS-shaped id (i-<17 hex>) is encoded
-// losslessly ("t" + 14 base-32 digits), so two instances never share a
-// tap name; other ids are hashed ("h" + 14 hex).
-func TapName(instanceID string) string {
-	if m := awsHexID.FindStringSubmatch(instanceID); m != nil {
+// TapName returns the name of the tap of an instance's primary interface
+// (instanceID "i-…") or of one of its other network interfaces (the
+// interface's id, "eni-…"): 15 characters at most, the same for the same
+// id. AWS-shaped ids (<kind>-<17 hex>) are encoded losslessly, "t" (an
+// instance) or "e" (an interface) then 14 base-32 digits, so two never
+// share a tap name; other ids are hashed ("h" + 14 hex).
+func TapName(id string) string {
+	if m := awsHexID.FindStringSubmatch(id); m != nil {
 		n, _ := new(big.Int).SetString(m[1], 16) // 68 bits: 14 base-32 digits
 		d := n.Text(32)
-		return "t" + strings.Repeat("0", 14-len(d)) + d
+		kind := "t"
+		if strings.HasPrefix(id, "eni-") {
+			kind = "e"
+		}
+		return kind + strings.Repeat("0", 14-len(d)) + d
 	}
-	return "h" + hashHex(instanceID)[:14]
+	return "h" + hashHex(id)[:14]
 }
 
 // bridgeName names a subnet's bridge inside its VPC's namespace.

@@ -12,6 +12,7 @@ func TestTapName(t *testing.T) {
 	for _, id := range []string{
 		"i-0123456789abcdef0", "i-0123456789abcdef1", "i-1123456789abcdef0",
 		"i-00000000000000000", "i-fffffffffffffffff", "i-test", "instance-1", "instance-2",
+		"eni-0123456789abcdef0", "eni-0123456789abcdef1", "eni-00000000000000000", "eni-test",
 	} {
 		name := TapName(id)
 		if !valid.MatchString(name) {
@@ -31,6 +32,10 @@ func TestTapName(t *testing.T) {
 	// 17 hex digits = 68 bits = 14 base-32 digits: the largest id still fits.
 	if got := TapName("i-fffffffffffffffff"); got != "t7vvvvvvvvvvvvv" {
 		t.Errorf("TapName(max id) = %q", got)
+	}
+	// An interface's tap is told apart from an instance's with the same hex.
+	if got := TapName("eni-fffffffffffffffff"); got != "e7vvvvvvvvvvvvv" {
+		t.Errorf("TapName(max interface id) = %q", got)
 	}
 }
 

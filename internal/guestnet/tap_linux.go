@@ -11,10 +11,12 @@ import (
 	"github.com/vishvananda/netns"
 )
 
-// EnsureTap creates, unless it is there, the instance's persistent tap
-// (vnet_hdr, owned by root) named TapName(instanceID) in the subnet's
-// namespace, enslaved to the subnet's bridge and up, and returns its name.
-// QEMU opens it by name from a thread inside that namespace.
+// EnsureTap creates, unless it is there, the persistent tap (vnet_hdr,
+// owned by root) named TapName(instanceID) in the subnet's namespace,
+// enslaved to the subnet's bridge and up, and returns its name. The id is
+// an instance's (its primary interface) or a network interface's ("eni-…",
+// a further interface). QEMU opens it by name from a thread inside that
+// namespace.
 func (m *Manager) EnsureTap(ctx context.Context, s Subnet, instanceID string) (string, error) {
 	if err := checkID("instance", instanceID); err != nil {
 		return "", err
@@ -85,8 +87,9 @@ func ensureTapLink(h *netlink.Handle, path, name string) (netlink.Link, error) {
 	return link, nil
 }
 
-// DeleteTap removes the instance's tap from the VPC's namespace. A missing
-// tap or namespace is not an error.
+// DeleteTap removes the tap of an instance or network interface (see
+// EnsureTap) from the VPC's namespace. A missing tap or namespace is not
+// an error.
 func (m *Manager) DeleteTap(ctx context.Context, vpcID, instanceID string) error {
 	if err := errors.Join(checkID("vpc", vpcID), checkID("instance", instanceID)); err != nil {
 		return err

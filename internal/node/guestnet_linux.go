@@ -127,3 +127,19 @@ func (g GuestNet) CheckHostPolicy(ctx context.Context, vpcIDs []string, uplink s
 }
 
 var _ PublicNetwork = GuestNet{}
+
+func (g GuestNet) subnet(s Subnet) guestnet.Subnet {
+	return guestnet.Subnet{VPCID: s.VPCID, Netns: s.Netns, Bridge: s.Bridge, Gateway: s.Gateway}
+}
+
+// EnsureSubnetRoutes implements RouteNetwork.
+func (g GuestNet) EnsureSubnetRoutes(ctx context.Context, s Subnet, routes []guestnet.SubnetRoute) error {
+	return g.M.EnsureSubnetRoutes(ctx, g.subnet(s), routes)
+}
+
+// CheckSubnetRoutes implements RouteNetwork.
+func (g GuestNet) CheckSubnetRoutes(ctx context.Context, s Subnet, routes []guestnet.SubnetRoute) (bool, error) {
+	return g.M.CheckSubnetRoutes(ctx, g.subnet(s), routes)
+}
+
+var _ RouteNetwork = GuestNet{}

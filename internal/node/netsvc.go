@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -30,7 +31,12 @@ type netServices struct {
 // ensureNetwork makes the instance's subnet and serves DHCP and metadata
 // on it. Without a Network there is nothing to do.
 func (a *agent) ensureNetwork(ctx context.Context, spec *nodeapi.InstanceSpec) (Subnet, error) {
-	n := spec.Network
+	return a.ensureSubnet(ctx, spec.Network)
+}
+
+// ensureSubnet makes an interface's subnet and serves DHCP and metadata
+// on it.
+func (a *agent) ensureSubnet(ctx context.Context, n nodeapi.NetworkInterface) (Subnet, error) {
 	if a.cfg.Network == nil || n.VPCID == "" {
 		return Subnet{}, nil
 	}
@@ -167,12 +173,15 @@ func (a *agent) specs() []nodeapi.InstanceSpec {
 // leases answers DHCP from the desired specs.
 type leases struct{ a *agent }
 
+// Every interface of an instance (the primary and the further ones) is
+// answered by its MAC with its primary private address.
 func (l leases) Lookup(mac net.HardwareAddr) (dhcpd.Lease, bool) {
 	for _, s := range l.a.specs() {
-		if !strings.EqualFold(s.Network.MAC, mac.String()) {
-			continue
+		for _, n := range interfaces(s) {
+			if strings.EqualFold(n.MAC, mac.String()) {
+				return lease(n, mac)
+			}
 		}
-		return lease(s.Network, mac)
 	}
 	return dhcpd.Lease{}, false
 }
@@ -204,19 +213,45 @@ func hostname(ip netip.Addr) string {
 }
 
 // lookupIMDS finds the instance behind a metadata request: the listener's
-// VPC and the request's source address.
+// VPC and the request's source address, any private address of any of the
+// instance's interfaces. The answer is about the primary interface.
 func (a *agent) lookupIMDS(r *http.Request) (*imds.Instance, error) {
 	vpc, _ := imds.TapFrom(r.Context())
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return nil, imds.ErrUnknownInstance
 	}
+	src, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil, imds.ErrUnknownInstance
+	}
 	for _, s := range a.specs() {
-		if s.Network.VPCID == vpc && s.Network.PrivateIP == host {
+		if s.Network.VPCID == vpc && slices.Contains(privateIPs(s), src.Unmap()) {
 			return imdsInstance(s), nil
 		}
 	}
 	return nil, imds.ErrUnknownInstance
+}
+
+// privateIPs are the valid private addresses of all an instance's
+// interfaces: each one's primary and secondary addresses.
+func privateIPs(s nodeapi.InstanceSpec) []netip.Addr {
+	var out []netip.Addr
+	for _, n := range interfaces(s) {
+		out = append(out, ifaceIPs(n)...)
+	}
+	return out
+}
+
+// ifaceIPs are an interface's valid IPv4 addresses, primary first.
+func ifaceIPs(n nodeapi.NetworkInterface) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range append([]string{n.PrivateIP}, n.SecondaryIPs...) {
+		if ip, err := netip.ParseAddr(a); err == nil && ip.Unmap().Is4() && !slices.Contains(out, ip.Unmap()) {
+			out = append(out, ip.Unmap())
+		}
+	}
+	return out
 }
 
 func imdsInstance(s nodeapi.InstanceSpec) *imds.Instance {

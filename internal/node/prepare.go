@@ -126,8 +126,10 @@ func (a *agent) imageFile(ctx context.Context, id, key string) (string, error) {
 	return path, nil
 }
 
-// nic gives the guest its tap on the subnet bridge (and QEMU the subnet's
-// network namespace), or user-mode networking without a Network.
+// nic gives the guest its taps on the subnet bridges (and QEMU the VPC's
+// network namespace): the primary interface on the root bus, the further
+// ones (Extra) in their root ports in device-index order; or user-mode
+// networking (the primary interface only) without a Network.
 func (a *agent) nic(ctx context.Context, spec *nodeapi.InstanceSpec, s *qemu.Spec) error {
 	if spec.Network.MAC == "" {
 		return nil
@@ -148,5 +150,13 @@ func (a *agent) nic(ctx context.Context, spec *nodeapi.InstanceSpec, s *qemu.Spe
 	}
 	s.NICs = []qemu.NIC{{Tap: tap, MAC: spec.Network.MAC}}
 	s.Netns = sub.Netns
+	s.NICSlots = nicSlots
+	for _, n := range extraNICs(*spec) {
+		nic, err := a.extraNIC(ctx, n)
+		if err != nil {
+			return err
+		}
+		s.NICs = append(s.NICs, nic)
+	}
 	return nil
 }

@@ -36,3 +36,20 @@ func TestPublicMappings(t *testing.T) {
 		t.Errorf("mappings of an unknown VPC: %v", got)
 	}
 }
+
+func TestSubnetRoutesFromSpecs(t *testing.T) {
+	v := &vpcNet{a: &agent{log: slog.New(slog.DiscardHandler)}}
+	routes := []nodeapi.Route{{Destination: "0.0.0.0/0", NextHop: "10.0.2.10"}, {Destination: "192.0.2.0/24"},
+		{Destination: "bad"}, {Destination: "198.51.100.0/24", NextHop: "nonsense"}, {Destination: "0.0.0.0/0", NextHop: "10.0.2.11"}}
+	specs := []nodeapi.InstanceSpec{
+		{ID: "i-1", Power: nodeapi.PowerRunning, Network: nodeapi.NetworkInterface{VPCID: "vpc-1", SubnetID: "subnet-a", Routes: routes}},
+		{ID: "i-2", Power: nodeapi.PowerTerminated, Network: nodeapi.NetworkInterface{VPCID: "vpc-1", SubnetID: "subnet-b", Routes: routes}},
+		{ID: "i-3", Power: nodeapi.PowerStopped, Network: nodeapi.NetworkInterface{VPCID: "vpc-1", SubnetID: "subnet-c"}},
+		{ID: "i-4", Power: nodeapi.PowerRunning, Network: nodeapi.NetworkInterface{VPCID: "vpc-2", SubnetID: "subnet-d", Routes: routes}},
+	}
+	got := fmt.Sprint(v.subnetRoutes("vpc-1", specs))
+	want := "map[subnet-a:[{0.0.0.0/0 10.0.2.10} {192.0.2.0/24 invalid IP} {198.51.100.0/24 invalid IP}] subnet-c:[]]"
+	if got != want {
+		t.Errorf("subnet routes = %s\nwant %s", got, want)
+	}
+}

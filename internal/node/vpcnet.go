@@ -48,6 +48,7 @@ type vpcNet struct {
 	overlay map[string][sha256.Size]byte
 	filter  map[string][sha256.Size]byte
 	public  publicState
+	routes  routesState // by subnet id
 }
 
 func newVPCNet(a *agent, reg *prometheus.Registry) *vpcNet {
@@ -59,7 +60,7 @@ func newVPCNet(a *agent, reg *prometheus.Registry) *vpcNet {
 		}, []string{"kind"}),
 		vpcs: map[string]nodeapi.VPCNetwork{}, ready: map[string]bool{}, subnets: map[string]Subnet{},
 		overlay: map[string][sha256.Size]byte{}, filter: map[string][sha256.Size]byte{},
-		public: publicState{vpc: map[string][sha256.Size]byte{}},
+		public: publicState{vpc: map[string][sha256.Size]byte{}}, routes: routesState{},
 	}
 	if err := reg.Register(v.repairs); err != nil {
 		var dup prometheus.AlreadyRegisteredError
@@ -69,7 +70,7 @@ func newVPCNet(a *agent, reg *prometheus.Registry) *vpcNet {
 			a.log.Error("register metrics", "err", err)
 		}
 	}
-	for _, k := range []string{repairOverlay, repairSecurityGroups, repairBridge, repairPublic} {
+	for _, k := range []string{repairOverlay, repairSecurityGroups, repairBridge, repairPublic, repairRoutes} {
 		v.repairs.WithLabelValues(k)
 	}
 	return v
@@ -180,6 +181,11 @@ func (v *vpcNet) sync(ctx context.Context, check bool) {
 			delete(v.public.vpc, id)
 		}
 	}
+	for id := range v.routes {
+		if _, ok := v.subnets[id]; !ok {
+			delete(v.routes, id) // its namespace is gone: apply afresh if it comes back
+		}
+	}
 	v.mu.Unlock()
 	sort.Slice(todo, func(i, j int) bool { return todo[i].VPCID < todo[j].VPCID })
 	for _, n := range todo {
@@ -188,6 +194,9 @@ func (v *vpcNet) sync(ctx context.Context, check bool) {
 		}
 		v.syncOverlay(ctx, n, specs, check)
 		v.syncFilter(ctx, n, specs, check)
+		if rn, ok := v.a.cfg.Network.(RouteNetwork); ok {
+			v.syncRoutes(ctx, rn, n, specs, check)
+		}
 	}
 	if pn, ok := v.a.cfg.Network.(PublicNetwork); ok && ctx.Err() == nil {
 		var ids []string
@@ -241,6 +250,7 @@ func (v *vpcNet) repairLinks(ctx context.Context, specs []nodeapi.InstanceSpec) 
 		delete(v.overlay, n.VPCID) // a new bridge needs proxy ARP
 		delete(v.filter, n.VPCID)
 		delete(v.public.vpc, n.VPCID)
+		delete(v.routes, n.SubnetID)
 		v.mu.Unlock()
 	}
 }

@@ -42,6 +42,14 @@ type worker struct {
 	reattach bool // a live guest whose monitor could not be reached yet
 	halted   bool // the guest went off (or failed) by itself while meant to run: wait for the server
 	netReady bool // DHCP and IMDS serve this instance's subnet in this process
+
+	// The guest whose further interfaces were last found to be those of
+	// nicsKey (see syncNICs); after a failed round towards nicsTried, the
+	// next waits until nicsAfter.
+	nicsFor   Guest
+	nicsKey   string
+	nicsTried string
+	nicsAfter time.Time
 }
 
 func newWorker(a *agent, id string) *worker {
@@ -225,6 +233,7 @@ func (w *worker) ensureRunning(ctx context.Context, spec *nodeapi.InstanceSpec) 
 			w.netReady = true
 		}
 	}
+	w.syncNICs(ctx, spec)
 	if spec.RebootSeq > w.status().RebootSeq {
 		if err := w.guest.Reboot(ctx); err != nil {
 			w.a.log.Warn("reboot", "instance", w.id, "err", err)
@@ -309,7 +318,11 @@ func (w *worker) terminate(ctx context.Context, spec *nodeapi.InstanceSpec) {
 		return
 	}
 	if w.a.cfg.Network != nil && spec.Network.VPCID != "" {
-		if err := w.a.cfg.Network.DeleteTap(ctx, spec.Network.VPCID, w.id); err != nil {
+		err := w.a.cfg.Network.DeleteTap(ctx, spec.Network.VPCID, w.id)
+		if err == nil {
+			err = w.deleteExtraTaps(ctx, spec)
+		}
+		if err != nil {
 			w.a.log.Warn("delete tap", "instance", w.id, "err", err)
 			return
 		}

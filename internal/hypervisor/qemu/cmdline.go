@@ -24,10 +24,18 @@ func Args(s Spec, accel Accel) []string {
 		a = append(a, diskArgs(i, d, s.Kernel == "")...)
 	}
 	for i, n := range s.NICs {
-		a = append(a, nicArgs(i, n)...)
+		if n.Slot == 0 {
+			a = append(a, nicArgs(i, n)...)
+		}
 	}
 	for i := range s.HotplugSlots {
 		a = append(a, "-device", fmt.Sprintf("pcie-root-port,id=hotplug%d,chassis=%d", i, i+1))
+	}
+	for slot := 1; slot <= s.NICSlots; slot++ {
+		a = append(a, "-device", fmt.Sprintf("pcie-root-port,id=%s,chassis=%d", NICPort(slot), nicChassis+slot))
+	}
+	for _, n := range slotted(s.NICs) {
+		a = append(a, slotNICArgs(n)...)
 	}
 	return a
 }
@@ -92,6 +100,16 @@ func nicArgs(i int, n NIC) []string {
 		netdev = "user,id=" + id + ",restrict=on"
 	}
 	return []string{"-netdev", netdev, "-device", "virtio-net-pci,id=" + id + "-dev,netdev=" + id + ",mac=" + n.MAC}
+}
+
+// slotNICArgs is a NIC in its root port, with the ids hot-plug uses.
+func slotNICArgs(n NIC) []string {
+	netdev, dev := NICNames(n.ID)
+	be := "tap,id=" + netdev + ",ifname=" + n.Tap + ",script=no,downscript=no"
+	if n.UserNet {
+		be = "user,id=" + netdev + ",restrict=on"
+	}
+	return []string{"-netdev", be, "-device", "virtio-net-pci,id=" + dev + ",netdev=" + netdev + ",mac=" + n.MAC + ",bus=" + NICPort(n.Slot)}
 }
 
 // esc quotes a value for QEMU's option syntax, where a comma is doubled.

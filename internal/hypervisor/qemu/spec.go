@@ -50,6 +50,10 @@ type Spec struct {
 	// HotplugSlots is how many empty PCIe root ports to add for volumes
 	// attached later (q35 cannot hot-plug into its root bus).
 	HotplugSlots int
+	// NICSlots is how many PCIe root ports to add for network interfaces
+	// of device index 1 to NICSlots (see NIC.Slot), whether they are on
+	// the command line or hot-plugged later.
+	NICSlots int
 }
 
 // Disk is one virtio-blk disk.
@@ -68,6 +72,14 @@ type NIC struct {
 	// UserNet replaces the tap with QEMU's user-mode network with
 	// restrict=on (the guest reaches nothing). For tests only.
 	UserNet bool
+
+	// Slot 0 puts the NIC on the root bus, where it can never be
+	// unplugged (the primary interface: ids net<i> and net<i>-dev). Slot
+	// n ≥ 1 (an interface's device index) puts it into its own root port
+	// (NICPort(n)), so that it can be unplugged, with ids derived from ID
+	// (see NICNames); the guest enumerates the root ports in slot order.
+	Slot int
+	ID   string // the network interface's id, "eni-…"; required with a Slot
 }
 
 // Run-directory file names.
@@ -147,6 +159,9 @@ func (s Spec) Validate() error {
 	if s.HotplugSlots < 0 || s.HotplugSlots > 32 {
 		bad("hotplug slots %d: want 0..32", s.HotplugSlots)
 	}
+	if s.NICSlots < 0 || s.NICSlots > MaxNICSlots {
+		bad("nic slots %d: want 0..%d", s.NICSlots, MaxNICSlots)
+	}
 	errs = append(errs, s.validateDevices()...)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("qemu: invalid spec: %w", err)
@@ -167,13 +182,33 @@ func (s Spec) validateDevices() []error {
 			errs = append(errs, fmt.Errorf("disk %d: volume id %q", i, d.VolumeID))
 		}
 	}
+	slots := map[int]bool{}
 	for i, n := range s.NICs {
-		if !macRE.MatchString(n.MAC) {
-			errs = append(errs, fmt.Errorf("nic %d: mac %q: want lower-case aa:bb:cc:dd:ee:ff", i, n.MAC))
+		if err := n.validate(s.NICSlots); err != nil {
+			errs = append(errs, fmt.Errorf("nic %d: %w", i, err))
 		}
-		if n.UserNet == (n.Tap != "") || (n.Tap != "" && !tapRE.MatchString(n.Tap)) {
-			errs = append(errs, fmt.Errorf("nic %d: want either a tap name (15 chars at most) or UserNet", i))
+		if n.Slot > 0 && slots[n.Slot] {
+			errs = append(errs, fmt.Errorf("nic %d: slot %d taken twice", i, n.Slot))
 		}
+		slots[n.Slot] = true
 	}
 	return errs
+}
+
+// validate checks a NIC for a guest with nicSlots NIC root ports.
+func (n NIC) validate(nicSlots int) error {
+	var errs []error
+	if !macRE.MatchString(n.MAC) {
+		errs = append(errs, fmt.Errorf("mac %q: want lower-case aa:bb:cc:dd:ee:ff", n.MAC))
+	}
+	if n.UserNet == (n.Tap != "") || (n.Tap != "" && !tapRE.MatchString(n.Tap)) {
+		errs = append(errs, errors.New("want either a tap name (15 chars at most) or UserNet"))
+	}
+	if n.Slot < 0 || n.Slot > nicSlots {
+		errs = append(errs, fmt.Errorf("%w: nic slot %d (the guest has %d)", ErrNoSlot, n.Slot, nicSlots))
+	}
+	if n.Slot > 0 && !idRE.MatchString(n.ID) {
+		errs = append(errs, fmt.Errorf("interface id %q: want letters, digits and dashes", n.ID))
+	}
+	return errors.Join(errs...)
 }
