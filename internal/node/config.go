@@ -94,9 +94,10 @@ type Connector interface {
 // Start).
 type Network interface {
 	EnsureSubnet(ctx context.Context, vpcID, vpcCIDR, subnetID, subnetCIDR, gateway string) (Subnet, error)
-	// EnsureTap makes the instance's persistent tap inside the subnet's
-	// network namespace, on its bridge, and returns its name.
-	EnsureTap(ctx context.Context, subnet Subnet, instanceID string) (string, error)
+	// EnsureTap makes a persistent tap inside the subnet's network
+	// namespace, on its bridge, and returns its name; id is the instance's
+	// for its primary interface, the interface's for the others (tapID).
+	EnsureTap(ctx context.Context, subnet Subnet, id string) (string, error)
 	DeleteTap(ctx context.Context, vpcID, instanceID string) error
 	// DeleteVPC removes the VPC's namespace with its bridges and taps.
 	DeleteVPC(ctx context.Context, vpcID string) error

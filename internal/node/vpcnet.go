@@ -211,48 +211,56 @@ func (v *vpcNet) sync(ctx context.Context, check bool) {
 	}
 }
 
-// repairLinks re-makes the bridge and tap of each running guest whose
-// bridge or tap is gone.
+// repairLinks re-makes the bridge and tap of each interface of a running
+// guest whose bridge or tap is gone.
 func (v *vpcNet) repairLinks(ctx context.Context, specs []nodeapi.InstanceSpec) {
-	nw := v.a.cfg.Network
-	for i := range specs {
-		s := &specs[i]
-		n := s.Network
-		v.mu.Lock()
-		sub, ok := v.subnets[n.SubnetID]
-		ok = ok && v.ready[n.VPCID] && sub.VPCID == n.VPCID
-		v.mu.Unlock()
-		if s.Power != nodeapi.PowerRunning || !ok {
+	for _, s := range specs {
+		if s.Power != nodeapi.PowerRunning {
 			continue
 		}
-		missing, err := nw.CheckLinks(ctx, sub, guestnet.TapName(s.ID))
-		if err != nil {
-			v.a.log.Warn("check bridge and tap", "instance", s.ID, "err", err)
-			continue
+		for _, n := range interfaces(s) {
+			v.repairLink(ctx, s, n)
 		}
-		if !missing {
-			continue
-		}
-		v.a.log.Warn("bridge or tap of a guest missing; re-making them", "instance", s.ID, "vpc", n.VPCID, "subnet", n.SubnetID)
-		// DHCP and the metadata service may have lost their bridge or
-		// namespace: they restart with it.
-		v.a.net.stopVPC(n.VPCID)
-		sub, err = v.a.ensureNetwork(ctx, s)
-		if err == nil {
-			_, err = nw.EnsureTap(ctx, sub, s.ID)
-		}
-		if err != nil {
-			v.a.log.Error("repair bridge and tap", "instance", s.ID, "err", err)
-			continue
-		}
-		v.repairs.WithLabelValues(repairBridge).Inc()
-		v.mu.Lock()
-		delete(v.overlay, n.VPCID) // a new bridge needs proxy ARP
-		delete(v.filter, n.VPCID)
-		delete(v.public.vpc, n.VPCID)
-		delete(v.routes, n.SubnetID)
-		v.mu.Unlock()
 	}
+}
+
+func (v *vpcNet) repairLink(ctx context.Context, s nodeapi.InstanceSpec, n nodeapi.NetworkInterface) {
+	nw := v.a.cfg.Network
+	v.mu.Lock()
+	sub, ok := v.subnets[n.SubnetID]
+	ok = ok && v.ready[n.VPCID] && sub.VPCID == n.VPCID
+	v.mu.Unlock()
+	if !ok {
+		return
+	}
+	missing, err := nw.CheckLinks(ctx, sub, tapOf(s, n))
+	if err != nil {
+		v.a.log.Warn("check bridge and tap", "instance", s.ID, "interface", n.InterfaceID, "err", err)
+		return
+	}
+	if !missing {
+		return
+	}
+	v.a.log.Warn("bridge or tap of a guest missing; re-making them", "instance", s.ID, "interface", n.InterfaceID,
+		"vpc", n.VPCID, "subnet", n.SubnetID)
+	// DHCP and the metadata service may have lost their bridge or
+	// namespace: they restart with it.
+	v.a.net.stopVPC(n.VPCID)
+	sub, err = v.a.ensureSubnet(ctx, n)
+	if err == nil {
+		_, err = nw.EnsureTap(ctx, sub, tapID(s, n))
+	}
+	if err != nil {
+		v.a.log.Error("repair bridge and tap", "instance", s.ID, "interface", n.InterfaceID, "err", err)
+		return
+	}
+	v.repairs.WithLabelValues(repairBridge).Inc()
+	v.mu.Lock()
+	delete(v.overlay, n.VPCID) // a new bridge needs proxy ARP
+	delete(v.filter, n.VPCID)
+	delete(v.public.vpc, n.VPCID)
+	delete(v.routes, n.SubnetID)
+	v.mu.Unlock()
 }
 
 func (v *vpcNet) syncOverlay(ctx context.Context, n nodeapi.VPCNetwork, specs []nodeapi.InstanceSpec, check bool) {
