@@ -116,8 +116,12 @@ func (s *Service) checkAllocate(in *ec2api.AllocateAddressRequest) (netip.Addr, 
 }
 
 // freeAddress returns want if it is free, else the pool's first free
-// address; the caller holds LockAddresses.
+// address, after returning lapsed auto-assigned public IPs to the pool;
+// the caller holds LockAddresses.
 func (s *Service) freeAddress(ctx context.Context, tx *store.Tx, want netip.Addr) (netip.Addr, error) {
+	if _, err := tx.SweepPublicIPs(ctx); err != nil {
+		return netip.Addr{}, err
+	}
 	allocated, err := tx.AllocatedPublicIPs(ctx)
 	if err != nil {
 		return netip.Addr{}, err
@@ -134,8 +138,7 @@ func (s *Service) freeAddress(ctx context.Context, tx *store.Tx, want netip.Addr
 	}
 	ip, ok := s.Cfg.PublicIPs.Free(taken)
 	if !ok {
-		return netip.Addr{}, awsapi.NewError("InsufficientAddressCapacity", http.StatusInternalServerError,
-			"There are not enough free addresses in the public IPv4 pool to satisfy the request.")
+		return netip.Addr{}, errPublicIPCapacity()
 	}
 	return ip, nil
 }
@@ -181,7 +184,10 @@ func (s *Service) ReleaseAddress(ctx context.Context, in *ec2api.ReleaseAddressR
 			}
 			nodes = append(nodes, eipInstanceNode(ctx, tx, account, a.InstanceID))
 		}
-		return tx.DeleteAddress(ctx, account, a.AllocationID)
+		if err := tx.DeleteAddress(ctx, account, a.AllocationID); err != nil {
+			return err
+		}
+		return s.restorePublicIP(ctx, tx, account, a.InstanceID)
 	})
 	if err != nil {
 		return nil, err
@@ -205,7 +211,8 @@ func eipReleaseAssociated(ctx context.Context, tx *store.Tx, account string, a s
 }
 
 // DisassociateAddress ends an association (by AssociationId, or by the
-// deprecated PublicIp).
+// deprecated PublicIp); an instance launched with a public IP gets a new
+// one (restorePublicIP).
 func (s *Service) DisassociateAddress(ctx context.Context, in *ec2api.DisassociateAddressRequest) (*ec2api.DisassociateAddressOutput, error) {
 	assocID, publicIP := deref(in.AssociationId), deref(in.PublicIp)
 	if assocID == "" && publicIP == "" {
@@ -222,7 +229,10 @@ func (s *Service) DisassociateAddress(ctx context.Context, in *ec2api.Disassocia
 			return err
 		}
 		nodes = append(nodes, eipInstanceNode(ctx, tx, account, a.InstanceID))
-		return tx.SetAddressAssociation(ctx, store.Address{AccountID: account, AllocationID: a.AllocationID})
+		if err := tx.SetAddressAssociation(ctx, store.Address{AccountID: account, AllocationID: a.AllocationID}); err != nil {
+			return err
+		}
+		return s.restorePublicIP(ctx, tx, account, a.InstanceID)
 	})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
 	"github.com/kumo-cloud/kumo/internal/ids"
@@ -22,7 +23,9 @@ type eipTarget struct {
 // associated elsewhere moves only with AllowReassociation
 // (Resource.AlreadyAssociated otherwise); an elastic IP already on the
 // target private address is disassociated and stays allocated. Associating
-// again with the same target is idempotent. Instances may be pending,
+// again with the same target is idempotent. An elastic IP on an
+// interface's primary address replaces its auto-assigned public IP; the
+// instance it leaves gets a new one (publicips.go). Instances may be pending,
 // running, stopping or stopped. An internet gateway is not required.
 func (s *Service) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddressRequest) (*ec2api.AssociateAddressResult, error) {
 	if err := checkEIPAssociate(in); err != nil {
@@ -64,8 +67,11 @@ func (s *Service) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddr
 		}
 		assocID = ids.Resource("eipassoc")
 		nodes = append(nodes, target.node)
-		return tx.SetAddressAssociation(ctx, store.Address{AccountID: account, AllocationID: a.AllocationID,
-			AssociationID: assocID, NetworkInterfaceID: target.eni.ID, PrivateIP: target.privateIP})
+		if err := tx.SetAddressAssociation(ctx, store.Address{AccountID: account, AllocationID: a.AllocationID,
+			AssociationID: assocID, NetworkInterfaceID: target.eni.ID, PrivateIP: target.privateIP}); err != nil {
+			return err
+		}
+		return s.eipReplacesPublicIP(ctx, tx, account, a, target)
 	})
 	if err != nil {
 		return nil, err
@@ -118,7 +124,10 @@ func resolveEIPTarget(ctx context.Context, tx *store.Tx, account string, in *ec2
 	}
 	t.privateIP = t.eni.PrivateIP
 	if want := deref(in.PrivateIpAddress); want != "" && want != t.privateIP {
-		return t, invalid("The private IP address %s is not assigned to network interface %s.", want, t.eni.ID)
+		if !slices.Contains(t.eni.SecondaryIPs, want) {
+			return t, invalid("The private IP address %s is not assigned to network interface %s.", want, t.eni.ID)
+		}
+		t.privateIP = want
 	}
 	return t, nil
 }
@@ -155,4 +164,19 @@ func eipInstanceInterface(ctx context.Context, tx *store.Tx, account, id string)
 	}
 	return store.NetworkInterface{}, apiErr("InvalidInstanceID",
 		"There are multiple interfaces attached to instance '%s'. Please specify an interface ID for the operation instead.", id)
+}
+
+// eipReplacesPublicIP releases the target's auto-assigned public IP when
+// the elastic IP lands on its primary address, and gives the instance the
+// elastic IP moved away from (if any) a new one.
+func (s *Service) eipReplacesPublicIP(ctx context.Context, tx *store.Tx, account string, moved store.Address, target eipTarget) error {
+	if target.privateIP == target.eni.PrivateIP {
+		if err := tx.DeleteInterfacePublicIPs(ctx, target.eni.ID); err != nil {
+			return err
+		}
+	}
+	if moved.Associated() && moved.InstanceID != target.eni.InstanceID {
+		return s.restorePublicIP(ctx, tx, account, moved.InstanceID)
+	}
+	return nil
 }

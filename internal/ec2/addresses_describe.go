@@ -100,23 +100,8 @@ func sortEIPsByIP(list []store.Address) []store.Address {
 	return out
 }
 
-// associatedAddresses maps the account's network interfaces to the elastic
-// IP on their primary private address (DescribeInstances).
-func associatedAddresses(ctx context.Context, tx *store.Tx, account string) (map[string]store.Address, error) {
-	list, err := tx.ListAddresses(ctx, account)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]store.Address{}
-	for _, a := range list {
-		if a.Associated() {
-			out[a.NetworkInterfaceID] = a
-		}
-	}
-	return out, nil
-}
-
-// publicIP is the instance's elastic IP (empty when none, or terminated).
+// publicIP is the instance's elastic IP or auto-assigned public IP (empty
+// when none, or terminated).
 func (v instanceView) publicIP() string {
 	if v.terminated() || v.eip.PrivateIP != v.eni.PrivateIP {
 		return ""
@@ -124,11 +109,12 @@ func (v instanceView) publicIP() string {
 	return v.eip.PublicIP
 }
 
-// eipAssociation is an interface's Association element (nil without an elastic IP).
+// eipAssociation is an interface's Association element (nil without a
+// public address); EC2 names "amazon" the owner of an auto-assigned one.
 func (s *Service) eipAssociation(a store.Address) *ec2api.InstanceNetworkInterfaceAssociation {
 	if !a.Associated() {
 		return nil
 	}
 	return &ec2api.InstanceNetworkInterfaceAssociation{PublicIp: str(a.PublicIP), PublicDnsName: str(s.publicDNSName(a.PublicIP)),
-		IpOwnerId: str(a.AccountID)}
+		IpOwnerId: str(ipOwner(a))}
 }

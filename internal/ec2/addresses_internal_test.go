@@ -48,7 +48,8 @@ func TestElasticIPNotifiesNodes(t *testing.T) {
 		one := int32(1)
 		placed := map[string]string{} // node -> instance
 		for range nodes {
-			res, err := s.RunInstances(ctx, &ec2api.RunInstancesRequest{ImageId: &img, MinCount: &one, MaxCount: &one, InstanceType: str("t3.micro")})
+			res, err := s.RunInstances(ctx, &ec2api.RunInstancesRequest{ImageId: &img, MinCount: &one, MaxCount: &one, InstanceType: str("t3.micro"),
+				NetworkInterfaces: []ec2api.InstanceNetworkInterfaceSpecification{{DeviceIndex: i32(0), AssociatePublicIpAddress: boolp(false)}}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,12 +27,14 @@ func newEIPFixture(t *testing.T, b storetest.Backend) eipFixture {
 	return f
 }
 
-// launch starts one instance (in subnet when given) and returns its id.
+// launch starts one instance (in subnet when given) without an
+// auto-assigned public IP (publicips_test.go has those) and returns its id.
 func (f eipFixture) launch(t *testing.T, c *ec2.Client, subnet string) string {
-	in := &ec2.RunInstancesInput{ImageId: &f.img}
+	n := types.InstanceNetworkInterfaceSpecification{DeviceIndex: aws.Int32(0), AssociatePublicIpAddress: aws.Bool(false)}
 	if subnet != "" {
-		in.SubnetId = &subnet
+		n.SubnetId = &subnet
 	}
+	in := &ec2.RunInstancesInput{ImageId: &f.img, NetworkInterfaces: []types.InstanceNetworkInterfaceSpecification{n}}
 	return *run(t, c, in).Instances[0].InstanceId
 }
 

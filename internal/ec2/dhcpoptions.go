@@ -175,7 +175,7 @@ func getDHCPOptions(ctx context.Context, tx *store.Tx, account, id string) (stor
 // AssociateDhcpOptions makes a VPC use an options set, or none ("default").
 func (s *Service) AssociateDhcpOptions(ctx context.Context, in *ec2api.AssociateDhcpOptionsRequest) (*ec2api.AssociateDhcpOptionsOutput, error) {
 	id, vpcID := deref(in.DhcpOptionsId), deref(in.VpcId)
-	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	err := s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		if id != noDHCPOptions {
 			if _, err := getDHCPOptions(ctx, tx, account, id); err != nil {
 				return err

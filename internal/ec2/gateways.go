@@ -67,7 +67,7 @@ func gatewayAndVPC(ctx context.Context, tx *store.Tx, account, id, vpcID string)
 // AttachInternetGateway connects a gateway to a VPC: one VPC per gateway, one gateway per VPC.
 func (s *Service) AttachInternetGateway(ctx context.Context, in *ec2api.AttachInternetGatewayRequest) (*ec2api.AttachInternetGatewayOutput, error) {
 	id, vpcID := deref(in.InternetGatewayId), deref(in.VpcId)
-	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	err := s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		g, err := gatewayAndVPC(ctx, tx, account, id, vpcID)
 		if err != nil {
 			return err
@@ -87,7 +87,7 @@ func (s *Service) AttachInternetGateway(ctx context.Context, in *ec2api.AttachIn
 // DetachInternetGateway disconnects a gateway from its VPC; routes to it become blackholes.
 func (s *Service) DetachInternetGateway(ctx context.Context, in *ec2api.DetachInternetGatewayRequest) (*ec2api.DetachInternetGatewayOutput, error) {
 	id, vpcID := deref(in.InternetGatewayId), deref(in.VpcId)
-	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	err := s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		g, err := gatewayAndVPC(ctx, tx, account, id, vpcID)
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,9 +36,11 @@ func checkInstanceID(id string) error {
 type instanceView struct {
 	store.Instance
 	tags   []store.Tag
-	eni    store.NetworkInterface // primary interface; zero when released
-	eip    store.Address          // elastic IP on the primary interface; zero when none
-	groups map[string]string      // security group id -> name
+	eni    store.NetworkInterface   // primary interface; zero when released
+	enis   []store.NetworkInterface // every attached interface, by device index
+	eip    store.Address            // elastic IP on the primary interface; zero when none
+	eips   map[string]store.Address // elastic IPs by eipKey
+	groups map[string]string        // security group id -> name
 	owner  string
 }
 
@@ -46,8 +49,9 @@ type instanceView struct {
 type instanceData struct {
 	instances []store.Instance
 	tags      map[string][]store.Tag
-	enis      map[string]store.NetworkInterface // by instance id
-	eips      map[string]store.Address          // associated elastic IPs by interface id
+	enis      map[string]store.NetworkInterface   // primary interfaces by instance id
+	attached  map[string][]store.NetworkInterface // every attached interface by instance id, by device index
+	eips      map[string]store.Address            // associated elastic IPs by eipKey
 	groups    map[string]string
 	nodes     map[string]store.Node
 }
@@ -65,13 +69,19 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 	if err != nil {
 		return d, err
 	}
-	d.enis = map[string]store.NetworkInterface{}
+	d.enis, d.attached = map[string]store.NetworkInterface{}, map[string][]store.NetworkInterface{}
 	for _, n := range enis {
-		if n.InstanceID != "" && n.DeviceIndex == 0 {
+		if n.Primary() {
 			d.enis[n.InstanceID] = n
 		}
+		if n.Attached() {
+			d.attached[n.InstanceID] = append(d.attached[n.InstanceID], n)
+		}
 	}
-	if d.eips, err = associatedAddresses(ctx, tx, account); err != nil {
+	for _, list := range d.attached {
+		slices.SortFunc(list, func(a, b store.NetworkInterface) int { return a.DeviceIndex - b.DeviceIndex })
+	}
+	if d.eips, err = eipsByAddress(ctx, tx, account); err != nil {
 		return d, err
 	}
 	groups, err := tx.ListSecurityGroups(ctx, account)
@@ -94,7 +104,9 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 }
 
 func (d instanceData) view(i store.Instance) instanceView {
-	return instanceView{Instance: i, tags: d.tags[i.ID], eni: d.enis[i.ID], eip: d.eips[d.enis[i.ID].ID], groups: d.groups, owner: i.AccountID}
+	eni := d.enis[i.ID]
+	return instanceView{Instance: i, tags: d.tags[i.ID], eni: eni, enis: d.attached[i.ID], eip: d.eips[eipKey(eni.ID, eni.PrivateIP)],
+		eips: d.eips, groups: d.groups, owner: i.AccountID}
 }
 
 // visibleViews returns the instances DescribeInstances shows at now:
@@ -155,7 +167,7 @@ func (s *Service) apiInstance(v instanceView) ec2api.Instance {
 		Monitoring:   &ec2api.Monitoring{State: str("disabled")},
 		Architecture: str("x86_64"), Hypervisor: str("xen"), VirtualizationType: str("hvm"),
 		RootDeviceName: str(v.RootDeviceName), RootDeviceType: str(v.RootDeviceType),
-		EbsOptimized: boolp(false), EnaSupport: boolp(true), SourceDestCheck: boolp(true),
+		EbsOptimized: boolp(false), EnaSupport: boolp(true), SourceDestCheck: boolp(v.eni.ID == "" || v.eni.SourceDestCheck()),
 		CpuOptions: &ec2api.CpuOptions{CoreCount: i32(int32(v.VCPUs)), ThreadsPerCore: i32(1)},
 		MetadataOptions: &ec2api.InstanceMetadataOptionsResponse{State: str("applied"), HttpTokens: str("optional"),
 			HttpPutResponseHopLimit: i32(1), HttpEndpoint: str("enabled"), HttpProtocolIpv6: str("disabled"), InstanceMetadataTags: str("disabled")},
@@ -178,8 +190,8 @@ func (s *Service) apiInstance(v instanceView) ec2api.Instance {
 		out.SubnetId, out.VpcId = str(v.SubnetID), str(v.VPCID)
 		out.SecurityGroups = v.groupIdentifiers()
 		out.BlockDeviceMappings = []ec2api.InstanceBlockDeviceMapping{v.rootMapping()}
-		if v.eni.ID != "" {
-			out.NetworkInterfaces = []ec2api.InstanceNetworkInterface{s.apiInterface(v)}
+		for _, n := range v.attachedInterfaces() {
+			out.NetworkInterfaces = append(out.NetworkInterfaces, s.apiInterface(v, n))
 		}
 	}
 	return out
@@ -190,20 +202,61 @@ func (v instanceView) rootMapping() ec2api.InstanceBlockDeviceMapping {
 		VolumeId: str(rootVolumeID(v.ID)), Status: str("attached"), AttachTime: timep(v.CreatedAt), DeleteOnTermination: boolp(true)}}
 }
 
-func (s *Service) apiInterface(v instanceView) ec2api.InstanceNetworkInterface {
-	n := v.eni
+// attachedInterfaces are the instance's interfaces by device index (only
+// the primary in a view RunInstances built).
+func (v instanceView) attachedInterfaces() []store.NetworkInterface {
+	if len(v.enis) == 0 && v.eni.ID != "" {
+		return []store.NetworkInterface{v.eni}
+	}
+	return v.enis
+}
+
+// eipOn is the public address mapped to one private address of an
+// interface (zero when none).
+func (v instanceView) eipOn(n store.NetworkInterface, ip string) store.Address {
+	if a, ok := v.eips[eipKey(n.ID, ip)]; ok {
+		return a
+	}
+	if n.ID == v.eni.ID && ip == v.eni.PrivateIP {
+		return v.eip
+	}
+	return store.Address{}
+}
+
+// apiInterface is one of the instance's attached interfaces as
+// DescribeInstances shows it.
+func (s *Service) apiInterface(v instanceView, n store.NetworkInterface) ec2api.InstanceNetworkInterface {
+	ev := eniView{NetworkInterface: n, eips: v.eips, groups: v.groups}
+	if len(n.GroupIDs) == 0 && n.ID == v.eni.ID {
+		ev.GroupIDs = v.SecurityGroupIDs // a view RunInstances built
+	}
 	dns := s.privateDNSName(n.PrivateIP)
+	var addrs []ec2api.InstancePrivateIpAddress
+	for i, ip := range n.AllIPs() {
+		addrs = append(addrs, ec2api.InstancePrivateIpAddress{Primary: boolp(i == 0), PrivateIpAddress: str(ip),
+			PrivateDnsName: str(s.privateDNSName(ip)), Association: s.eipAssociation(v.eipOn(n, ip))})
+	}
 	return ec2api.InstanceNetworkInterface{
-		NetworkInterfaceId: str(n.ID), MacAddress: str(n.MAC), OwnerId: str(v.owner), Description: str(""),
-		PrivateIpAddress: str(n.PrivateIP), PrivateDnsName: str(dns), SourceDestCheck: boolp(true), Status: str("in-use"),
-		SubnetId: str(n.SubnetID), VpcId: str(n.VPCID), InterfaceType: str("interface"), Groups: v.groupIdentifiers(),
-		Association: s.eipAssociation(v.eip),
-		PrivateIpAddresses: []ec2api.InstancePrivateIpAddress{{Primary: boolp(true), PrivateIpAddress: str(n.PrivateIP), PrivateDnsName: str(dns),
-			Association: s.eipAssociation(v.eip)}},
-		Attachment: &ec2api.InstanceNetworkInterfaceAttachment{AttachmentId: str("eni-attach-" + strings.TrimPrefix(n.ID, "eni-")),
-			AttachTime: timep(n.CreatedAt), DeleteOnTermination: boolp(true), DeviceIndex: i32(int32(n.DeviceIndex)),
+		NetworkInterfaceId: str(n.ID), MacAddress: str(n.MAC), OwnerId: str(v.owner), Description: str(n.Description),
+		PrivateIpAddress: str(n.PrivateIP), PrivateDnsName: str(dns), SourceDestCheck: boolp(n.SourceDestCheck()), Status: str("in-use"),
+		SubnetId: str(n.SubnetID), VpcId: str(n.VPCID), InterfaceType: str("interface"), Groups: ev.groupIdentifiers(),
+		Association: s.eipAssociation(v.eipOn(n, n.PrivateIP)), PrivateIpAddresses: addrs,
+		Attachment: &ec2api.InstanceNetworkInterfaceAttachment{AttachmentId: str(n.AttachmentID),
+			AttachTime: timep(n.AttachTime), DeleteOnTermination: boolp(n.DeleteOnTermination), DeviceIndex: i32(int32(n.DeviceIndex)),
 			Status: str("attached"), NetworkCardIndex: i32(0)},
 	}
+}
+
+// interfaceValues collects a value of every attached interface.
+func (v instanceView) interfaceValues(f func(store.NetworkInterface) []string) []string {
+	if v.terminated() {
+		return nil
+	}
+	var out []string
+	for _, n := range v.enis {
+		out = append(out, f(n)...)
+	}
+	return out
 }
 
 func (s *Service) instanceFields() filter.Fields[instanceView] {
@@ -223,30 +276,48 @@ func (s *Service) instanceFields() filter.Fields[instanceView] {
 		}
 	}
 	return filter.Fields[instanceView]{
-		"instance-id":                            one(func(v instanceView) string { return v.ID }),
-		"instance-state-name":                    one(func(v instanceView) string { return v.State }),
-		"instance-state-code":                    one(func(v instanceView) string { return strconv.Itoa(instancestate.State(v.State).Code()) }),
-		"image-id":                               one(func(v instanceView) string { return v.ImageID }),
-		"instance-type":                          one(func(v instanceView) string { return v.InstanceType }),
-		"availability-zone":                      one(func(v instanceView) string { return v.AvailabilityZone }),
-		"placement-group-name":                   func(instanceView) []string { return nil },
-		"tenancy":                                one(func(instanceView) string { return "default" }),
-		"private-ip-address":                     one(func(v instanceView) string { return v.privateIP() }),
-		"private-dns-name":                       one(func(v instanceView) string { return s.privateDNSName(v.privateIP()) }),
-		"key-name":                               one(func(v instanceView) string { return v.KeyName }),
-		"vpc-id":                                 one(func(v instanceView) string { return v.VPCID }),
-		"subnet-id":                              one(func(v instanceView) string { return v.SubnetID }),
-		"reservation-id":                         one(func(v instanceView) string { return v.ReservationID }),
-		"owner-id":                               one(func(v instanceView) string { return v.owner }),
-		"launch-index":                           one(func(v instanceView) string { return strconv.Itoa(v.LaunchIndex) }),
-		"instance.group-id":                      groups(false),
-		"instance.group-name":                    groups(true),
-		"group-id":                               groups(false),
-		"group-name":                             groups(true),
-		"network-interface.network-interface-id": one(func(v instanceView) string { return v.eni.ID }),
-		"network-interface.mac-address":          one(func(v instanceView) string { return v.eni.MAC }),
-		"network-interface.private-dns-name":     one(func(v instanceView) string { return s.privateDNSName(v.privateIP()) }),
-		"network-interface.addresses.private-ip-address": one(func(v instanceView) string { return v.privateIP() }),
+		"instance-id":          one(func(v instanceView) string { return v.ID }),
+		"instance-state-name":  one(func(v instanceView) string { return v.State }),
+		"instance-state-code":  one(func(v instanceView) string { return strconv.Itoa(instancestate.State(v.State).Code()) }),
+		"image-id":             one(func(v instanceView) string { return v.ImageID }),
+		"instance-type":        one(func(v instanceView) string { return v.InstanceType }),
+		"availability-zone":    one(func(v instanceView) string { return v.AvailabilityZone }),
+		"placement-group-name": func(instanceView) []string { return nil },
+		"tenancy":              one(func(instanceView) string { return "default" }),
+		"private-ip-address":   one(func(v instanceView) string { return v.privateIP() }),
+		"private-dns-name":     one(func(v instanceView) string { return s.privateDNSName(v.privateIP()) }),
+		"key-name":             one(func(v instanceView) string { return v.KeyName }),
+		"vpc-id":               one(func(v instanceView) string { return v.VPCID }),
+		"subnet-id":            one(func(v instanceView) string { return v.SubnetID }),
+		"reservation-id":       one(func(v instanceView) string { return v.ReservationID }),
+		"owner-id":             one(func(v instanceView) string { return v.owner }),
+		"launch-index":         one(func(v instanceView) string { return strconv.Itoa(v.LaunchIndex) }),
+		"instance.group-id":    groups(false),
+		"instance.group-name":  groups(true),
+		"group-id":             groups(false),
+		"group-name":           groups(true),
+		"network-interface.network-interface-id": func(v instanceView) []string {
+			return v.interfaceValues(func(n store.NetworkInterface) []string { return []string{n.ID} })
+		},
+		"network-interface.mac-address": func(v instanceView) []string {
+			return v.interfaceValues(func(n store.NetworkInterface) []string { return []string{n.MAC} })
+		},
+		"network-interface.subnet-id": func(v instanceView) []string {
+			return v.interfaceValues(func(n store.NetworkInterface) []string { return []string{n.SubnetID} })
+		},
+		"network-interface.attachment.device-index": func(v instanceView) []string {
+			return v.interfaceValues(func(n store.NetworkInterface) []string { return []string{strconv.Itoa(n.DeviceIndex)} })
+		},
+		"network-interface.attachment.attachment-id": func(v instanceView) []string {
+			return v.interfaceValues(func(n store.NetworkInterface) []string { return []string{n.AttachmentID} })
+		},
+		"network-interface.source-dest-check": func(v instanceView) []string {
+			return v.interfaceValues(func(n store.NetworkInterface) []string { return []string{strconv.FormatBool(n.SourceDestCheck())} })
+		},
+		"network-interface.private-dns-name": one(func(v instanceView) string { return s.privateDNSName(v.privateIP()) }),
+		"network-interface.addresses.private-ip-address": func(v instanceView) []string {
+			return v.interfaceValues(store.NetworkInterface.AllIPs)
+		},
 		"client-token":                     one(func(v instanceView) string { return v.ClientToken }),
 		"root-device-type":                 one(func(v instanceView) string { return v.RootDeviceType }),
 		"root-device-name":                 one(func(v instanceView) string { return v.RootDeviceName }),

@@ -94,17 +94,21 @@ type pendingChange struct {
 }
 
 // StopInstances asks the instances' nodes to power them off (ACPI, or at
-// once with Force); their root disks stay where they are.
+// once with Force); their root disks stay where they are, their
+// auto-assigned public IPs go back to the pool.
 func (s *Service) StopInstances(ctx context.Context, in *ec2api.StopInstancesRequest) (*ec2api.StopInstancesResult, error) {
 	if deref2(in.Hibernate) {
 		return nil, apiErr("UnsupportedHibernationConfiguration", "Hibernation is not supported by Kumo.")
 	}
 	force := deref2(in.Force)
-	res, err := s.change(ctx, in.InstanceIds, instancestate.Stop(force), func(_ context.Context, _ *store.Tx, batch []pendingChange, _ time.Time) error {
+	res, err := s.change(ctx, in.InstanceIds, instancestate.Stop(force), func(ctx context.Context, tx *store.Tx, batch []pendingChange, _ time.Time) error {
 		for k := range batch {
 			if batch[k].t.Changed() {
 				batch[k].inst.DesiredPower = string(nodeapi.PowerStopped)
 				batch[k].inst.ForceStop = batch[k].inst.ForceStop || batch[k].t.Force || force
+				if err := releasePublicIPs(ctx, tx, batch[k].inst.ID); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -142,6 +146,9 @@ func (s *Service) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 				continue
 			}
 			c.inst.DesiredPower = string(nodeapi.PowerTerminated)
+			if err := releasePublicIPs(ctx, tx, c.inst.ID); err != nil {
+				return err
+			}
 			if !exists[c.inst.NodeID] {
 				c.t.Current = instancestate.Terminated
 				c.inst.NodeID = ""
@@ -159,9 +166,14 @@ func (s *Service) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 // root disk when it is usable and has room, else on another node of the
 // same zone, where the instance gets a fresh root disk from its image.
 // If any cannot be placed, none starts (InsufficientInstanceCapacity).
+// Instances launched with a public IP get a new one (none free:
+// InsufficientAddressCapacity, and none starts).
 func (s *Service) StartInstances(ctx context.Context, in *ec2api.StartInstancesRequest) (*ec2api.StartInstancesResult, error) {
 	res, err := s.change(ctx, in.InstanceIds, instancestate.Start(), func(ctx context.Context, tx *store.Tx, batch []pendingChange, now time.Time) error {
-		return startPlaced(ctx, tx, batch, now, s.Cfg.VCPUOvercommit)
+		if err := startPlaced(ctx, tx, batch, now, s.Cfg.VCPUOvercommit); err != nil {
+			return err
+		}
+		return s.startPublicIPs(ctx, tx, batch)
 	})
 	if err != nil {
 		return nil, err

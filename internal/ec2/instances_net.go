@@ -13,7 +13,8 @@ import (
 )
 
 // allocateInterface makes an instance's primary interface on a subnet: the
-// requested address (checked) or the lowest free one, and a fresh MAC.
+// requested address (checked) or the lowest free one, and a fresh MAC;
+// attached at device 0 and deleted when the instance terminates.
 func allocateInterface(ctx context.Context, tx *store.Tx, inst store.Instance, sn store.Subnet, want string) (store.NetworkInterface, error) {
 	if err := tx.ReleaseTerminatedInterfaces(ctx, sn.ID); err != nil {
 		return store.NetworkInterface{}, err
@@ -40,7 +41,8 @@ func allocateInterface(ctx context.Context, tx *store.Tx, inst store.Instance, s
 		return store.NetworkInterface{}, err
 	}
 	n := store.NetworkInterface{ID: ids.Resource("eni"), AccountID: inst.AccountID, SubnetID: sn.ID, VPCID: sn.VPCID,
-		PrivateIP: ip.String(), MAC: mac, InstanceID: inst.ID, DeviceIndex: 0, CreatedAt: inst.CreatedAt}
+		PrivateIP: ip.String(), MAC: mac, InstanceID: inst.ID, DeviceIndex: 0, CreatedAt: inst.CreatedAt,
+		AttachmentID: ids.Resource("eni-attach"), DeleteOnTermination: true, AttachTime: inst.CreatedAt}
 	return n, tx.InsertNetworkInterface(ctx, n)
 }
 

@@ -45,6 +45,7 @@ type launch struct {
 	instTags    []ec2api.Tag
 	eniTags     []ec2api.Tag
 	rootSize    int64 // from the request's mapping of the root device; 0 = image's
+	publicIP    *bool // NetworkInterface.1.AssociatePublicIpAddress; nil = the subnet's choice
 
 	// Resolved in the transaction.
 	image   store.Image
@@ -53,6 +54,7 @@ type launch struct {
 	vpcID   string
 	groups  map[string]string // id -> name, of the whole account
 	root    rootDisk
+	ipPool  *publicIPPool // opened by the first instance given a public IP
 }
 
 type rootDisk struct {
@@ -198,6 +200,7 @@ func mergeInterfaceSpec(l *launch, specs []ec2api.InstanceNetworkInterfaceSpecif
 		return apiErr("InvalidParameterCombination", "Network interfaces and an instance-level subnet ID, security groups or private IP address may not be specified on the same request")
 	}
 	l.subnetID, l.groupIDs, l.privateIP = deref(n.SubnetId), n.Groups, deref(n.PrivateIpAddress)
+	l.publicIP = n.AssociatePublicIpAddress
 	return nil
 }
 
@@ -529,7 +532,8 @@ func (s *Service) newInstanceRow(account, reservation string, n int, l *launch, 
 		LaunchTime: now, CreatedAt: now, SecurityGroupIDs: l.groupIDs}
 }
 
-// insertInstance stores one placed instance with its primary interface.
+// insertInstance stores one placed instance with its primary interface
+// and, when it is to have one, its public IP.
 func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, row store.Instance, zone, node string) (instanceView, error) {
 	sn := l.subnets[zone]
 	row.AvailabilityZone, row.SubnetID, row.NodeID = sn.AvailabilityZone, sn.ID, node
@@ -540,6 +544,10 @@ func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, r
 	if err := tx.InsertInstance(ctx, row); err != nil {
 		return instanceView{}, err
 	}
+	pub, err := s.launchPublicIP(ctx, tx, l, sn, eni)
+	if err != nil {
+		return instanceView{}, err
+	}
 	if _, err := putTags(ctx, tx, row.AccountID, eni.ID, typeInterface, l.eniTags); err != nil {
 		return instanceView{}, err
 	}
@@ -547,5 +555,5 @@ func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, r
 	if err != nil {
 		return instanceView{}, err
 	}
-	return instanceView{Instance: row, tags: tags, eni: eni, groups: l.groups, owner: row.AccountID}, nil
+	return instanceView{Instance: row, tags: tags, eni: eni, eip: pub, groups: l.groups, owner: row.AccountID}, nil
 }

@@ -22,7 +22,7 @@ func (s *Service) AssociateRouteTable(ctx context.Context, in *ec2api.AssociateR
 		return nil, err
 	}
 	a := store.RouteTableAssociation{ID: ids.Resource("rtbassoc"), RouteTableID: deref(in.RouteTableId), SubnetID: subnetID, CreatedAt: time.Now().UTC()}
-	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	err := s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		a.AccountID = account
 		t, err := getRouteTable(ctx, tx, account, a.RouteTableID)
 		if err != nil {
@@ -98,7 +98,7 @@ func findAssociation(ctx context.Context, tx *store.Tx, account, id string) (ass
 // DisassociateRouteTable returns a subnet to its VPC's main table.
 func (s *Service) DisassociateRouteTable(ctx context.Context, in *ec2api.DisassociateRouteTableRequest) (*ec2api.DisassociateRouteTableOutput, error) {
 	id := deref(in.AssociationId)
-	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	err := s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		a, err := findAssociation(ctx, tx, account, id)
 		if err != nil {
 			return err
@@ -116,7 +116,7 @@ func (s *Service) DisassociateRouteTable(ctx context.Context, in *ec2api.Disasso
 func (s *Service) ReplaceRouteTableAssociation(ctx context.Context, in *ec2api.ReplaceRouteTableAssociationRequest) (*ec2api.ReplaceRouteTableAssociationResult, error) {
 	id := deref(in.AssociationId)
 	newID := ids.Resource("rtbassoc")
-	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	err := s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		a, err := findAssociation(ctx, tx, account, id)
 		if err != nil {
 			return err

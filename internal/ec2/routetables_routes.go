@@ -165,7 +165,7 @@ func (s *Service) CreateRoute(ctx context.Context, in *ec2api.CreateRouteRequest
 	if err != nil {
 		return nil, err
 	}
-	err = s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	err = s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		t, err := getRouteTable(ctx, tx, account, req.table)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func (s *Service) ReplaceRoute(ctx context.Context, in *ec2api.ReplaceRouteReque
 	if err != nil {
 		return nil, err
 	}
-	err = s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	err = s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		t, err := getRouteTable(ctx, tx, account, req.table)
 		if err != nil {
 			return err
@@ -236,7 +236,7 @@ func (s *Service) DeleteRoute(ctx context.Context, in *ec2api.DeleteRouteRequest
 		return nil, err
 	}
 	dest := p.String()
-	err = s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	err = s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		t, err := getRouteTable(ctx, tx, account, deref(in.RouteTableId))
 		if err != nil {
 			return err

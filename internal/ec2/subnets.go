@@ -204,3 +204,92 @@ func (s *Service) DescribeSubnets(ctx context.Context, in *ec2api.DescribeSubnet
 	}
 	return out, nil
 }
+
+// ModifySubnetAttribute changes one attribute of a subnet at a time.
+// Kumo implements MapPublicIpOnLaunch; the others are accepted only with
+// the values DescribeSubnets always shows (off, ip-name), and refused
+// with UnsupportedOperation otherwise.
+func (s *Service) ModifySubnetAttribute(ctx context.Context, in *ec2api.ModifySubnetAttributeRequest) (*ec2api.ModifySubnetAttributeOutput, error) {
+	id := deref(in.SubnetId)
+	if id == "" {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter SubnetId")
+	}
+	if err := checkID(id, "subnet", "InvalidSubnetID.Malformed"); err != nil {
+		return nil, err
+	}
+	if err := checkSubnetAttributes(in); err != nil {
+		return nil, err
+	}
+	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+		subnets, err := tx.ListSubnets(ctx, account)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(subnets, func(sn store.Subnet) bool { return sn.ID == id }) {
+			return errSubnetNotFound(id)
+		}
+		if in.MapPublicIpOnLaunch == nil {
+			return nil // an attribute left at its only value
+		}
+		return tx.SetSubnetMapPublicIP(ctx, account, id, *in.MapPublicIpOnLaunch.Value)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.ModifySubnetAttributeOutput{}, nil
+}
+
+// checkSubnetAttributes wants exactly one attribute, with a value Kumo
+// supports.
+func checkSubnetAttributes(in *ec2api.ModifySubnetAttributeRequest) error {
+	bools := []struct {
+		name string
+		v    *ec2api.AttributeBooleanValue
+	}{
+		{"MapPublicIpOnLaunch", in.MapPublicIpOnLaunch},
+		{"AssignIpv6AddressOnCreation", in.AssignIpv6AddressOnCreation},
+		{"MapCustomerOwnedIpOnLaunch", in.MapCustomerOwnedIpOnLaunch},
+		{"EnableDns64", in.EnableDns64},
+		{"EnableResourceNameDnsARecordOnLaunch", in.EnableResourceNameDnsARecordOnLaunch},
+		{"EnableResourceNameDnsAAAARecordOnLaunch", in.EnableResourceNameDnsAAAARecordOnLaunch},
+		{"DisableLniAtDeviceIndex", in.DisableLniAtDeviceIndex},
+	}
+	set := 0
+	for _, b := range bools {
+		if b.v != nil {
+			set++
+		}
+	}
+	if in.PrivateDnsHostnameTypeOnLaunch != nil {
+		set++
+	}
+	if in.EnableLniAtDeviceIndex != nil {
+		set++
+	}
+	if set != 1 {
+		return apiErr("InvalidParameterCombination", "Exactly one attribute can be modified at a time")
+	}
+	for _, b := range bools {
+		switch {
+		case b.v == nil:
+		case b.v.Value == nil:
+			return apiErr("MissingParameter", "The request must contain the parameter %s.Value", b.name)
+		case b.name != "MapPublicIpOnLaunch" && *b.v.Value:
+			return apiErr("UnsupportedOperation", "The subnet attribute %s is not supported by Kumo.", b.name)
+		}
+	}
+	if in.CustomerOwnedIpv4Pool != nil {
+		return apiErr("UnsupportedOperation", "Customer-owned IPv4 pools are not supported by Kumo.")
+	}
+	if in.EnableLniAtDeviceIndex != nil {
+		return apiErr("UnsupportedOperation", "The subnet attribute EnableLniAtDeviceIndex is not supported by Kumo.")
+	}
+	switch t := deref(in.PrivateDnsHostnameTypeOnLaunch); {
+	case in.PrivateDnsHostnameTypeOnLaunch == nil, t == "ip-name":
+	case t == "resource-name":
+		return apiErr("UnsupportedOperation", "Resource-based host names are not supported by Kumo.")
+	default:
+		return invalid("Value (%s) for parameter PrivateDnsHostnameTypeOnLaunch is invalid. Valid values: ip-name, resource-name.", t)
+	}
+	return nil
+}

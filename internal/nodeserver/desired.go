@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
@@ -64,7 +65,7 @@ func (s *Server) spec(ctx context.Context, tx *store.Tx, i store.Instance) (node
 			return sp, fmt.Errorf("instance %s ramdisk: %w", i.ID, err)
 		}
 	}
-	if sp.Network, err = network(ctx, tx, i.ID); err != nil {
+	if sp.Network, sp.Extra, err = interfaces(ctx, tx, i.ID); err != nil {
 		return sp, err
 	}
 	for _, g := range i.SecurityGroupIDs {
@@ -91,29 +92,94 @@ func (s *Server) spec(ctx context.Context, tx *store.Tx, i store.Instance) (node
 	return sp, nil
 }
 
-func network(ctx context.Context, tx *store.Tx, instanceID string) (nodeapi.NetworkInterface, error) {
-	n, err := tx.GetInstanceNetwork(ctx, instanceID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nodeapi.NetworkInterface{}, nil // not yet attached: the node waits
-	}
+// interfaces returns an instance's primary interface (zero when it has
+// none yet: the node waits) and the others, by device index.
+func interfaces(ctx context.Context, tx *store.Tx, instanceID string) (nodeapi.NetworkInterface, []nodeapi.NetworkInterface, error) {
+	list, err := tx.InstanceInterfaceNetworks(ctx, instanceID)
 	if err != nil {
-		return nodeapi.NetworkInterface{}, err
+		return nodeapi.NetworkInterface{}, nil, err
 	}
+	var primary nodeapi.NetworkInterface
+	var extra []nodeapi.NetworkInterface
+	for _, n := range list {
+		ni, err := network(ctx, tx, n)
+		if err != nil {
+			return primary, nil, fmt.Errorf("instance %s: %w", instanceID, err)
+		}
+		if n.DeviceIndex == 0 {
+			primary = ni
+		} else {
+			extra = append(extra, ni)
+		}
+	}
+	return primary, extra, nil
+}
+
+// network is what a node needs of one interface.
+func network(ctx context.Context, tx *store.Tx, n store.InterfaceNetwork) (nodeapi.NetworkInterface, error) {
 	gw, err := gateway(n.SubnetCIDR)
 	if err != nil {
 		return nodeapi.NetworkInterface{}, fmt.Errorf("subnet %s: %w", n.SubnetID, err)
-	}
-	pub, err := publicIP(ctx, tx, n.InterfaceID, n.PrivateIP)
-	if err != nil {
-		return nodeapi.NetworkInterface{}, err
 	}
 	dhcp, err := tx.DHCPForVPC(ctx, n.VPCID)
 	if err != nil {
 		return nodeapi.NetworkInterface{}, fmt.Errorf("DHCP options of %s: %w", n.VPCID, err)
 	}
-	return nodeapi.NetworkInterface{InterfaceID: n.InterfaceID, MAC: strings.ToLower(n.MAC), PrivateIP: n.PrivateIP, SubnetID: n.SubnetID,
-		SubnetCIDR: n.SubnetCIDR, Gateway: gw, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR, PublicIP: pub,
-		DNS: dnsServers(dhcp.DomainNameServers), DomainName: dhcp.DomainName}, nil
+	out := nodeapi.NetworkInterface{InterfaceID: n.ID, DeviceIndex: n.DeviceIndex, MAC: strings.ToLower(n.MAC), PrivateIP: n.PrivateIP,
+		SubnetID: n.SubnetID, SubnetCIDR: n.SubnetCIDR, Gateway: gw, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR,
+		SecondaryIPs: n.SecondaryIPs, NoSourceDestCheck: n.NoSourceDestCheck,
+		DNS: dnsServers(dhcp.DomainNameServers), DomainName: dhcp.DomainName}
+	if err := publicIPs(ctx, tx, n, &out); err != nil {
+		return out, err
+	}
+	if out.InternetRoutes, err = tx.SubnetInternetRoutes(ctx, n.SubnetID); err != nil {
+		return out, err
+	}
+	if out.Routes, err = targetRoutes(ctx, tx, n.SubnetID); err != nil {
+		return out, err
+	}
+	out.SecurityGroupIDs, err = existingGroups(ctx, tx, n.GroupIDs)
+	return out, err
+}
+
+// existingGroups drops the groups deleted since (nothing to enforce).
+func existingGroups(ctx context.Context, tx *store.Tx, ids []string) ([]string, error) {
+	var out []string
+	for _, g := range ids {
+		_, err := tx.SecurityGroupName(ctx, g)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// publicIPs fills the public addresses mapped to an interface's private
+// ones: PublicIP for the primary, PublicIPs (public → private) for the
+// secondary addresses.
+func publicIPs(ctx context.Context, tx *store.Tx, n store.InterfaceNetwork, out *nodeapi.NetworkInterface) error {
+	list, err := tx.NetworkInterfaceAddresses(ctx, n.ID)
+	if err != nil {
+		return fmt.Errorf("elastic IPs of %s: %w", n.ID, err)
+	}
+	for _, a := range list {
+		switch {
+		case a.PrivateIP == n.PrivateIP:
+			if out.PublicIP == "" || !a.Auto { // an elastic IP takes the place of an auto-assigned one
+				out.PublicIP = a.PublicIP
+			}
+		case slices.Contains(n.SecondaryIPs, a.PrivateIP):
+			if out.PublicIPs == nil {
+				out.PublicIPs = map[string]string{}
+			}
+			out.PublicIPs[a.PublicIP] = a.PrivateIP
+		}
+	}
+	return nil
 }
 
 // dnsServers are the addresses a VPC's DHCP options name. AmazonProvidedDNS
@@ -126,20 +192,6 @@ func dnsServers(servers []string) []string {
 		}
 	}
 	return out
-}
-
-// publicIP is the elastic IP associated with an interface's private address (empty when none).
-func publicIP(ctx context.Context, tx *store.Tx, interfaceID, privateIP string) (string, error) {
-	list, err := tx.NetworkInterfaceAddresses(ctx, interfaceID)
-	if err != nil {
-		return "", fmt.Errorf("elastic IP of %s: %w", interfaceID, err)
-	}
-	for _, a := range list {
-		if a.PrivateIP == privateIP {
-			return a.PublicIP, nil
-		}
-	}
-	return "", nil
 }
 
 // gateway is a subnet's first host address (10.0.1.0/24 → 10.0.1.1).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func hasIngress(d *nodeapi.Desired, group string, port int, cidr string) bool {
 
 // TestAuthorizeReachesTheNodeWithinASecond: a rule added through the EC2
 // API is in a connected node's desired state within a second (the periodic
-// resend is 5 s away).
+// resend is 5 s away), and so are a new route and a detached gateway.
 func TestAuthorizeReachesTheNodeWithinASecond(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		srv := controllertest.Start(t, b)
@@ -108,6 +109,40 @@ func TestAuthorizeReachesTheNodeWithinASecond(t *testing.T) {
 		for {
 			d := recvDesired(t, s, time.Until(deadline))
 			if !hasIngress(d, aws.ToString(sg.GroupId), 22, "203.0.113.0/24") {
+				break
+			}
+		}
+
+		// Routes and gateways reach the node as promptly.
+		tables, err := acct.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []types.Filter{
+			{Name: aws.String("vpc-id"), Values: []string{aws.ToString(sn.VpcId)}}, {Name: aws.String("association.main"), Values: []string{"true"}}}})
+		if err != nil || len(tables.RouteTables) != 1 {
+			t.Fatalf("main route table: %v", err)
+		}
+		if _, err := acct.EC2.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: tables.RouteTables[0].RouteTableId,
+			DestinationCidrBlock: aws.String("198.51.100.0/24"), InstanceId: aws.String("i-0000000000000a001")}); err != nil {
+			t.Fatal(err)
+		}
+		deadline = time.Now().Add(time.Second)
+		for {
+			d := recvDesired(t, s, time.Until(deadline))
+			if len(d.Instances) == 1 && slices.Contains(d.Instances[0].Network.Routes, nodeapi.Route{Destination: "198.51.100.0/24", NextHop: "172.31.0.10"}) {
+				break
+			}
+		}
+		igws, err := acct.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: []types.Filter{
+			{Name: aws.String("attachment.vpc-id"), Values: []string{aws.ToString(sn.VpcId)}}}})
+		if err != nil || len(igws.InternetGateways) != 1 {
+			t.Fatalf("default VPC's internet gateway: %v", err)
+		}
+		if _, err := acct.EC2.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: igws.InternetGateways[0].InternetGatewayId,
+			VpcId: sn.VpcId}); err != nil {
+			t.Fatal(err)
+		}
+		deadline = time.Now().Add(time.Second)
+		for {
+			d := recvDesired(t, s, time.Until(deadline))
+			if len(d.Instances) == 1 && len(d.Instances[0].Network.InternetRoutes) == 0 {
 				break
 			}
 		}

@@ -26,22 +26,28 @@ func vpcNetworks(ctx context.Context, tx *store.Tx, nodeID string) ([]nodeapi.VP
 	return out, nil
 }
 
+// vpcNetwork counts every interface attached to an instance, and every
+// private address of each (primary and secondary), in the peers' guests
+// and the groups' members.
 func vpcNetwork(ctx context.Context, tx *store.Tx, nodeID string, v store.VPCRef) (nodeapi.VPCNetwork, error) {
 	n := nodeapi.VPCNetwork{VPCID: v.ID, VNI: v.VNI}
-	peers, err := tx.VPCPeers(ctx, v.ID, nodeID)
+	peers, err := tx.VPCInterfacePeers(ctx, v.ID, nodeID)
 	if err != nil {
 		return n, err
 	}
 	for _, p := range peers {
 		n.Peers = append(n.Peers, nodeapi.OverlayPeer{Underlay: p.Address, Guests: p.Guests})
 	}
-	groups, err := tx.NodeVPCGroups(ctx, nodeID, v.ID)
+	groups, err := tx.NodeInterfaceGroups(ctx, nodeID, v.ID)
 	if err != nil {
 		return n, err
 	}
 	for _, id := range groups {
 		g, err := tx.GetGroupFilter(ctx, id)
 		if err != nil {
+			return n, err
+		}
+		if g.Members, err = tx.GroupMemberAddresses(ctx, id); err != nil {
 			return n, err
 		}
 		n.SecurityGroups = append(n.SecurityGroups, groupFilter(g))

@@ -212,6 +212,9 @@ const placementLockKey int64 = 0x6b756d6f_706c6163 // "kumoplac"
 // security groups and network interfaces; it returns how many went.
 func (tx *Tx) DeleteTerminatedInstancesBefore(ctx context.Context, t time.Time) (int64, error) {
 	cut := t.UnixMilli()
+	if err := tx.SettleTerminatedInterfaces(ctx, ""); err != nil { // interfaces not deleted on termination stay, detached
+		return 0, err
+	}
 	sub := `SELECT id FROM instances WHERE state = 'terminated' AND state_changed_at < $1`
 	for _, q := range []string{
 		`DELETE FROM tags WHERE resource_id IN (SELECT id FROM network_interfaces WHERE instance_id IN (` + sub + `))`,

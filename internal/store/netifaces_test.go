@@ -16,7 +16,7 @@ func TestNetworkInterfaces(t *testing.T) {
 		ctx := context.Background()
 		acct := "123456789012"
 		eni := store.NetworkInterface{ID: "eni-1", AccountID: acct, SubnetID: "subnet-1", VPCID: "vpc-1", PrivateIP: "10.0.0.4",
-			MAC: "02:00:00:00:00:01", InstanceID: "i-1", CreatedAt: time.Now()}
+			MAC: "02:00:00:00:00:01", InstanceID: "i-1", CreatedAt: time.Now(), DeleteOnTermination: true, AttachmentID: "eni-attach-1"}
 		inst := store.Instance{ID: "i-1", AccountID: acct, ReservationID: "r-1", State: "running", CreatedAt: time.Now()}
 		storetest.MustUpdate(t, db, func(ctx context.Context, tx *store.Tx) error {
 			if err := tx.InsertAccount(ctx, store.Account{ID: acct, Name: "a", CreatedAt: time.Now()}); err != nil {

@@ -22,10 +22,12 @@ const (
 // as InternalError.
 type Service interface {
 	AllocateAddress(ctx context.Context, in *AllocateAddressRequest) (*AllocateAddressResult, error)
+	AssignPrivateIpAddresses(ctx context.Context, in *AssignPrivateIpAddressesRequest) (*AssignPrivateIpAddressesResult, error)
 	AssociateAddress(ctx context.Context, in *AssociateAddressRequest) (*AssociateAddressResult, error)
 	AssociateDhcpOptions(ctx context.Context, in *AssociateDhcpOptionsRequest) (*AssociateDhcpOptionsOutput, error)
 	AssociateRouteTable(ctx context.Context, in *AssociateRouteTableRequest) (*AssociateRouteTableResult, error)
 	AttachInternetGateway(ctx context.Context, in *AttachInternetGatewayRequest) (*AttachInternetGatewayOutput, error)
+	AttachNetworkInterface(ctx context.Context, in *AttachNetworkInterfaceRequest) (*AttachNetworkInterfaceResult, error)
 	AuthorizeSecurityGroupEgress(ctx context.Context, in *AuthorizeSecurityGroupEgressRequest) (*AuthorizeSecurityGroupEgressResult, error)
 	AuthorizeSecurityGroupIngress(ctx context.Context, in *AuthorizeSecurityGroupIngressRequest) (*AuthorizeSecurityGroupIngressResult, error)
 	CancelImportTask(ctx context.Context, in *CancelImportTaskRequest) (*CancelImportTaskResult, error)
@@ -33,6 +35,7 @@ type Service interface {
 	CreateDhcpOptions(ctx context.Context, in *CreateDhcpOptionsRequest) (*CreateDhcpOptionsResult, error)
 	CreateInternetGateway(ctx context.Context, in *CreateInternetGatewayRequest) (*CreateInternetGatewayResult, error)
 	CreateKeyPair(ctx context.Context, in *CreateKeyPairRequest) (*KeyPair, error)
+	CreateNetworkInterface(ctx context.Context, in *CreateNetworkInterfaceRequest) (*CreateNetworkInterfaceResult, error)
 	CreateRoute(ctx context.Context, in *CreateRouteRequest) (*CreateRouteResult, error)
 	CreateRouteTable(ctx context.Context, in *CreateRouteTableRequest) (*CreateRouteTableResult, error)
 	CreateSecurityGroup(ctx context.Context, in *CreateSecurityGroupRequest) (*CreateSecurityGroupResult, error)
@@ -42,6 +45,7 @@ type Service interface {
 	DeleteDhcpOptions(ctx context.Context, in *DeleteDhcpOptionsRequest) (*DeleteDhcpOptionsOutput, error)
 	DeleteInternetGateway(ctx context.Context, in *DeleteInternetGatewayRequest) (*DeleteInternetGatewayOutput, error)
 	DeleteKeyPair(ctx context.Context, in *DeleteKeyPairRequest) (*DeleteKeyPairResult, error)
+	DeleteNetworkInterface(ctx context.Context, in *DeleteNetworkInterfaceRequest) (*DeleteNetworkInterfaceOutput, error)
 	DeleteRoute(ctx context.Context, in *DeleteRouteRequest) (*DeleteRouteOutput, error)
 	DeleteRouteTable(ctx context.Context, in *DeleteRouteTableRequest) (*DeleteRouteTableOutput, error)
 	DeleteSecurityGroup(ctx context.Context, in *DeleteSecurityGroupRequest) (*DeleteSecurityGroupOutput, error)
@@ -64,6 +68,8 @@ type Service interface {
 	DescribeInstances(ctx context.Context, in *DescribeInstancesRequest) (*DescribeInstancesResult, error)
 	DescribeInternetGateways(ctx context.Context, in *DescribeInternetGatewaysRequest) (*DescribeInternetGatewaysResult, error)
 	DescribeKeyPairs(ctx context.Context, in *DescribeKeyPairsRequest) (*DescribeKeyPairsResult, error)
+	DescribeNetworkInterfaceAttribute(ctx context.Context, in *DescribeNetworkInterfaceAttributeRequest) (*DescribeNetworkInterfaceAttributeResult, error)
+	DescribeNetworkInterfaces(ctx context.Context, in *DescribeNetworkInterfacesRequest) (*DescribeNetworkInterfacesResult, error)
 	DescribeRegions(ctx context.Context, in *DescribeRegionsRequest) (*DescribeRegionsResult, error)
 	DescribeRouteTables(ctx context.Context, in *DescribeRouteTablesRequest) (*DescribeRouteTablesResult, error)
 	DescribeSecurityGroupRules(ctx context.Context, in *DescribeSecurityGroupRulesRequest) (*DescribeSecurityGroupRulesResult, error)
@@ -75,6 +81,7 @@ type Service interface {
 	DescribeVpcAttribute(ctx context.Context, in *DescribeVpcAttributeRequest) (*DescribeVpcAttributeResult, error)
 	DescribeVpcs(ctx context.Context, in *DescribeVpcsRequest) (*DescribeVpcsResult, error)
 	DetachInternetGateway(ctx context.Context, in *DetachInternetGatewayRequest) (*DetachInternetGatewayOutput, error)
+	DetachNetworkInterface(ctx context.Context, in *DetachNetworkInterfaceRequest) (*DetachNetworkInterfaceOutput, error)
 	DisassociateAddress(ctx context.Context, in *DisassociateAddressRequest) (*DisassociateAddressOutput, error)
 	DisassociateRouteTable(ctx context.Context, in *DisassociateRouteTableRequest) (*DisassociateRouteTableOutput, error)
 	GetConsoleOutput(ctx context.Context, in *GetConsoleOutputRequest) (*GetConsoleOutputResult, error)
@@ -83,7 +90,9 @@ type Service interface {
 	ImportSnapshot(ctx context.Context, in *ImportSnapshotRequest) (*ImportSnapshotResult, error)
 	ModifyImageAttribute(ctx context.Context, in *ModifyImageAttributeRequest) (*ModifyImageAttributeOutput, error)
 	ModifyInstanceAttribute(ctx context.Context, in *ModifyInstanceAttributeRequest) (*ModifyInstanceAttributeOutput, error)
+	ModifyNetworkInterfaceAttribute(ctx context.Context, in *ModifyNetworkInterfaceAttributeRequest) (*ModifyNetworkInterfaceAttributeOutput, error)
 	ModifySnapshotAttribute(ctx context.Context, in *ModifySnapshotAttributeRequest) (*ModifySnapshotAttributeOutput, error)
+	ModifySubnetAttribute(ctx context.Context, in *ModifySubnetAttributeRequest) (*ModifySubnetAttributeOutput, error)
 	ModifyVpcAttribute(ctx context.Context, in *ModifyVpcAttributeRequest) (*ModifyVpcAttributeOutput, error)
 	RebootInstances(ctx context.Context, in *RebootInstancesRequest) (*RebootInstancesOutput, error)
 	RegisterImage(ctx context.Context, in *RegisterImageRequest) (*RegisterImageResult, error)
@@ -99,6 +108,7 @@ type Service interface {
 	StartInstances(ctx context.Context, in *StartInstancesRequest) (*StartInstancesResult, error)
 	StopInstances(ctx context.Context, in *StopInstancesRequest) (*StopInstancesResult, error)
 	TerminateInstances(ctx context.Context, in *TerminateInstancesRequest) (*TerminateInstancesResult, error)
+	UnassignPrivateIpAddresses(ctx context.Context, in *UnassignPrivateIpAddressesRequest) (*UnassignPrivateIpAddressesOutput, error)
 }
 
 // Model describes the EC2 API for awsapi.Invoke: every operation of the AWS
@@ -129,8 +139,14 @@ func Model() *awsapi.ServiceModel {
 			"AllocateIpamPoolCidr":                        {Name: "AllocateIpamPoolCidr"},
 			"ApplySecurityGroupsToClientVpnTargetNetwork": {Name: "ApplySecurityGroupsToClientVpnTargetNetwork"},
 			"AssignIpv6Addresses":                         {Name: "AssignIpv6Addresses"},
-			"AssignPrivateIpAddresses":                    {Name: "AssignPrivateIpAddresses"},
-			"AssignPrivateNatGatewayAddress":              {Name: "AssignPrivateNatGatewayAddress"},
+			"AssignPrivateIpAddresses": {
+				Name:        "AssignPrivateIpAddresses",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AssignPrivateIpAddressesRequest],
+				Call:        awsapi.Bind(Service.AssignPrivateIpAddresses),
+				HasOutput:   true,
+			},
+			"AssignPrivateNatGatewayAddress": {Name: "AssignPrivateNatGatewayAddress"},
 			"AssociateAddress": {
 				Name:        "AssociateAddress",
 				Implemented: true,
@@ -171,7 +187,13 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[AttachInternetGatewayRequest],
 				Call:        awsapi.Bind(Service.AttachInternetGateway),
 			},
-			"AttachNetworkInterface":            {Name: "AttachNetworkInterface"},
+			"AttachNetworkInterface": {
+				Name:        "AttachNetworkInterface",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AttachNetworkInterfaceRequest],
+				Call:        awsapi.Bind(Service.AttachNetworkInterface),
+				HasOutput:   true,
+			},
 			"AttachVerifiedAccessTrustProvider": {Name: "AttachVerifiedAccessTrustProvider"},
 			"AttachVolume":                      {Name: "AttachVolume"},
 			"AttachVpnGateway":                  {Name: "AttachVpnGateway"},
@@ -273,13 +295,19 @@ func Model() *awsapi.ServiceModel {
 			"CreateNetworkAclEntry":                                        {Name: "CreateNetworkAclEntry"},
 			"CreateNetworkInsightsAccessScope":                             {Name: "CreateNetworkInsightsAccessScope"},
 			"CreateNetworkInsightsPath":                                    {Name: "CreateNetworkInsightsPath"},
-			"CreateNetworkInterface":                                       {Name: "CreateNetworkInterface"},
-			"CreateNetworkInterfacePermission":                             {Name: "CreateNetworkInterfacePermission"},
-			"CreatePlacementGroup":                                         {Name: "CreatePlacementGroup"},
-			"CreatePublicIpv4Pool":                                         {Name: "CreatePublicIpv4Pool"},
-			"CreateReplaceRootVolumeTask":                                  {Name: "CreateReplaceRootVolumeTask"},
-			"CreateReservedInstancesListing":                               {Name: "CreateReservedInstancesListing"},
-			"CreateRestoreImageTask":                                       {Name: "CreateRestoreImageTask"},
+			"CreateNetworkInterface": {
+				Name:        "CreateNetworkInterface",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateNetworkInterfaceRequest],
+				Call:        awsapi.Bind(Service.CreateNetworkInterface),
+				HasOutput:   true,
+			},
+			"CreateNetworkInterfacePermission": {Name: "CreateNetworkInterfacePermission"},
+			"CreatePlacementGroup":             {Name: "CreatePlacementGroup"},
+			"CreatePublicIpv4Pool":             {Name: "CreatePublicIpv4Pool"},
+			"CreateReplaceRootVolumeTask":      {Name: "CreateReplaceRootVolumeTask"},
+			"CreateReservedInstancesListing":   {Name: "CreateReservedInstancesListing"},
+			"CreateRestoreImageTask":           {Name: "CreateRestoreImageTask"},
 			"CreateRoute": {
 				Name:        "CreateRoute",
 				Implemented: true,
@@ -403,11 +431,16 @@ func Model() *awsapi.ServiceModel {
 			"DeleteNetworkInsightsAccessScopeAnalysis":                     {Name: "DeleteNetworkInsightsAccessScopeAnalysis"},
 			"DeleteNetworkInsightsAnalysis":                                {Name: "DeleteNetworkInsightsAnalysis"},
 			"DeleteNetworkInsightsPath":                                    {Name: "DeleteNetworkInsightsPath"},
-			"DeleteNetworkInterface":                                       {Name: "DeleteNetworkInterface"},
-			"DeleteNetworkInterfacePermission":                             {Name: "DeleteNetworkInterfacePermission"},
-			"DeletePlacementGroup":                                         {Name: "DeletePlacementGroup"},
-			"DeletePublicIpv4Pool":                                         {Name: "DeletePublicIpv4Pool"},
-			"DeleteQueuedReservedInstances":                                {Name: "DeleteQueuedReservedInstances"},
+			"DeleteNetworkInterface": {
+				Name:        "DeleteNetworkInterface",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteNetworkInterfaceRequest],
+				Call:        awsapi.Bind(Service.DeleteNetworkInterface),
+			},
+			"DeleteNetworkInterfacePermission": {Name: "DeleteNetworkInterfacePermission"},
+			"DeletePlacementGroup":             {Name: "DeletePlacementGroup"},
+			"DeletePublicIpv4Pool":             {Name: "DeletePublicIpv4Pool"},
+			"DeleteQueuedReservedInstances":    {Name: "DeleteQueuedReservedInstances"},
 			"DeleteRoute": {
 				Name:        "DeleteRoute",
 				Implemented: true,
@@ -659,13 +692,25 @@ func Model() *awsapi.ServiceModel {
 			"DescribeNetworkInsightsAccessScopes":                             {Name: "DescribeNetworkInsightsAccessScopes"},
 			"DescribeNetworkInsightsAnalyses":                                 {Name: "DescribeNetworkInsightsAnalyses"},
 			"DescribeNetworkInsightsPaths":                                    {Name: "DescribeNetworkInsightsPaths"},
-			"DescribeNetworkInterfaceAttribute":                               {Name: "DescribeNetworkInterfaceAttribute"},
-			"DescribeNetworkInterfacePermissions":                             {Name: "DescribeNetworkInterfacePermissions"},
-			"DescribeNetworkInterfaces":                                       {Name: "DescribeNetworkInterfaces"},
-			"DescribePlacementGroups":                                         {Name: "DescribePlacementGroups"},
-			"DescribePrefixLists":                                             {Name: "DescribePrefixLists"},
-			"DescribePrincipalIdFormat":                                       {Name: "DescribePrincipalIdFormat"},
-			"DescribePublicIpv4Pools":                                         {Name: "DescribePublicIpv4Pools"},
+			"DescribeNetworkInterfaceAttribute": {
+				Name:        "DescribeNetworkInterfaceAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeNetworkInterfaceAttributeRequest],
+				Call:        awsapi.Bind(Service.DescribeNetworkInterfaceAttribute),
+				HasOutput:   true,
+			},
+			"DescribeNetworkInterfacePermissions": {Name: "DescribeNetworkInterfacePermissions"},
+			"DescribeNetworkInterfaces": {
+				Name:        "DescribeNetworkInterfaces",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeNetworkInterfacesRequest],
+				Call:        awsapi.Bind(Service.DescribeNetworkInterfaces),
+				HasOutput:   true,
+			},
+			"DescribePlacementGroups":   {Name: "DescribePlacementGroups"},
+			"DescribePrefixLists":       {Name: "DescribePrefixLists"},
+			"DescribePrincipalIdFormat": {Name: "DescribePrincipalIdFormat"},
+			"DescribePublicIpv4Pools":   {Name: "DescribePublicIpv4Pools"},
 			"DescribeRegions": {
 				Name:        "DescribeRegions",
 				Implemented: true,
@@ -795,7 +840,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DetachInternetGatewayRequest],
 				Call:        awsapi.Bind(Service.DetachInternetGateway),
 			},
-			"DetachNetworkInterface":                         {Name: "DetachNetworkInterface"},
+			"DetachNetworkInterface": {
+				Name:        "DetachNetworkInterface",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DetachNetworkInterfaceRequest],
+				Call:        awsapi.Bind(Service.DetachNetworkInterface),
+			},
 			"DetachVerifiedAccessTrustProvider":              {Name: "DetachVerifiedAccessTrustProvider"},
 			"DetachVolume":                                   {Name: "DetachVolume"},
 			"DetachVpnGateway":                               {Name: "DetachVpnGateway"},
@@ -984,19 +1034,29 @@ func Model() *awsapi.ServiceModel {
 			"ModifyLaunchTemplate":                        {Name: "ModifyLaunchTemplate"},
 			"ModifyLocalGatewayRoute":                     {Name: "ModifyLocalGatewayRoute"},
 			"ModifyManagedPrefixList":                     {Name: "ModifyManagedPrefixList"},
-			"ModifyNetworkInterfaceAttribute":             {Name: "ModifyNetworkInterfaceAttribute"},
-			"ModifyPrivateDnsNameOptions":                 {Name: "ModifyPrivateDnsNameOptions"},
-			"ModifyReservedInstances":                     {Name: "ModifyReservedInstances"},
-			"ModifySecurityGroupRules":                    {Name: "ModifySecurityGroupRules"},
+			"ModifyNetworkInterfaceAttribute": {
+				Name:        "ModifyNetworkInterfaceAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ModifyNetworkInterfaceAttributeRequest],
+				Call:        awsapi.Bind(Service.ModifyNetworkInterfaceAttribute),
+			},
+			"ModifyPrivateDnsNameOptions": {Name: "ModifyPrivateDnsNameOptions"},
+			"ModifyReservedInstances":     {Name: "ModifyReservedInstances"},
+			"ModifySecurityGroupRules":    {Name: "ModifySecurityGroupRules"},
 			"ModifySnapshotAttribute": {
 				Name:        "ModifySnapshotAttribute",
 				Implemented: true,
 				NewInput:    awsapi.NewInput[ModifySnapshotAttributeRequest],
 				Call:        awsapi.Bind(Service.ModifySnapshotAttribute),
 			},
-			"ModifySnapshotTier":                               {Name: "ModifySnapshotTier"},
-			"ModifySpotFleetRequest":                           {Name: "ModifySpotFleetRequest"},
-			"ModifySubnetAttribute":                            {Name: "ModifySubnetAttribute"},
+			"ModifySnapshotTier":     {Name: "ModifySnapshotTier"},
+			"ModifySpotFleetRequest": {Name: "ModifySpotFleetRequest"},
+			"ModifySubnetAttribute": {
+				Name:        "ModifySubnetAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ModifySubnetAttributeRequest],
+				Call:        awsapi.Bind(Service.ModifySubnetAttribute),
+			},
 			"ModifyTrafficMirrorFilterNetworkServices":         {Name: "ModifyTrafficMirrorFilterNetworkServices"},
 			"ModifyTrafficMirrorFilterRule":                    {Name: "ModifyTrafficMirrorFilterRule"},
 			"ModifyTrafficMirrorSession":                       {Name: "ModifyTrafficMirrorSession"},
@@ -1169,8 +1229,13 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.TerminateInstances),
 				HasOutput:   true,
 			},
-			"UnassignIpv6Addresses":                      {Name: "UnassignIpv6Addresses"},
-			"UnassignPrivateIpAddresses":                 {Name: "UnassignPrivateIpAddresses"},
+			"UnassignIpv6Addresses": {Name: "UnassignIpv6Addresses"},
+			"UnassignPrivateIpAddresses": {
+				Name:        "UnassignPrivateIpAddresses",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UnassignPrivateIpAddressesRequest],
+				Call:        awsapi.Bind(Service.UnassignPrivateIpAddresses),
+			},
 			"UnassignPrivateNatGatewayAddress":           {Name: "UnassignPrivateNatGatewayAddress"},
 			"UnlockSnapshot":                             {Name: "UnlockSnapshot"},
 			"UnmonitorInstances":                         {Name: "UnmonitorInstances"},
@@ -1185,10 +1250,12 @@ func Model() *awsapi.ServiceModel {
 func ImplementedOperations() []string {
 	return []string{
 		"AllocateAddress",
+		"AssignPrivateIpAddresses",
 		"AssociateAddress",
 		"AssociateDhcpOptions",
 		"AssociateRouteTable",
 		"AttachInternetGateway",
+		"AttachNetworkInterface",
 		"AuthorizeSecurityGroupEgress",
 		"AuthorizeSecurityGroupIngress",
 		"CancelImportTask",
@@ -1196,6 +1263,7 @@ func ImplementedOperations() []string {
 		"CreateDhcpOptions",
 		"CreateInternetGateway",
 		"CreateKeyPair",
+		"CreateNetworkInterface",
 		"CreateRoute",
 		"CreateRouteTable",
 		"CreateSecurityGroup",
@@ -1205,6 +1273,7 @@ func ImplementedOperations() []string {
 		"DeleteDhcpOptions",
 		"DeleteInternetGateway",
 		"DeleteKeyPair",
+		"DeleteNetworkInterface",
 		"DeleteRoute",
 		"DeleteRouteTable",
 		"DeleteSecurityGroup",
@@ -1227,6 +1296,8 @@ func ImplementedOperations() []string {
 		"DescribeInstances",
 		"DescribeInternetGateways",
 		"DescribeKeyPairs",
+		"DescribeNetworkInterfaceAttribute",
+		"DescribeNetworkInterfaces",
 		"DescribeRegions",
 		"DescribeRouteTables",
 		"DescribeSecurityGroupRules",
@@ -1238,6 +1309,7 @@ func ImplementedOperations() []string {
 		"DescribeVpcAttribute",
 		"DescribeVpcs",
 		"DetachInternetGateway",
+		"DetachNetworkInterface",
 		"DisassociateAddress",
 		"DisassociateRouteTable",
 		"GetConsoleOutput",
@@ -1246,7 +1318,9 @@ func ImplementedOperations() []string {
 		"ImportSnapshot",
 		"ModifyImageAttribute",
 		"ModifyInstanceAttribute",
+		"ModifyNetworkInterfaceAttribute",
 		"ModifySnapshotAttribute",
+		"ModifySubnetAttribute",
 		"ModifyVpcAttribute",
 		"RebootInstances",
 		"RegisterImage",
@@ -1262,6 +1336,7 @@ func ImplementedOperations() []string {
 		"StartInstances",
 		"StopInstances",
 		"TerminateInstances",
+		"UnassignPrivateIpAddresses",
 	}
 }
 
@@ -1911,6 +1986,9 @@ type DeleteDhcpOptionsOutput struct{}
 // DeleteInternetGatewayOutput is the empty output of DeleteInternetGateway, for which the model has no shape.
 type DeleteInternetGatewayOutput struct{}
 
+// DeleteNetworkInterfaceOutput is the empty output of DeleteNetworkInterface, for which the model has no shape.
+type DeleteNetworkInterfaceOutput struct{}
+
 // DeleteRouteOutput is the empty output of DeleteRoute, for which the model has no shape.
 type DeleteRouteOutput struct{}
 
@@ -1938,6 +2016,9 @@ type DeregisterImageOutput struct{}
 // DetachInternetGatewayOutput is the empty output of DetachInternetGateway, for which the model has no shape.
 type DetachInternetGatewayOutput struct{}
 
+// DetachNetworkInterfaceOutput is the empty output of DetachNetworkInterface, for which the model has no shape.
+type DetachNetworkInterfaceOutput struct{}
+
 // DisassociateAddressOutput is the empty output of DisassociateAddress, for which the model has no shape.
 type DisassociateAddressOutput struct{}
 
@@ -1950,8 +2031,14 @@ type ModifyImageAttributeOutput struct{}
 // ModifyInstanceAttributeOutput is the empty output of ModifyInstanceAttribute, for which the model has no shape.
 type ModifyInstanceAttributeOutput struct{}
 
+// ModifyNetworkInterfaceAttributeOutput is the empty output of ModifyNetworkInterfaceAttribute, for which the model has no shape.
+type ModifyNetworkInterfaceAttributeOutput struct{}
+
 // ModifySnapshotAttributeOutput is the empty output of ModifySnapshotAttribute, for which the model has no shape.
 type ModifySnapshotAttributeOutput struct{}
+
+// ModifySubnetAttributeOutput is the empty output of ModifySubnetAttribute, for which the model has no shape.
+type ModifySubnetAttributeOutput struct{}
 
 // ModifyVpcAttributeOutput is the empty output of ModifyVpcAttribute, for which the model has no shape.
 type ModifyVpcAttributeOutput struct{}
@@ -1973,6 +2060,9 @@ type ResetInstanceAttributeOutput struct{}
 
 // ResetSnapshotAttributeOutput is the empty output of ResetSnapshotAttribute, for which the model has no shape.
 type ResetSnapshotAttributeOutput struct{}
+
+// UnassignPrivateIpAddressesOutput is the empty output of UnassignPrivateIpAddresses, for which the model has no shape.
+type UnassignPrivateIpAddressesOutput struct{}
 
 // AccountAttribute is the model's AccountAttribute shape.
 type AccountAttribute struct {
@@ -2026,6 +2116,28 @@ type AllocateAddressResult struct {
 	CarrierIp             *string `awsapi:"in=CarrierIp,out=carrierIp"`
 }
 
+// AssignPrivateIpAddressesRequest is the model's AssignPrivateIpAddressesRequest shape.
+type AssignPrivateIpAddressesRequest struct {
+	AllowReassignment              *bool    `awsapi:"in=AllowReassignment,out=allowReassignment"`
+	NetworkInterfaceId             *string  `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId,required"`
+	PrivateIpAddresses             []string `awsapi:"in=PrivateIpAddress,out=privateIpAddress,member=PrivateIpAddress"`
+	SecondaryPrivateIpAddressCount *int32   `awsapi:"in=SecondaryPrivateIpAddressCount,out=secondaryPrivateIpAddressCount"`
+	Ipv4Prefixes                   []string `awsapi:"in=Ipv4Prefix,out=Ipv4Prefix,member=item"`
+	Ipv4PrefixCount                *int32   `awsapi:"in=Ipv4PrefixCount,out=Ipv4PrefixCount"`
+}
+
+// AssignPrivateIpAddressesResult is the model's AssignPrivateIpAddressesResult shape.
+type AssignPrivateIpAddressesResult struct {
+	NetworkInterfaceId         *string                    `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	AssignedPrivateIpAddresses []AssignedPrivateIpAddress `awsapi:"in=AssignedPrivateIpAddressesSet,out=assignedPrivateIpAddressesSet,member=item"`
+	AssignedIpv4Prefixes       []Ipv4PrefixSpecification  `awsapi:"in=AssignedIpv4PrefixSet,out=assignedIpv4PrefixSet,member=item"`
+}
+
+// AssignedPrivateIpAddress is the model's AssignedPrivateIpAddress shape.
+type AssignedPrivateIpAddress struct {
+	PrivateIpAddress *string `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+}
+
 // AssociateAddressRequest is the model's AssociateAddressRequest shape.
 type AssociateAddressRequest struct {
 	AllocationId       *string `awsapi:"in=AllocationId,out=AllocationId"`
@@ -2068,6 +2180,33 @@ type AttachInternetGatewayRequest struct {
 	DryRun            *bool   `awsapi:"in=DryRun,out=dryRun"`
 	InternetGatewayId *string `awsapi:"in=InternetGatewayId,out=internetGatewayId,required"`
 	VpcId             *string `awsapi:"in=VpcId,out=vpcId,required"`
+}
+
+// AttachNetworkInterfaceRequest is the model's AttachNetworkInterfaceRequest shape.
+type AttachNetworkInterfaceRequest struct {
+	DeviceIndex         *int32               `awsapi:"in=DeviceIndex,out=deviceIndex,required"`
+	DryRun              *bool                `awsapi:"in=DryRun,out=dryRun"`
+	InstanceId          *string              `awsapi:"in=InstanceId,out=instanceId,required"`
+	NetworkInterfaceId  *string              `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId,required"`
+	NetworkCardIndex    *int32               `awsapi:"in=NetworkCardIndex,out=NetworkCardIndex"`
+	EnaSrdSpecification *EnaSrdSpecification `awsapi:"in=EnaSrdSpecification,out=EnaSrdSpecification"`
+}
+
+// AttachNetworkInterfaceResult is the model's AttachNetworkInterfaceResult shape.
+type AttachNetworkInterfaceResult struct {
+	AttachmentId     *string `awsapi:"in=AttachmentId,out=attachmentId"`
+	NetworkCardIndex *int32  `awsapi:"in=NetworkCardIndex,out=networkCardIndex"`
+}
+
+// AttachmentEnaSrdSpecification is the model's AttachmentEnaSrdSpecification shape.
+type AttachmentEnaSrdSpecification struct {
+	EnaSrdEnabled          *bool                             `awsapi:"in=EnaSrdEnabled,out=enaSrdEnabled"`
+	EnaSrdUdpSpecification *AttachmentEnaSrdUdpSpecification `awsapi:"in=EnaSrdUdpSpecification,out=enaSrdUdpSpecification"`
+}
+
+// AttachmentEnaSrdUdpSpecification is the model's AttachmentEnaSrdUdpSpecification shape.
+type AttachmentEnaSrdUdpSpecification struct {
+	EnaSrdUdpEnabled *bool `awsapi:"in=EnaSrdUdpEnabled,out=enaSrdUdpEnabled"`
 }
 
 // AttributeBooleanValue is the model's AttributeBooleanValue shape.
@@ -2200,6 +2339,13 @@ type ClientData struct {
 	UploadStart *time.Time `awsapi:"in=UploadStart,out=UploadStart"`
 }
 
+// ConnectionTrackingConfiguration is the model's ConnectionTrackingConfiguration shape.
+type ConnectionTrackingConfiguration struct {
+	TcpEstablishedTimeout *int32 `awsapi:"in=TcpEstablishedTimeout,out=tcpEstablishedTimeout"`
+	UdpStreamTimeout      *int32 `awsapi:"in=UdpStreamTimeout,out=udpStreamTimeout"`
+	UdpTimeout            *int32 `awsapi:"in=UdpTimeout,out=udpTimeout"`
+}
+
 // ConnectionTrackingSpecificationRequest is the model's ConnectionTrackingSpecificationRequest shape.
 type ConnectionTrackingSpecificationRequest struct {
 	TcpEstablishedTimeout *int32 `awsapi:"in=TcpEstablishedTimeout,out=TcpEstablishedTimeout"`
@@ -2278,6 +2424,34 @@ type CreateKeyPairRequest struct {
 	KeyType           *string            `awsapi:"in=KeyType,out=KeyType"`
 	TagSpecifications []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
 	KeyFormat         *string            `awsapi:"in=KeyFormat,out=KeyFormat"`
+}
+
+// CreateNetworkInterfaceRequest is the model's CreateNetworkInterfaceRequest shape.
+type CreateNetworkInterfaceRequest struct {
+	Description                     *string                                 `awsapi:"in=Description,out=description"`
+	DryRun                          *bool                                   `awsapi:"in=DryRun,out=dryRun"`
+	Groups                          []string                                `awsapi:"in=SecurityGroupId,out=SecurityGroupId,member=SecurityGroupId"`
+	Ipv6AddressCount                *int32                                  `awsapi:"in=Ipv6AddressCount,out=ipv6AddressCount"`
+	Ipv6Addresses                   []InstanceIpv6Address                   `awsapi:"in=Ipv6Addresses,out=ipv6Addresses,member=item"`
+	PrivateIpAddress                *string                                 `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+	PrivateIpAddresses              []PrivateIpAddressSpecification         `awsapi:"in=PrivateIpAddresses,out=privateIpAddresses,member=item"`
+	SecondaryPrivateIpAddressCount  *int32                                  `awsapi:"in=SecondaryPrivateIpAddressCount,out=secondaryPrivateIpAddressCount"`
+	Ipv4Prefixes                    []Ipv4PrefixSpecificationRequest        `awsapi:"in=Ipv4Prefix,out=Ipv4Prefix,member=item"`
+	Ipv4PrefixCount                 *int32                                  `awsapi:"in=Ipv4PrefixCount,out=Ipv4PrefixCount"`
+	Ipv6Prefixes                    []Ipv6PrefixSpecificationRequest        `awsapi:"in=Ipv6Prefix,out=Ipv6Prefix,member=item"`
+	Ipv6PrefixCount                 *int32                                  `awsapi:"in=Ipv6PrefixCount,out=Ipv6PrefixCount"`
+	InterfaceType                   *string                                 `awsapi:"in=InterfaceType,out=InterfaceType"`
+	SubnetId                        *string                                 `awsapi:"in=SubnetId,out=subnetId,required"`
+	TagSpecifications               []TagSpecification                      `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	ClientToken                     *string                                 `awsapi:"in=ClientToken,out=ClientToken"`
+	EnablePrimaryIpv6               *bool                                   `awsapi:"in=EnablePrimaryIpv6,out=EnablePrimaryIpv6"`
+	ConnectionTrackingSpecification *ConnectionTrackingSpecificationRequest `awsapi:"in=ConnectionTrackingSpecification,out=ConnectionTrackingSpecification"`
+}
+
+// CreateNetworkInterfaceResult is the model's CreateNetworkInterfaceResult shape.
+type CreateNetworkInterfaceResult struct {
+	NetworkInterface *NetworkInterface `awsapi:"in=NetworkInterface,out=networkInterface"`
+	ClientToken      *string           `awsapi:"in=ClientToken,out=clientToken"`
 }
 
 // CreateRouteRequest is the model's CreateRouteRequest shape.
@@ -2424,6 +2598,12 @@ type DeleteKeyPairRequest struct {
 type DeleteKeyPairResult struct {
 	Return    *bool   `awsapi:"in=Return,out=return"`
 	KeyPairId *string `awsapi:"in=KeyPairId,out=keyPairId"`
+}
+
+// DeleteNetworkInterfaceRequest is the model's DeleteNetworkInterfaceRequest shape.
+type DeleteNetworkInterfaceRequest struct {
+	DryRun             *bool   `awsapi:"in=DryRun,out=dryRun"`
+	NetworkInterfaceId *string `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId,required"`
 }
 
 // DeleteRouteRequest is the model's DeleteRouteRequest shape.
@@ -2670,6 +2850,38 @@ type DescribeKeyPairsResult struct {
 	KeyPairs []KeyPairInfo `awsapi:"in=KeySet,out=keySet,member=item"`
 }
 
+// DescribeNetworkInterfaceAttributeRequest is the model's DescribeNetworkInterfaceAttributeRequest shape.
+type DescribeNetworkInterfaceAttributeRequest struct {
+	Attribute          *string `awsapi:"in=Attribute,out=attribute"`
+	DryRun             *bool   `awsapi:"in=DryRun,out=dryRun"`
+	NetworkInterfaceId *string `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId,required"`
+}
+
+// DescribeNetworkInterfaceAttributeResult is the model's DescribeNetworkInterfaceAttributeResult shape.
+type DescribeNetworkInterfaceAttributeResult struct {
+	Attachment               *NetworkInterfaceAttachment `awsapi:"in=Attachment,out=attachment"`
+	Description              *AttributeValue             `awsapi:"in=Description,out=description"`
+	Groups                   []GroupIdentifier           `awsapi:"in=GroupSet,out=groupSet,member=item"`
+	NetworkInterfaceId       *string                     `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	SourceDestCheck          *AttributeBooleanValue      `awsapi:"in=SourceDestCheck,out=sourceDestCheck"`
+	AssociatePublicIpAddress *bool                       `awsapi:"in=AssociatePublicIpAddress,out=associatePublicIpAddress"`
+}
+
+// DescribeNetworkInterfacesRequest is the model's DescribeNetworkInterfacesRequest shape.
+type DescribeNetworkInterfacesRequest struct {
+	Filters             []Filter `awsapi:"in=Filter,out=filter,member=Filter"`
+	DryRun              *bool    `awsapi:"in=DryRun,out=dryRun"`
+	NetworkInterfaceIds []string `awsapi:"in=NetworkInterfaceId,out=NetworkInterfaceId,member=item"`
+	NextToken           *string  `awsapi:"in=NextToken,out=NextToken"`
+	MaxResults          *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+}
+
+// DescribeNetworkInterfacesResult is the model's DescribeNetworkInterfacesResult shape.
+type DescribeNetworkInterfacesResult struct {
+	NetworkInterfaces []NetworkInterface `awsapi:"in=NetworkInterfaceSet,out=networkInterfaceSet,member=item"`
+	NextToken         *string            `awsapi:"in=NextToken,out=nextToken"`
+}
+
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
 	Filters     []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
@@ -2826,6 +3038,13 @@ type DetachInternetGatewayRequest struct {
 	VpcId             *string `awsapi:"in=VpcId,out=vpcId,required"`
 }
 
+// DetachNetworkInterfaceRequest is the model's DetachNetworkInterfaceRequest shape.
+type DetachNetworkInterfaceRequest struct {
+	AttachmentId *string `awsapi:"in=AttachmentId,out=attachmentId,required"`
+	DryRun       *bool   `awsapi:"in=DryRun,out=dryRun"`
+	Force        *bool   `awsapi:"in=Force,out=force"`
+}
+
 // DhcpConfiguration is the model's DhcpConfiguration shape.
 type DhcpConfiguration struct {
 	Key    *string          `awsapi:"in=Key,out=key"`
@@ -2939,10 +3158,21 @@ type ElasticInferenceAcceleratorAssociation struct {
 	ElasticInferenceAcceleratorAssociationTime  *time.Time `awsapi:"in=ElasticInferenceAcceleratorAssociationTime,out=elasticInferenceAcceleratorAssociationTime"`
 }
 
+// EnaSrdSpecification is the model's EnaSrdSpecification shape.
+type EnaSrdSpecification struct {
+	EnaSrdEnabled          *bool                   `awsapi:"in=EnaSrdEnabled,out=EnaSrdEnabled"`
+	EnaSrdUdpSpecification *EnaSrdUdpSpecification `awsapi:"in=EnaSrdUdpSpecification,out=EnaSrdUdpSpecification"`
+}
+
 // EnaSrdSpecificationRequest is the model's EnaSrdSpecificationRequest shape.
 type EnaSrdSpecificationRequest struct {
 	EnaSrdEnabled          *bool                          `awsapi:"in=EnaSrdEnabled,out=EnaSrdEnabled"`
 	EnaSrdUdpSpecification *EnaSrdUdpSpecificationRequest `awsapi:"in=EnaSrdUdpSpecification,out=EnaSrdUdpSpecification"`
+}
+
+// EnaSrdUdpSpecification is the model's EnaSrdUdpSpecification shape.
+type EnaSrdUdpSpecification struct {
+	EnaSrdUdpEnabled *bool `awsapi:"in=EnaSrdUdpEnabled,out=EnaSrdUdpEnabled"`
 }
 
 // EnaSrdUdpSpecificationRequest is the model's EnaSrdUdpSpecificationRequest shape.
@@ -3601,9 +3831,19 @@ type IpRange struct {
 	Description *string `awsapi:"in=Description,out=description"`
 }
 
+// Ipv4PrefixSpecification is the model's Ipv4PrefixSpecification shape.
+type Ipv4PrefixSpecification struct {
+	Ipv4Prefix *string `awsapi:"in=Ipv4Prefix,out=ipv4Prefix"`
+}
+
 // Ipv4PrefixSpecificationRequest is the model's Ipv4PrefixSpecificationRequest shape.
 type Ipv4PrefixSpecificationRequest struct {
 	Ipv4Prefix *string `awsapi:"in=Ipv4Prefix,out=Ipv4Prefix"`
+}
+
+// Ipv6PrefixSpecification is the model's Ipv6PrefixSpecification shape.
+type Ipv6PrefixSpecification struct {
+	Ipv6Prefix *string `awsapi:"in=Ipv6Prefix,out=ipv6Prefix"`
 }
 
 // Ipv6PrefixSpecificationRequest is the model's Ipv6PrefixSpecificationRequest shape.
@@ -3730,6 +3970,20 @@ type ModifyInstanceAttributeRequest struct {
 	DisableApiStop                    *AttributeBooleanValue                    `awsapi:"in=DisableApiStop,out=DisableApiStop"`
 }
 
+// ModifyNetworkInterfaceAttributeRequest is the model's ModifyNetworkInterfaceAttributeRequest shape.
+type ModifyNetworkInterfaceAttributeRequest struct {
+	Attachment                      *NetworkInterfaceAttachmentChanges      `awsapi:"in=Attachment,out=attachment"`
+	Description                     *AttributeValue                         `awsapi:"in=Description,out=description"`
+	DryRun                          *bool                                   `awsapi:"in=DryRun,out=dryRun"`
+	Groups                          []string                                `awsapi:"in=SecurityGroupId,out=SecurityGroupId,member=SecurityGroupId"`
+	NetworkInterfaceId              *string                                 `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId,required"`
+	SourceDestCheck                 *AttributeBooleanValue                  `awsapi:"in=SourceDestCheck,out=sourceDestCheck"`
+	EnaSrdSpecification             *EnaSrdSpecification                    `awsapi:"in=EnaSrdSpecification,out=EnaSrdSpecification"`
+	EnablePrimaryIpv6               *bool                                   `awsapi:"in=EnablePrimaryIpv6,out=EnablePrimaryIpv6"`
+	ConnectionTrackingSpecification *ConnectionTrackingSpecificationRequest `awsapi:"in=ConnectionTrackingSpecification,out=ConnectionTrackingSpecification"`
+	AssociatePublicIpAddress        *bool                                   `awsapi:"in=AssociatePublicIpAddress,out=AssociatePublicIpAddress"`
+}
+
 // ModifySnapshotAttributeRequest is the model's ModifySnapshotAttributeRequest shape.
 type ModifySnapshotAttributeRequest struct {
 	Attribute              *string                              `awsapi:"in=Attribute,out=Attribute"`
@@ -3739,6 +3993,21 @@ type ModifySnapshotAttributeRequest struct {
 	SnapshotId             *string                              `awsapi:"in=SnapshotId,out=SnapshotId,required"`
 	UserIds                []string                             `awsapi:"in=UserId,out=UserId,member=UserId"`
 	DryRun                 *bool                                `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// ModifySubnetAttributeRequest is the model's ModifySubnetAttributeRequest shape.
+type ModifySubnetAttributeRequest struct {
+	AssignIpv6AddressOnCreation             *AttributeBooleanValue `awsapi:"in=AssignIpv6AddressOnCreation,out=AssignIpv6AddressOnCreation"`
+	MapPublicIpOnLaunch                     *AttributeBooleanValue `awsapi:"in=MapPublicIpOnLaunch,out=MapPublicIpOnLaunch"`
+	SubnetId                                *string                `awsapi:"in=SubnetId,out=subnetId,required"`
+	MapCustomerOwnedIpOnLaunch              *AttributeBooleanValue `awsapi:"in=MapCustomerOwnedIpOnLaunch,out=MapCustomerOwnedIpOnLaunch"`
+	CustomerOwnedIpv4Pool                   *string                `awsapi:"in=CustomerOwnedIpv4Pool,out=CustomerOwnedIpv4Pool"`
+	EnableDns64                             *AttributeBooleanValue `awsapi:"in=EnableDns64,out=EnableDns64"`
+	PrivateDnsHostnameTypeOnLaunch          *string                `awsapi:"in=PrivateDnsHostnameTypeOnLaunch,out=PrivateDnsHostnameTypeOnLaunch"`
+	EnableResourceNameDnsARecordOnLaunch    *AttributeBooleanValue `awsapi:"in=EnableResourceNameDnsARecordOnLaunch,out=EnableResourceNameDnsARecordOnLaunch"`
+	EnableResourceNameDnsAAAARecordOnLaunch *AttributeBooleanValue `awsapi:"in=EnableResourceNameDnsAAAARecordOnLaunch,out=EnableResourceNameDnsAAAARecordOnLaunch"`
+	EnableLniAtDeviceIndex                  *int32                 `awsapi:"in=EnableLniAtDeviceIndex,out=EnableLniAtDeviceIndex"`
+	DisableLniAtDeviceIndex                 *AttributeBooleanValue `awsapi:"in=DisableLniAtDeviceIndex,out=DisableLniAtDeviceIndex"`
 }
 
 // ModifyVpcAttributeRequest is the model's ModifyVpcAttributeRequest shape.
@@ -3778,6 +4047,81 @@ type NetworkInfo struct {
 	EfaInfo                      *EfaInfo          `awsapi:"in=EfaInfo,out=efaInfo"`
 	EncryptionInTransitSupported *bool             `awsapi:"in=EncryptionInTransitSupported,out=encryptionInTransitSupported"`
 	EnaSrdSupported              *bool             `awsapi:"in=EnaSrdSupported,out=enaSrdSupported"`
+}
+
+// NetworkInterface is the model's NetworkInterface shape.
+type NetworkInterface struct {
+	Association                     *NetworkInterfaceAssociation       `awsapi:"in=Association,out=association"`
+	Attachment                      *NetworkInterfaceAttachment        `awsapi:"in=Attachment,out=attachment"`
+	AvailabilityZone                *string                            `awsapi:"in=AvailabilityZone,out=availabilityZone"`
+	ConnectionTrackingConfiguration *ConnectionTrackingConfiguration   `awsapi:"in=ConnectionTrackingConfiguration,out=connectionTrackingConfiguration"`
+	Description                     *string                            `awsapi:"in=Description,out=description"`
+	Groups                          []GroupIdentifier                  `awsapi:"in=GroupSet,out=groupSet,member=item"`
+	InterfaceType                   *string                            `awsapi:"in=InterfaceType,out=interfaceType"`
+	Ipv6Addresses                   []NetworkInterfaceIpv6Address      `awsapi:"in=Ipv6AddressesSet,out=ipv6AddressesSet,member=item"`
+	MacAddress                      *string                            `awsapi:"in=MacAddress,out=macAddress"`
+	NetworkInterfaceId              *string                            `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId"`
+	OutpostArn                      *string                            `awsapi:"in=OutpostArn,out=outpostArn"`
+	OwnerId                         *string                            `awsapi:"in=OwnerId,out=ownerId"`
+	PrivateDnsName                  *string                            `awsapi:"in=PrivateDnsName,out=privateDnsName"`
+	PrivateIpAddress                *string                            `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
+	PrivateIpAddresses              []NetworkInterfacePrivateIpAddress `awsapi:"in=PrivateIpAddressesSet,out=privateIpAddressesSet,member=item"`
+	Ipv4Prefixes                    []Ipv4PrefixSpecification          `awsapi:"in=Ipv4PrefixSet,out=ipv4PrefixSet,member=item"`
+	Ipv6Prefixes                    []Ipv6PrefixSpecification          `awsapi:"in=Ipv6PrefixSet,out=ipv6PrefixSet,member=item"`
+	RequesterId                     *string                            `awsapi:"in=RequesterId,out=requesterId"`
+	RequesterManaged                *bool                              `awsapi:"in=RequesterManaged,out=requesterManaged"`
+	SourceDestCheck                 *bool                              `awsapi:"in=SourceDestCheck,out=sourceDestCheck"`
+	Status                          *string                            `awsapi:"in=Status,out=status"`
+	SubnetId                        *string                            `awsapi:"in=SubnetId,out=subnetId"`
+	TagSet                          []Tag                              `awsapi:"in=TagSet,out=tagSet,member=item"`
+	VpcId                           *string                            `awsapi:"in=VpcId,out=vpcId"`
+	DenyAllIgwTraffic               *bool                              `awsapi:"in=DenyAllIgwTraffic,out=denyAllIgwTraffic"`
+	Ipv6Native                      *bool                              `awsapi:"in=Ipv6Native,out=ipv6Native"`
+	Ipv6Address                     *string                            `awsapi:"in=Ipv6Address,out=ipv6Address"`
+}
+
+// NetworkInterfaceAssociation is the model's NetworkInterfaceAssociation shape.
+type NetworkInterfaceAssociation struct {
+	AllocationId    *string `awsapi:"in=AllocationId,out=allocationId"`
+	AssociationId   *string `awsapi:"in=AssociationId,out=associationId"`
+	IpOwnerId       *string `awsapi:"in=IpOwnerId,out=ipOwnerId"`
+	PublicDnsName   *string `awsapi:"in=PublicDnsName,out=publicDnsName"`
+	PublicIp        *string `awsapi:"in=PublicIp,out=publicIp"`
+	CustomerOwnedIp *string `awsapi:"in=CustomerOwnedIp,out=customerOwnedIp"`
+	CarrierIp       *string `awsapi:"in=CarrierIp,out=carrierIp"`
+}
+
+// NetworkInterfaceAttachment is the model's NetworkInterfaceAttachment shape.
+type NetworkInterfaceAttachment struct {
+	AttachTime          *time.Time                     `awsapi:"in=AttachTime,out=attachTime"`
+	AttachmentId        *string                        `awsapi:"in=AttachmentId,out=attachmentId"`
+	DeleteOnTermination *bool                          `awsapi:"in=DeleteOnTermination,out=deleteOnTermination"`
+	DeviceIndex         *int32                         `awsapi:"in=DeviceIndex,out=deviceIndex"`
+	NetworkCardIndex    *int32                         `awsapi:"in=NetworkCardIndex,out=networkCardIndex"`
+	InstanceId          *string                        `awsapi:"in=InstanceId,out=instanceId"`
+	InstanceOwnerId     *string                        `awsapi:"in=InstanceOwnerId,out=instanceOwnerId"`
+	Status              *string                        `awsapi:"in=Status,out=status"`
+	EnaSrdSpecification *AttachmentEnaSrdSpecification `awsapi:"in=EnaSrdSpecification,out=enaSrdSpecification"`
+}
+
+// NetworkInterfaceAttachmentChanges is the model's NetworkInterfaceAttachmentChanges shape.
+type NetworkInterfaceAttachmentChanges struct {
+	AttachmentId        *string `awsapi:"in=AttachmentId,out=attachmentId"`
+	DeleteOnTermination *bool   `awsapi:"in=DeleteOnTermination,out=deleteOnTermination"`
+}
+
+// NetworkInterfaceIpv6Address is the model's NetworkInterfaceIpv6Address shape.
+type NetworkInterfaceIpv6Address struct {
+	Ipv6Address   *string `awsapi:"in=Ipv6Address,out=ipv6Address"`
+	IsPrimaryIpv6 *bool   `awsapi:"in=IsPrimaryIpv6,out=isPrimaryIpv6"`
+}
+
+// NetworkInterfacePrivateIpAddress is the model's NetworkInterfacePrivateIpAddress shape.
+type NetworkInterfacePrivateIpAddress struct {
+	Association      *NetworkInterfaceAssociation `awsapi:"in=Association,out=association"`
+	Primary          *bool                        `awsapi:"in=Primary,out=primary"`
+	PrivateDnsName   *string                      `awsapi:"in=PrivateDnsName,out=privateDnsName"`
+	PrivateIpAddress *string                      `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
 }
 
 // NeuronDeviceCoreInfo is the model's NeuronDeviceCoreInfo shape.
@@ -4340,6 +4684,13 @@ type TerminateInstancesRequest struct {
 // TerminateInstancesResult is the model's TerminateInstancesResult shape.
 type TerminateInstancesResult struct {
 	TerminatingInstances []InstanceStateChange `awsapi:"in=InstancesSet,out=instancesSet,member=item"`
+}
+
+// UnassignPrivateIpAddressesRequest is the model's UnassignPrivateIpAddressesRequest shape.
+type UnassignPrivateIpAddressesRequest struct {
+	NetworkInterfaceId *string  `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId,required"`
+	PrivateIpAddresses []string `awsapi:"in=PrivateIpAddress,out=privateIpAddress,member=PrivateIpAddress"`
+	Ipv4Prefixes       []string `awsapi:"in=Ipv4Prefix,out=Ipv4Prefix,member=item"`
 }
 
 // UserBucket is the model's UserBucket shape.
@@ -5796,6 +6147,36 @@ func MonitoringStateValues() []string {
 // ValidMonitoringState reports whether s is one of MonitoringStateValues.
 func ValidMonitoringState(s string) bool { return slices.Contains(MonitoringStateValues(), s) }
 
+// NetworkInterfaceAttributeValues returns the values of the model's NetworkInterfaceAttribute enum.
+func NetworkInterfaceAttributeValues() []string {
+	return []string{
+		"description",
+		"groupSet",
+		"sourceDestCheck",
+		"attachment",
+		"associatePublicIpAddress",
+	}
+}
+
+// ValidNetworkInterfaceAttribute reports whether s is one of NetworkInterfaceAttributeValues.
+func ValidNetworkInterfaceAttribute(s string) bool {
+	return slices.Contains(NetworkInterfaceAttributeValues(), s)
+}
+
+// NetworkInterfaceCreationTypeValues returns the values of the model's NetworkInterfaceCreationType enum.
+func NetworkInterfaceCreationTypeValues() []string {
+	return []string{
+		"efa",
+		"branch",
+		"trunk",
+	}
+}
+
+// ValidNetworkInterfaceCreationType reports whether s is one of NetworkInterfaceCreationTypeValues.
+func ValidNetworkInterfaceCreationType(s string) bool {
+	return slices.Contains(NetworkInterfaceCreationTypeValues(), s)
+}
+
 // NetworkInterfaceStatusValues returns the values of the model's NetworkInterfaceStatus enum.
 func NetworkInterfaceStatusValues() []string {
 	return []string{
@@ -5810,6 +6191,34 @@ func NetworkInterfaceStatusValues() []string {
 // ValidNetworkInterfaceStatus reports whether s is one of NetworkInterfaceStatusValues.
 func ValidNetworkInterfaceStatus(s string) bool {
 	return slices.Contains(NetworkInterfaceStatusValues(), s)
+}
+
+// NetworkInterfaceTypeValues returns the values of the model's NetworkInterfaceType enum.
+func NetworkInterfaceTypeValues() []string {
+	return []string{
+		"interface",
+		"natGateway",
+		"efa",
+		"trunk",
+		"load_balancer",
+		"network_load_balancer",
+		"vpc_endpoint",
+		"branch",
+		"transit_gateway",
+		"lambda",
+		"quicksight",
+		"global_accelerator_managed",
+		"api_gateway_managed",
+		"gateway_load_balancer",
+		"gateway_load_balancer_endpoint",
+		"iot_rules_managed",
+		"aws_codestar_connections_managed",
+	}
+}
+
+// ValidNetworkInterfaceType reports whether s is one of NetworkInterfaceTypeValues.
+func ValidNetworkInterfaceType(s string) bool {
+	return slices.Contains(NetworkInterfaceTypeValues(), s)
 }
 
 // NitroEnclavesSupportValues returns the values of the model's NitroEnclavesSupport enum.
