@@ -178,10 +178,10 @@ func routingResourceExists(ctx context.Context, tx *store.Tx, account, rtype, id
 	return err
 }
 
-// checkNoMappedAddresses is DetachInternetGateway's rule: no elastic IP may
-// still be associated with an interface in the VPC.
+// checkNoMappedAddresses is DetachInternetGateway's rule: no elastic IP
+// or auto-assigned public IP may still be mapped to an interface in the VPC.
 func checkNoMappedAddresses(ctx context.Context, tx *store.Tx, account, vpcID string) error {
-	addrs, err := tx.ListAddresses(ctx, account)
+	addrs, err := tx.ListPublicAddresses(ctx, account)
 	if err != nil {
 		return err
 	}

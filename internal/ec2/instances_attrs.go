@@ -75,7 +75,7 @@ func (s *Service) DescribeInstanceAttribute(ctx context.Context, in *ec2api.Desc
 			out.BlockDeviceMappings = append(out.BlockDeviceMappings, v.rootMapping())
 		}
 	case attrSourceDestCheck:
-		out.SourceDestCheck = attrBool(true)
+		out.SourceDestCheck = attrBool(v.eni.ID == "" || v.eni.SourceDestCheck())
 	case "productCodes":
 		out.ProductCodes = []ec2api.ProductCode{}
 	case "ebsOptimized":
@@ -273,10 +273,25 @@ func setShutdownBehavior(v string) (string, func(context.Context, *store.Tx, *st
 
 func setSourceDestCheck(in *ec2api.ModifyInstanceAttributeRequest) (string, func(context.Context, *store.Tx, *store.Instance) error, error) {
 	b, err := boolValue(in.SourceDestCheck, in.Value, "SourceDestCheck")
-	if err == nil && !b {
-		err = apiErr("UnsupportedOperation", "Kumo always checks source and destination addresses; sourceDestCheck cannot be disabled yet.")
+	return attrSourceDestCheck, primarySourceDestCheck(b), err
+}
+
+// primarySourceDestCheck sets the instance's SourceDestCheck, which is its
+// primary network interface's (a NAT instance turns it off).
+func primarySourceDestCheck(on bool) func(context.Context, *store.Tx, *store.Instance) error {
+	return func(ctx context.Context, tx *store.Tx, i *store.Instance) error {
+		list, err := tx.InstanceNetworkInterfaces(ctx, i.ID)
+		if err != nil {
+			return err
+		}
+		for _, n := range list {
+			if n.DeviceIndex == 0 {
+				n.NoSourceDestCheck = !on
+				return tx.UpdateNetworkInterface(ctx, n)
+			}
+		}
+		return nil
 	}
-	return attrSourceDestCheck, func(context.Context, *store.Tx, *store.Instance) error { return nil }, err
 }
 
 // setBootImage sets the kernel or ramdisk ("" clears it) to an image of
@@ -351,7 +366,7 @@ func (s *Service) ResetInstanceAttribute(ctx context.Context, in *ec2api.ResetIn
 			return nil
 		}}
 	case attrSourceDestCheck:
-		ch = attrChange{name: name, apply: func(context.Context, *store.Tx, *store.Instance) error { return nil }}
+		ch = attrChange{name: name, apply: primarySourceDestCheck(true)}
 	default:
 		return nil, invalid("Value (%s) for parameter attribute is invalid. Only kernel, ramdisk and sourceDestCheck can be reset.", name)
 	}

@@ -109,6 +109,34 @@ func TestInstanceLifecycle(t *testing.T) {
 			InstanceType: &types.AttributeValue{Value: aws.String("m5.large")}, DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(true)}})
 		wantClientError(t, err, "InvalidParameterCombination")
 
+		// SourceDestCheck is the primary interface's: off for a NAT instance, reset to on.
+		sdc := func() (attr, inst, eni bool) {
+			t.Helper()
+			o, err := a.EC2.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: &id, Attribute: types.InstanceAttributeNameSourceDestCheck})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := a.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := d.Reservations[0].Instances[0]
+			return *o.SourceDestCheck.Value, *i.SourceDestCheck, *i.NetworkInterfaces[0].SourceDestCheck
+		}
+		if _, err := a.EC2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: &id,
+			SourceDestCheck: &types.AttributeBooleanValue{Value: aws.Bool(false)}}); err != nil {
+			t.Fatal(err)
+		}
+		if x, y, z := sdc(); x || y || z {
+			t.Errorf("after turning SourceDestCheck off: attribute %v, instance %v, interface %v", x, y, z)
+		}
+		if _, err := a.EC2.ResetInstanceAttribute(ctx, &ec2.ResetInstanceAttributeInput{InstanceId: &id, Attribute: types.InstanceAttributeNameSourceDestCheck}); err != nil {
+			t.Fatal(err)
+		}
+		if x, y, z := sdc(); !x || !y || !z {
+			t.Errorf("after reset: attribute %v, instance %v, interface %v", x, y, z)
+		}
+
 		// Start again: same node, pending, reasons cleared.
 		if _, err := a.EC2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: ids}); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -167,6 +168,12 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, in *ec2api.DeleteSecu
 		}
 		if n > 0 {
 			return errDependency("resource %s has a dependent object", g.ID)
+		}
+		if err := tx.SettleTerminatedInterfaces(ctx, account); err != nil {
+			return err
+		}
+		if used, err := tx.GroupInUse(ctx, g.ID); err != nil || used {
+			return cmp.Or(err, errDependency("resource %s has a dependent object", g.ID))
 		}
 		return tx.DeleteSecurityGroup(ctx, account, g.ID)
 	})

@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
@@ -114,6 +115,12 @@ func (s *Service) DeleteSubnet(ctx context.Context, in *ec2api.DeleteSubnetReque
 		return nil, err
 	}
 	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+		if err := tx.SettleTerminatedInterfaces(ctx, account); err != nil {
+			return err
+		}
+		if used, err := tx.SubnetHasInterfaces(ctx, id); err != nil || used {
+			return cmp.Or(err, errDependency("The subnet '%s' has dependencies and cannot be deleted.", id))
+		}
 		if err := tx.DeleteSubnetAssociation(ctx, account, id); err != nil {
 			return err
 		}

@@ -124,3 +124,18 @@ func (tx *Tx) DeleteSecurityGroupRule(ctx context.Context, accountID, id string)
 	}
 	return tx.DeleteAllTags(ctx, accountID, id)
 }
+
+// GroupInUse reports whether an instance that is not terminated, or any
+// network interface, is in the group (DeleteSecurityGroup's
+// DependencyViolation).
+func (tx *Tx) GroupInUse(ctx context.Context, groupID string) (bool, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM instance_security_groups g JOIN instances i ON i.id = g.instance_id
+			WHERE g.group_id = $1 AND i.state <> 'terminated')
+		+ (SELECT COUNT(*) FROM network_interface_groups WHERE group_id = $1)`, []any{groupID}, &n)
+	if err != nil {
+		return false, fmt.Errorf("users of group %s: %w", groupID, err)
+	}
+	return n > 0, nil
+}
