@@ -31,6 +31,15 @@ func checkENIID(id string) error {
 	return checkID(id, "eni", "InvalidNetworkInterfaceID.Malformed")
 }
 
+// settledENI is getENI after the interfaces of terminated instances are
+// settled (deleted or detached), as every interface action sees them.
+func settledENI(ctx context.Context, tx *store.Tx, account, id string) (store.NetworkInterface, error) {
+	if err := tx.SettleTerminatedInterfaces(ctx, account); err != nil {
+		return store.NetworkInterface{}, err
+	}
+	return getENI(ctx, tx, account, id)
+}
+
 // getENI finds one of the account's interfaces.
 func getENI(ctx context.Context, tx *store.Tx, account, id string) (store.NetworkInterface, error) {
 	if err := checkENIID(id); err != nil {
@@ -280,10 +289,7 @@ func pickIPs(prefix netip.Prefix, used, want []string, count int) ([]string, err
 // DeleteNetworkInterface deletes a detached interface.
 func (s *Service) DeleteNetworkInterface(ctx context.Context, in *ec2api.DeleteNetworkInterfaceRequest) (*ec2api.DeleteNetworkInterfaceOutput, error) {
 	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
-		if err := tx.SettleTerminatedInterfaces(ctx, account); err != nil {
-			return err
-		}
-		n, err := getENI(ctx, tx, account, deref(in.NetworkInterfaceId))
+		n, err := settledENI(ctx, tx, account, deref(in.NetworkInterfaceId))
 		if err != nil {
 			return err
 		}

@@ -62,10 +62,7 @@ func (s *Service) AttachNetworkInterface(ctx context.Context, in *ec2api.AttachN
 	}
 	var attachmentID string
 	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
-		if err := tx.SettleTerminatedInterfaces(ctx, account); err != nil {
-			return err
-		}
-		n, err := getENI(ctx, tx, account, deref(in.NetworkInterfaceId))
+		n, err := settledENI(ctx, tx, account, deref(in.NetworkInterfaceId))
 		if err != nil {
 			return err
 		}

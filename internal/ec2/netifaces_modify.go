@@ -96,10 +96,7 @@ func (s *Service) ModifyNetworkInterfaceAttribute(ctx context.Context, in *ec2ap
 		return nil, err
 	}
 	err = s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
-		if err := tx.SettleTerminatedInterfaces(ctx, account); err != nil {
-			return err
-		}
-		n, err := getENI(ctx, tx, account, deref(in.NetworkInterfaceId))
+		n, err := settledENI(ctx, tx, account, deref(in.NetworkInterfaceId))
 		if err != nil {
 			return err
 		}
