@@ -30,6 +30,23 @@ type Instance struct {
 	LaunchIndex                          int
 	HTTPTokensRequired                   bool // IMDSv1 refused (HttpTokens=required)
 	HTTPPutResponseHopLimit              int  // 1..64: IP TTL of the token's response (see ConnContext); 0: unchanged
+	// SecondaryIPs are the primary interface's further private addresses
+	// (local-ipv4s lists them after PrivateIP).
+	SecondaryIPs []string
+	// Interfaces are the instance's further network interfaces, each
+	// under network/interfaces/macs/<mac>/ as cloud-init reads them.
+	Interfaces []Interface
+}
+
+// Interface is one of an instance's further network interfaces.
+type Interface struct {
+	DeviceNumber                     int
+	InterfaceID, MAC                 string // MAC lower case
+	PrivateIPs                       []string
+	PublicIP                         string // optional
+	SubnetID, SubnetCIDR             string
+	VPCID, VPCCIDR                   string
+	SecurityGroups, SecurityGroupIDs []string
 }
 
 // Lookup returns the instance behind the tap r arrived on. It must not trust

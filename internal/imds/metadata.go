@@ -34,7 +34,12 @@ func metaData(in *Instance) *node {
 	md.file("local-ipv4", in.PrivateIP)
 	md.file("mac", mac(in))
 	macs := md.dir("network").dir("interfaces").dir("macs")
-	networkInterface(macs.dir(mac(in)), in)
+	networkInterface(macs.dir(mac(in)), in, in.primary())
+	for _, x := range in.Interfaces {
+		if m := strings.ToLower(x.MAC); m != "" && m != mac(in) {
+			networkInterface(macs.dir(m), in, x)
+		}
+	}
 	placement(md.dir("placement"), in)
 	md.file("profile", profile)
 	if in.PublicIP != "" {
@@ -59,28 +64,43 @@ func optional(d *node, name, value string) {
 	}
 }
 
-// networkInterface fills network/interfaces/macs/<mac>/.
-func networkInterface(d *node, in *Instance) {
-	d.file("device-number", "0")
-	d.file("interface-id", in.InterfaceID)
-	if in.PublicIP != "" {
-		d.dir("ipv4-associations").file(in.PublicIP, in.PrivateIP)
+// primary is the instance's primary interface as an Interface.
+func (in *Instance) primary() Interface {
+	return Interface{InterfaceID: in.InterfaceID, MAC: mac(in), PrivateIPs: append([]string{in.PrivateIP}, in.SecondaryIPs...),
+		PublicIP: in.PublicIP, SubnetID: in.SubnetID, SubnetCIDR: in.SubnetCIDR, VPCID: in.VPCID, VPCCIDR: in.VPCCIDR,
+		SecurityGroups: in.SecurityGroups, SecurityGroupIDs: in.SecurityGroupIDs}
+}
+
+// networkInterface fills network/interfaces/macs/<mac>/ for one interface.
+func networkInterface(d *node, in *Instance, x Interface) {
+	first := ""
+	if len(x.PrivateIPs) > 0 {
+		first = x.PrivateIPs[0]
 	}
-	d.file("local-hostname", in.localHostname())
-	d.file("local-ipv4s", in.PrivateIP)
-	d.file("mac", mac(in))
+	names := &Instance{PrivateIP: first, PublicIP: x.PublicIP, Region: in.Region}
+	if strings.ToLower(x.MAC) == mac(in) {
+		names = in // the primary: the instance's own names
+	}
+	d.file("device-number", strconv.Itoa(x.DeviceNumber))
+	d.file("interface-id", x.InterfaceID)
+	if x.PublicIP != "" {
+		d.dir("ipv4-associations").file(x.PublicIP, first)
+	}
+	d.file("local-hostname", names.localHostname())
+	d.file("local-ipv4s", x.PrivateIPs...)
+	d.file("mac", strings.ToLower(x.MAC))
 	d.file("owner-id", in.AccountID)
-	if in.PublicIP != "" {
-		d.file("public-hostname", in.publicHostname())
-		d.file("public-ipv4s", in.PublicIP)
+	if x.PublicIP != "" {
+		d.file("public-hostname", names.publicHostname())
+		d.file("public-ipv4s", x.PublicIP)
 	}
-	d.file("security-group-ids", in.SecurityGroupIDs...)
-	d.file("security-groups", in.SecurityGroups...)
-	d.file("subnet-id", in.SubnetID)
-	d.file("subnet-ipv4-cidr-block", in.SubnetCIDR)
-	d.file("vpc-id", in.VPCID)
-	d.file("vpc-ipv4-cidr-block", in.VPCCIDR)
-	d.file("vpc-ipv4-cidr-blocks", in.VPCCIDR)
+	d.file("security-group-ids", x.SecurityGroupIDs...)
+	d.file("security-groups", x.SecurityGroups...)
+	d.file("subnet-id", x.SubnetID)
+	d.file("subnet-ipv4-cidr-block", x.SubnetCIDR)
+	d.file("vpc-id", x.VPCID)
+	d.file("vpc-ipv4-cidr-block", x.VPCCIDR)
+	d.file("vpc-ipv4-cidr-blocks", x.VPCCIDR)
 }
 
 func placement(d *node, in *Instance) {

@@ -218,3 +218,39 @@ func TestEveryVersionServes(t *testing.T) {
 		}
 	}
 }
+
+// TestSeveralInterfaces: the primary interface's secondary addresses and
+// every further interface are under network/interfaces/macs/, as
+// cloud-init reads them to configure each NIC.
+func TestSeveralInterfaces(t *testing.T) {
+	in := fullInstance()
+	in.SecondaryIPs = []string{"10.0.1.6"}
+	in.Interfaces = []Interface{{DeviceNumber: 1, InterfaceID: "eni-0b", MAC: "02:00:00:00:00:0B", PrivateIPs: []string{"10.0.2.9", "10.0.2.10"},
+		PublicIP: "203.0.113.9", SubnetID: "subnet-b", SubnetCIDR: "10.0.2.0/24", VPCID: "vpc-1", VPCCIDR: "10.0.0.0/16",
+		SecurityGroups: []string{"db"}, SecurityGroupIDs: []string{"sg-db"}}}
+	s := newServer(fixed(in), nil)
+	macs := "/latest/meta-data/network/interfaces/macs/"
+	x := macs + "02:00:00:00:00:0b/"
+	for path, want := range map[string]string{
+		macs:                                     "52:54:00:ab:cd:01/\n02:00:00:00:00:0b/",
+		macs + "52:54:00:ab:cd:01/local-ipv4s":   "10.0.1.5\n10.0.1.6",
+		macs + "52:54:00:ab:cd:01/device-number": "0",
+		x + "device-number":                      "1",
+		x + "interface-id":                       "eni-0b",
+		x + "mac":                                "02:00:00:00:00:0b",
+		x + "local-ipv4s":                        "10.0.2.9\n10.0.2.10",
+		x + "local-hostname":                     "ip-10-0-2-9.eu-west-1.compute.internal",
+		x + "public-ipv4s":                       "203.0.113.9",
+		x + "ipv4-associations/203.0.113.9":      "10.0.2.9",
+		x + "subnet-id":                          "subnet-b",
+		x + "subnet-ipv4-cidr-block":             "10.0.2.0/24",
+		x + "security-group-ids":                 "sg-db",
+		x + "security-groups":                    "db",
+		"/latest/meta-data/mac":                  "52:54:00:ab:cd:01",
+		"/latest/meta-data/local-ipv4":           "10.0.1.5",
+	} {
+		if code, body := get(t, s, path); code != 200 || body != want {
+			t.Errorf("GET %s: %d %q, want %q", path, code, body, want)
+		}
+	}
+}

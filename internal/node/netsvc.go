@@ -266,7 +266,21 @@ func imdsInstance(s nodeapi.InstanceSpec) *imds.Instance {
 		KeyName: s.KeyName, PublicKey: s.PublicKey, UserData: s.UserData,
 		KernelID: s.KernelID, RamdiskID: s.RamdiskID,
 		PendingTime: s.LaunchTime, LaunchIndex: s.LaunchIndex,
+		SecondaryIPs: n.SecondaryIPs, Interfaces: imdsInterfaces(s),
 	}
+}
+
+// imdsInterfaces are an instance's further interfaces as the metadata
+// service lists them.
+func imdsInterfaces(s nodeapi.InstanceSpec) []imds.Interface {
+	var out []imds.Interface
+	for _, n := range extraNICs(s) {
+		out = append(out, imds.Interface{DeviceNumber: n.DeviceIndex, InterfaceID: n.InterfaceID, MAC: strings.ToLower(n.MAC),
+			PrivateIPs: append([]string{n.PrivateIP}, n.SecondaryIPs...), PublicIP: n.PublicIP,
+			SubnetID: n.SubnetID, SubnetCIDR: n.SubnetCIDR, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR,
+			SecurityGroups: n.SecurityGroupNames, SecurityGroupIDs: n.SecurityGroupIDs})
+	}
+	return out
 }
 
 // loadIMDSKey reads the metadata token key, making it on first use, so

@@ -53,3 +53,24 @@ func TestSubnetRoutesFromSpecs(t *testing.T) {
 		t.Errorf("subnet routes = %s\nwant %s", got, want)
 	}
 }
+
+func TestIMDSInstanceInterfaces(t *testing.T) {
+	s := nodeapi.InstanceSpec{ID: "i-1", Network: nodeapi.NetworkInterface{InterfaceID: "eni-0", MAC: "02:00:00:00:00:01", VPCID: "vpc-1",
+		PrivateIP: "10.0.1.10", SecondaryIPs: []string{"10.0.1.11"}},
+		Extra: []nodeapi.NetworkInterface{
+			{InterfaceID: "eni-2", DeviceIndex: 2, MAC: "02:00:00:00:00:03", VPCID: "vpc-1", PrivateIP: "10.0.2.10"},
+			{InterfaceID: "eni-1", DeviceIndex: 1, MAC: "02:00:00:00:00:02", VPCID: "vpc-1", PrivateIP: "10.0.1.20", SecondaryIPs: []string{"10.0.1.21"},
+				PublicIP: "198.51.100.4", SecurityGroupIDs: []string{"sg-1"}, SecurityGroupNames: []string{"web"}},
+			{InterfaceID: "eni-9", DeviceIndex: 3, MAC: "02:00:00:00:00:09", VPCID: "vpc-other"}, // not the guest's: left out
+		}}
+	in := imdsInstance(s)
+	if fmt.Sprint(in.SecondaryIPs) != "[10.0.1.11]" {
+		t.Errorf("primary secondary addresses: %v", in.SecondaryIPs)
+	}
+	got := fmt.Sprintf("%+v", in.Interfaces)
+	want := "[{DeviceNumber:1 InterfaceID:eni-1 MAC:02:00:00:00:00:02 PrivateIPs:[10.0.1.20 10.0.1.21] PublicIP:198.51.100.4 SubnetID: SubnetCIDR: VPCID:vpc-1 VPCCIDR: SecurityGroups:[web] SecurityGroupIDs:[sg-1]} " +
+		"{DeviceNumber:2 InterfaceID:eni-2 MAC:02:00:00:00:00:03 PrivateIPs:[10.0.2.10] PublicIP: SubnetID: SubnetCIDR: VPCID:vpc-1 VPCCIDR: SecurityGroups:[] SecurityGroupIDs:[]}]"
+	if got != want {
+		t.Errorf("interfaces:\n got %s\nwant %s", got, want)
+	}
+}

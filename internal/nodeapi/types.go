@@ -194,6 +194,9 @@ type NetworkInterface struct {
 	// SecurityGroupIDs are the interface's groups; empty on the primary
 	// interface means the instance's SecurityGroupIDs.
 	SecurityGroupIDs []string `json:"securityGroupIds,omitempty"`
+	// SecurityGroupNames are their names, in the same order (the
+	// metadata service lists them).
+	SecurityGroupNames []string `json:"securityGroupNames,omitempty"`
 	// NoSourceDestCheck is EC2's SourceDestCheck=false: the guest may send
 	// with any source address and receive for any destination.
 	NoSourceDestCheck bool `json:"noSourceDestCheck,omitempty"`

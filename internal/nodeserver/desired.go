@@ -138,24 +138,23 @@ func network(ctx context.Context, tx *store.Tx, n store.InterfaceNetwork) (nodea
 	if out.Routes, err = targetRoutes(ctx, tx, n.SubnetID); err != nil {
 		return out, err
 	}
-	out.SecurityGroupIDs, err = existingGroups(ctx, tx, n.GroupIDs)
+	out.SecurityGroupIDs, out.SecurityGroupNames, err = existingGroups(ctx, tx, n.GroupIDs)
 	return out, err
 }
 
 // existingGroups drops the groups deleted since (nothing to enforce).
-func existingGroups(ctx context.Context, tx *store.Tx, ids []string) ([]string, error) {
-	var out []string
+func existingGroups(ctx context.Context, tx *store.Tx, ids []string) (found, names []string, err error) {
 	for _, g := range ids {
-		_, err := tx.SecurityGroupName(ctx, g)
+		name, err := tx.SecurityGroupName(ctx, g)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out = append(out, g)
+		found, names = append(found, g), append(names, name)
 	}
-	return out, nil
+	return found, names, nil
 }
 
 // publicIPs fills the public addresses mapped to an interface's private
