@@ -276,6 +276,7 @@ type fakeNetwork struct {
 	overlayDrift  bool          // CheckOverlay's answer until the next EnsureOverlay
 	filterDrift   bool          // CheckFilter's answer until the next ApplyFilter
 	linksMissing  bool          // CheckLinks's answer until the next EnsureTap
+	goneTap       string        // a tap (by name) that is gone until EnsureTap makes it again
 	overlayChecks int
 	filterChecks  int
 }
@@ -292,10 +293,16 @@ type filterCall struct {
 	D     sgfilter.Desired
 }
 
-func (n *fakeNetwork) CheckLinks(context.Context, Subnet, string) (bool, error) {
+func (n *fakeNetwork) TapExists(_ context.Context, _ Subnet, tap string) (bool, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.linksMissing, nil
+	return tap != n.goneTap, nil
+}
+
+func (n *fakeNetwork) CheckLinks(_ context.Context, _ Subnet, tap string) (bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.linksMissing || (tap != "" && tap == n.goneTap), nil
 }
 
 func (n *fakeNetwork) EnsureOverlay(_ context.Context, vpcID string, vni uint32, underlay netip.Addr, peers []guestnet.Peer) error {
@@ -354,6 +361,9 @@ func (n *fakeNetwork) EnsureTap(_ context.Context, sub Subnet, instanceID string
 	defer n.mu.Unlock()
 	n.taps = append(n.taps, instanceID)
 	n.linksMissing = false
+	if guestnet.TapName(instanceID) == n.goneTap {
+		n.goneTap = ""
+	}
 	return "tap" + instanceID[2:10], nil
 }
 

@@ -4,6 +4,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -143,3 +144,31 @@ func (g GuestNet) CheckSubnetRoutes(ctx context.Context, s Subnet, routes []gues
 }
 
 var _ RouteNetwork = GuestNet{}
+
+// TapExists implements TapChecker.
+func (g GuestNet) TapExists(ctx context.Context, s Subnet, tap string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if !isNetns(s.Netns) {
+		return false, nil
+	}
+	ns, err := netns.GetFromPath(s.Netns)
+	if err != nil {
+		return false, fmt.Errorf("open netns %s: %w", s.Netns, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return false, fmt.Errorf("netlink in %s: %w", s.Netns, err)
+	}
+	defer h.Close()
+	_, err = h.LinkByName(tap)
+	var nf netlink.LinkNotFoundError
+	if errors.As(err, &nf) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+var _ TapChecker = GuestNet{}

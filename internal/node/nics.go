@@ -111,6 +111,10 @@ func (w *worker) syncNICs(ctx context.Context, spec *nodeapi.InstanceSpec) {
 	}
 	want := extraNICs(*spec)
 	key := nicKey(want)
+	replug := w.takeReplug()
+	if len(replug) > 0 {
+		w.replugNICs(ctx, g, spec, want, replug)
+	}
 	if w.nicsFor == w.guest && w.nicsKey == key {
 		w.a.serveDHCP(want)
 		return
@@ -138,6 +142,45 @@ func (w *worker) syncNICs(ctx context.Context, spec *nodeapi.InstanceSpec) {
 		w.nicsKey = key
 	} else {
 		w.nicsKey, w.nicsAfter = "", w.a.now().Add(nicRetryPolls*w.a.poll())
+	}
+}
+
+// requestReplug asks the worker to plug an interface again: its tap was
+// re-made, and the guest's device still holds the old one.
+func (w *worker) requestReplug(interfaceID string) {
+	w.mu.Lock()
+	if w.replug == nil {
+		w.replug = map[string]bool{}
+	}
+	w.replug[interfaceID] = true
+	w.mu.Unlock()
+	w.poke()
+}
+
+func (w *worker) takeReplug() map[string]bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.replug
+	w.replug = nil
+	return r
+}
+
+// replugNICs unplugs and plugs again the wanted interfaces of ids that
+// are plugged, so that their devices open their re-made taps (the guest
+// sees the NIC go and come back).
+func (w *worker) replugNICs(ctx context.Context, g nicGuest, spec *nodeapi.InstanceSpec, want []nodeapi.NetworkInterface, ids map[string]bool) {
+	plugged, err := g.NICs(ctx)
+	if err != nil {
+		w.a.log.Warn("list network interfaces", "instance", w.id, "err", err)
+		return
+	}
+	for _, n := range want {
+		if !ids[n.InterfaceID] || !slices.Contains(plugged, n.InterfaceID) {
+			continue
+		}
+		if w.unplugNIC(ctx, g, spec.Network.VPCID, n.InterfaceID) && w.plugNIC(ctx, g, n, false) {
+			w.a.log.Info("plugged a network interface again after its tap was re-made", "instance", w.id, "interface", n.InterfaceID)
+		}
 	}
 }
 

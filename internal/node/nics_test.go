@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kumo-cloud/kumo/internal/guestnet"
 	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
@@ -338,4 +340,37 @@ func httpGet(url string) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
+}
+
+// A further interface's tap deleted under the running guest is re-made by
+// the repair loop and the interface plugged again, so that the guest's
+// device opens the new tap; a bridge repaired with its taps still there
+// re-plugs nothing.
+func TestNICReplugAfterTapRepair(t *testing.T) {
+	h, hv := nicHarness(t)
+	reg := prometheus.NewRegistry()
+	h.cfgHook = func(c *Config) { c.Driver, c.RepairInterval, c.Metrics = hv, 20*time.Millisecond, reg }
+	h.start()
+	spec := testSpec()
+	spec.Extra = []nodeapi.NetworkInterface{extraNIC(eniA, 1, "02:00:0a:00:02:0a", "10.0.2.10")}
+	h.srv.push(spec)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	dir := filepath.Join(h.dir, "instances", testID)
+	waitUntil(t, "A plugged", func() bool { return slices.Equal(hv.ids(dir), []string{eniA}) })
+
+	h.net.with(func(f *fakeNetwork) { f.linksMissing = true }) // a bridge re-made, taps kept
+	waitUntil(t, "bridge repaired", func() bool { return repairs(t, reg, "bridge") >= 1 })
+	time.Sleep(100 * time.Millisecond)
+	if _, calls := hv.state(dir); len(calls) != 0 {
+		t.Errorf("a bridge repair re-plugged: %v", calls)
+	}
+
+	h.net.with(func(f *fakeNetwork) { f.goneTap = guestnet.TapName(eniA) })
+	waitUntil(t, "A plugged again", func() bool {
+		_, calls := hv.state(dir)
+		return slices.Equal(calls, []string{"unplug " + eniA, "plug " + eniA})
+	})
+	if ids := hv.ids(dir); !slices.Equal(ids, []string{eniA}) {
+		t.Errorf("plugged after the repair: %v", ids)
+	}
 }

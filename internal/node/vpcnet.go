@@ -241,6 +241,7 @@ func (v *vpcNet) repairLink(ctx context.Context, s nodeapi.InstanceSpec, n nodea
 	if !missing {
 		return
 	}
+	tapGone := v.tapGone(ctx, sub, tapOf(s, n))
 	v.a.log.Warn("bridge or tap of a guest missing; re-making them", "instance", s.ID, "interface", n.InterfaceID,
 		"vpc", n.VPCID, "subnet", n.SubnetID)
 	// DHCP and the metadata service may have lost their bridge or
@@ -255,12 +256,37 @@ func (v *vpcNet) repairLink(ctx context.Context, s nodeapi.InstanceSpec, n nodea
 		return
 	}
 	v.repairs.WithLabelValues(repairBridge).Inc()
+	if tapGone && n.DeviceIndex > 0 {
+		v.a.mu.Lock()
+		w := v.a.workers[s.ID]
+		v.a.mu.Unlock()
+		if w != nil {
+			w.requestReplug(n.InterfaceID) // the guest's device holds the old tap
+		}
+	}
 	v.mu.Lock()
 	delete(v.overlay, n.VPCID) // a new bridge needs proxy ARP
 	delete(v.filter, n.VPCID)
 	delete(v.public.vpc, n.VPCID)
 	delete(v.routes, n.SubnetID)
 	v.mu.Unlock()
+}
+
+// TapChecker is a Network that can tell whether a tap exists (GuestNet
+// is one): a tap re-made under a running guest must be plugged again.
+type TapChecker interface {
+	TapExists(ctx context.Context, s Subnet, tap string) (bool, error)
+}
+
+// tapGone reports whether the tap is known to be gone (not merely off its
+// bridge, whose repair re-enslaves it).
+func (v *vpcNet) tapGone(ctx context.Context, s Subnet, tap string) bool {
+	tc, ok := v.a.cfg.Network.(TapChecker)
+	if !ok {
+		return false
+	}
+	exists, err := tc.TapExists(ctx, s, tap)
+	return err == nil && !exists
 }
 
 func (v *vpcNet) syncOverlay(ctx context.Context, n nodeapi.VPCNetwork, specs []nodeapi.InstanceSpec, check bool) {

@@ -50,6 +50,9 @@ type worker struct {
 	nicsKey   string
 	nicsTried string
 	nicsAfter time.Time
+	// replug holds further interfaces whose tap was re-made under the
+	// running guest (guarded by mu): syncNICs plugs them again.
+	replug map[string]bool
 }
 
 func newWorker(a *agent, id string) *worker {
