@@ -20,26 +20,32 @@ import (
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
 )
 
-func TestBootDemoNetwork(t *testing.T) {
+// demoNetworkGuest prepares a real-network boot of the demo guest, as
+// root: a guest network manager of its own prefix, the demo's spec on
+// subnet 10.9.1.0/24 with the given user data, and the agent's data
+// directory; the namespace and any guest left running go with the test
+// (the console is logged when it fails).
+func demoNetworkGuest(t *testing.T, userData string) (img string, mgr *guestnet.Manager, spec nodeapi.InstanceSpec, dir string) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for network namespaces and taps")
 	}
-	img := demoImage(t)
+	img = demoImage(t)
 	var b [4]byte
 	rand.Read(b[:])
 	mgr, err := guestnet.New(guestnet.Config{Prefix: fmt.Sprintf("kt%x", b)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := demoSpec()
+	spec = demoSpec()
 	spec.PublicKey = ""
-	spec.UserData = []byte("#!/bin/sh\necho \"hello from $(kumo-imds meta-data/local-ipv4)\"\n")
+	spec.UserData = []byte(userData)
 	spec.Network = nodeapi.NetworkInterface{InterfaceID: "eni-0123456789abcdef0", MAC: "02:00:0a:09:01:05", PrivateIP: "10.9.1.5",
 		SubnetID: "subnet-0123456789abcdef0", SubnetCIDR: "10.9.1.0/24", Gateway: "10.9.1.1",
 		VPCID: "vpc-0123456789abcdef0", VPCCIDR: "10.9.0.0/16"}
 	t.Cleanup(func() { mgr.DeleteVPC(context.Background(), spec.Network.VPCID) })
 
-	dir := t.TempDir()
+	dir = t.TempDir()
 	instDir := filepath.Join(dir, "instances", testID)
 	t.Cleanup(func() {
 		if g, err := (qemu.Driver{}).Attach(context.Background(), instDir); err == nil {
@@ -50,6 +56,11 @@ func TestBootDemoNetwork(t *testing.T) {
 			t.Logf("console:\n%s", b)
 		}
 	})
+	return img, mgr, spec, dir
+}
+
+func TestBootDemoNetwork(t *testing.T) {
+	img, mgr, spec, dir := demoNetworkGuest(t, "#!/bin/sh\necho \"hello from $(kumo-imds meta-data/local-ipv4)\"\n")
 	srv := newFakeServer()
 	runAgent(t, Config{DataDir: dir, Zone: "kumo-1a", Driver: QEMU{}, Network: GuestNet{mgr},
 		Objects: demoObjects(t, img), Connector: srv, PollInterval: 200 * time.Millisecond})
@@ -57,7 +68,7 @@ func TestBootDemoNetwork(t *testing.T) {
 	srv.waitFor(t, testID, nodeapi.ObservedRunning, 60*time.Second)
 	waitBoots(t, srv, 1, demotest.Ready)
 	zero := 0
-	err = demotest.Verify(srv.console(testID), demotest.Expect{
+	err := demotest.Verify(srv.console(testID), demotest.Expect{
 		InstanceID: testID, IMDS: "v2", PublicKey: "none", RootDisk: "none",
 		UserDataOutput: []string{"hello from 10.9.1.5"}, UserDataExit: &zero,
 	})

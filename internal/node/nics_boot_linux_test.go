@@ -9,8 +9,6 @@ package node
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +18,6 @@ import (
 
 	"github.com/kumo-cloud/kumo/images/demo/demotest"
 	"github.com/kumo-cloud/kumo/internal/guestnet"
-	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
 )
 
@@ -53,38 +50,10 @@ exit 0
 `
 
 func TestBootHotplugNIC(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces and taps")
-	}
-	img := demoImage(t)
-	var b [4]byte
-	rand.Read(b[:])
-	mgr, err := guestnet.New(guestnet.Config{Prefix: fmt.Sprintf("kh%x", b)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := demoSpec()
-	spec.PublicKey = ""
-	spec.UserData = []byte(nicWatchUserData)
-	spec.Network = nodeapi.NetworkInterface{InterfaceID: "eni-0123456789abcdef0", MAC: "02:00:0a:09:01:05", PrivateIP: "10.9.1.5",
-		SubnetID: "subnet-0123456789abcdef0", SubnetCIDR: "10.9.1.0/24", Gateway: "10.9.1.1",
-		VPCID: "vpc-0123456789abcdef0", VPCCIDR: "10.9.0.0/16"}
+	img, mgr, spec, dir := demoNetworkGuest(t, nicWatchUserData)
 	second := nodeapi.NetworkInterface{InterfaceID: "eni-0fedcba9876543210", DeviceIndex: 1, MAC: "02:00:0a:09:02:07", PrivateIP: "10.9.2.7",
 		SubnetID: "subnet-0fedcba9876543210", SubnetCIDR: "10.9.2.0/24", Gateway: "10.9.2.1",
 		VPCID: spec.Network.VPCID, VPCCIDR: "10.9.0.0/16"}
-	t.Cleanup(func() { mgr.DeleteVPC(context.Background(), spec.Network.VPCID) })
-
-	dir := t.TempDir()
-	instDir := filepath.Join(dir, "instances", testID)
-	t.Cleanup(func() {
-		if g, err := (qemu.Driver{}).Attach(context.Background(), instDir); err == nil {
-			g.Stop(context.Background(), true)
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(instDir, consoleFile))
-			t.Logf("console:\n%s", b)
-		}
-	})
 	hv := &recordingQEMU{QEMU: QEMU{}}
 	srv := newFakeServer()
 	cfg := Config{DataDir: dir, Zone: "kumo-1a", Driver: hv, Network: GuestNet{mgr},

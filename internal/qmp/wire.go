@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"time"
 )
@@ -108,6 +109,11 @@ func (c *Conn) send(ctx context.Context, req request) error {
 	dl, _ := ctx.Deadline() // zero: no deadline
 	c.nc.SetWriteDeadline(dl)
 	if _, err := c.nc.Write(append(b, '\n')); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) && !dl.IsZero() {
+			// The socket's deadline is ctx's: the write ran out of ctx's time
+			// (its timer may not have fired yet).
+			return fmt.Errorf("write: %w", context.DeadlineExceeded)
+		}
 		return fmt.Errorf("write: %w", err)
 	}
 	return nil
