@@ -84,17 +84,7 @@ func (m *Manager) DeleteOverlay(ctx context.Context, vpcID string) error {
 	if ok, err := isNetns(path); err != nil || !ok {
 		return err
 	}
-	err := withNetns(path, func(_ netns.NsHandle, h *netlink.Handle) error {
-		link, err := h.LinkByName(overlayLink)
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("find %s: %w", overlayLink, err)
-		}
-		return h.LinkDel(link)
-	})
-	if err != nil {
+	if err := deleteLinkIn(path, overlayLink); err != nil {
 		return fmt.Errorf("delete overlay of vpc %s: %w", vpcID, err)
 	}
 	return nil

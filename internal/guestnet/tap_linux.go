@@ -104,7 +104,16 @@ func (m *Manager) DeleteTap(ctx context.Context, vpcID, instanceID string) error
 		return err
 	}
 	name := TapName(instanceID)
-	err := withNetns(path, func(_ netns.NsHandle, h *netlink.Handle) error {
+	if err := deleteLinkIn(path, name); err != nil {
+		return fmt.Errorf("delete tap %s of %s: %w", name, instanceID, err)
+	}
+	return nil
+}
+
+// deleteLinkIn deletes the link called name in the namespace at path;
+// missing is fine.
+func deleteLinkIn(path, name string) error {
+	return withNetns(path, func(_ netns.NsHandle, h *netlink.Handle) error {
 		link, err := h.LinkByName(name)
 		if isNotFound(err) {
 			return nil
@@ -114,8 +123,4 @@ func (m *Manager) DeleteTap(ctx context.Context, vpcID, instanceID string) error
 		}
 		return h.LinkDel(link)
 	})
-	if err != nil {
-		return fmt.Errorf("delete tap %s of %s: %w", name, instanceID, err)
-	}
-	return nil
 }

@@ -14,14 +14,7 @@ func TestDesiredCarriesTheElasticIP(t *testing.T) {
 		h := startServer(t, b)
 		c, _ := h.join(t, "host-1")
 		f := seedInstance(t, h.db, c.NodeID())
-		publicIP := func() string {
-			t.Helper()
-			d, err := h.srv.Desired(t.Context(), c.NodeID())
-			if err != nil || len(d.Instances) != 1 {
-				t.Fatalf("desired %+v %v", d, err)
-			}
-			return d.Instances[0].Network.PublicIP
-		}
+		publicIP := func() string { t.Helper(); return desiredPublicIP(t, h, c.NodeID()) }
 		if got := publicIP(); got != "" {
 			t.Fatalf("public address before association: %q", got)
 		}
@@ -42,4 +35,15 @@ func TestDesiredCarriesTheElasticIP(t *testing.T) {
 			t.Fatalf("terminated instance keeps %q", got)
 		}
 	})
+}
+
+// desiredPublicIP is the public address of the one instance in a node's
+// desired state.
+func desiredPublicIP(t *testing.T, h *harness, nodeID string) string {
+	t.Helper()
+	d, err := h.srv.Desired(t.Context(), nodeID)
+	if err != nil || len(d.Instances) != 1 {
+		t.Fatalf("desired %+v %v", d, err)
+	}
+	return d.Instances[0].Network.PublicIP
 }

@@ -16,14 +16,7 @@ func TestDesiredCarriesTheAutoAssignedPublicIP(t *testing.T) {
 		h := startServer(t, b)
 		c, _ := h.join(t, "host-1")
 		f := seedInstance(t, h.db, c.NodeID())
-		publicIP := func() string {
-			t.Helper()
-			d, err := h.srv.Desired(t.Context(), c.NodeID())
-			if err != nil || len(d.Instances) != 1 {
-				t.Fatalf("desired %+v %v", d, err)
-			}
-			return d.Instances[0].Network.PublicIP
-		}
+		publicIP := func() string { t.Helper(); return desiredPublicIP(t, h, c.NodeID()) }
 		storetest.MustUpdate(t, h.db, func(ctx context.Context, tx *store.Tx) error {
 			return tx.InsertAddress(ctx, store.Address{AccountID: f.account, PublicIP: "192.0.2.8", Auto: true,
 				NetworkInterfaceID: f.eni, PrivateIP: "10.0.1.10", CreatedAt: time.Now()})
