@@ -78,6 +78,9 @@ func (s *Service) CreateSubnet(ctx context.Context, in *ec2api.CreateSubnetReque
 		if err := tx.InsertSubnet(ctx, sub); err != nil {
 			return err
 		}
+		if err := associateDefaultNetworkACL(ctx, tx, sub); err != nil {
+			return err
+		}
 		rows, err = putTags(ctx, tx, account, sub.ID, typeSubnet, tags)
 		return err
 	})

@@ -38,7 +38,8 @@ func resourceTypeOf(id string) (string, bool) {
 	}
 	t, ok := map[string]string{"vpc": typeVPC, "subnet": typeSubnet, "sg": typeGroup, "sgr": typeGroupRule, "key": typeKeyPair,
 		"ami": typeImage, "aki": typeImage, "ari": typeImage, "snap": typeSnapshot, "i": typeInstance, "eni": typeInterface, "eipalloc": typeAddress,
-		"igw": typeInternetGateway, "rtb": typeRouteTable, "dopt": typeDHCPOptions}[prefix]
+		"igw": typeInternetGateway, "rtb": typeRouteTable, "dopt": typeDHCPOptions,
+		"acl": typeNetworkACL}[prefix]
 	return t, ok
 }
 
@@ -147,6 +148,8 @@ func resourceExists(ctx context.Context, tx *store.Tx, account, id string) (stri
 		}
 	case typeInternetGateway, typeRouteTable, typeDHCPOptions:
 		err = routingResourceExists(ctx, tx, account, rtype, id)
+	case typeNetworkACL:
+		err = networkACLExists(ctx, tx, account, id)
 	case typeInstance, typeInterface:
 		err = instanceResourceExists(ctx, tx, account, rtype, id)
 	case typeAddress:

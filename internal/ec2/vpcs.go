@@ -61,7 +61,7 @@ func (s *Service) createDefaultVPC(ctx context.Context, tx *store.Tx, account st
 			return err
 		}
 	}
-	return nil
+	return ensureNetworkACLs(ctx, tx, account)
 }
 
 // CreateVpc makes a VPC with its default security group.
@@ -108,6 +108,9 @@ func (s *Service) CreateVpc(ctx context.Context, in *ec2api.CreateVpcRequest) (*
 		if _, err := createMainRouteTable(ctx, tx, vpc); err != nil {
 			return err
 		}
+		if _, err := createDefaultNetworkACL(ctx, tx, vpc); err != nil {
+			return err
+		}
 		if err := useDefaultDHCPOptions(ctx, tx, vpc); err != nil {
 			return err
 		}
@@ -140,6 +143,9 @@ func (s *Service) DeleteVpc(ctx context.Context, in *ec2api.DeleteVpcRequest) (*
 			return err
 		}
 		if err := tx.DeleteMainRouteTable(ctx, account, id); err != nil {
+			return err
+		}
+		if err := deleteVPCNetworkACLs(ctx, tx, account, id); err != nil {
 			return err
 		}
 		return vpcErr(tx.DeleteVPC(ctx, account, id), id)

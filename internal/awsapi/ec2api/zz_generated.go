@@ -35,6 +35,8 @@ type Service interface {
 	CreateDhcpOptions(ctx context.Context, in *CreateDhcpOptionsRequest) (*CreateDhcpOptionsResult, error)
 	CreateInternetGateway(ctx context.Context, in *CreateInternetGatewayRequest) (*CreateInternetGatewayResult, error)
 	CreateKeyPair(ctx context.Context, in *CreateKeyPairRequest) (*KeyPair, error)
+	CreateNetworkAcl(ctx context.Context, in *CreateNetworkAclRequest) (*CreateNetworkAclResult, error)
+	CreateNetworkAclEntry(ctx context.Context, in *CreateNetworkAclEntryRequest) (*CreateNetworkAclEntryOutput, error)
 	CreateNetworkInterface(ctx context.Context, in *CreateNetworkInterfaceRequest) (*CreateNetworkInterfaceResult, error)
 	CreateRoute(ctx context.Context, in *CreateRouteRequest) (*CreateRouteResult, error)
 	CreateRouteTable(ctx context.Context, in *CreateRouteTableRequest) (*CreateRouteTableResult, error)
@@ -45,6 +47,8 @@ type Service interface {
 	DeleteDhcpOptions(ctx context.Context, in *DeleteDhcpOptionsRequest) (*DeleteDhcpOptionsOutput, error)
 	DeleteInternetGateway(ctx context.Context, in *DeleteInternetGatewayRequest) (*DeleteInternetGatewayOutput, error)
 	DeleteKeyPair(ctx context.Context, in *DeleteKeyPairRequest) (*DeleteKeyPairResult, error)
+	DeleteNetworkAcl(ctx context.Context, in *DeleteNetworkAclRequest) (*DeleteNetworkAclOutput, error)
+	DeleteNetworkAclEntry(ctx context.Context, in *DeleteNetworkAclEntryRequest) (*DeleteNetworkAclEntryOutput, error)
 	DeleteNetworkInterface(ctx context.Context, in *DeleteNetworkInterfaceRequest) (*DeleteNetworkInterfaceOutput, error)
 	DeleteRoute(ctx context.Context, in *DeleteRouteRequest) (*DeleteRouteOutput, error)
 	DeleteRouteTable(ctx context.Context, in *DeleteRouteTableRequest) (*DeleteRouteTableOutput, error)
@@ -68,6 +72,7 @@ type Service interface {
 	DescribeInstances(ctx context.Context, in *DescribeInstancesRequest) (*DescribeInstancesResult, error)
 	DescribeInternetGateways(ctx context.Context, in *DescribeInternetGatewaysRequest) (*DescribeInternetGatewaysResult, error)
 	DescribeKeyPairs(ctx context.Context, in *DescribeKeyPairsRequest) (*DescribeKeyPairsResult, error)
+	DescribeNetworkAcls(ctx context.Context, in *DescribeNetworkAclsRequest) (*DescribeNetworkAclsResult, error)
 	DescribeNetworkInterfaceAttribute(ctx context.Context, in *DescribeNetworkInterfaceAttributeRequest) (*DescribeNetworkInterfaceAttributeResult, error)
 	DescribeNetworkInterfaces(ctx context.Context, in *DescribeNetworkInterfacesRequest) (*DescribeNetworkInterfacesResult, error)
 	DescribeRegions(ctx context.Context, in *DescribeRegionsRequest) (*DescribeRegionsResult, error)
@@ -97,6 +102,8 @@ type Service interface {
 	RebootInstances(ctx context.Context, in *RebootInstancesRequest) (*RebootInstancesOutput, error)
 	RegisterImage(ctx context.Context, in *RegisterImageRequest) (*RegisterImageResult, error)
 	ReleaseAddress(ctx context.Context, in *ReleaseAddressRequest) (*ReleaseAddressOutput, error)
+	ReplaceNetworkAclAssociation(ctx context.Context, in *ReplaceNetworkAclAssociationRequest) (*ReplaceNetworkAclAssociationResult, error)
+	ReplaceNetworkAclEntry(ctx context.Context, in *ReplaceNetworkAclEntryRequest) (*ReplaceNetworkAclEntryOutput, error)
 	ReplaceRoute(ctx context.Context, in *ReplaceRouteRequest) (*ReplaceRouteOutput, error)
 	ReplaceRouteTableAssociation(ctx context.Context, in *ReplaceRouteTableAssociationRequest) (*ReplaceRouteTableAssociationResult, error)
 	ResetImageAttribute(ctx context.Context, in *ResetImageAttributeRequest) (*ResetImageAttributeOutput, error)
@@ -291,10 +298,21 @@ func Model() *awsapi.ServiceModel {
 			"CreateLocalGatewayRouteTableVpcAssociation":                   {Name: "CreateLocalGatewayRouteTableVpcAssociation"},
 			"CreateManagedPrefixList":                                      {Name: "CreateManagedPrefixList"},
 			"CreateNatGateway":                                             {Name: "CreateNatGateway"},
-			"CreateNetworkAcl":                                             {Name: "CreateNetworkAcl"},
-			"CreateNetworkAclEntry":                                        {Name: "CreateNetworkAclEntry"},
-			"CreateNetworkInsightsAccessScope":                             {Name: "CreateNetworkInsightsAccessScope"},
-			"CreateNetworkInsightsPath":                                    {Name: "CreateNetworkInsightsPath"},
+			"CreateNetworkAcl": {
+				Name:        "CreateNetworkAcl",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateNetworkAclRequest],
+				Call:        awsapi.Bind(Service.CreateNetworkAcl),
+				HasOutput:   true,
+			},
+			"CreateNetworkAclEntry": {
+				Name:        "CreateNetworkAclEntry",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateNetworkAclEntryRequest],
+				Call:        awsapi.Bind(Service.CreateNetworkAclEntry),
+			},
+			"CreateNetworkInsightsAccessScope": {Name: "CreateNetworkInsightsAccessScope"},
+			"CreateNetworkInsightsPath":        {Name: "CreateNetworkInsightsPath"},
 			"CreateNetworkInterface": {
 				Name:        "CreateNetworkInterface",
 				Implemented: true,
@@ -425,12 +443,22 @@ func Model() *awsapi.ServiceModel {
 			"DeleteLocalGatewayRouteTableVpcAssociation":                   {Name: "DeleteLocalGatewayRouteTableVpcAssociation"},
 			"DeleteManagedPrefixList":                                      {Name: "DeleteManagedPrefixList"},
 			"DeleteNatGateway":                                             {Name: "DeleteNatGateway"},
-			"DeleteNetworkAcl":                                             {Name: "DeleteNetworkAcl"},
-			"DeleteNetworkAclEntry":                                        {Name: "DeleteNetworkAclEntry"},
-			"DeleteNetworkInsightsAccessScope":                             {Name: "DeleteNetworkInsightsAccessScope"},
-			"DeleteNetworkInsightsAccessScopeAnalysis":                     {Name: "DeleteNetworkInsightsAccessScopeAnalysis"},
-			"DeleteNetworkInsightsAnalysis":                                {Name: "DeleteNetworkInsightsAnalysis"},
-			"DeleteNetworkInsightsPath":                                    {Name: "DeleteNetworkInsightsPath"},
+			"DeleteNetworkAcl": {
+				Name:        "DeleteNetworkAcl",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteNetworkAclRequest],
+				Call:        awsapi.Bind(Service.DeleteNetworkAcl),
+			},
+			"DeleteNetworkAclEntry": {
+				Name:        "DeleteNetworkAclEntry",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteNetworkAclEntryRequest],
+				Call:        awsapi.Bind(Service.DeleteNetworkAclEntry),
+			},
+			"DeleteNetworkInsightsAccessScope":         {Name: "DeleteNetworkInsightsAccessScope"},
+			"DeleteNetworkInsightsAccessScopeAnalysis": {Name: "DeleteNetworkInsightsAccessScopeAnalysis"},
+			"DeleteNetworkInsightsAnalysis":            {Name: "DeleteNetworkInsightsAnalysis"},
+			"DeleteNetworkInsightsPath":                {Name: "DeleteNetworkInsightsPath"},
 			"DeleteNetworkInterface": {
 				Name:        "DeleteNetworkInterface",
 				Implemented: true,
@@ -687,11 +715,17 @@ func Model() *awsapi.ServiceModel {
 			"DescribeManagedPrefixLists":                                      {Name: "DescribeManagedPrefixLists"},
 			"DescribeMovingAddresses":                                         {Name: "DescribeMovingAddresses"},
 			"DescribeNatGateways":                                             {Name: "DescribeNatGateways"},
-			"DescribeNetworkAcls":                                             {Name: "DescribeNetworkAcls"},
-			"DescribeNetworkInsightsAccessScopeAnalyses":                      {Name: "DescribeNetworkInsightsAccessScopeAnalyses"},
-			"DescribeNetworkInsightsAccessScopes":                             {Name: "DescribeNetworkInsightsAccessScopes"},
-			"DescribeNetworkInsightsAnalyses":                                 {Name: "DescribeNetworkInsightsAnalyses"},
-			"DescribeNetworkInsightsPaths":                                    {Name: "DescribeNetworkInsightsPaths"},
+			"DescribeNetworkAcls": {
+				Name:        "DescribeNetworkAcls",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeNetworkAclsRequest],
+				Call:        awsapi.Bind(Service.DescribeNetworkAcls),
+				HasOutput:   true,
+			},
+			"DescribeNetworkInsightsAccessScopeAnalyses": {Name: "DescribeNetworkInsightsAccessScopeAnalyses"},
+			"DescribeNetworkInsightsAccessScopes":        {Name: "DescribeNetworkInsightsAccessScopes"},
+			"DescribeNetworkInsightsAnalyses":            {Name: "DescribeNetworkInsightsAnalyses"},
+			"DescribeNetworkInsightsPaths":               {Name: "DescribeNetworkInsightsPaths"},
 			"DescribeNetworkInterfaceAttribute": {
 				Name:        "DescribeNetworkInterfaceAttribute",
 				Implemented: true,
@@ -1130,8 +1164,19 @@ func Model() *awsapi.ServiceModel {
 			"ReleaseHosts":                         {Name: "ReleaseHosts"},
 			"ReleaseIpamPoolAllocation":            {Name: "ReleaseIpamPoolAllocation"},
 			"ReplaceIamInstanceProfileAssociation": {Name: "ReplaceIamInstanceProfileAssociation"},
-			"ReplaceNetworkAclAssociation":         {Name: "ReplaceNetworkAclAssociation"},
-			"ReplaceNetworkAclEntry":               {Name: "ReplaceNetworkAclEntry"},
+			"ReplaceNetworkAclAssociation": {
+				Name:        "ReplaceNetworkAclAssociation",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ReplaceNetworkAclAssociationRequest],
+				Call:        awsapi.Bind(Service.ReplaceNetworkAclAssociation),
+				HasOutput:   true,
+			},
+			"ReplaceNetworkAclEntry": {
+				Name:        "ReplaceNetworkAclEntry",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ReplaceNetworkAclEntryRequest],
+				Call:        awsapi.Bind(Service.ReplaceNetworkAclEntry),
+			},
 			"ReplaceRoute": {
 				Name:        "ReplaceRoute",
 				Implemented: true,
@@ -1263,6 +1308,8 @@ func ImplementedOperations() []string {
 		"CreateDhcpOptions",
 		"CreateInternetGateway",
 		"CreateKeyPair",
+		"CreateNetworkAcl",
+		"CreateNetworkAclEntry",
 		"CreateNetworkInterface",
 		"CreateRoute",
 		"CreateRouteTable",
@@ -1273,6 +1320,8 @@ func ImplementedOperations() []string {
 		"DeleteDhcpOptions",
 		"DeleteInternetGateway",
 		"DeleteKeyPair",
+		"DeleteNetworkAcl",
+		"DeleteNetworkAclEntry",
 		"DeleteNetworkInterface",
 		"DeleteRoute",
 		"DeleteRouteTable",
@@ -1296,6 +1345,7 @@ func ImplementedOperations() []string {
 		"DescribeInstances",
 		"DescribeInternetGateways",
 		"DescribeKeyPairs",
+		"DescribeNetworkAcls",
 		"DescribeNetworkInterfaceAttribute",
 		"DescribeNetworkInterfaces",
 		"DescribeRegions",
@@ -1325,6 +1375,8 @@ func ImplementedOperations() []string {
 		"RebootInstances",
 		"RegisterImage",
 		"ReleaseAddress",
+		"ReplaceNetworkAclAssociation",
+		"ReplaceNetworkAclEntry",
 		"ReplaceRoute",
 		"ReplaceRouteTableAssociation",
 		"ResetImageAttribute",
@@ -1977,6 +2029,9 @@ type AssociateDhcpOptionsOutput struct{}
 // AttachInternetGatewayOutput is the empty output of AttachInternetGateway, for which the model has no shape.
 type AttachInternetGatewayOutput struct{}
 
+// CreateNetworkAclEntryOutput is the empty output of CreateNetworkAclEntry, for which the model has no shape.
+type CreateNetworkAclEntryOutput struct{}
+
 // CreateTagsOutput is the empty output of CreateTags, for which the model has no shape.
 type CreateTagsOutput struct{}
 
@@ -1985,6 +2040,12 @@ type DeleteDhcpOptionsOutput struct{}
 
 // DeleteInternetGatewayOutput is the empty output of DeleteInternetGateway, for which the model has no shape.
 type DeleteInternetGatewayOutput struct{}
+
+// DeleteNetworkAclOutput is the empty output of DeleteNetworkAcl, for which the model has no shape.
+type DeleteNetworkAclOutput struct{}
+
+// DeleteNetworkAclEntryOutput is the empty output of DeleteNetworkAclEntry, for which the model has no shape.
+type DeleteNetworkAclEntryOutput struct{}
 
 // DeleteNetworkInterfaceOutput is the empty output of DeleteNetworkInterface, for which the model has no shape.
 type DeleteNetworkInterfaceOutput struct{}
@@ -2048,6 +2109,9 @@ type RebootInstancesOutput struct{}
 
 // ReleaseAddressOutput is the empty output of ReleaseAddress, for which the model has no shape.
 type ReleaseAddressOutput struct{}
+
+// ReplaceNetworkAclEntryOutput is the empty output of ReplaceNetworkAclEntry, for which the model has no shape.
+type ReplaceNetworkAclEntryOutput struct{}
 
 // ReplaceRouteOutput is the empty output of ReplaceRoute, for which the model has no shape.
 type ReplaceRouteOutput struct{}
@@ -2426,6 +2490,34 @@ type CreateKeyPairRequest struct {
 	KeyFormat         *string            `awsapi:"in=KeyFormat,out=KeyFormat"`
 }
 
+// CreateNetworkAclEntryRequest is the model's CreateNetworkAclEntryRequest shape.
+type CreateNetworkAclEntryRequest struct {
+	CidrBlock     *string       `awsapi:"in=CidrBlock,out=cidrBlock"`
+	DryRun        *bool         `awsapi:"in=DryRun,out=dryRun"`
+	Egress        *bool         `awsapi:"in=Egress,out=egress,required"`
+	IcmpTypeCode  *IcmpTypeCode `awsapi:"in=Icmp,out=Icmp"`
+	Ipv6CidrBlock *string       `awsapi:"in=Ipv6CidrBlock,out=ipv6CidrBlock"`
+	NetworkAclId  *string       `awsapi:"in=NetworkAclId,out=networkAclId,required"`
+	PortRange     *PortRange    `awsapi:"in=PortRange,out=portRange"`
+	Protocol      *string       `awsapi:"in=Protocol,out=protocol,required"`
+	RuleAction    *string       `awsapi:"in=RuleAction,out=ruleAction,required"`
+	RuleNumber    *int32        `awsapi:"in=RuleNumber,out=ruleNumber,required"`
+}
+
+// CreateNetworkAclRequest is the model's CreateNetworkAclRequest shape.
+type CreateNetworkAclRequest struct {
+	DryRun            *bool              `awsapi:"in=DryRun,out=dryRun"`
+	VpcId             *string            `awsapi:"in=VpcId,out=vpcId,required"`
+	TagSpecifications []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	ClientToken       *string            `awsapi:"in=ClientToken,out=ClientToken"`
+}
+
+// CreateNetworkAclResult is the model's CreateNetworkAclResult shape.
+type CreateNetworkAclResult struct {
+	NetworkAcl  *NetworkAcl `awsapi:"in=NetworkAcl,out=networkAcl"`
+	ClientToken *string     `awsapi:"in=ClientToken,out=clientToken"`
+}
+
 // CreateNetworkInterfaceRequest is the model's CreateNetworkInterfaceRequest shape.
 type CreateNetworkInterfaceRequest struct {
 	Description                     *string                                 `awsapi:"in=Description,out=description"`
@@ -2598,6 +2690,20 @@ type DeleteKeyPairRequest struct {
 type DeleteKeyPairResult struct {
 	Return    *bool   `awsapi:"in=Return,out=return"`
 	KeyPairId *string `awsapi:"in=KeyPairId,out=keyPairId"`
+}
+
+// DeleteNetworkAclEntryRequest is the model's DeleteNetworkAclEntryRequest shape.
+type DeleteNetworkAclEntryRequest struct {
+	DryRun       *bool   `awsapi:"in=DryRun,out=dryRun"`
+	Egress       *bool   `awsapi:"in=Egress,out=egress,required"`
+	NetworkAclId *string `awsapi:"in=NetworkAclId,out=networkAclId,required"`
+	RuleNumber   *int32  `awsapi:"in=RuleNumber,out=ruleNumber,required"`
+}
+
+// DeleteNetworkAclRequest is the model's DeleteNetworkAclRequest shape.
+type DeleteNetworkAclRequest struct {
+	DryRun       *bool   `awsapi:"in=DryRun,out=dryRun"`
+	NetworkAclId *string `awsapi:"in=NetworkAclId,out=networkAclId,required"`
 }
 
 // DeleteNetworkInterfaceRequest is the model's DeleteNetworkInterfaceRequest shape.
@@ -2848,6 +2954,21 @@ type DescribeKeyPairsRequest struct {
 // DescribeKeyPairsResult is the model's DescribeKeyPairsResult shape.
 type DescribeKeyPairsResult struct {
 	KeyPairs []KeyPairInfo `awsapi:"in=KeySet,out=keySet,member=item"`
+}
+
+// DescribeNetworkAclsRequest is the model's DescribeNetworkAclsRequest shape.
+type DescribeNetworkAclsRequest struct {
+	Filters       []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	DryRun        *bool    `awsapi:"in=DryRun,out=dryRun"`
+	NetworkAclIds []string `awsapi:"in=NetworkAclId,out=NetworkAclId,member=item"`
+	NextToken     *string  `awsapi:"in=NextToken,out=NextToken"`
+	MaxResults    *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+}
+
+// DescribeNetworkAclsResult is the model's DescribeNetworkAclsResult shape.
+type DescribeNetworkAclsResult struct {
+	NetworkAcls []NetworkAcl `awsapi:"in=NetworkAclSet,out=networkAclSet,member=item"`
+	NextToken   *string      `awsapi:"in=NextToken,out=nextToken"`
 }
 
 // DescribeNetworkInterfaceAttributeRequest is the model's DescribeNetworkInterfaceAttributeRequest shape.
@@ -3274,6 +3395,12 @@ type IamInstanceProfile struct {
 type IamInstanceProfileSpecification struct {
 	Arn  *string `awsapi:"in=Arn,out=arn"`
 	Name *string `awsapi:"in=Name,out=name"`
+}
+
+// IcmpTypeCode is the model's IcmpTypeCode shape.
+type IcmpTypeCode struct {
+	Code *int32 `awsapi:"in=Code,out=code"`
+	Type *int32 `awsapi:"in=Type,out=type"`
 }
 
 // Image is the model's Image shape.
@@ -4023,6 +4150,36 @@ type Monitoring struct {
 	State *string `awsapi:"in=State,out=state"`
 }
 
+// NetworkAcl is the model's NetworkAcl shape.
+type NetworkAcl struct {
+	Associations []NetworkAclAssociation `awsapi:"in=AssociationSet,out=associationSet,member=item"`
+	Entries      []NetworkAclEntry       `awsapi:"in=EntrySet,out=entrySet,member=item"`
+	IsDefault    *bool                   `awsapi:"in=Default,out=default"`
+	NetworkAclId *string                 `awsapi:"in=NetworkAclId,out=networkAclId"`
+	Tags         []Tag                   `awsapi:"in=TagSet,out=tagSet,member=item"`
+	VpcId        *string                 `awsapi:"in=VpcId,out=vpcId"`
+	OwnerId      *string                 `awsapi:"in=OwnerId,out=ownerId"`
+}
+
+// NetworkAclAssociation is the model's NetworkAclAssociation shape.
+type NetworkAclAssociation struct {
+	NetworkAclAssociationId *string `awsapi:"in=NetworkAclAssociationId,out=networkAclAssociationId"`
+	NetworkAclId            *string `awsapi:"in=NetworkAclId,out=networkAclId"`
+	SubnetId                *string `awsapi:"in=SubnetId,out=subnetId"`
+}
+
+// NetworkAclEntry is the model's NetworkAclEntry shape.
+type NetworkAclEntry struct {
+	CidrBlock     *string       `awsapi:"in=CidrBlock,out=cidrBlock"`
+	Egress        *bool         `awsapi:"in=Egress,out=egress"`
+	IcmpTypeCode  *IcmpTypeCode `awsapi:"in=IcmpTypeCode,out=icmpTypeCode"`
+	Ipv6CidrBlock *string       `awsapi:"in=Ipv6CidrBlock,out=ipv6CidrBlock"`
+	PortRange     *PortRange    `awsapi:"in=PortRange,out=portRange"`
+	Protocol      *string       `awsapi:"in=Protocol,out=protocol"`
+	RuleAction    *string       `awsapi:"in=RuleAction,out=ruleAction"`
+	RuleNumber    *int32        `awsapi:"in=RuleNumber,out=ruleNumber"`
+}
+
 // NetworkCardInfo is the model's NetworkCardInfo shape.
 type NetworkCardInfo struct {
 	NetworkCardIndex         *int32   `awsapi:"in=NetworkCardIndex,out=networkCardIndex"`
@@ -4178,6 +4335,12 @@ type PlacementGroupInfo struct {
 	SupportedStrategies []string `awsapi:"in=SupportedStrategies,out=supportedStrategies,member=item"`
 }
 
+// PortRange is the model's PortRange shape.
+type PortRange struct {
+	From *int32 `awsapi:"in=From,out=from"`
+	To   *int32 `awsapi:"in=To,out=to"`
+}
+
 // PrefixListId is the model's PrefixListId shape.
 type PrefixListId struct {
 	Description  *string `awsapi:"in=Description,out=description"`
@@ -4285,6 +4448,32 @@ type ReleaseAddressRequest struct {
 	PublicIp           *string `awsapi:"in=PublicIp,out=PublicIp"`
 	NetworkBorderGroup *string `awsapi:"in=NetworkBorderGroup,out=NetworkBorderGroup"`
 	DryRun             *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// ReplaceNetworkAclAssociationRequest is the model's ReplaceNetworkAclAssociationRequest shape.
+type ReplaceNetworkAclAssociationRequest struct {
+	AssociationId *string `awsapi:"in=AssociationId,out=associationId,required"`
+	DryRun        *bool   `awsapi:"in=DryRun,out=dryRun"`
+	NetworkAclId  *string `awsapi:"in=NetworkAclId,out=networkAclId,required"`
+}
+
+// ReplaceNetworkAclAssociationResult is the model's ReplaceNetworkAclAssociationResult shape.
+type ReplaceNetworkAclAssociationResult struct {
+	NewAssociationId *string `awsapi:"in=NewAssociationId,out=newAssociationId"`
+}
+
+// ReplaceNetworkAclEntryRequest is the model's ReplaceNetworkAclEntryRequest shape.
+type ReplaceNetworkAclEntryRequest struct {
+	CidrBlock     *string       `awsapi:"in=CidrBlock,out=cidrBlock"`
+	DryRun        *bool         `awsapi:"in=DryRun,out=dryRun"`
+	Egress        *bool         `awsapi:"in=Egress,out=egress,required"`
+	IcmpTypeCode  *IcmpTypeCode `awsapi:"in=Icmp,out=Icmp"`
+	Ipv6CidrBlock *string       `awsapi:"in=Ipv6CidrBlock,out=ipv6CidrBlock"`
+	NetworkAclId  *string       `awsapi:"in=NetworkAclId,out=networkAclId,required"`
+	PortRange     *PortRange    `awsapi:"in=PortRange,out=portRange"`
+	Protocol      *string       `awsapi:"in=Protocol,out=protocol,required"`
+	RuleAction    *string       `awsapi:"in=RuleAction,out=ruleAction,required"`
+	RuleNumber    *int32        `awsapi:"in=RuleNumber,out=ruleNumber,required"`
 }
 
 // ReplaceRouteRequest is the model's ReplaceRouteRequest shape.
@@ -6469,6 +6658,17 @@ func RouteTableAssociationStateCodeValues() []string {
 func ValidRouteTableAssociationStateCode(s string) bool {
 	return slices.Contains(RouteTableAssociationStateCodeValues(), s)
 }
+
+// RuleActionValues returns the values of the model's RuleAction enum.
+func RuleActionValues() []string {
+	return []string{
+		"allow",
+		"deny",
+	}
+}
+
+// ValidRuleAction reports whether s is one of RuleActionValues.
+func ValidRuleAction(s string) bool { return slices.Contains(RuleActionValues(), s) }
 
 // SSETypeValues returns the values of the model's SSEType enum.
 func SSETypeValues() []string {
