@@ -84,6 +84,11 @@ func Build(d Desired) (*Ruleset, error) {
 	if err != nil {
 		return nil, err
 	}
+	acls, err := buildACLs(d.ACLs)
+	if err != nil {
+		return nil, err
+	}
+	inet.Chains = append(inet.Chains, acls...)
 	return &Ruleset{Tables: []Table{buildBridge(ifcs), inet}, BridgeHooks: true}, nil
 }
 

@@ -59,6 +59,9 @@ type Desired struct {
 	// Members maps a referenced group id to the private IPs of its members
 	// in this VPC (on any node).
 	Members map[string][]netip.Addr
+	// ACLs are the network ACLs of the VPC's subnets (see nacl.go);
+	// none means no subnet is filtered.
+	ACLs []SubnetACL
 }
 
 // maxInterfaces is bounded by the 16-bit port index in the packet mark.
