@@ -105,6 +105,9 @@ type VPCNetwork struct {
 	// SecurityGroups are the groups of this node's interfaces in the VPC
 	// and the groups their rules reference, with their members' addresses.
 	SecurityGroups []SecurityGroup `json:"securityGroups,omitempty"`
+	// NetworkACLs are the network ACLs of the VPC's subnets, one per
+	// subnet, enforced statelessly on traffic entering or leaving it.
+	NetworkACLs []SubnetNetworkACL `json:"networkAcls,omitempty"`
 }
 
 // OverlayPeer is another node of a VPC.

@@ -52,7 +52,8 @@ func vpcNetwork(ctx context.Context, tx *store.Tx, nodeID string, v store.VPCRef
 		}
 		n.SecurityGroups = append(n.SecurityGroups, groupFilter(g))
 	}
-	return n, nil
+	n.NetworkACLs, err = networkACLs(ctx, tx, v.ID)
+	return n, err
 }
 
 // groupFilter converts a group's rows: one SGRule per row. Rules with
