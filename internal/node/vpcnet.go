@@ -410,6 +410,7 @@ func (v *vpcNet) filterOf(n nodeapi.VPCNetwork, specs []nodeapi.InstanceSpec) sg
 		}
 	}
 	sort.Slice(d.Interfaces, func(i, j int) bool { return d.Interfaces[i].Tap < d.Interfaces[j].Tap })
+	d.ACLs = v.networkACLs(n)
 	return d
 }
 
@@ -490,4 +491,38 @@ func (a *agent) serveMetrics(ctx context.Context, addr string) error {
 	}()
 	a.log.Info("serving metrics", "addr", ln.Addr().String())
 	return nil
+}
+
+// networkACLs converts a VPC's subnet ACLs for the filter. A subnet with a
+// bad range is left out (logged); a bad entry (range, protocol, ports)
+// becomes "deny everything" at its rule number, so that a broken entry never
+// lets more through than the ACL meant nor stops the security groups from
+// being applied.
+func (v *vpcNet) networkACLs(n nodeapi.VPCNetwork) []sgfilter.SubnetACL {
+	var out []sgfilter.SubnetACL
+	for _, a := range n.NetworkACLs {
+		cidr, err := netip.ParsePrefix(a.CIDR)
+		if err != nil || !cidr.Addr().Is4() {
+			v.a.log.Warn("network ACL: skipping a subnet with a bad range", "vpc", n.VPCID, "subnet", a.SubnetID, "cidr", a.CIDR)
+			continue
+		}
+		acl := sgfilter.SubnetACL{SubnetID: a.SubnetID, CIDR: cidr.Masked()}
+		for _, e := range a.Entries {
+			entry := sgfilter.ACLEntry{RuleNumber: e.RuleNumber, Egress: e.Egress, Allow: e.Allow, Protocol: e.Protocol,
+				FromPort: e.FromPort, ToPort: e.ToPort}
+			p, err := netip.ParsePrefix(e.CIDR)
+			entry.CIDR = p.Masked()
+			if err == nil {
+				err = entry.Validate()
+			}
+			if err != nil {
+				v.a.log.Warn("network ACL: a bad entry denies everything", "vpc", n.VPCID, "acl", a.NetworkACLID, "rule", e.RuleNumber, "err", err)
+				entry = sgfilter.ACLEntry{RuleNumber: min(max(e.RuleNumber, 1), 32767), Egress: e.Egress, Protocol: "-1",
+					CIDR: netip.PrefixFrom(netip.IPv4Unspecified(), 0)}
+			}
+			acl.Entries = append(acl.Entries, entry)
+		}
+		out = append(out, acl)
+	}
+	return out
 }

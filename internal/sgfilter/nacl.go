@@ -80,13 +80,25 @@ func validateACLs(acls []SubnetACL) error {
 			return fmt.Errorf("network acl of subnet %s: CIDR %s is not IPv4", a.SubnetID, a.CIDR)
 		}
 		for _, e := range a.Entries {
-			if e.RuleNumber < 1 || e.RuleNumber > 32767 || !e.CIDR.IsValid() {
-				return fmt.Errorf("network acl of subnet %s: entry %d: bad rule number or CIDR", a.SubnetID, e.RuleNumber)
-			}
-			if _, err := parseProtocol(e.Protocol); err != nil {
-				return fmt.Errorf("network acl of subnet %s: entry %d: %w", a.SubnetID, e.RuleNumber, err)
+			if err := e.Validate(); err != nil {
+				return fmt.Errorf("network acl of subnet %s: %w", a.SubnetID, err)
 			}
 		}
+	}
+	return nil
+}
+
+// Validate reports why Build would refuse the entry.
+func (e ACLEntry) Validate() error {
+	if e.RuleNumber < 1 || e.RuleNumber > 32767 || !e.CIDR.IsValid() {
+		return fmt.Errorf("entry %d: bad rule number or CIDR", e.RuleNumber)
+	}
+	proto, err := parseProtocol(e.Protocol)
+	if err != nil {
+		return fmt.Errorf("entry %d: %w", e.RuleNumber, err)
+	}
+	if err := matchProto(new(rb), proto, e.FromPort, e.ToPort); err != nil {
+		return fmt.Errorf("entry %d: %w", e.RuleNumber, err)
 	}
 	return nil
 }

@@ -46,6 +46,14 @@ func TestNetworkACLsStateless(t *testing.T) {
 	l.expect(1, r, 80, false)
 	l.expect(r, 0, 80, false) // and the routed guest cannot start anything either
 
+	// A flushed ACL chain is drift (the agent re-applies what Diff finds).
+	run(t, "ip", "netns", "exec", l.vpc, "nft", "flush", "chain", "inet", TableName, "nacl_in_2")
+	if why, err := Diff(ctx, l.vpcPath(), d); err != nil || why == "" {
+		t.Errorf("flushed nacl_in_2 not found as drift: %q %v", why, err)
+	}
+	apply()
+	l.expect(0, r, 80, false)
+
 	subnetB.Entries = append(subnetB.Entries, ACLEntry{RuleNumber: 100, Egress: true, Allow: true, Protocol: "6", CIDR: prefix("10.9.0.0/24"),
 		FromPort: 1024, ToPort: 65535})
 	d.ACLs[1] = subnetB
