@@ -9,13 +9,13 @@ import (
 	"github.com/kumo-cloud/kumo/internal/store"
 )
 
-func int32p(n int) *int32 {
+func aclInt32(n int) *int32 {
 	v := int32(n)
 	return &v
 }
 
 func apiNetworkACLEntry(e store.NetworkACLEntry) ec2api.NetworkAclEntry {
-	out := ec2api.NetworkAclEntry{Egress: boolp(e.Egress), Protocol: str(e.Protocol), RuleAction: str(e.RuleAction), RuleNumber: int32p(e.RuleNumber)}
+	out := ec2api.NetworkAclEntry{Egress: boolp(e.Egress), Protocol: str(e.Protocol), RuleAction: str(e.RuleAction), RuleNumber: aclInt32(e.RuleNumber)}
 	if e.CIDRBlock != "" {
 		out.CidrBlock = str(e.CIDRBlock)
 	}
@@ -23,10 +23,10 @@ func apiNetworkACLEntry(e store.NetworkACLEntry) ec2api.NetworkAclEntry {
 		out.Ipv6CidrBlock = str(e.IPv6CIDRBlock)
 	}
 	if e.PortRange != nil {
-		out.PortRange = &ec2api.PortRange{From: int32p(e.PortRange.From), To: int32p(e.PortRange.To)}
+		out.PortRange = &ec2api.PortRange{From: aclInt32(e.PortRange.From), To: aclInt32(e.PortRange.To)}
 	}
 	if e.ICMP != nil {
-		out.IcmpTypeCode = &ec2api.IcmpTypeCode{Type: int32p(e.ICMP.Type), Code: int32p(e.ICMP.Code)}
+		out.IcmpTypeCode = &ec2api.IcmpTypeCode{Type: aclInt32(e.ICMP.Type), Code: aclInt32(e.ICMP.Code)}
 	}
 	return out
 }
@@ -85,16 +85,16 @@ func networkACLFields() filter.Fields[store.NetworkACL] {
 		"entry.protocol":             entries(func(e store.NetworkACLEntry) string { return e.Protocol }),
 		"entry.rule-action":          entries(func(e store.NetworkACLEntry) string { return e.RuleAction }),
 		"entry.rule-number":          entries(func(e store.NetworkACLEntry) string { return strconv.Itoa(e.RuleNumber) }),
-		"entry.port-range.from":      entries(func(e store.NetworkACLEntry) string { f, _, _, _ := entryNumbers(e); return f }),
-		"entry.port-range.to":        entries(func(e store.NetworkACLEntry) string { _, t, _, _ := entryNumbers(e); return t }),
-		"entry.icmp.type":            entries(func(e store.NetworkACLEntry) string { _, _, t, _ := entryNumbers(e); return t }),
-		"entry.icmp.code":            entries(func(e store.NetworkACLEntry) string { _, _, _, c := entryNumbers(e); return c }),
+		"entry.port-range.from":      entries(func(e store.NetworkACLEntry) string { f, _, _, _ := aclEntryNumbers(e); return f }),
+		"entry.port-range.to":        entries(func(e store.NetworkACLEntry) string { _, t, _, _ := aclEntryNumbers(e); return t }),
+		"entry.icmp.type":            entries(func(e store.NetworkACLEntry) string { _, _, t, _ := aclEntryNumbers(e); return t }),
+		"entry.icmp.code":            entries(func(e store.NetworkACLEntry) string { _, _, _, c := aclEntryNumbers(e); return c }),
 	}
 }
 
-// entryNumbers are an entry's port range and ICMP type and code as filter
+// aclEntryNumbers are an entry's port range and ICMP type and code as filter
 // values (” when it has none).
-func entryNumbers(e store.NetworkACLEntry) (from, to, typ, code string) {
+func aclEntryNumbers(e store.NetworkACLEntry) (from, to, typ, code string) {
 	if e.PortRange != nil {
 		from, to = strconv.Itoa(e.PortRange.From), strconv.Itoa(e.PortRange.To)
 	}

@@ -10,16 +10,16 @@ import (
 	"github.com/kumo-cloud/kumo/internal/store"
 )
 
-func errEntryNotFound(n int) error {
+func errACLEntryNotFound(n int) error {
 	return apiErr("InvalidNetworkAclEntry.NotFound", "The network acl entry identified by %d does not exist", n)
 }
 
-func errEntryExists(n int) error {
+func errACLEntryExists(n int) error {
 	return apiErr("NetworkAclEntryAlreadyExists", "The network acl entry identified by %d already exists.", n)
 }
 
-// entryRequest is CreateNetworkAclEntry's and ReplaceNetworkAclEntry's input.
-type entryRequest struct {
+// aclEntryRequest is CreateNetworkAclEntry's and ReplaceNetworkAclEntry's input.
+type aclEntryRequest struct {
 	aclID, protocol, action, cidr, cidr6 *string
 	egress                               *bool
 	number                               *int32
@@ -31,15 +31,15 @@ type entryRequest struct {
 // stores and shows numbers.
 var aclProtocols = map[string]string{"tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58", "all": "-1"}
 
-// parseEntry validates an entry as EC2 does.
-func parseEntry(r entryRequest) (store.NetworkACLEntry, error) {
+// parseACLEntry validates an entry as EC2 does.
+func parseACLEntry(r aclEntryRequest) (store.NetworkACLEntry, error) {
 	var e store.NetworkACLEntry
-	if err := missingParam([]string{"networkAclId", "ruleNumber", "egress", "protocol", "ruleAction"},
+	if err := aclMissingParam([]string{"networkAclId", "ruleNumber", "egress", "protocol", "ruleAction"},
 		r.aclID == nil, r.number == nil, r.egress == nil, r.protocol == nil, r.action == nil); err != nil {
 		return e, err
 	}
 	e.NetworkACLID, e.Egress, e.RuleNumber = *r.aclID, *r.egress, int(*r.number)
-	if err := checkRuleNumber(e.RuleNumber); err != nil {
+	if err := checkACLRuleNumber(e.RuleNumber); err != nil {
 		return e, err
 	}
 	e.RuleAction = strings.ToLower(*r.action)
@@ -50,7 +50,7 @@ func parseEntry(r entryRequest) (store.NetworkACLEntry, error) {
 	if e.Protocol, err = aclProtocol(*r.protocol); err != nil {
 		return e, err
 	}
-	if e.CIDRBlock, e.IPv6CIDRBlock, err = entryCIDR(r.cidr, r.cidr6); err != nil {
+	if e.CIDRBlock, e.IPv6CIDRBlock, err = aclEntryCIDR(r.cidr, r.cidr6); err != nil {
 		return e, err
 	}
 	switch e.Protocol {
@@ -76,8 +76,8 @@ func parseEntry(r entryRequest) (store.NetworkACLEntry, error) {
 	return e, nil
 }
 
-// missingParam is MissingParameter for the first of names that is absent.
-func missingParam(names []string, absent ...bool) error {
+// aclMissingParam is MissingParameter for the first of names that is absent.
+func aclMissingParam(names []string, absent ...bool) error {
 	for i, a := range absent {
 		if a {
 			return apiErr("MissingParameter", "The request must contain the parameter %s", names[i])
@@ -86,7 +86,7 @@ func missingParam(names []string, absent ...bool) error {
 	return nil
 }
 
-func checkRuleNumber(n int) error {
+func checkACLRuleNumber(n int) error {
 	if n < 1 || n > 32766 {
 		return invalid("Value (%d) for parameter ruleNumber is invalid. Rulenumber must be in range 1..32766", n)
 	}
@@ -104,8 +104,8 @@ func aclProtocol(p string) (string, error) {
 	return strconv.Itoa(n), nil
 }
 
-// entryCIDR takes exactly one of the IPv4 and the IPv6 range.
-func entryCIDR(cidr, cidr6 *string) (string, string, error) {
+// aclEntryCIDR takes exactly one of the IPv4 and the IPv6 range.
+func aclEntryCIDR(cidr, cidr6 *string) (string, string, error) {
 	switch {
 	case cidr != nil && cidr6 != nil:
 		return "", "", apiErr("InvalidParameterCombination", "Only one of cidrBlock and ipv6CidrBlock may be specified.")
@@ -121,7 +121,7 @@ func entryCIDR(cidr, cidr6 *string) (string, string, error) {
 
 // CreateNetworkAclEntry adds a numbered entry to one direction of an ACL.
 func (s *Service) CreateNetworkAclEntry(ctx context.Context, in *ec2api.CreateNetworkAclEntryRequest) (*ec2api.CreateNetworkAclEntryOutput, error) {
-	e, err := parseEntry(entryRequest{aclID: in.NetworkAclId, protocol: in.Protocol, action: in.RuleAction, cidr: in.CidrBlock, cidr6: in.Ipv6CidrBlock,
+	e, err := parseACLEntry(aclEntryRequest{aclID: in.NetworkAclId, protocol: in.Protocol, action: in.RuleAction, cidr: in.CidrBlock, cidr6: in.Ipv6CidrBlock,
 		egress: in.Egress, number: in.RuleNumber, ports: in.PortRange, icmp: in.IcmpTypeCode})
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func (s *Service) CreateNetworkAclEntry(ctx context.Context, in *ec2api.CreateNe
 		}
 		err := tx.InsertNetworkACLEntry(ctx, e)
 		if errors.Is(err, store.ErrConflict) {
-			return errEntryExists(e.RuleNumber)
+			return errACLEntryExists(e.RuleNumber)
 		}
 		return err
 	})
@@ -144,7 +144,7 @@ func (s *Service) CreateNetworkAclEntry(ctx context.Context, in *ec2api.CreateNe
 
 // ReplaceNetworkAclEntry changes an existing entry.
 func (s *Service) ReplaceNetworkAclEntry(ctx context.Context, in *ec2api.ReplaceNetworkAclEntryRequest) (*ec2api.ReplaceNetworkAclEntryOutput, error) {
-	e, err := parseEntry(entryRequest{aclID: in.NetworkAclId, protocol: in.Protocol, action: in.RuleAction, cidr: in.CidrBlock, cidr6: in.Ipv6CidrBlock,
+	e, err := parseACLEntry(aclEntryRequest{aclID: in.NetworkAclId, protocol: in.Protocol, action: in.RuleAction, cidr: in.CidrBlock, cidr6: in.Ipv6CidrBlock,
 		egress: in.Egress, number: in.RuleNumber, ports: in.PortRange, icmp: in.IcmpTypeCode})
 	if err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func (s *Service) ReplaceNetworkAclEntry(ctx context.Context, in *ec2api.Replace
 			if err != nil {
 				return err
 			}
-			return errEntryNotFound(e.RuleNumber)
+			return errACLEntryNotFound(e.RuleNumber)
 		}
 		return nil
 	})
@@ -169,11 +169,11 @@ func (s *Service) ReplaceNetworkAclEntry(ctx context.Context, in *ec2api.Replace
 
 // DeleteNetworkAclEntry removes an entry ("*" cannot be removed).
 func (s *Service) DeleteNetworkAclEntry(ctx context.Context, in *ec2api.DeleteNetworkAclEntryRequest) (*ec2api.DeleteNetworkAclEntryOutput, error) {
-	if err := missingParam([]string{"networkAclId", "ruleNumber", "egress"}, in.NetworkAclId == nil, in.RuleNumber == nil, in.Egress == nil); err != nil {
+	if err := aclMissingParam([]string{"networkAclId", "ruleNumber", "egress"}, in.NetworkAclId == nil, in.RuleNumber == nil, in.Egress == nil); err != nil {
 		return nil, err
 	}
 	id, egress, n := *in.NetworkAclId, *in.Egress, int(*in.RuleNumber)
-	if err := checkRuleNumber(n); err != nil {
+	if err := checkACLRuleNumber(n); err != nil {
 		return nil, err
 	}
 	err := s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
@@ -184,7 +184,7 @@ func (s *Service) DeleteNetworkAclEntry(ctx context.Context, in *ec2api.DeleteNe
 			if err != nil {
 				return err
 			}
-			return errEntryNotFound(n)
+			return errACLEntryNotFound(n)
 		}
 		return nil
 	})

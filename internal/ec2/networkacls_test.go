@@ -32,34 +32,34 @@ func oneACL(t *testing.T, c *ec2.Client, filters ...types.Filter) types.NetworkA
 	return acls[0]
 }
 
-// entryText renders an entry compactly: "in 100 -1 allow 0.0.0.0/0".
-func entryText(e types.NetworkAclEntry) string {
+// aclEntryText renders an entry compactly: "in 100 -1 allow 0.0.0.0/0".
+func aclEntryText(e types.NetworkAclEntry) string {
 	dir := "in"
 	if aws.ToBool(e.Egress) {
 		dir = "out"
 	}
-	s := dir + " " + itoa(int(aws.ToInt32(e.RuleNumber))) + " " + aws.ToString(e.Protocol) + " " + string(e.RuleAction) + " " +
+	s := dir + " " + aclItoa(int(aws.ToInt32(e.RuleNumber))) + " " + aws.ToString(e.Protocol) + " " + string(e.RuleAction) + " " +
 		aws.ToString(e.CidrBlock) + aws.ToString(e.Ipv6CidrBlock)
 	if e.PortRange != nil {
-		s += " ports " + itoa(int(aws.ToInt32(e.PortRange.From))) + "-" + itoa(int(aws.ToInt32(e.PortRange.To)))
+		s += " ports " + aclItoa(int(aws.ToInt32(e.PortRange.From))) + "-" + aclItoa(int(aws.ToInt32(e.PortRange.To)))
 	}
 	if e.IcmpTypeCode != nil {
-		s += " icmp " + itoa(int(aws.ToInt32(e.IcmpTypeCode.Type))) + "/" + itoa(int(aws.ToInt32(e.IcmpTypeCode.Code)))
+		s += " icmp " + aclItoa(int(aws.ToInt32(e.IcmpTypeCode.Type))) + "/" + aclItoa(int(aws.ToInt32(e.IcmpTypeCode.Code)))
 	}
 	return s
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+func aclItoa(n int) string { return strconv.Itoa(n) }
 
-func entryTexts(a types.NetworkAcl) []string {
+func aclEntryTexts(a types.NetworkAcl) []string {
 	var out []string
 	for _, e := range a.Entries {
-		out = append(out, entryText(e))
+		out = append(out, aclEntryText(e))
 	}
 	return out
 }
 
-func assocSubnets(a types.NetworkAcl) []string {
+func aclAssocSubnets(a types.NetworkAcl) []string {
 	var out []string
 	for _, as := range a.Associations {
 		out = append(out, aws.ToString(as.SubnetId))
@@ -68,7 +68,7 @@ func assocSubnets(a types.NetworkAcl) []string {
 	return out
 }
 
-func assocOf(t *testing.T, c *ec2.Client, subnet string) string {
+func aclAssocOf(t *testing.T, c *ec2.Client, subnet string) string {
 	t.Helper()
 	a := oneACL(t, c, flt("association.subnet-id", subnet))
 	for _, as := range a.Associations {
@@ -80,7 +80,7 @@ func assocOf(t *testing.T, c *ec2.Client, subnet string) string {
 	return ""
 }
 
-var defaultEntries = []string{"out 100 -1 allow 0.0.0.0/0", "out 32767 -1 deny 0.0.0.0/0", "in 100 -1 allow 0.0.0.0/0", "in 32767 -1 deny 0.0.0.0/0"}
+var defaultACLEntries = []string{"out 100 -1 allow 0.0.0.0/0", "out 32767 -1 deny 0.0.0.0/0", "in 100 -1 allow 0.0.0.0/0", "in 32767 -1 deny 0.0.0.0/0"}
 
 // TestDefaultNetworkACLs is what Terraform's aws_vpc read asks
 // (DescribeNetworkAcls default=true & vpc-id): the default VPC and every new
@@ -93,20 +93,20 @@ func TestDefaultNetworkACLs(t *testing.T) {
 
 		def := defaultVPCID(t, c)
 		acl := oneACL(t, c, flt("default", "true"), flt("vpc-id", def))
-		if !slices.Equal(entryTexts(acl), defaultEntries) || !aws.ToBool(acl.IsDefault) || aws.ToString(acl.OwnerId) == "" {
-			t.Errorf("default VPC's ACL: %+v %v", acl, entryTexts(acl))
+		if !slices.Equal(aclEntryTexts(acl), defaultACLEntries) || !aws.ToBool(acl.IsDefault) || aws.ToString(acl.OwnerId) == "" {
+			t.Errorf("default VPC's ACL: %+v %v", acl, aclEntryTexts(acl))
 		}
 		subs, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []types.Filter{flt("vpc-id", def)}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(assocSubnets(acl)) != len(subs.Subnets) || len(subs.Subnets) == 0 {
-			t.Errorf("default ACL associations %v, subnets %d", assocSubnets(acl), len(subs.Subnets))
+		if len(aclAssocSubnets(acl)) != len(subs.Subnets) || len(subs.Subnets) == 0 {
+			t.Errorf("default ACL associations %v, subnets %d", aclAssocSubnets(acl), len(subs.Subnets))
 		}
 
 		vpc := mustVPC(t, c, "10.5.0.0/16")
 		acl = oneACL(t, c, flt("default", "true"), flt("vpc-id", vpc))
-		if !slices.Equal(entryTexts(acl), defaultEntries) || len(acl.Associations) != 0 {
+		if !slices.Equal(aclEntryTexts(acl), defaultACLEntries) || len(acl.Associations) != 0 {
 			t.Errorf("new VPC's ACL: %+v", acl)
 		}
 		sub := mustSubnet(t, c, vpc, "10.5.1.0/24")
@@ -172,8 +172,8 @@ func TestCreateNetworkACLIdempotent(t *testing.T) {
 		}
 		acl := first.NetworkAcl
 		if aws.ToBool(acl.IsDefault) || aws.ToString(first.ClientToken) != "tok-1" || len(acl.Tags) != 1 ||
-			!slices.Equal(entryTexts(*acl), []string{"out 32767 -1 deny 0.0.0.0/0", "in 32767 -1 deny 0.0.0.0/0"}) {
-			t.Errorf("new ACL: %+v %v", acl, entryTexts(*acl))
+			!slices.Equal(aclEntryTexts(*acl), []string{"out 32767 -1 deny 0.0.0.0/0", "in 32767 -1 deny 0.0.0.0/0"}) {
+			t.Errorf("new ACL: %+v %v", acl, aclEntryTexts(*acl))
 		}
 		again, err := c.CreateNetworkAcl(ctx, in)
 		if err != nil {
@@ -196,7 +196,7 @@ func TestCreateNetworkACLIdempotent(t *testing.T) {
 	})
 }
 
-func createEntry(c *ec2.Client, in ec2.CreateNetworkAclEntryInput) error {
+func createACLEntry(c *ec2.Client, in ec2.CreateNetworkAclEntryInput) error {
 	_, err := c.CreateNetworkAclEntry(context.Background(), &in)
 	return err
 }
@@ -222,7 +222,7 @@ func TestNetworkACLEntries(t *testing.T) {
 				Ipv6CidrBlock: aws.String("::/0"), PortRange: &types.PortRange{From: aws.Int32(1024), To: aws.Int32(65535)}},
 		}
 		for _, in := range ok {
-			if err := createEntry(c, in); err != nil {
+			if err := createACLEntry(c, in); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -230,8 +230,8 @@ func TestNetworkACLEntries(t *testing.T) {
 		want := []string{"out 100 -1 allow 0.0.0.0/0", "out 32767 -1 deny 0.0.0.0/0",
 			"in 100 6 deny 10.8.9.0/24 ports 22-22", "in 110 6 allow 10.0.0.0/8 ports 22-22", "in 120 1 allow 0.0.0.0/0 icmp 8/-1",
 			"in 130 17 allow ::/0 ports 1024-65535", "in 32767 -1 deny 0.0.0.0/0"}
-		if !slices.Equal(entryTexts(acl), want) {
-			t.Errorf("entries:\n got %q\nwant %q", entryTexts(acl), want)
+		if !slices.Equal(aclEntryTexts(acl), want) {
+			t.Errorf("entries:\n got %q\nwant %q", aclEntryTexts(acl), want)
 		}
 
 		bad := map[string]ec2.CreateNetworkAclEntryInput{
@@ -242,7 +242,7 @@ func TestNetworkACLEntries(t *testing.T) {
 				Protocol: aws.String("-1"), RuleAction: types.RuleActionAllow, CidrBlock: aws.String("0.0.0.0/0")},
 		}
 		for code, in := range bad {
-			wantCode(t, createEntry(c, in), code)
+			wantCode(t, createACLEntry(c, in), code)
 		}
 		for _, in := range []ec2.CreateNetworkAclEntryInput{
 			{NetworkAclId: aclID, RuleNumber: aws.Int32(0), Egress: aws.Bool(false), Protocol: aws.String("-1"), RuleAction: types.RuleActionAllow, CidrBlock: aws.String("0.0.0.0/0")},
@@ -253,7 +253,7 @@ func TestNetworkACLEntries(t *testing.T) {
 			{NetworkAclId: aclID, RuleNumber: aws.Int32(5), Egress: aws.Bool(false), Protocol: aws.String("tcp"), RuleAction: types.RuleActionAllow, CidrBlock: aws.String("0.0.0.0/0"),
 				PortRange: &types.PortRange{From: aws.Int32(80), To: aws.Int32(70000)}},
 		} {
-			wantCode(t, createEntry(c, in), "InvalidParameterValue")
+			wantCode(t, createACLEntry(c, in), "InvalidParameterValue")
 		}
 
 		_, err := c.ReplaceNetworkAclEntry(ctx, &ec2.ReplaceNetworkAclEntryInput{NetworkAclId: aclID, RuleNumber: aws.Int32(110), Egress: aws.Bool(false),
@@ -281,7 +281,7 @@ func TestNetworkACLEntries(t *testing.T) {
 				t.Errorf("filter %v: %d ACLs", f, len(got))
 			}
 		}
-		if got := entryTexts(oneACL(t, c, flt("network-acl-id", id))); !slices.Contains(got, "in 110 6 allow 10.0.0.0/8 ports 443-443") ||
+		if got := aclEntryTexts(oneACL(t, c, flt("network-acl-id", id))); !slices.Contains(got, "in 110 6 allow 10.0.0.0/8 ports 443-443") ||
 			slices.Contains(got, "in 110 6 allow 10.0.0.0/8 ports 22-22") || slices.Contains(got, "in 130 17 allow ::/0 ports 1024-65535") {
 			t.Errorf("after replace and delete: %q", got)
 		}
@@ -310,7 +310,7 @@ func TestNetworkACLAssociations(t *testing.T) {
 		custom := mustACL(t, c, vpc)
 		def := oneACL(t, c, flt("vpc-id", vpc), flt("default", "true"))
 
-		old := assocOf(t, c, sub)
+		old := aclAssocOf(t, c, sub)
 		out, err := c.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: &old, NetworkAclId: &custom})
 		if err != nil {
 			t.Fatal(err)
@@ -320,7 +320,7 @@ func TestNetworkACLAssociations(t *testing.T) {
 			t.Errorf("new association id %q (old %q)", moved, old)
 		}
 		acl := oneACL(t, c, flt("association.association-id", moved))
-		if aws.ToString(acl.NetworkAclId) != custom || !slices.Equal(assocSubnets(acl), []string{sub}) {
+		if aws.ToString(acl.NetworkAclId) != custom || !slices.Equal(aclAssocSubnets(acl), []string{sub}) {
 			t.Errorf("after replace: %+v", acl)
 		}
 		if got := describeACLs(t, c, flt("association.network-acl-id", aws.ToString(def.NetworkAclId))); len(got) != 0 {

@@ -30,8 +30,8 @@ func subnetACL(d *nodeapi.Desired, subnet string) (nodeapi.SubnetNetworkACL, boo
 	return nodeapi.SubnetNetworkACL{}, false
 }
 
-// awaitDesired reads Desired messages for up to a second until ok holds.
-func awaitDesired(t *testing.T, s nodeapi.Session, what string, ok func(*nodeapi.Desired) bool) {
+// awaitACLDesired reads Desired messages for up to a second until ok holds.
+func awaitACLDesired(t *testing.T, s nodeapi.Session, what string, ok func(*nodeapi.Desired) bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Second)
 	for {
@@ -115,7 +115,7 @@ func TestNetworkACLsReachTheNode(t *testing.T) {
 		if _, err := acct.EC2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: &assocID, NetworkAclId: &aclID}); err != nil {
 			t.Fatal(err)
 		}
-		awaitDesired(t, s, "new association", func(d *nodeapi.Desired) bool {
+		awaitACLDesired(t, s, "new association", func(d *nodeapi.Desired) bool {
 			a, ok := subnetACL(d, subnetID)
 			return ok && a.NetworkACLID == aclID && len(a.Entries) == 2
 		})
@@ -125,7 +125,7 @@ func TestNetworkACLsReachTheNode(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantEntry := nodeapi.NetworkACLEntry{RuleNumber: 10, Allow: true, Protocol: "6", CIDR: "203.0.113.0/24", FromPort: 22, ToPort: 22}
-		awaitDesired(t, s, "new entry", func(d *nodeapi.Desired) bool {
+		awaitACLDesired(t, s, "new entry", func(d *nodeapi.Desired) bool {
 			a, _ := subnetACL(d, subnetID)
 			return slices.Contains(a.Entries, wantEntry)
 		})
@@ -135,14 +135,14 @@ func TestNetworkACLsReachTheNode(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantEntry = nodeapi.NetworkACLEntry{RuleNumber: 10, Protocol: "1", CIDR: "0.0.0.0/0", FromPort: 8, ToPort: -1}
-		awaitDesired(t, s, "replaced entry", func(d *nodeapi.Desired) bool {
+		awaitACLDesired(t, s, "replaced entry", func(d *nodeapi.Desired) bool {
 			a, _ := subnetACL(d, subnetID)
 			return slices.Contains(a.Entries, wantEntry)
 		})
 		if _, err := acct.EC2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: &aclID, RuleNumber: aws.Int32(10), Egress: aws.Bool(false)}); err != nil {
 			t.Fatal(err)
 		}
-		awaitDesired(t, s, "deleted entry", func(d *nodeapi.Desired) bool {
+		awaitACLDesired(t, s, "deleted entry", func(d *nodeapi.Desired) bool {
 			a, _ := subnetACL(d, subnetID)
 			return len(a.Entries) == 2
 		})

@@ -8,15 +8,15 @@ import (
 	"github.com/google/nftables"
 )
 
-func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+func naclPfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 
 // defaultACL is AWS's default ACL: 100 allow all, "*" deny, both ways.
 func defaultACL(subnet, cidr string) SubnetACL {
-	a := SubnetACL{SubnetID: subnet, CIDR: pfx(cidr)}
+	a := SubnetACL{SubnetID: subnet, CIDR: naclPfx(cidr)}
 	for _, eg := range []bool{false, true} {
 		a.Entries = append(a.Entries,
-			ACLEntry{RuleNumber: 32767, Egress: eg, Protocol: "-1", CIDR: pfx("0.0.0.0/0")},
-			ACLEntry{RuleNumber: 100, Egress: eg, Allow: true, Protocol: "-1", CIDR: pfx("0.0.0.0/0")})
+			ACLEntry{RuleNumber: 32767, Egress: eg, Protocol: "-1", CIDR: naclPfx("0.0.0.0/0")},
+			ACLEntry{RuleNumber: 100, Egress: eg, Allow: true, Protocol: "-1", CIDR: naclPfx("0.0.0.0/0")})
 	}
 	return a
 }
@@ -25,15 +25,15 @@ func naclDesired() Desired {
 	d := testDesired()
 	d.ACLs = []SubnetACL{
 		defaultACL("subnet-b", "10.0.2.0/24"),
-		{SubnetID: "subnet-a", CIDR: pfx("10.0.0.0/24"), Entries: []ACLEntry{
-			{RuleNumber: 110, Allow: true, Protocol: "6", CIDR: pfx("0.0.0.0/0"), FromPort: 22, ToPort: 22},
-			{RuleNumber: 100, Protocol: "6", CIDR: pfx("10.0.2.0/24"), FromPort: 22, ToPort: 22},
-			{RuleNumber: 120, Allow: true, Protocol: "1", CIDR: pfx("0.0.0.0/0"), FromPort: 8, ToPort: -1},
-			{RuleNumber: 130, Allow: true, Protocol: "17", CIDR: pfx("2001:db8::/32"), FromPort: 53, ToPort: 53},
-			{RuleNumber: 140, Allow: true, Protocol: "-1", CIDR: pfx("192.168.0.0/16")},
-			{RuleNumber: 32767, Protocol: "-1", CIDR: pfx("0.0.0.0/0")},
-			{RuleNumber: 100, Egress: true, Allow: true, Protocol: "tcp", CIDR: pfx("0.0.0.0/0"), FromPort: 1024, ToPort: 65535},
-			{RuleNumber: 90, Egress: true, Protocol: "17", CIDR: pfx("10.0.2.7/32"), FromPort: -1, ToPort: -1},
+		{SubnetID: "subnet-a", CIDR: naclPfx("10.0.0.0/24"), Entries: []ACLEntry{
+			{RuleNumber: 110, Allow: true, Protocol: "6", CIDR: naclPfx("0.0.0.0/0"), FromPort: 22, ToPort: 22},
+			{RuleNumber: 100, Protocol: "6", CIDR: naclPfx("10.0.2.0/24"), FromPort: 22, ToPort: 22},
+			{RuleNumber: 120, Allow: true, Protocol: "1", CIDR: naclPfx("0.0.0.0/0"), FromPort: 8, ToPort: -1},
+			{RuleNumber: 130, Allow: true, Protocol: "17", CIDR: naclPfx("2001:db8::/32"), FromPort: 53, ToPort: 53},
+			{RuleNumber: 140, Allow: true, Protocol: "-1", CIDR: naclPfx("192.168.0.0/16")},
+			{RuleNumber: 32767, Protocol: "-1", CIDR: naclPfx("0.0.0.0/0")},
+			{RuleNumber: 100, Egress: true, Allow: true, Protocol: "tcp", CIDR: naclPfx("0.0.0.0/0"), FromPort: 1024, ToPort: 65535},
+			{RuleNumber: 90, Egress: true, Protocol: "17", CIDR: naclPfx("10.0.2.7/32"), FromPort: -1, ToPort: -1},
 		}},
 	}
 	return d
@@ -102,11 +102,11 @@ func TestBuildNetworkACLsDefaultOnly(t *testing.T) {
 
 func TestBuildNetworkACLsInvalid(t *testing.T) {
 	for name, acls := range map[string][]SubnetACL{
-		"ipv6 subnet":  {{SubnetID: "s", CIDR: pfx("2001:db8::/64")}},
+		"ipv6 subnet":  {{SubnetID: "s", CIDR: naclPfx("2001:db8::/64")}},
 		"twice":        {defaultACL("s", "10.0.0.0/24"), defaultACL("s", "10.0.0.0/24")},
-		"rule 0":       {{SubnetID: "s", CIDR: pfx("10.0.0.0/24"), Entries: []ACLEntry{{RuleNumber: 0, Protocol: "-1", CIDR: pfx("0.0.0.0/0")}}}},
-		"bad protocol": {{SubnetID: "s", CIDR: pfx("10.0.0.0/24"), Entries: []ACLEntry{{RuleNumber: 1, Protocol: "x", CIDR: pfx("0.0.0.0/0")}}}},
-		"bad ports": {{SubnetID: "s", CIDR: pfx("10.0.0.0/24"), Entries: []ACLEntry{{RuleNumber: 1, Protocol: "6", CIDR: pfx("0.0.0.0/0"),
+		"rule 0":       {{SubnetID: "s", CIDR: naclPfx("10.0.0.0/24"), Entries: []ACLEntry{{RuleNumber: 0, Protocol: "-1", CIDR: naclPfx("0.0.0.0/0")}}}},
+		"bad protocol": {{SubnetID: "s", CIDR: naclPfx("10.0.0.0/24"), Entries: []ACLEntry{{RuleNumber: 1, Protocol: "x", CIDR: naclPfx("0.0.0.0/0")}}}},
+		"bad ports": {{SubnetID: "s", CIDR: naclPfx("10.0.0.0/24"), Entries: []ACLEntry{{RuleNumber: 1, Protocol: "6", CIDR: naclPfx("0.0.0.0/0"),
 			FromPort: 10, ToPort: 5}}}},
 	} {
 		d := testDesired()
