@@ -68,6 +68,21 @@ func TestNetworkACLsStateless(t *testing.T) {
 	apply()
 	l.expect(0, r, 80, true)
 
+	// The client's side is stateless too: a first subnet that may send
+	// anything but lets nothing in loses the replies, until an ingress
+	// entry admits the ephemeral ports.
+	d.ACLs[0] = SubnetACL{SubnetID: "subnet-a", CIDR: prefix("10.9.0.0/24"), Entries: []ACLEntry{
+		{RuleNumber: 100, Egress: true, Allow: true, Protocol: "-1", CIDR: prefix("0.0.0.0/0")},
+		{RuleNumber: 32767, Protocol: "-1", CIDR: prefix("0.0.0.0/0")},
+		{RuleNumber: 32767, Egress: true, Protocol: "-1", CIDR: prefix("0.0.0.0/0")},
+	}}
+	apply()
+	l.expect(0, r, 80, false)
+	d.ACLs[0].Entries = append(d.ACLs[0].Entries, ACLEntry{RuleNumber: 100, Allow: true, Protocol: "6", CIDR: prefix("10.9.1.0/24"),
+		FromPort: 1024, ToPort: 65535})
+	apply()
+	l.expect(0, r, 80, true)
+
 	// A deny-all ACL on the first subnet: its guests still reach each
 	// other (traffic inside a subnet is not filtered), not the other subnet.
 	d.ACLs[0] = SubnetACL{SubnetID: "subnet-a", CIDR: prefix("10.9.0.0/24"), Entries: []ACLEntry{
