@@ -48,25 +48,15 @@ func watch(inst *qemu.Instance) *qemuGuest {
 	return g
 }
 
-// watchEvents drains the monitor's events until it closes, noting a
-// SHUTDOWN the guest asked for (poweroff, ACPI power-off).
+// watchEvents drains the monitor's events until the connection ends,
+// noting a SHUTDOWN the guest asked for (poweroff, ACPI power-off). The
+// events channel is closed when the connection ends, which ends the loop
+// (a receive from the closed channel must never be taken for an event: it
+// is always ready, and a loop on it spins a core forever).
 func (g *qemuGuest) watchEvents() {
 	defer close(g.finished)
-	conn := g.QMP()
-	for {
-		select {
-		case ev := <-conn.Events():
-			g.note(ev)
-		case <-conn.Done():
-			for {
-				select {
-				case ev := <-conn.Events():
-					g.note(ev)
-				default:
-					return
-				}
-			}
-		}
+	for ev := range g.QMP().Events() {
+		g.note(ev)
 	}
 }
 
