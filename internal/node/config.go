@@ -42,6 +42,9 @@ type Config struct {
 	Capacity nodeapi.Capacity
 
 	Driver Hypervisor
+	// AccelReason is why Driver's accelerator was chosen (ChooseAccel),
+	// reported with it.
+	AccelReason string
 	// Network makes subnets and taps; nil gives guests QEMU's user-mode
 	// network (restrict=on): no DHCP, no metadata service. For tests.
 	Network   Network
