@@ -44,7 +44,7 @@ type qemuGuest struct {
 
 func watch(inst *qemu.Instance) *qemuGuest {
 	g := &qemuGuest{Instance: inst, finished: make(chan struct{})}
-	go g.watchEvents()
+	go g.watchEvents(inst.QMP())
 	return g
 }
 
@@ -53,9 +53,9 @@ func watch(inst *qemu.Instance) *qemuGuest {
 // events channel is closed when the connection ends, which ends the loop
 // (a receive from the closed channel must never be taken for an event: it
 // is always ready, and a loop on it spins a core forever).
-func (g *qemuGuest) watchEvents() {
+func (g *qemuGuest) watchEvents(conn *qmp.Conn) {
 	defer close(g.finished)
-	for ev := range g.QMP().Events() {
+	for ev := range conn.Events() {
 		g.note(ev)
 	}
 }
