@@ -38,8 +38,9 @@ func (q QEMU) Attach(ctx context.Context, runDir string) (Guest, error) {
 // guest's own power-off.
 type qemuGuest struct {
 	*qemu.Instance
-	poweredOff atomic.Bool
-	finished   chan struct{} // closed when the monitor closed and its events were read
+	poweredOff  atomic.Bool
+	guestResets atomic.Int64  // RESET events of the guest's own (its OS rebooted)
+	finished    chan struct{} // closed when the monitor closed and its events were read
 }
 
 func watch(inst *qemu.Instance) *qemuGuest {
@@ -61,6 +62,10 @@ func (g *qemuGuest) watchEvents(conn *qmp.Conn) {
 }
 
 func (g *qemuGuest) note(ev qmp.Event) {
+	if qemu.IsGuestReset(ev) {
+		g.guestResets.Add(1)
+		return
+	}
 	if ev.Name != "SHUTDOWN" {
 		return
 	}
@@ -71,6 +76,9 @@ func (g *qemuGuest) note(ev qmp.Event) {
 		g.poweredOff.Store(true)
 	}
 }
+
+// GuestResets implements Guest.
+func (g *qemuGuest) GuestResets() int64 { return g.guestResets.Load() }
 
 // PoweredOff implements Guest. Once QEMU is gone it waits (briefly) for
 // the monitor's last events to be read.
