@@ -10,12 +10,22 @@ import (
 	"syscall"
 )
 
+// guard never lets the script touch the host's /dev: it refuses (exit 99)
+// unless it runs in a mount namespace of its own (not init's, not its
+// parent's).
+const guard = `set -e
+self=$(readlink /proc/self/ns/mnt)
+if [ "$self" = "$(readlink /proc/1/ns/mnt)" ] || [ "$self" = "$(readlink /proc/$PPID/ns/mnt)" ]; then
+	echo "kvmtest: not in a private mount namespace; refusing to change /dev" >&2
+	exit 99
+fi
+`
+
 // script makes /dev/kvm /dev/null inside the command's mount namespace
 // ($1 is an empty scratch directory), then execs the rest of its
 // arguments. Where /dev/kvm does not exist, /dev is rebuilt on a tmpfs
 // from bind mounts of the real one's entries, plus the fake /dev/kvm.
-const script = `set -e
-if [ -e /dev/kvm ]; then
+const script = guard + `if [ -e /dev/kvm ]; then
 	mount --bind /dev/null /dev/kvm
 else
 	old="$1"
@@ -48,7 +58,9 @@ func Available() bool {
 
 // Wrap makes cmd run in a new mount namespace where /dev/kvm opens but runs
 // nothing. scratch is an empty directory the namespace mounts the real /dev
-// on (gone with the namespace). Call before cmd.Start.
+// on (gone with the namespace). Call before cmd.Start, after anything that
+// sets cmd.SysProcAttr (Wrap adds CLONE_NEWNS to it; the script refuses to
+// run outside a mount namespace of its own).
 func Wrap(cmd *exec.Cmd, scratch string) {
 	args := append([]string{"/bin/sh", "-c", script, "kvmtest", scratch}, cmd.Args...)
 	if cmd.Path != "" && len(cmd.Args) > 0 {
