@@ -75,4 +75,14 @@ func TestNodeWithKVMThatOpensButDoesNotRun(t *testing.T) {
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("kumo node --accel kvm took %v to refuse", d)
 	}
+
+	// kumo dev --accel kvm refuses before it starts anything.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd = exec.CommandContext(ctx, c.bin, "dev", "--data-dir", t.TempDir(), "--accel", "kvm", "--log-format", "json")
+	kvmtest.Wrap(cmd, t.TempDir())
+	b, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "--accel kvm, but kvm does not run guests") {
+		t.Errorf("kumo dev --accel kvm: %v, output:\n%s", err, b)
+	}
 }
