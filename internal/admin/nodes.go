@@ -26,6 +26,11 @@ type Node struct {
 	Instances int       `json:"Instances"`
 	LastSeen  time.Time `json:"LastSeen,omitzero"`
 	CreatedAt time.Time `json:"CreatedAt"`
+
+	// Accel is the accelerator the node runs guests with (kvm, tcg) and
+	// AccelReason what its start-up KVM probe found.
+	Accel       string `json:"Accel,omitempty"`
+	AccelReason string `json:"AccelReason,omitempty"`
 }
 
 // JoinToken is a new node join token.
@@ -91,6 +96,7 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) {
 	for _, n := range list {
 		out = append(out, Node{NodeId: n.ID, Name: n.Name, Zone: n.Zone, State: n.Status, Connected: n.Connected,
 			VCpus: n.VCPUs, MemoryMiB: n.MemoryMiB, DiskGiB: n.DiskGiB, Address: n.Address, Version: n.Version,
+			Accel: n.Accel, AccelReason: n.AccelReason,
 			Instances: n.Instances, LastSeen: n.LastSeen, CreatedAt: n.CreatedAt})
 	}
 	writeJSON(w, http.StatusOK, out)

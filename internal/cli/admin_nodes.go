@@ -74,14 +74,18 @@ func newNodeListCmd(f *adminFlags) *cobra.Command {
 
 func printNodes(cmd *cobra.Command, list []admin.Node) error {
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tNODE ID\tZONE\tSTATE\tVCPUS\tMEMORY\tDISK\tINSTANCES\tLAST SEEN")
+	fmt.Fprintln(tw, "NAME\tNODE ID\tZONE\tSTATE\tACCEL\tVCPUS\tMEMORY\tDISK\tINSTANCES\tLAST SEEN\tACCEL REASON")
 	for _, n := range list {
 		seen := "never"
 		if !n.LastSeen.IsZero() {
 			seen = time.Since(n.LastSeen).Truncate(time.Second).String() + " ago"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d MiB\t%d GiB\t%d\t%s\n", n.Name, n.NodeId, n.Zone, n.State,
-			n.VCpus, n.MemoryMiB, n.DiskGiB, n.Instances, seen)
+		accel := n.Accel
+		if accel == "" {
+			accel = "-" // not reported yet
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d MiB\t%d GiB\t%d\t%s\t%s\n", n.Name, n.NodeId, n.Zone, n.State,
+			accel, n.VCpus, n.MemoryMiB, n.DiskGiB, n.Instances, seen, n.AccelReason)
 	}
 	return tw.Flush()
 }

@@ -45,7 +45,8 @@ func TestAdminNodeCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.Send(&nodeapi.Report{Node: nodeapi.NodeInfo{Name: "rack1-host1", Zone: "kumo-1b", Version: "t",
-		Capacity: nodeapi.Capacity{VCPUs: 4, MemoryMiB: 8192, DiskGiB: 100}}}); err != nil {
+		Capacity: nodeapi.Capacity{VCPUs: 4, MemoryMiB: 8192, DiskGiB: 100},
+		Accel:    "tcg", AccelReason: "kvm unusable, falling back to tcg: failed to set MSR 0x10a"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Recv(); err != nil {
@@ -57,7 +58,8 @@ func TestAdminNodeCommands(t *testing.T) {
 	})
 	out, err = run(t, "admin", "--data-dir", dir, "node", "list")
 	if err != nil || !strings.Contains(out, "rack1-host1") || !strings.Contains(out, c.NodeID()) || !strings.Contains(out, "ready") ||
-		!strings.Contains(out, "8192 MiB") {
+		!strings.Contains(out, "8192 MiB") || !strings.Contains(out, "ACCEL") || !strings.Contains(out, " tcg ") ||
+		!strings.Contains(out, "falling back to tcg: failed to set MSR 0x10a") {
 		t.Fatalf("node list: %v\n%s", err, out)
 	}
 

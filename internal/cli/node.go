@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
 	"github.com/kumo-cloud/kumo/internal/node"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
 )
@@ -20,6 +21,7 @@ import (
 type nodeFlags struct {
 	server, joinToken, dataDir, name, zone, netnsPrefix, logFormat string
 	underlay, metricsListen, hostNetns, uplink                     string
+	accel                                                          string
 	exposeToHost                                                   bool
 	vcpus                                                          int
 	memoryMiB                                                      int64
@@ -39,6 +41,7 @@ func (f *nodeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "address to serve Prometheus metrics on at /metrics, e.g. :9102 (default: off)")
 	fs.StringVar(&f.hostNetns, "host-netns", "", "network namespace (path, e.g. /run/netns/x) holding the underlay and the host side of guest networks (default: this process's)")
 	fs.StringVar(&f.uplink, "uplink", "", "host interface on the operator's public network: guests' elastic IPs are answered for (proxy ARP) and forwarded through it, and guests reach nothing beyond this host any other way (default: none, public addresses reach only this host)")
+	fs.StringVar(&f.accel, "accel", qemu.ChooseAuto, accelUsage)
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
 }
 
@@ -48,6 +51,9 @@ func (f *nodeFlags) options() (node.Options, error) {
 	}
 	if len(f.uplink) > 15 || strings.ContainsAny(f.uplink, "/ \t") {
 		return node.Options{}, fmt.Errorf("--uplink %q: not an interface name", f.uplink)
+	}
+	if err := checkAccelFlag(f.accel); err != nil {
+		return node.Options{}, err
 	}
 	if f.underlay != "" {
 		if _, err := netip.ParseAddr(f.underlay); err != nil {
@@ -59,6 +65,7 @@ func (f *nodeFlags) options() (node.Options, error) {
 		NetnsPrefix: f.netnsPrefix, ExposeToHost: f.exposeToHost,
 		UnderlayAddress: f.underlay, MetricsListen: f.metricsListen, HostNetns: f.hostNetns, Uplink: f.uplink,
 		Capacity: nodeapi.Capacity{VCPUs: f.vcpus, MemoryMiB: f.memoryMiB},
+		Accel:    f.accel,
 		Logger:   newLogger(os.Stderr, f.logFormat),
 	}, nil
 }

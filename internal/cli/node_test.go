@@ -32,6 +32,20 @@ func TestNodeNetworkFlags(t *testing.T) {
 	if _, err := f.options(); err == nil {
 		t.Error("a 25-character uplink accepted")
 	}
+	f, _ = parse()
+	if o, _ := f.options(); o.Accel != "auto" {
+		t.Errorf("--accel defaults to %q, want auto", o.Accel)
+	}
+	for _, v := range []string{"auto", "kvm", "tcg"} {
+		f, _ = parse("--accel", v)
+		if o, err := f.options(); err != nil || o.Accel != v {
+			t.Errorf("--accel %s: %+v, %v", v, o.Accel, err)
+		}
+	}
+	f, _ = parse("--accel", "xen")
+	if _, err := f.options(); err == nil {
+		t.Error("--accel xen accepted")
+	}
 	f, _ = parse("--underlay-address", "node-2")
 	if _, err := f.options(); err == nil {
 		t.Error("a host name accepted as the underlay address")

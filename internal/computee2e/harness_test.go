@@ -88,12 +88,21 @@ type cluster struct {
 	ec2Addr, s3Addr, adminAddr, nodeAddr string
 	prefix                               string
 	server, node                         *proc
-	extra                                []*proc // nodes of fake hosts (multi-host tests)
+	wrap                                 func(*exec.Cmd) // changes the next spawned commands when set
+	extra                                []*proc         // nodes of fake hosts (multi-host tests)
 	admin                                *admin.Client
 	token                                string
 }
 
 func newCluster(t *testing.T) *cluster {
+	c := newServer(t)
+	c.startNode()
+	c.waitNodeReady(1)
+	return c
+}
+
+// newServer is a cluster whose node the test starts itself.
+func newServer(t *testing.T) *cluster {
 	demo := needs(t)
 	dir := t.TempDir()
 	suffix := make([]byte, 3)
@@ -110,8 +119,6 @@ func newCluster(t *testing.T) *cluster {
 	}
 	c.admin = admin.NewClient(cred)
 	c.token = strings.TrimSpace(c.kumo("admin", "--data-dir", c.serverDir, "node", "token"))
-	c.startNode()
-	c.waitNodeReady(1)
 	return c
 }
 
@@ -158,6 +165,9 @@ func (c *cluster) spawn(name string, args ...string) *proc {
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, so the guests it daemonizes are not ours to signal.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if c.wrap != nil {
+		c.wrap(cmd) // after SysProcAttr: it may add to it
+	}
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}

@@ -255,10 +255,16 @@ func TestInstanceLifecycle(t *testing.T) {
 		// Until "ready" the guest may not yet listen to the ACPI power
 		// button (its acpid starts after the modules load), and the next
 		// subtest stops it.
-		waitConsole(t, a, id, 3*time.Minute, "a second boot to ready", func(s string) bool {
+		out := waitConsole(t, a, id, 3*time.Minute, "a second boot to ready", func(s string) bool {
 			after := newSince(before, s)
 			return countMarkers(after, demotest.Booted) > 0 && countMarkers(after, demotest.Ready) > 0
 		})
+		// A clean reboot, as EC2's: the guest's OS was asked and shut down
+		// before the next boot (a reset shows no shutdown).
+		after := newSince(before, out)
+		if down, up := strings.Index(after, demotest.Prefix+demotest.Shutdown), strings.Index(after, demotest.Prefix+demotest.Booted); down < 0 || down > up {
+			t.Errorf("no shutdown before the next boot: the reboot was a reset; console since the request:\n%s", after)
+		}
 		if got := describe(t, a, id).State.Name; got != types.InstanceStateNameRunning {
 			t.Errorf("state after reboot = %s", got)
 		}

@@ -132,7 +132,9 @@ func newAgent(cfg Config) (*agent, error) {
 	if name == "" {
 		name, _ = os.Hostname()
 	}
-	a.info = nodeapi.NodeInfo{Name: name, Zone: cfg.Zone, Version: cfg.Version, Capacity: capacity, Accel: string(cfg.Driver.Accel())}
+	a.info = nodeapi.NodeInfo{Name: name, Zone: cfg.Zone, Version: cfg.Version, Capacity: capacity,
+		Accel: string(cfg.Driver.Accel()), AccelReason: cfg.AccelReason}
+	registerAccelGauge(a.metrics, cfg.Driver.Accel(), a.log)
 	if cfg.Underlay.IsValid() {
 		a.info.Address = cfg.Underlay.Unmap().String()
 	}

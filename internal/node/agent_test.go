@@ -127,8 +127,8 @@ func TestLifecycle(t *testing.T) {
 	spec.RebootSeq = 1
 	h.srv.push(spec)
 	waitUntil(t, "reboot reported", func() bool { return lastStatus(h.srv).RebootSeq == 1 })
-	if g.reboots != 1 {
-		t.Errorf("reboots = %d", g.reboots)
+	if g.requests != 1 || g.reboots != 0 {
+		t.Errorf("reboot requests = %d, hard resets = %d: want the guest asked once, never reset", g.requests, g.reboots)
 	}
 
 	spec.Power, spec.ForceStop = nodeapi.PowerStopped, true
@@ -388,5 +388,32 @@ func TestGuestGoneWhileAgentDown(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if st := lastStatus(h.srv); st.State != nodeapi.ObservedShutdown || h.hv.startCount() != 1 {
 		t.Fatalf("state %s, %d starts: a guest that went away was started again", st.State, h.hv.startCount())
+	}
+}
+
+// A guest whose OS ignores the reboot request is reset after the reboot
+// timeout, as EC2 does after four minutes.
+func TestRebootFallsBackToResetAfterTimeout(t *testing.T) {
+	h := newHarness(t)
+	h.cfgHook = func(c *Config) { c.RebootTimeout = 500 * time.Millisecond }
+	h.start()
+	spec := testSpec()
+	h.srv.push(spec)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	g := h.hv.guest(filepath.Join(h.dir, "instances", testID))
+	g.mu.Lock()
+	g.ignoreCAD = true
+	g.mu.Unlock()
+	spec.RebootSeq = 1
+	h.srv.push(spec)
+	asked := time.Now()
+	waitUntil(t, "reboot reported", func() bool { return lastStatus(h.srv).RebootSeq == 1 })
+	if d := time.Since(asked); d < 500*time.Millisecond {
+		t.Errorf("reboot reported after %v, before the 500ms timeout", d)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.requests != 1 || g.reboots != 1 {
+		t.Errorf("reboot requests = %d, hard resets = %d: want the guest asked once, then reset once", g.requests, g.reboots)
 	}
 }

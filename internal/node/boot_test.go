@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,8 +134,11 @@ func TestBootDemo(t *testing.T) {
 
 	spec.RebootSeq = 1
 	srv.push(spec)
-	waitUntil(t, "reboot reported", func() bool { return lastStatus(srv).RebootSeq == 1 })
+	waitFor(t, "reboot reported", 60*time.Second, func() bool { return lastStatus(srv).RebootSeq == 1 })
 	waitBoots(t, srv, 3, demotest.RootDisk)
+	if ev := eventsOfBoot(demotest.Parse(srv.console(testID)), 2); !slices.Contains(ev, demotest.Shutdown) {
+		t.Errorf("boot 2 ended with %v: want a clean reboot (its shutdown ran), not a reset", ev)
+	}
 	if m := lastMarker(demotest.Parse(srv.console(testID)), demotest.RootDisk); m.Fields["boot-count"] != "3" {
 		t.Errorf("root disk after start, stop, start, reboot: %q, want boot-count=3 (the disk is kept)", m.Text)
 	}
@@ -171,6 +175,18 @@ func TestBootDemo(t *testing.T) {
 	srv.waitFor(t, testID, nodeapi.ObservedDeleted, 30*time.Second)
 	if _, err := os.Stat(instDir); !os.IsNotExist(err) {
 		t.Fatalf("instance dir after termination: %v", err)
+	}
+}
+
+// waitFor waits up to d for ok.
+func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -220,6 +236,22 @@ func lastBootHas(ms []demotest.Marker, event string) bool {
 	return false
 }
 
+// eventsOfBoot lists the markers of boot n (from 1), its booted marker
+// included.
+func eventsOfBoot(ms []demotest.Marker, n int) []string {
+	var out []string
+	boot := 0
+	for _, m := range ms {
+		if m.Event == demotest.Booted {
+			boot++
+		}
+		if boot == n {
+			out = append(out, m.Event)
+		}
+	}
+	return out
+}
+
 func lastMarker(ms []demotest.Marker, event string) demotest.Marker {
 	for i := len(ms) - 1; i >= 0; i-- {
 		if ms[i].Event == event {
@@ -250,4 +282,46 @@ func readPID(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return pid
+}
+
+// A guest whose OS never sees the reboot request (no keyboard:
+// i8042.nokbd) is reset after the reboot timeout: boot 1 ends without its
+// shutdown.
+func TestBootDemoRebootIgnored(t *testing.T) {
+	img := demoImage(t)
+	dir := t.TempDir()
+	srv := newFakeServer()
+	cfg := Config{DataDir: dir, Zone: "kumo-1a", Driver: QEMU{Driver: qemu.Driver{StopTimeout: 30 * time.Second}},
+		Objects: demoObjects(t, img), Connector: srv, RebootTimeout: 5 * time.Second,
+		Cmdline: "console=ttyS0 kumo.imds_wait=1 kumo.net_wait=5 i8042.nokbd=1", PollInterval: 200 * time.Millisecond}
+	instDir := filepath.Join(dir, "instances", testID)
+	t.Cleanup(func() {
+		if g, err := (qemu.Driver{}).Attach(context.Background(), instDir); err == nil {
+			g.Stop(context.Background(), true)
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(instDir, consoleFile))
+			t.Logf("console:\n%s", b)
+		}
+	})
+	runAgent(t, cfg)
+	spec := demoSpec()
+	srv.push(spec)
+	srv.waitFor(t, testID, nodeapi.ObservedRunning, 60*time.Second)
+	waitBoots(t, srv, 1, demotest.Ready)
+
+	spec.RebootSeq = 1
+	srv.push(spec)
+	asked := time.Now()
+	waitFor(t, "reboot reported", 60*time.Second, func() bool { return lastStatus(srv).RebootSeq == 1 })
+	if d := time.Since(asked); d < 5*time.Second {
+		t.Errorf("reboot reported after %v, before the 5s timeout: the guest was not given the time", d)
+	}
+	waitBoots(t, srv, 2, demotest.Booted)
+	if ev := eventsOfBoot(demotest.Parse(srv.console(testID)), 1); slices.Contains(ev, demotest.Shutdown) {
+		t.Errorf("boot 1 ended with %v: it saw the request, this test wants a guest that does not", ev)
+	}
+	spec.Power = nodeapi.PowerTerminated
+	srv.push(spec)
+	srv.waitFor(t, testID, nodeapi.ObservedDeleted, 60*time.Second)
 }

@@ -42,6 +42,9 @@ type Config struct {
 	Capacity nodeapi.Capacity
 
 	Driver Hypervisor
+	// AccelReason is why Driver's accelerator was chosen (ChooseAccel),
+	// reported with it.
+	AccelReason string
 	// Network makes subnets and taps; nil gives guests QEMU's user-mode
 	// network (restrict=on): no DHCP, no metadata service. For tests.
 	Network   Network
@@ -68,6 +71,10 @@ type Config struct {
 	// addresses through the VPC namespaces' ports (kumo dev's
 	// ExposeToHost); otherwise only translated public traffic passes.
 	HostReachesGuests bool
+	// RebootTimeout is how long a reboot waits for the guest's OS to
+	// reboot when asked before it resets the guest, as EC2 does
+	// (DefaultRebootTimeout when zero).
+	RebootTimeout time.Duration
 	// RepairInterval is how often the network (bridges, taps, overlay,
 	// security groups) is checked against the desired state and repaired
 	// (DefaultRepairInterval when zero).
@@ -79,6 +86,10 @@ type Config struct {
 	// serves; a new one when nil (never the global default).
 	Metrics *prometheus.Registry
 }
+
+// DefaultRebootTimeout is how long a reboot waits for the guest's OS before
+// a hard reset: EC2's four minutes.
+const DefaultRebootTimeout = 4 * time.Minute
 
 // DefaultRepairInterval is how often the agent looks for network drift.
 const DefaultRepairInterval = 2 * time.Second
@@ -134,6 +145,11 @@ type Guest interface {
 	PID() int
 	Exited() bool
 	Status(ctx context.Context) (qemu.State, error)
+	// RequestReboot asks the guest's OS to reboot (ctrl-alt-delete);
+	// GuestResets counts the times the guest reset itself since it was
+	// attached (its OS rebooted); Reboot is a hardware reset.
+	RequestReboot(ctx context.Context) error
+	GuestResets() int64
 	Reboot(ctx context.Context) error
 	Stop(ctx context.Context, force bool) error
 	Cleanup() error

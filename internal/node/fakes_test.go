@@ -193,7 +193,10 @@ type fakeGuest struct {
 	mu         sync.Mutex
 	state      qemu.State
 	poweredOff bool
-	reboots    int
+	reboots    int // hard resets
+	requests   int // clean reboot requests (ctrl-alt-delete)
+	ignoreCAD  bool
+	resets     int64  // the guest's own resets
 	stops      []bool // force flags
 	ignoreACPI bool   // a graceful stop waits until its context ends
 }
@@ -210,6 +213,22 @@ func (g *fakeGuest) Status(context.Context) (qemu.State, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.state, nil
+}
+
+func (g *fakeGuest) RequestReboot(context.Context) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.requests++
+	if !g.ignoreCAD {
+		g.resets++
+	}
+	return nil
+}
+
+func (g *fakeGuest) GuestResets() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.resets
 }
 
 func (g *fakeGuest) Reboot(context.Context) error {

@@ -38,39 +38,34 @@ func (q QEMU) Attach(ctx context.Context, runDir string) (Guest, error) {
 // guest's own power-off.
 type qemuGuest struct {
 	*qemu.Instance
-	poweredOff atomic.Bool
-	finished   chan struct{} // closed when the monitor closed and its events were read
+	poweredOff  atomic.Bool
+	guestResets atomic.Int64  // RESET events of the guest's own (its OS rebooted)
+	finished    chan struct{} // closed when the monitor closed and its events were read
 }
 
 func watch(inst *qemu.Instance) *qemuGuest {
 	g := &qemuGuest{Instance: inst, finished: make(chan struct{})}
-	go g.watchEvents()
+	go g.watchEvents(inst.QMP())
 	return g
 }
 
-// watchEvents drains the monitor's events until it closes, noting a
-// SHUTDOWN the guest asked for (poweroff, ACPI power-off).
-func (g *qemuGuest) watchEvents() {
+// watchEvents drains the monitor's events until the connection ends,
+// noting a SHUTDOWN the guest asked for (poweroff, ACPI power-off). The
+// events channel is closed when the connection ends, which ends the loop
+// (a receive from the closed channel must never be taken for an event: it
+// is always ready, and a loop on it spins a core forever).
+func (g *qemuGuest) watchEvents(conn *qmp.Conn) {
 	defer close(g.finished)
-	conn := g.QMP()
-	for {
-		select {
-		case ev := <-conn.Events():
-			g.note(ev)
-		case <-conn.Done():
-			for {
-				select {
-				case ev := <-conn.Events():
-					g.note(ev)
-				default:
-					return
-				}
-			}
-		}
+	for ev := range conn.Events() {
+		g.note(ev)
 	}
 }
 
 func (g *qemuGuest) note(ev qmp.Event) {
+	if qemu.IsGuestReset(ev) {
+		g.guestResets.Add(1)
+		return
+	}
 	if ev.Name != "SHUTDOWN" {
 		return
 	}
@@ -81,6 +76,9 @@ func (g *qemuGuest) note(ev qmp.Event) {
 		g.poweredOff.Store(true)
 	}
 }
+
+// GuestResets implements Guest.
+func (g *qemuGuest) GuestResets() int64 { return g.guestResets.Load() }
 
 // PoweredOff implements Guest. Once QEMU is gone it waits (briefly) for
 // the monitor's last events to be read.

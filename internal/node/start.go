@@ -37,7 +37,12 @@ type Options struct {
 	// holding the underlay and the host side of the guests' networks;
 	// empty: this process's own. Tests run several "hosts" on one machine.
 	HostNetns string
-	Logger    *slog.Logger
+	// Accel is `--accel`: auto (or ""), kvm or tcg (see ChooseAccel).
+	// AccelChoice, when set, is a choice already made (kumo dev probes
+	// before it starts anything) and Accel is not looked at.
+	Accel       string
+	AccelChoice *qemu.Choice
+	Logger      *slog.Logger
 }
 
 // Start connects to the server (joining it with the token the first time)
@@ -52,6 +57,18 @@ func Start(ctx context.Context, o Options) error {
 		}
 		underlay = a.Unmap()
 	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	choice := o.AccelChoice
+	if choice == nil {
+		c, err := ChooseAccel(ctx, qemu.Driver{}, o.Accel, 0, log)
+		if err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+		choice = &c
+	}
 	client, err := nodeapi.Dial(ctx, nodeapi.DialConfig{Server: o.Server, DataDir: o.DataDir, JoinToken: o.JoinToken, Name: o.Name, Logger: o.Logger})
 	if err != nil {
 		return fmt.Errorf("node: connect to %s: %w", o.Server, err)
@@ -63,7 +80,7 @@ func Start(ctx context.Context, o Options) error {
 	}
 	return Run(ctx, Config{
 		DataDir: o.DataDir, Name: o.Name, Zone: o.Zone, Version: o.Version, Capacity: o.Capacity,
-		Driver: QEMU{}, Network: GuestNet{mgr}, Objects: client.Objects(), Connector: client, Logger: o.Logger,
+		Driver: QEMU{Driver: qemu.Driver{Accelerator: choice.Accel}}, AccelReason: choice.Reason, Network: GuestNet{mgr}, Objects: client.Objects(), Connector: client, Logger: o.Logger,
 		Underlay: underlay, MetricsListen: o.MetricsListen, Uplink: o.Uplink, HostReachesGuests: o.ExposeToHost,
 	})
 }

@@ -53,6 +53,17 @@ type worker struct {
 	// replug holds further interfaces whose tap was re-made under the
 	// running guest (guarded by mu): syncNICs plugs them again.
 	replug map[string]bool
+
+	// reboot is a reboot the guest's OS was asked for and has not done yet.
+	reboot *pendingReboot
+}
+
+// pendingReboot is a clean reboot asked of a guest.
+type pendingReboot struct {
+	guest    Guest
+	seq      int64     // the reboot request carried out when it is done
+	resets   int64     // the guest's own resets when it was asked
+	deadline time.Time // then a hard reset
 }
 
 func newWorker(a *agent, id string) *worker {
@@ -237,19 +248,62 @@ func (w *worker) ensureRunning(ctx context.Context, spec *nodeapi.InstanceSpec) 
 		}
 	}
 	w.syncNICs(ctx, spec)
-	if spec.RebootSeq > w.status().RebootSeq {
-		if err := w.guest.Reboot(ctx); err != nil {
-			w.a.log.Warn("reboot", "instance", w.id, "err", err)
-			return
-		}
-		w.a.log.Info("rebooted", "instance", w.id, "seq", spec.RebootSeq)
-		w.doneReboot(spec.RebootSeq, true)
+	w.rebootGuest(ctx, spec)
+}
+
+// rebootGuest carries out reboot requests as EC2 does: the guest's OS is
+// asked to reboot (ctrl-alt-delete), and the guest is reset only when it
+// has not rebooted after the reboot timeout (or cannot be asked).
+func (w *worker) rebootGuest(ctx context.Context, spec *nodeapi.InstanceSpec) {
+	if p := w.reboot; p != nil && p.guest != w.guest {
+		w.reboot = nil // that guest is gone
 	}
+	if p := w.reboot; p != nil {
+		seq := max(p.seq, spec.RebootSeq)
+		switch {
+		case w.guest.GuestResets() > p.resets:
+			w.reboot = nil
+			w.a.log.Info("rebooted by the guest's OS", "instance", w.id, "seq", seq)
+			w.doneReboot(seq, true)
+		case !w.a.now().Before(p.deadline):
+			w.hardReboot(ctx, seq, "the guest did not reboot within "+w.rebootTimeout().String()+" of the request")
+		}
+		return
+	}
+	if spec.RebootSeq <= w.status().RebootSeq {
+		return
+	}
+	resets := w.guest.GuestResets()
+	if err := w.guest.RequestReboot(ctx); err != nil {
+		w.hardReboot(ctx, spec.RebootSeq, "the guest could not be asked to reboot: "+err.Error())
+		return
+	}
+	w.a.log.Info("reboot: asked the guest's OS (ctrl-alt-delete)", "instance", w.id, "seq", spec.RebootSeq, "resetAfter", w.rebootTimeout())
+	w.reboot = &pendingReboot{guest: w.guest, seq: spec.RebootSeq, resets: resets, deadline: w.a.now().Add(w.rebootTimeout())}
+}
+
+// hardReboot resets the guest (a hardware reset) for reboot request seq.
+func (w *worker) hardReboot(ctx context.Context, seq int64, why string) {
+	if err := w.guest.Reboot(ctx); err != nil {
+		w.a.log.Warn("reboot", "instance", w.id, "err", err)
+		return
+	}
+	w.reboot = nil
+	w.a.log.Warn("rebooted by a hard reset", "instance", w.id, "seq", seq, "why", why)
+	w.doneReboot(seq, true)
+}
+
+func (w *worker) rebootTimeout() time.Duration {
+	if w.a.cfg.RebootTimeout > 0 {
+		return w.a.cfg.RebootTimeout
+	}
+	return DefaultRebootTimeout
 }
 
 // skipReboots marks reboot requests of a guest that is not running as done:
 // there is nothing to reboot.
 func (w *worker) skipReboots(spec *nodeapi.InstanceSpec) {
+	w.reboot = nil
 	if spec.RebootSeq > w.status().RebootSeq {
 		w.doneReboot(spec.RebootSeq, false)
 	}

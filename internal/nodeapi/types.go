@@ -48,7 +48,10 @@ type NodeInfo struct {
 	Address  string   `json:"address"` // underlay address for VXLAN (may be empty)
 	Version  string   `json:"version"`
 	Capacity Capacity `json:"capacity"`
-	Accel    string   `json:"accel"` // kvm | tcg
+	Accel    string   `json:"accel"` // kvm | tcg: what the node's start-up probe chose
+	// AccelReason is why: what the KVM probe guest did ("kvm probe guest
+	// ran", "kvm unusable, falling back to tcg: …", "tcg requested …").
+	AccelReason string `json:"accelReason,omitempty"`
 }
 
 // InstanceStatus is a node's view of one instance.

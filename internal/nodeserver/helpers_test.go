@@ -190,5 +190,5 @@ func recvDesired(t *testing.T, s nodeapi.Session, d time.Duration) *nodeapi.Desi
 
 func nodeInfo(name string) nodeapi.NodeInfo {
 	return nodeapi.NodeInfo{Name: name, Zone: "kumo-1a", Address: "192.0.2.10", Version: "test",
-		Capacity: nodeapi.Capacity{VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200}, Accel: "tcg"}
+		Capacity: nodeapi.Capacity{VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200}, Accel: "tcg", AccelReason: "kvm unusable, falling back to tcg: open /dev/kvm: no such file or directory"}
 }

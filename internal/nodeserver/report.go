@@ -27,7 +27,8 @@ func (s *Server) applyReport(ctx context.Context, nodeID string, r *nodeapi.Repo
 		}
 		changed = before.Address != info.Address
 		err = tx.UpdateNodeReport(ctx, store.Node{ID: nodeID, Zone: info.Zone, VCPUs: info.Capacity.VCPUs,
-			MemoryMiB: info.Capacity.MemoryMiB, DiskGiB: info.Capacity.DiskGiB, Address: info.Address, Version: info.Version, LastSeen: now})
+			MemoryMiB: info.Capacity.MemoryMiB, DiskGiB: info.Capacity.DiskGiB, Address: info.Address, Version: info.Version, LastSeen: now,
+			Accel: info.Accel, AccelReason: info.AccelReason})
 		if err != nil {
 			return err
 		}

@@ -82,7 +82,7 @@ func TestReportsDriveInstanceState(t *testing.T) {
 		report(nodeapi.InstanceStatus{ID: f.instance, State: nodeapi.ObservedRunning, BootedAt: time.Now(), Console: console})
 		n := h.nodes(t)[0]
 		if n.Zone != "kumo-1a" || n.VCPUs != 8 || n.MemoryMiB != 16384 || n.DiskGiB != 200 || n.Address != "192.0.2.10" ||
-			n.Version != "test" || !n.LastSeen.Equal(h.clock.Now()) {
+			n.Version != "test" || !n.LastSeen.Equal(h.clock.Now()) || n.Accel != "tcg" || n.AccelReason != nodeInfo("").AccelReason {
 			t.Fatalf("node row after report: %+v", n)
 		}
 		i := h.instance(t, f.account, f.instance)

@@ -40,6 +40,26 @@ func (c *Conn) SystemReset(ctx context.Context) error {
 	return c.Execute(ctx, "system_reset", nil, nil)
 }
 
+// SendKey presses keys together on the guest's keyboard and releases them,
+// by QEMU key code ("ctrl", "alt", "delete", ...).
+func (c *Conn) SendKey(ctx context.Context, qcodes ...string) error {
+	type key struct {
+		Type string `json:"type"`
+		Data string `json:"data"`
+	}
+	keys := make([]key, len(qcodes))
+	for i, q := range qcodes {
+		keys[i] = key{Type: "qcode", Data: q}
+	}
+	return c.Execute(ctx, "send-key", map[string]any{"keys": keys}, nil)
+}
+
+// CtrlAltDelete presses ctrl-alt-delete: the guest's OS decides (Linux
+// init reboots cleanly).
+func (c *Conn) CtrlAltDelete(ctx context.Context) error {
+	return c.SendKey(ctx, "ctrl", "alt", "delete")
+}
+
 // Stop pauses the vCPUs.
 func (c *Conn) Stop(ctx context.Context) error { return c.Execute(ctx, "stop", nil, nil) }
 

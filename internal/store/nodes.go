@@ -21,15 +21,20 @@ type Node struct {
 	Version    string
 	LastSeen   time.Time // zero: never reported
 	CreatedAt  time.Time
+
+	// Accel is the accelerator the node runs guests with (kvm | tcg), as
+	// reported; "" before its first report. AccelReason is what its
+	// start-up KVM probe found.
+	Accel, AccelReason string
 }
 
-const nodeColumns = `id, name, zone, state, vcpus, memory_mib, disk_gib, address, cert_serial, version, last_seen, created_at`
+const nodeColumns = `id, name, zone, state, vcpus, memory_mib, disk_gib, address, cert_serial, version, last_seen, created_at, accel, accel_reason`
 
 // InsertNode stores a node; ErrConflict when the name is taken.
 func (tx *Tx) InsertNode(ctx context.Context, n Node) error {
-	_, err := tx.exec(ctx, `INSERT INTO nodes (`+nodeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err := tx.exec(ctx, `INSERT INTO nodes (`+nodeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		n.ID, n.Name, n.Zone, n.State, n.VCPUs, n.MemoryMiB, n.DiskGiB, n.Address, n.CertSerial, n.Version,
-		unixMilliOrZero(n.LastSeen), n.CreatedAt.UnixMilli())
+		unixMilliOrZero(n.LastSeen), n.CreatedAt.UnixMilli(), n.Accel, n.AccelReason)
 	if err != nil {
 		return fmt.Errorf("insert node %s: %w", n.Name, err)
 	}
@@ -47,7 +52,7 @@ func (tx *Tx) listNodes(ctx context.Context, where string, args ...any) ([]Node,
 		var n Node
 		var seen, created int64
 		err := r.Scan(&n.ID, &n.Name, &n.Zone, &n.State, &n.VCPUs, &n.MemoryMiB, &n.DiskGiB, &n.Address, &n.CertSerial,
-			&n.Version, &seen, &created)
+			&n.Version, &seen, &created, &n.Accel, &n.AccelReason)
 		if seen != 0 {
 			n.LastSeen = Millis(seen)
 		}
@@ -94,8 +99,8 @@ func (tx *Tx) SetNodeState(ctx context.Context, id, state string) error {
 // capacity, address, version and last_seen.
 func (tx *Tx) UpdateNodeReport(ctx context.Context, n Node) error {
 	err := tx.execOne(ctx, `UPDATE nodes SET zone = $2, vcpus = $3, memory_mib = $4, disk_gib = $5, address = $6,
-		version = $7, last_seen = $8 WHERE id = $1`,
-		n.ID, n.Zone, n.VCPUs, n.MemoryMiB, n.DiskGiB, n.Address, n.Version, unixMilliOrZero(n.LastSeen))
+		version = $7, last_seen = $8, accel = $9, accel_reason = $10 WHERE id = $1`,
+		n.ID, n.Zone, n.VCPUs, n.MemoryMiB, n.DiskGiB, n.Address, n.Version, unixMilliOrZero(n.LastSeen), n.Accel, n.AccelReason)
 	if err != nil {
 		return fmt.Errorf("update node %s: %w", n.ID, err)
 	}

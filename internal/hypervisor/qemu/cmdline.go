@@ -41,13 +41,7 @@ func Args(s Spec, accel Accel) []string {
 }
 
 func machineArgs(s Spec, accel Accel) []string {
-	a := []string{
-		"-name", "guest=" + esc(s.ID) + ",debug-threads=on",
-		"-machine", "q35", "-accel", string(accel),
-	}
-	if accel == AccelKVM {
-		a = append(a, "-cpu", "host")
-	}
+	a := append([]string{"-name", "guest=" + esc(s.ID) + ",debug-threads=on"}, accelArgs(accel)...)
 	return append(a,
 		"-smp", strconv.Itoa(s.VCPUs), "-m", strconv.Itoa(s.MemoryMiB),
 		"-nodefaults", "-no-user-config", "-display", "none",
@@ -58,6 +52,16 @@ func machineArgs(s Spec, accel Accel) []string {
 		"-qmp", "unix:"+esc(filepath.Join(s.RunDir, qmpSocket))+",server=on,wait=off",
 		"-pidfile", filepath.Join(s.RunDir, pidFile), "-daemonize",
 	)
+}
+
+// accelArgs is the machine, accelerator and CPU of every guest, and of the
+// KVM probe guest (so the probe fails where a guest would).
+func accelArgs(accel Accel) []string {
+	a := []string{"-machine", "q35", "-accel", string(accel)}
+	if accel == AccelKVM {
+		a = append(a, "-cpu", "host")
+	}
+	return a
 }
 
 func bootArgs(s Spec) []string {

@@ -27,10 +27,13 @@ const (
 )
 
 // Driver starts and finds guests. The zero value uses qemu-system-x86_64
-// from PATH, KVM when /dev/kvm is usable, and DefaultStopTimeout.
+// from PATH, KVM when /dev/kvm opens, and DefaultStopTimeout.
 type Driver struct {
-	Binary      string      // QEMU binary; "qemu-system-x86_64" when empty
-	KVMUsable   func() bool // accelerator probe; KVMUsable when nil
+	Binary string // QEMU binary; "qemu-system-x86_64" when empty
+	// Accelerator is the accelerator every guest gets, chosen once at
+	// start-up (see Choose); empty: KVM when KVMUsable says so.
+	Accelerator Accel
+	KVMUsable   func() bool // accelerator check when no Accelerator; KVMUsable when nil
 	StopTimeout time.Duration
 }
 
@@ -46,6 +49,9 @@ func KVMUsable() bool {
 
 // Accel is the accelerator the driver would use now.
 func (d Driver) Accel() Accel {
+	if d.Accelerator != "" {
+		return d.Accelerator
+	}
 	probe := d.KVMUsable
 	if probe == nil {
 		probe = KVMUsable

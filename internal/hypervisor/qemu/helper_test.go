@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(agentEnv); spec != "" {
 		os.Exit(runAgent(spec))
 	}
+	if req := os.Getenv(chooseEnv); req != "" {
+		os.Exit(runChoose(req))
+	}
 	if os.Getenv(fakeQEMUEnv) != "" {
 		// Not select{}: with no other goroutine the runtime would call
 		// that a deadlock and exit, and the fake QEMU would vanish.

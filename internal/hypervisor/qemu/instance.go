@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -77,6 +78,29 @@ func (i *Instance) Status(ctx context.Context) (State, error) {
 		return StateStopping, nil
 	}
 	return StateStarting, nil
+}
+
+// RequestReboot asks the guest's OS to reboot: ctrl-alt-delete on its
+// keyboard, which Linux init turns into a clean reboot (its shutdown runs
+// first). The guest may ignore it: the caller watches for the guest's own
+// RESET event (IsGuestReset) and falls back to Reboot.
+func (i *Instance) RequestReboot(ctx context.Context) error {
+	if err := i.conn.CtrlAltDelete(ctx); err != nil {
+		return fmt.Errorf("qemu: request reboot %s: %w", i.spec.ID, err)
+	}
+	return nil
+}
+
+// IsGuestReset reports whether a QMP event is the guest resetting itself
+// (its OS rebooted; not a reset asked over QMP).
+func IsGuestReset(ev qmp.Event) bool {
+	if ev.Name != "RESET" {
+		return false
+	}
+	var data struct {
+		Guest bool `json:"guest"`
+	}
+	return json.Unmarshal(ev.Data, &data) == nil && data.Guest
 }
 
 // Reboot resets the guest (a hardware reset: the guest is not asked).
