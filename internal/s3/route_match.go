@@ -178,9 +178,11 @@ func isModelOperation(name string) bool {
 	return false
 }
 
-// noOperation is the answer to a request no operation fits: a method the
-// path level has no operation for is MethodNotAllowed; a method it has,
-// with subresources that select none of them, NotImplemented.
+// noOperation is the answer to a request no operation fits: a method
+// the path level has no operation for, or subresources that operations of
+// other methods take (DELETE /bucket?versioning), are MethodNotAllowed;
+// subresources no operation of the level takes together, NotImplemented.
+// Either way nothing runs.
 func noOperation(rq requestShape, methodKnown bool) *Error {
 	var subs []string
 	for key := range rq.query {
@@ -190,13 +192,27 @@ func noOperation(rq requestShape, methodKnown bool) *Error {
 	}
 	sort.Strings(subs)
 	what := [...]string{levelService: "the service", levelBucket: "a bucket", levelObject: "an object", levelFixed: rq.path}[rq.level]
-	if !methodKnown || len(subs) == 0 {
+	if !methodKnown || len(subs) == 0 || fitsAnotherMethod(rq) {
 		return methodNotAllowed(rq.method, what)
 	}
-	return apiError(ErrNotImplemented, "No S3 operation Kumo implements is %s on %s with the subresources %s.",
+	return apiError(ErrNotImplemented, "No S3 operation Kumo knows is %s on %s with the subresources %s.",
 		rq.method, what, strings.Join(subs, ", "))
 }
 
+// fitsAnotherMethod says whether an operation of another method fits the
+// request's path and subresources.
+func fitsAnotherMethod(rq requestShape) bool {
+	for i := range modelOperations {
+		mo := &modelOperations[i]
+		if mo.level == rq.level && mo.method != rq.method && (mo.level != levelFixed || mo.path == rq.path) {
+			if _, ok := fit(mo, rq); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func methodNotAllowed(method, what string) *Error {
-	return apiError(ErrMethodNotAllowed, "The specified method is not allowed against %s: %s.", method, what)
+	return apiError(ErrMethodNotAllowed, "The specified method is not allowed against %s: %s.", what, method)
 }
