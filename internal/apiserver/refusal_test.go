@@ -72,7 +72,7 @@ func recording(m *awsapi.ServiceModel, r *ran) *awsapi.ServiceModel {
 }
 
 type querySvc struct {
-	scope, version string
+	scope, version   string
 	all, implemented []string
 }
 
