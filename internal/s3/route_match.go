@@ -75,6 +75,9 @@ type candidate struct {
 // sent, UploadPartCopy over UploadPart), then the one the x-id parameter
 // names, then an implemented one, then one not deprecated.
 func matchOperation(rq requestShape) (*modelOperation, *Error) {
+	if key := unknownSubresource(rq.query); key != "" {
+		return nil, apiError(ErrNotImplemented, "The subresource '%s' is not one of Kumo's S3 API.", key)
+	}
 	var fits []candidate
 	methodKnown := false
 	for i := range modelOperations {
@@ -104,6 +107,32 @@ func matchOperation(rq requestShape) (*modelOperation, *Error) {
 		}
 	}
 	return best.op, nil
+}
+
+// unknownSubresource returns a query key that looks like a subresource
+// (no value) but is no parameter of the model, nor of authentication: an
+// operation newer than the model is refused rather than taken for the
+// plain operation.
+func unknownSubresource(query url.Values) string {
+	for key, values := range query {
+		if subresourceKeys[key] || queryParameters[key] || authParameter(key) || slices.ContainsFunc(values, isSet) {
+			continue
+		}
+		return key
+	}
+	return ""
+}
+
+func isSet(v string) bool { return v != "" }
+
+// authParameter says whether key belongs to a signature (presigned URLs,
+// SigV2 query auth) or is the v2 SDK's x-id.
+func authParameter(key string) bool {
+	switch key {
+	case "x-id", "AWSAccessKeyId", "Signature", "Expires":
+		return true
+	}
+	return strings.HasPrefix(strings.ToLower(key), "x-amz-")
 }
 
 // fit says whether a request can be operation mo.

@@ -61,6 +61,9 @@ func TestParseRoute(t *testing.T) {
 		{"GET", "/b?versioning&uploads", "", "", "b", "", "NotImplemented"},
 		{"GET", "/b?list-type=1", "", "", "b", "", "NotImplemented"},
 		{"GET", "/?versioning", "", "", "", "", "NotImplemented"},
+		{"PUT", "/b/k?someFutureSubresource", "", "", "b", "k", "NotImplemented"},
+		{"PUT", "/b/k?unknown-param=1", "", opPutObject, "b", "k", ""},
+		{"GET", "/b?prefix=&delimiter=&X-Amz-Security-Token=", "", opListObjects, "b", "", ""},
 		{"POST", "/WriteGetObjectResponse", "", "", "WriteGetObjectResponse", "", "NotImplemented"},
 	} {
 		r := httptest.NewRequest(tc.method, "http://s3.test"+tc.target, nil)

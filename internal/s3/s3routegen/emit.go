@@ -54,6 +54,12 @@ func render(ops []operation, src sources) ([]byte, error) {
 	for _, k := range subresources(ops) {
 		fmt.Fprintf(&b, "\t%q: true,\n", k)
 	}
+	b.WriteString("}\n\n")
+	b.WriteString("// queryParameters are the other query parameters operations take.\n")
+	b.WriteString("var queryParameters = map[string]bool{\n")
+	for _, k := range parameters(ops) {
+		fmt.Fprintf(&b, "\t%q: true,\n", k)
+	}
 	b.WriteString("}\n")
 	out, err := format.Source(b.Bytes())
 	if err != nil {

@@ -231,3 +231,26 @@ func union(a, b []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// parameters are the query parameters operations take that are not
+// subresources.
+func parameters(ops []operation) []string {
+	subs := map[string]bool{}
+	for _, k := range subresources(ops) {
+		subs[k] = true
+	}
+	set := map[string]bool{}
+	for _, op := range ops {
+		for _, m := range op.Members {
+			if !subs[m] {
+				set[m] = true
+			}
+		}
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
