@@ -13,9 +13,18 @@
 // response-* overrides), HeadObject, DeleteObject, DeleteObjects,
 // CopyObject (within and across the caller's buckets), and multipart
 // uploads (Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts,
-// ListMultipartUploads). Any other subresource is NotImplemented, an
-// unknown method MethodNotAllowed. ETags are S3's: the quoted MD5 of a
-// single-part object, "<MD5 of the parts' MD5s>-N" for a multipart one.
+// ListMultipartUploads).
+//
+// Requests are routed by a table generated from AWS's S3 model
+// (zz_routes.go, by s3routegen): method, path level, the subresources of
+// each operation's requestUri and the parameters and headers it requires
+// decide which one operation a request is, the most specific winning
+// (CopyObject over PutObject, ListParts over GetObject). Any other
+// operation of the model answers 501 NotImplemented naming it, a
+// subresource only other methods take 405 MethodNotAllowed, before
+// anything is read or written: a request never falls back to the plain
+// operation. ETags are S3's: the quoted MD5 of a single-part object,
+// "<MD5 of the parts' MD5s>-N" for a multipart one.
 //
 // Requests are authenticated by SigV4 (package sigv4): header signing,
 // presigned URLs, and bodies sent as aws-chunked with chained chunk

@@ -60,54 +60,62 @@ type opSpec struct {
 	body   bodyKind
 }
 
+// spec says how Kumo serves an implemented operation.
 func (o op) spec() opSpec {
+	spec, _ := o.lookup()
+	return spec
+}
+
+// lookup says how Kumo serves an operation; ok is false for the
+// operations of AWS's model that it does not implement.
+func (o op) lookup() (spec opSpec, ok bool) {
 	switch o {
 	case opListBuckets:
-		return opSpec{"s3:ListAllMyBuckets", bodyNone}
+		return opSpec{"s3:ListAllMyBuckets", bodyNone}, true
 	case opCreateBucket:
-		return opSpec{"s3:CreateBucket", bodySmall}
+		return opSpec{"s3:CreateBucket", bodySmall}, true
 	case opHeadBucket, opListObjects, opListObjectsV2:
-		return opSpec{"s3:ListBucket", bodyNone}
+		return opSpec{"s3:ListBucket", bodyNone}, true
 	case opDeleteBucket:
-		return opSpec{"s3:DeleteBucket", bodyNone}
+		return opSpec{"s3:DeleteBucket", bodyNone}, true
 	case opGetBucketLocation:
-		return opSpec{"s3:GetBucketLocation", bodyNone}
+		return opSpec{"s3:GetBucketLocation", bodyNone}, true
 	case opGetBucketVersioning:
-		return opSpec{"s3:GetBucketVersioning", bodyNone}
+		return opSpec{"s3:GetBucketVersioning", bodyNone}, true
 	case opGetBucketPolicy:
-		return opSpec{"s3:GetBucketPolicy", bodyNone}
+		return opSpec{"s3:GetBucketPolicy", bodyNone}, true
 	case opPutBucketPolicy:
-		return opSpec{"s3:PutBucketPolicy", bodySmall}
+		return opSpec{"s3:PutBucketPolicy", bodySmall}, true
 	case opDeleteBucketPolicy:
-		return opSpec{"s3:DeleteBucketPolicy", bodyNone}
+		return opSpec{"s3:DeleteBucketPolicy", bodyNone}, true
 	case opGetBucketACL:
-		return opSpec{"s3:GetBucketAcl", bodyNone}
+		return opSpec{"s3:GetBucketAcl", bodyNone}, true
 	case opPutBucketACL:
-		return opSpec{"s3:PutBucketAcl", bodySmall}
+		return opSpec{"s3:PutBucketAcl", bodySmall}, true
 	case opListMultipartUploads:
-		return opSpec{"s3:ListBucketMultipartUploads", bodyNone}
+		return opSpec{"s3:ListBucketMultipartUploads", bodyNone}, true
 	case opDeleteObjects:
-		return opSpec{"s3:DeleteObject", bodySmall}
+		return opSpec{"s3:DeleteObject", bodySmall}, true
 	case opPutObject, opUploadPart:
-		return opSpec{"s3:PutObject", bodyStream}
+		return opSpec{"s3:PutObject", bodyStream}, true
 	case opCopyObject, opUploadPartCopy, opCreateMultipartUpload:
-		return opSpec{"s3:PutObject", bodyNone}
+		return opSpec{"s3:PutObject", bodyNone}, true
 	case opCompleteMultipartUpload:
-		return opSpec{"s3:PutObject", bodySmall}
+		return opSpec{"s3:PutObject", bodySmall}, true
 	case opGetObject, opHeadObject:
-		return opSpec{"s3:GetObject", bodyNone}
+		return opSpec{"s3:GetObject", bodyNone}, true
 	case opDeleteObject:
-		return opSpec{"s3:DeleteObject", bodyNone}
+		return opSpec{"s3:DeleteObject", bodyNone}, true
 	case opGetObjectACL:
-		return opSpec{"s3:GetObjectAcl", bodyNone}
+		return opSpec{"s3:GetObjectAcl", bodyNone}, true
 	case opPutObjectACL:
-		return opSpec{"s3:PutObjectAcl", bodySmall}
+		return opSpec{"s3:PutObjectAcl", bodySmall}, true
 	case opAbortMultipartUpload:
-		return opSpec{"s3:AbortMultipartUpload", bodyNone}
+		return opSpec{"s3:AbortMultipartUpload", bodyNone}, true
 	case opListParts:
-		return opSpec{"s3:ListMultipartUploadParts", bodyNone}
+		return opSpec{"s3:ListMultipartUploadParts", bodyNone}, true
 	}
-	return opSpec{}
+	return opSpec{}, false
 }
 
 // route is a request's operation and target, from path-style addressing:
@@ -121,19 +129,9 @@ type route struct {
 	query  url.Values
 }
 
-// Subresources this API does not serve, by level; asking for one is
-// NotImplemented rather than silently running the plain operation.
-func unsupportedBucketSubs() []string {
-	return []string{"accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory",
-		"lifecycle", "logging", "metadataTable", "metrics", "notification", "object-lock", "ownershipControls",
-		"policyStatus", "publicAccessBlock", "replication", "requestPayment", "tagging", "versions", "website"}
-}
-
-func unsupportedObjectSubs() []string {
-	return []string{"attributes", "legal-hold", "renameObject", "restore", "retention", "select", "tagging", "torrent"}
-}
-
-// parseRoute finds the operation a request asks for.
+// parseRoute finds the one operation of AWS's S3 model a request asks for
+// (see matchOperation) and refuses it, before anything is read or
+// written, unless Kumo implements that very operation.
 func parseRoute(r *http.Request) (route, *Error) {
 	query, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -142,115 +140,24 @@ func parseRoute(r *http.Request) (route, *Error) {
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	bucket, key, hasSlash := strings.Cut(path, "/")
 	rt := route{bucket: bucket, key: key, query: query}
+	lvl := levelObject
 	switch {
+	case isFixedPath(r.URL.Path):
+		lvl = levelFixed
 	case bucket == "" && !hasSlash:
-		rt.op, err = serviceOp(r.Method)
+		lvl = levelService
 	case bucket == "":
 		return rt, apiError(ErrInvalidBucketName, "The request names no bucket.")
 	case key == "":
-		rt.op, err = bucketOp(r.Method, query)
-	default:
-		rt.op, err = objectOp(r.Method, query, r.Header)
+		lvl = levelBucket
 	}
-	if err != nil {
-		return rt, toAPIError(err)
+	mo, aerr := matchOperation(requestShape{method: r.Method, level: lvl, path: r.URL.Path, query: query, header: r.Header})
+	if aerr != nil {
+		return rt, aerr
+	}
+	rt.op = op(mo.name)
+	if _, ok := rt.op.lookup(); !ok {
+		return rt, apiError(ErrNotImplemented, "%s is not implemented by Kumo.", mo.name)
 	}
 	return rt, nil
-}
-
-func serviceOp(method string) (op, error) {
-	if method == http.MethodGet {
-		return opListBuckets, nil
-	}
-	return "", methodNotAllowed(method, "the service")
-}
-
-func methodNotAllowed(method, what string) *Error {
-	return apiError(ErrMethodNotAllowed, "The specified method is not allowed against %s: %s.", what, method)
-}
-
-func unsupported(query url.Values, subs []string) error {
-	for _, s := range subs {
-		if query.Has(s) {
-			return apiError(ErrNotImplemented, "The '%s' subresource is not implemented by Kumo's S3 API.", s)
-		}
-	}
-	return nil
-}
-
-func bucketOp(method string, q url.Values) (op, error) {
-	if err := unsupported(q, unsupportedBucketSubs()); err != nil {
-		return "", err
-	}
-	switch method {
-	case http.MethodGet:
-		list := opListObjects
-		if q.Get("list-type") == "2" {
-			list = opListObjectsV2
-		}
-		return pick(q, list, sub{"policy", opGetBucketPolicy}, sub{"acl", opGetBucketACL}, sub{"location", opGetBucketLocation},
-			sub{"versioning", opGetBucketVersioning}, sub{"uploads", opListMultipartUploads}), nil
-	case http.MethodHead:
-		return opHeadBucket, nil
-	case http.MethodPut:
-		return pick(q, opCreateBucket, sub{"policy", opPutBucketPolicy}, sub{"acl", opPutBucketACL}), nil
-	case http.MethodDelete:
-		return pick(q, opDeleteBucket, sub{"policy", opDeleteBucketPolicy}), nil
-	case http.MethodPost:
-		if q.Has("delete") {
-			return opDeleteObjects, nil
-		}
-	}
-	return "", methodNotAllowed(method, "a bucket")
-}
-
-func objectOp(method string, q url.Values, h http.Header) (op, error) {
-	if err := unsupported(q, unsupportedObjectSubs()); err != nil {
-		return "", err
-	}
-	copying := h.Get("X-Amz-Copy-Source") != ""
-	switch method {
-	case http.MethodGet:
-		return pick(q, opGetObject, sub{"acl", opGetObjectACL}, sub{"uploadId", opListParts}), nil
-	case http.MethodHead:
-		return opHeadObject, nil
-	case http.MethodPut:
-		switch {
-		case q.Has("acl"):
-			return opPutObjectACL, nil
-		case q.Has("uploadId") && copying:
-			return opUploadPartCopy, nil
-		case q.Has("uploadId"):
-			return opUploadPart, nil
-		case copying:
-			return opCopyObject, nil
-		}
-		return opPutObject, nil
-	case http.MethodDelete:
-		return pick(q, opDeleteObject, sub{"uploadId", opAbortMultipartUpload}), nil
-	case http.MethodPost:
-		switch {
-		case q.Has("uploads"):
-			return opCreateMultipartUpload, nil
-		case q.Has("uploadId"):
-			return opCompleteMultipartUpload, nil
-		}
-	}
-	return "", methodNotAllowed(method, "an object")
-}
-
-// sub pairs a subresource query parameter with the operation it selects.
-type sub struct {
-	name string
-	op   op
-}
-
-// pick returns the op of the first subresource present, else def.
-func pick(q url.Values, def op, subs ...sub) op {
-	for _, s := range subs {
-		if q.Has(s.name) {
-			return s.op
-		}
-	}
-	return def
 }

@@ -2,6 +2,7 @@ package s3
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,28 @@ func TestParseRoute(t *testing.T) {
 		{"GET", "//k", "", "", "", "k", "InvalidBucketName"},
 		{"PATCH", "/b/k", "", "", "b", "k", "MethodNotAllowed"},
 		{"GET", "/b?a=%zz", "", "", "", "", "InvalidArgument"},
+		{"GET", "/?x-id=ListBuckets", "", opListBuckets, "", "", ""},
+		{"GET", "/b?list-type=2&prefix=a&x-id=ListObjectsV2", "", opListObjectsV2, "b", "", ""},
+		{"GET", "/b/k?partNumber=2&versionId=null", "", opGetObject, "b", "k", ""},
+		{"GET", "/b/k?uploadId=u&x-id=ListParts", "", opListParts, "b", "k", ""},
+		{"PUT", "/b/k?partNumber=1&uploadId=u&x-id=UploadPartCopy", "X-Amz-Copy-Source", opUploadPartCopy, "b", "k", ""},
+		{"PUT", "/b/k?uploadId=u", "", "", "b", "k", "InvalidArgument"},
+		{"PUT", "/b/k?x-id=PutObject", "X-Amz-Copy-Source", "", "b", "k", "InvalidRequest"},
+		{"GET", "/b/k?uploads", "", "", "b", "k", "MethodNotAllowed"},
+		{"DELETE", "/b?delete", "", "", "b", "", "MethodNotAllowed"},
+		{"HEAD", "/b?acl", "", "", "b", "", "MethodNotAllowed"},
+		{"DELETE", "/b/k?acl", "", "", "b", "k", "MethodNotAllowed"},
+		{"DELETE", "/b?versioning", "", "", "b", "", "MethodNotAllowed"},
+		{"DELETE", "/b?uploads", "", "", "b", "", "MethodNotAllowed"},
+		{"DELETE", "/b?location", "", "", "b", "", "MethodNotAllowed"},
+		{"PUT", "/b?list-type=2", "", "", "b", "", "MethodNotAllowed"},
+		{"GET", "/b?versioning&uploads", "", "", "b", "", "NotImplemented"},
+		{"GET", "/b?list-type=1", "", "", "b", "", "NotImplemented"},
+		{"GET", "/?versioning", "", "", "", "", "NotImplemented"},
+		{"PUT", "/b/k?someFutureSubresource", "", "", "b", "k", "NotImplemented"},
+		{"PUT", "/b/k?unknown-param=1", "", opPutObject, "b", "k", ""},
+		{"GET", "/b?prefix=&delimiter=&X-Amz-Security-Token=", "", opListObjects, "b", "", ""},
+		{"POST", "/WriteGetObjectResponse", "", "", "WriteGetObjectResponse", "", "NotImplemented"},
 	} {
 		r := httptest.NewRequest(tc.method, "http://s3.test"+tc.target, nil)
 		if tc.header != "" {
@@ -83,5 +106,66 @@ func TestParseRange(t *testing.T) {
 		if got != want {
 			t.Errorf("parseRange(%q) = %s, want %s", v, got, want)
 		}
+	}
+}
+
+// TestRouteNamesUnimplemented reproduces issue 11's requests that ran
+// another operation: each is refused as NotImplemented naming the
+// operation asked.
+func TestRouteNamesUnimplemented(t *testing.T) {
+	for target, want := range map[string]string{
+		"PUT /b/k?encryption":                          "UpdateObjectEncryption",
+		"DELETE /b?metadataConfiguration":              "DeleteBucketMetadataConfiguration",
+		"PUT /b?versioning":                            "PutBucketVersioning",
+		"PUT /b?abac":                                  "PutBucketAbac",
+		"GET /b?abac":                                  "GetBucketAbac",
+		"GET /b?metadataConfiguration":                 "GetBucketMetadataConfiguration",
+		"GET /b?session":                               "CreateSession",
+		"GET /?x-id=ListDirectoryBuckets":              "ListDirectoryBuckets",
+		"GET /b?analytics":                             "ListBucketAnalyticsConfigurations",
+		"GET /b?analytics&id=a":                        "GetBucketAnalyticsConfiguration",
+		"GET /b?lifecycle":                             "GetBucketLifecycleConfiguration",
+		"GET /b/k?annotation&x-id=GetObjectAnnotation": "GetObjectAnnotation",
+		"PUT /b/k?renameObject":                        "RenameObject",
+		"POST /b/k?select&select-type=2":               "SelectObjectContent",
+		"GET /b/k?attributes":                          "GetObjectAttributes",
+	} {
+		method, target, _ := strings.Cut(target, " ")
+		r := httptest.NewRequest(method, "http://s3.test"+target, nil)
+		_, err := parseRoute(r)
+		if err == nil || err.Name() != "NotImplemented" {
+			t.Errorf("%s %s: %v, want NotImplemented", method, target, err)
+			continue
+		}
+		if msg := err.message(); want != "" && msg != want+" is not implemented by Kumo." {
+			t.Errorf("%s %s: message %q, want it to name %s", method, target, msg, want)
+		}
+	}
+}
+
+// TestImplementedOperationsAreInTheModel keeps the handlers' names and
+// the generated route table in step.
+func TestImplementedOperationsAreInTheModel(t *testing.T) {
+	implemented := 0
+	for _, o := range Operations() {
+		if o.Implemented {
+			implemented++
+		}
+	}
+	for _, o := range []op{opListBuckets, opCreateBucket, opHeadBucket, opDeleteBucket, opGetBucketLocation,
+		opGetBucketVersioning, opGetBucketPolicy, opPutBucketPolicy, opDeleteBucketPolicy, opGetBucketACL,
+		opPutBucketACL, opListObjects, opListObjectsV2, opListMultipartUploads, opDeleteObjects, opPutObject,
+		opCopyObject, opGetObject, opHeadObject, opDeleteObject, opGetObjectACL, opPutObjectACL,
+		opCreateMultipartUpload, opUploadPart, opUploadPartCopy, opCompleteMultipartUpload,
+		opAbortMultipartUpload, opListParts} {
+		if !isModelOperation(string(o)) {
+			t.Errorf("%s is not an operation of the S3 model", o)
+		}
+		if _, ok := o.lookup(); !ok {
+			t.Errorf("%s has no spec", o)
+		}
+	}
+	if implemented != 28 {
+		t.Errorf("%d operations implemented, want 28", implemented)
 	}
 }
