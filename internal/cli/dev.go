@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +27,7 @@ func newDevCmd() *cobra.Command {
 	var f serverFlags
 	var noNode bool
 	var netnsPrefix string
+	var reset bool
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a whole cloud on this machine with an embedded database",
@@ -43,6 +46,14 @@ func newDevCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			nodeDir := filepath.Join(cfg.DataDir, "node")
+			prefix, err := devNetnsPrefix(nodeDir, netnsPrefix, cmd.Flags().Changed("netns-prefix"), !reset && !noNode)
+			if err != nil {
+				return err
+			}
+			if reset {
+				return devReset(cmd.OutOrStdout(), cfg.DataDir, prefix)
+			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			return runController(ctx, cfg, func(c *controller.Controller) {
@@ -55,13 +66,14 @@ func newDevCmd() *cobra.Command {
 					cfg.Logger.Warn("no compute node: kumo dev must run as root to start guests (network namespaces, taps); run it with sudo, or use --no-node to silence this")
 					return
 				}
-				go runDevNode(ctx, c, cfg, netnsPrefix)
+				go runDevNode(ctx, c, cfg, prefix)
 			})
 		},
 	}
 	f.register(cmd.Flags())
 	cmd.Flags().BoolVar(&noNode, "no-node", false, "run only the controller, without a compute node")
-	cmd.Flags().StringVar(&netnsPrefix, "netns-prefix", "kumo", "prefix of the guests' network namespaces (letters and digits)")
+	cmd.Flags().StringVar(&netnsPrefix, "netns-prefix", "", "prefix of the guests' network namespaces, letters and digits (default: kumo and 6 random hex digits, recorded in the data dir)")
+	cmd.Flags().BoolVar(&reset, "reset", false, "remove everything this data dir's node left on the host (guests, namespaces, routes, proxy entries, nftables table), then exit; the data dir is kept")
 	return cmd
 }
 
@@ -120,6 +132,7 @@ func printDevBanner(cmd *cobra.Command, cfg controller.Config, c *controller.Con
 		abs = cfg.DataDir
 	}
 	out := cmd.OutOrStdout()
+	kumo := kumoCommand()
 	fmt.Fprintf(out, `
 Kumo is running.
   EC2/IAM/STS API  http://%[1]s   (region %[2]s, zones %[3]v)
@@ -128,13 +141,39 @@ Kumo is running.
   Data             %[5]s
 
 Create a team account and use it with the AWS CLI:
-  kumo admin --data-dir %[5]s account create team-a --json
+  %[7]s admin --data-dir %[5]s account create team-a --json
   export AWS_ACCESS_KEY_ID=<AccessKeyId> AWS_SECRET_ACCESS_KEY=<SecretAccessKey> AWS_DEFAULT_REGION=%[2]s
   aws --endpoint-url http://%[1]s ec2 describe-vpcs
   aws --endpoint-url http://%[6]s s3 mb s3://team-a-images
   aws --endpoint-url http://%[1]s ec2 run-instances --image-id $(aws --endpoint-url http://%[1]s ec2 describe-images \
       --filters Name=name,Values=kumo-demo --query 'Images[0].ImageId' --output text) --instance-type t3.micro
 
-Stop with Ctrl-C.
-`, c.EC2Addr, cfg.Region, cfg.Zones, c.AdminAddr, abs, c.S3Addr)
+Stop with Ctrl-C. Guests keep running; sudo %[7]s dev --reset --data-dir %[5]s removes them and
+everything else this data dir put on the host (make dev-clean).
+`, c.EC2Addr, cfg.Region, cfg.Zones, c.AdminAddr, abs, c.S3Addr, kumo)
+}
+
+// kumoCommand is how the user runs this binary from the directory they
+// are in: "kumo" when that is the kumo on $PATH, else its path (bin/kumo
+// after make dev), relative when it is below the working directory.
+func kumoCommand() string {
+	self, err := os.Executable()
+	if err != nil {
+		return "kumo"
+	}
+	if onPath, err := exec.LookPath("kumo"); err == nil && sameFile(onPath, self) {
+		return "kumo"
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, self); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return self
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }

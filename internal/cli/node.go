@@ -49,6 +49,9 @@ func (f *nodeFlags) options() (node.Options, error) {
 	if len(f.uplink) > 15 || strings.ContainsAny(f.uplink, "/ \t") {
 		return node.Options{}, fmt.Errorf("--uplink %q: not an interface name", f.uplink)
 	}
+	if err := absPaths(map[string]*string{"data-dir": &f.dataDir, "host-netns": &f.hostNetns}); err != nil {
+		return node.Options{}, err
+	}
 	if f.underlay != "" {
 		if _, err := netip.ParseAddr(f.underlay); err != nil {
 			return node.Options{}, fmt.Errorf("--underlay-address: %w", err)

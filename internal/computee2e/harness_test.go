@@ -87,6 +87,7 @@ type cluster struct {
 	serverDir, nodeDir                   string
 	ec2Addr, s3Addr, adminAddr, nodeAddr string
 	prefix                               string
+	dir                                  string // working directory of the processes (default: the test's)
 	server, node                         *proc
 	extra                                []*proc // nodes of fake hosts (multi-host tests)
 	admin                                *admin.Client
@@ -137,7 +138,15 @@ func (c *cluster) waitNodeReady(n int) {
 
 func (c *cluster) kumo(args ...string) string {
 	c.t.Helper()
-	out, err := exec.Command(c.bin, args...).Output()
+	return c.kumoIn("", args...)
+}
+
+// kumoIn runs kumo from directory dir ("": the test's).
+func (c *cluster) kumoIn(dir string, args ...string) string {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -155,6 +164,7 @@ func (c *cluster) spawn(name string, args ...string) *proc {
 		c.t.Fatal(err)
 	}
 	cmd := exec.Command(c.bin, args...)
+	cmd.Dir = c.dir
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, so the guests it daemonizes are not ours to signal.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
