@@ -1,9 +1,9 @@
 package computee2e
 
 import (
-	"context"
 	"encoding/base64"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,6 +34,9 @@ func newDev(t *testing.T, work, data string, extra ...string) *cluster {
 	c := &cluster{t: t, bin: kumoBinary(t), demo: demo, dir: work,
 		serverDir: filepath.Join(work, data), nodeDir: filepath.Join(work, data, "node"),
 		ec2Addr: freePort(t), s3Addr: freePort(t), adminAddr: freePort(t), nodeAddr: freePort(t)}
+	// After shutdown (cleanups run last first): what the test's own
+	// stopping left (the host forwarding table, the owner record).
+	t.Cleanup(func() { exec.Command(c.bin, "dev", "--reset", "--data-dir", c.serverDir).Run() })
 	t.Cleanup(c.shutdown)
 	args := append([]string{"dev", "--data-dir", "./" + data, "--demo-image", "./" + data + "/images/demo",
 		"--ec2-listen", c.ec2Addr, "--s3-listen", c.s3Addr, "--admin-listen", c.adminAddr,
@@ -81,5 +84,14 @@ func TestDevRelativeDataDir(t *testing.T) {
 	if !strings.Contains(out, "team-a") {
 		t.Errorf("kumo admin --data-dir ./data account list:\n%s", out)
 	}
-	_ = context.Background()
+}
+
+// devPrefix is the namespace prefix kumo dev recorded in its node dir.
+func devPrefix(t *testing.T, nodeDir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(nodeDir, "netns-prefix"))
+	if err != nil {
+		t.Fatalf("kumo dev recorded no namespace prefix: %v", err)
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -47,7 +47,7 @@ func (m *Manager) ensureHostPort(hh *netlink.Handle, vpcID string, vpcNet netip.
 		return deleteRoute(hh, route)
 	}
 	other, ok, err := overlappingHostRoute(hh, vpcNet, name)
-	if err == nil && ok && !m.overlapLogged[vpcID] {
+	if err == nil && ok {
 		// A Kumo that died since this one started may have left it.
 		if reclaimed, _ := m.ReclaimStale(m.ownersDir); len(reclaimed) > 0 {
 			other, ok, err = overlappingHostRoute(hh, vpcNet, name)
