@@ -33,7 +33,9 @@ func newDevCmd() *cobra.Command {
 		Short: "Run a whole cloud on this machine with an embedded database",
 		Long: "kumo dev runs every role in one process with SQLite in the data directory: the controller\n" +
 			"(EC2/IAM/STS, S3 and admin APIs) and one compute node (the same code as kumo node), whose\n" +
-			"guests live in network namespaces routed from this host. The node needs root.",
+			"guests live in network namespaces routed from this host. The node needs root.\n\n" +
+			"Guests keep running when kumo dev stops. kumo dev --reset removes them and everything else\n" +
+			"the data dir's node put on this host (namespaces, routes, proxy entries, nftables table).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("node-listen") {
@@ -46,10 +48,13 @@ func newDevCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			nodeDir := filepath.Join(cfg.DataDir, "node")
-			prefix, err := devNetnsPrefix(nodeDir, netnsPrefix, cmd.Flags().Changed("netns-prefix"), !reset && !noNode)
-			if err != nil {
-				return err
+			withNode := !noNode && os.Geteuid() == 0
+			var prefix string
+			if withNode || reset {
+				prefix, err = devNetnsPrefix(filepath.Join(cfg.DataDir, "node"), netnsPrefix, cmd.Flags().Changed("netns-prefix"), !reset)
+				if err != nil {
+					return err
+				}
 			}
 			if reset {
 				return devReset(cmd.OutOrStdout(), cfg.DataDir, prefix)

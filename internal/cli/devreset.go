@@ -27,7 +27,7 @@ var validNetnsPrefix = regexp.MustCompile(`^[A-Za-z0-9]{1,16}$`)
 // when given (then recorded), else the recorded one, else "kumo" for a
 // data dir that has guests but no record (made before records: its
 // namespaces are "kumo-…"), else, when create, a new "kumo" + 6 hex
-// digits, recorded.
+// digits, recorded, and "" when not (its node never ran).
 func devNetnsPrefix(nodeDir, flag string, given, create bool) (string, error) {
 	path := filepath.Join(nodeDir, prefixFile)
 	if given {
@@ -45,8 +45,11 @@ func devNetnsPrefix(nodeDir, flag string, given, create bool) (string, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	if ents, _ := os.ReadDir(filepath.Join(nodeDir, "instances")); len(ents) > 0 || !create {
+	if ents, _ := os.ReadDir(filepath.Join(nodeDir, "instances")); len(ents) > 0 {
 		return guestnet.DefaultPrefix, nil
+	}
+	if !create {
+		return "", nil // the data dir's node never ran
 	}
 	b := make([]byte, 3)
 	if _, err := rand.Read(b); err != nil {
@@ -74,6 +77,10 @@ func recordPrefix(nodeDir, p string, create bool) error {
 func devReset(out io.Writer, dataDir, prefix string) error {
 	if os.Geteuid() != 0 {
 		return errors.New("kumo dev --reset must run as root: it kills guests and removes network namespaces")
+	}
+	if prefix == "" {
+		fmt.Fprintf(out, "kumo dev --reset: %s holds no node: nothing of it is on this host\n", dataDir)
+		return nil
 	}
 	res, err := node.Reset(node.ResetOptions{DataDir: filepath.Join(dataDir, "node"), NetnsPrefix: prefix})
 	fmt.Fprintf(out, "kumo dev --reset: data dir %s, namespace prefix %s\n", dataDir, prefix)

@@ -79,9 +79,25 @@ func TestDevRelativeDataDir(t *testing.T) {
 	if got := describe(t, a, *inst.InstanceId).State.Name; got != types.InstanceStateNameRunning {
 		t.Errorf("state after boot = %s, want running", got)
 	}
+	// The banner's account command, run as printed from the same directory.
+	banner, _ := os.ReadFile(c.server.log.Name())
+	var printed string
+	for _, l := range strings.Split(string(banner), "\n") {
+		if strings.Contains(l, " admin --data-dir ") && strings.Contains(l, "account create") {
+			printed = strings.TrimSpace(l)
+		}
+	}
+	if printed == "" {
+		t.Fatalf("kumo dev printed no account command:\n%s", tail(banner, 3000))
+	}
+	sh := exec.Command("sh", "-c", strings.Replace(printed, "team-a", "team-printed", 1))
+	sh.Dir = c.dir
+	if out, err := sh.CombinedOutput(); err != nil || !strings.Contains(string(out), `"AccessKeyId"`) {
+		t.Errorf("the banner's %q: %v\n%s", printed, err, out)
+	}
 	// The admin CLI with the README's relative --data-dir, from the same directory.
 	out := c.kumoIn(c.dir, "admin", "--data-dir", "./data", "account", "list")
-	if !strings.Contains(out, "team-a") {
+	if !strings.Contains(out, "team-a") || !strings.Contains(out, "team-printed") {
 		t.Errorf("kumo admin --data-dir ./data account list:\n%s", out)
 	}
 }

@@ -250,6 +250,8 @@ func (c *cluster) shutdown() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	exec.Command("sh", "-c", "for n in $(ls /run/netns | grep '^"+c.prefix+"'); do ip netns del $n; done").Run()
+	exec.Command("nft", "delete", "table", "inet", "kumo_public_"+c.prefix).Run()
+	os.Remove("/run/kumo/owners/" + c.prefix + ".lock")
 }
 
 func tail(b []byte, n int) []byte {
