@@ -26,6 +26,9 @@ func (f *adminFlags) client() (*admin.Client, error) {
 		}
 		return admin.NewClient(admin.Credential{Endpoint: f.endpoint, Token: tok}), nil
 	}
+	if err := absPaths(map[string]*string{"data-dir": &f.dataDir}); err != nil {
+		return nil, err
+	}
 	cred, err := admin.LoadCredential(f.dataDir)
 	if err != nil {
 		return nil, err

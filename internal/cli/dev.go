@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,12 +29,15 @@ func newDevCmd() *cobra.Command {
 	var noNode bool
 	var netnsPrefix string
 	var accel string
+	var reset bool
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a whole cloud on this machine with an embedded database",
 		Long: "kumo dev runs every role in one process with SQLite in the data directory: the controller\n" +
 			"(EC2/IAM/STS, S3 and admin APIs) and one compute node (the same code as kumo node), whose\n" +
-			"guests live in network namespaces routed from this host. The node needs root.",
+			"guests live in network namespaces routed from this host. The node needs root.\n\n" +
+			"Guests keep running when kumo dev stops. kumo dev --reset removes them and everything else\n" +
+			"the data dir's node put on this host (namespaces, routes, proxy entries, nftables table).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("node-listen") {
@@ -44,6 +49,17 @@ func newDevCmd() *cobra.Command {
 			cfg, err := f.config()
 			if err != nil {
 				return err
+			}
+			withNode := !noNode && os.Geteuid() == 0
+			var prefix string
+			if withNode || reset {
+				prefix, err = devNetnsPrefix(filepath.Join(cfg.DataDir, "node"), netnsPrefix, cmd.Flags().Changed("netns-prefix"), !reset)
+				if err != nil {
+					return err
+				}
+			}
+			if reset {
+				return devReset(cmd.OutOrStdout(), cfg.DataDir, prefix)
 			}
 			choice, err := devAccel(cmd.Context(), accel, noNode, cfg.Logger)
 			if err != nil {
@@ -61,13 +77,14 @@ func newDevCmd() *cobra.Command {
 					cfg.Logger.Warn("no compute node: kumo dev must run as root to start guests (network namespaces, taps); run it with sudo, or use --no-node to silence this")
 					return
 				}
-				go runDevNode(ctx, c, cfg, netnsPrefix, choice)
+				go runDevNode(ctx, c, cfg, prefix, choice)
 			})
 		},
 	}
 	f.register(cmd.Flags())
 	cmd.Flags().BoolVar(&noNode, "no-node", false, "run only the controller, without a compute node")
-	cmd.Flags().StringVar(&netnsPrefix, "netns-prefix", "kumo", "prefix of the guests' network namespaces (letters and digits)")
+	cmd.Flags().StringVar(&netnsPrefix, "netns-prefix", "", "prefix of the guests' network namespaces, letters and digits (default: kumo and 6 random hex digits, recorded in the data dir)")
+	cmd.Flags().BoolVar(&reset, "reset", false, "remove everything this data dir's node left on the host (guests, namespaces, routes, proxy entries, nftables table), then exit; the data dir is kept")
 	cmd.Flags().StringVar(&accel, "accel", qemu.ChooseAuto, accelUsage)
 	return cmd
 }
@@ -127,6 +144,7 @@ func printDevBanner(cmd *cobra.Command, cfg controller.Config, c *controller.Con
 		abs = cfg.DataDir
 	}
 	out := cmd.OutOrStdout()
+	kumo := kumoCommand()
 	fmt.Fprintf(out, `
 Kumo is running.
   EC2/IAM/STS API  http://%[1]s   (region %[2]s, zones %[3]v)
@@ -135,13 +153,39 @@ Kumo is running.
   Data             %[5]s
 
 Create a team account and use it with the AWS CLI:
-  kumo admin --data-dir %[5]s account create team-a --json
+  %[7]s admin --data-dir %[5]s account create team-a --json
   export AWS_ACCESS_KEY_ID=<AccessKeyId> AWS_SECRET_ACCESS_KEY=<SecretAccessKey> AWS_DEFAULT_REGION=%[2]s
   aws --endpoint-url http://%[1]s ec2 describe-vpcs
   aws --endpoint-url http://%[6]s s3 mb s3://team-a-images
   aws --endpoint-url http://%[1]s ec2 run-instances --image-id $(aws --endpoint-url http://%[1]s ec2 describe-images \
       --filters Name=name,Values=kumo-demo --query 'Images[0].ImageId' --output text) --instance-type t3.micro
 
-Stop with Ctrl-C.
-`, c.EC2Addr, cfg.Region, cfg.Zones, c.AdminAddr, abs, c.S3Addr)
+Stop with Ctrl-C. Guests keep running; sudo %[7]s dev --reset --data-dir %[5]s removes them and
+everything else this data dir put on the host (make dev-clean).
+`, c.EC2Addr, cfg.Region, cfg.Zones, c.AdminAddr, abs, c.S3Addr, kumo)
+}
+
+// kumoCommand is how the user runs this binary from the directory they
+// are in: "kumo" when that is the kumo on $PATH, else its path (bin/kumo
+// after make dev), relative when it is below the working directory.
+func kumoCommand() string {
+	self, err := os.Executable()
+	if err != nil {
+		return "kumo"
+	}
+	if onPath, err := exec.LookPath("kumo"); err == nil && sameFile(onPath, self) {
+		return "kumo"
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, self); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return self
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }

@@ -52,6 +52,9 @@ func (f *nodeFlags) options() (node.Options, error) {
 	if len(f.uplink) > 15 || strings.ContainsAny(f.uplink, "/ \t") {
 		return node.Options{}, fmt.Errorf("--uplink %q: not an interface name", f.uplink)
 	}
+	if err := absPaths(map[string]*string{"data-dir": &f.dataDir, "host-netns": &f.hostNetns}); err != nil {
+		return node.Options{}, err
+	}
 	if err := checkAccelFlag(f.accel); err != nil {
 		return node.Options{}, err
 	}

@@ -64,6 +64,9 @@ func (f *serverFlags) config() (controller.Config, error) {
 	if len(zones) == 0 {
 		return controller.Config{}, fmt.Errorf("--zones must name at least one zone")
 	}
+	if err := absPaths(map[string]*string{"data-dir": &f.dataDir, "demo-image": &f.demoImage, "instance-types": &f.instanceTypes}); err != nil {
+		return controller.Config{}, err
+	}
 	pool, err := ec2.ParseAddressPool(f.publicIPs)
 	if err != nil {
 		return controller.Config{}, fmt.Errorf("--public-ips: %w", err)

@@ -87,6 +87,7 @@ type cluster struct {
 	serverDir, nodeDir                   string
 	ec2Addr, s3Addr, adminAddr, nodeAddr string
 	prefix                               string
+	dir                                  string // working directory of the processes (default: the test's)
 	server, node                         *proc
 	wrap                                 func(*exec.Cmd) // changes the next spawned commands when set
 	extra                                []*proc         // nodes of fake hosts (multi-host tests)
@@ -144,7 +145,15 @@ func (c *cluster) waitNodeReady(n int) {
 
 func (c *cluster) kumo(args ...string) string {
 	c.t.Helper()
-	out, err := exec.Command(c.bin, args...).Output()
+	return c.kumoIn("", args...)
+}
+
+// kumoIn runs kumo from directory dir ("": the test's).
+func (c *cluster) kumoIn(dir string, args ...string) string {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -162,6 +171,7 @@ func (c *cluster) spawn(name string, args ...string) *proc {
 		c.t.Fatal(err)
 	}
 	cmd := exec.Command(c.bin, args...)
+	cmd.Dir = c.dir
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, so the guests it daemonizes are not ours to signal.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -250,6 +260,8 @@ func (c *cluster) shutdown() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	exec.Command("sh", "-c", "for n in $(ls /run/netns | grep '^"+c.prefix+"'); do ip netns del $n; done").Run()
+	exec.Command("nft", "delete", "table", "inet", "kumo_public_"+c.prefix).Run()
+	os.Remove("/run/kumo/owners/" + c.prefix + ".lock")
 }
 
 func tail(b []byte, n int) []byte {

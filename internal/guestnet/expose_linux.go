@@ -46,12 +46,20 @@ func (m *Manager) ensureHostPort(hh *netlink.Handle, vpcID string, vpcNet netip.
 	if !m.expose {
 		return deleteRoute(hh, route)
 	}
-	if other, ok, err := overlappingHostRoute(hh, vpcNet, name); err != nil {
+	other, ok, err := overlappingHostRoute(hh, vpcNet, name)
+	if err == nil && ok {
+		// A Kumo that died since this one started may have left it.
+		if reclaimed, _ := m.ReclaimStale(m.ownersDir); len(reclaimed) > 0 {
+			other, ok, err = overlappingHostRoute(hh, vpcNet, name)
+		}
+	}
+	if err != nil {
 		return err
-	} else if ok {
+	}
+	if ok {
 		if !m.overlapLogged[vpcID] {
-			m.log.Warn("not exposing vpc to the host: its cidr overlaps a host route",
-				"vpc", vpcID, "cidr", vpcNet, "route", other)
+			m.log.Warn("not exposing vpc to the host: its cidr overlaps a host route; the host cannot reach its guests",
+				"vpc", vpcID, "cidr", vpcNet, "route", other.String(), "owner", describeRoute(hh, m.ownersDir, m.netnsDir, other))
 			m.overlapLogged[vpcID] = true
 		}
 		return deleteRoute(hh, route)
@@ -74,7 +82,7 @@ func deleteRoute(hh *netlink.Handle, r *netlink.Route) error {
 // overlappingHostRoute returns a route of the host's main table, other
 // than the default route and the routes through our own veth, whose
 // destination overlaps p.
-func overlappingHostRoute(hh *netlink.Handle, p netip.Prefix, ourVeth string) (string, bool, error) {
+func overlappingHostRoute(hh *netlink.Handle, p netip.Prefix, ourVeth string) (netlink.Route, bool, error) {
 	ours := 0
 	if link, err := hh.LinkByName(ourVeth); err == nil {
 		ours = link.Attrs().Index
@@ -82,7 +90,7 @@ func overlappingHostRoute(hh *netlink.Handle, p netip.Prefix, ourVeth string) (s
 	routes, err := hh.RouteListFiltered(netlink.FAMILY_V4,
 		&netlink.Route{Table: 254}, netlink.RT_FILTER_TABLE) // main
 	if err != nil {
-		return "", false, fmt.Errorf("list host routes: %w", err)
+		return netlink.Route{}, false, fmt.Errorf("list host routes: %w", err)
 	}
 	for _, r := range routes {
 		if r.Dst == nil || r.LinkIndex == ours && ours != 0 {
@@ -90,10 +98,10 @@ func overlappingHostRoute(hh *netlink.Handle, p netip.Prefix, ourVeth string) (s
 		}
 		dst, ok := prefixOf(r.Dst)
 		if ok && dst.Bits() > 0 && dst.Overlaps(p) {
-			return r.String(), true, nil
+			return r, true, nil
 		}
 	}
-	return "", false, nil
+	return netlink.Route{}, false, nil
 }
 
 func prefixOf(n *net.IPNet) (netip.Prefix, bool) {

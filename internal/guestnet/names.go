@@ -1,6 +1,7 @@
 package guestnet
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -45,6 +46,7 @@ func New(cfg Config) (*Manager, error) {
 		hostNetns: cfg.HostNetns,
 		log:       log.With("component", "guestnet"),
 		netnsDir:  defaultNetnsDir,
+		ownersDir: cmp.Or(cfg.OwnersDir, OwnersDir),
 
 		overlapLogged: map[string]bool{},
 	}, nil

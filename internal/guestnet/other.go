@@ -75,3 +75,24 @@ func (m *Manager) EnsureSubnetRoutes(context.Context, Subnet, []SubnetRoute) err
 func (m *Manager) CheckSubnetRoutes(context.Context, Subnet, []SubnetRoute) (bool, error) {
 	return false, errUnsupported
 }
+
+// Claim needs Linux.
+type Claim struct{ Owner Owner }
+
+// ClaimPrefix needs Linux.
+func ClaimPrefix(string, Owner) (*Claim, error) { return nil, errUnsupported }
+
+// Release needs Linux.
+func (c *Claim) Release() {}
+
+// Forget needs Linux.
+func (c *Claim) Forget(string) error { return errUnsupported }
+
+// Owners needs Linux.
+func Owners(string) ([]Owner, error) { return nil, errUnsupported }
+
+// RemoveHostState needs Linux.
+func (m *Manager) RemoveHostState(bool) (Removed, error) { return Removed{}, errUnsupported }
+
+// ReclaimStale needs Linux.
+func (m *Manager) ReclaimStale(string) ([]Owner, error) { return nil, errUnsupported }

@@ -25,6 +25,10 @@ type Config struct {
 	// EnsureOverlay live there. Empty means the namespace of the calling
 	// process; tests set it to run one Manager per simulated node.
 	HostNetns string
+	// OwnersDir holds the owner records of the prefixes on this host
+	// (default OwnersDir): a VPC route that overlaps one of a Kumo no
+	// longer running is taken over.
+	OwnersDir string
 	Logger    *slog.Logger
 }
 
@@ -36,6 +40,7 @@ type Manager struct {
 	hostNetns string // "" for the process's own namespace
 	log       *slog.Logger
 	netnsDir  string
+	ownersDir string
 
 	mu            sync.Mutex      // serialises changes to the host's networking
 	overlapLogged map[string]bool // VPCs not exposed for an overlap, logged once

@@ -69,15 +69,20 @@ func Start(ctx context.Context, o Options) error {
 		}
 		choice = &c
 	}
+	mgr, err := guestnet.New(guestnet.Config{Prefix: o.NetnsPrefix, ExposeToHost: o.ExposeToHost, HostNetns: o.HostNetns, Logger: o.Logger})
+	if err != nil {
+		return fmt.Errorf("node: guest network: %w", err)
+	}
+	claim, err := claimHost(mgr, o)
+	if err != nil {
+		return err
+	}
+	defer claim.Release()
 	client, err := nodeapi.Dial(ctx, nodeapi.DialConfig{Server: o.Server, DataDir: o.DataDir, JoinToken: o.JoinToken, Name: o.Name, Logger: o.Logger})
 	if err != nil {
 		return fmt.Errorf("node: connect to %s: %w", o.Server, err)
 	}
 	defer client.Close()
-	mgr, err := guestnet.New(guestnet.Config{Prefix: o.NetnsPrefix, ExposeToHost: o.ExposeToHost, HostNetns: o.HostNetns, Logger: o.Logger})
-	if err != nil {
-		return fmt.Errorf("node: guest network: %w", err)
-	}
 	return Run(ctx, Config{
 		DataDir: o.DataDir, Name: o.Name, Zone: o.Zone, Version: o.Version, Capacity: o.Capacity,
 		Driver: QEMU{Driver: qemu.Driver{Accelerator: choice.Accel}}, AccelReason: choice.Reason, Network: GuestNet{mgr}, Objects: client.Objects(), Connector: client, Logger: o.Logger,
