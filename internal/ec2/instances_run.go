@@ -44,8 +44,9 @@ type launch struct {
 	groupNames  []string
 	instTags    []ec2api.Tag
 	eniTags     []ec2api.Tag
-	rootSize    int64 // from the request's mapping of the root device; 0 = image's
-	publicIP    *bool // NetworkInterface.1.AssociatePublicIpAddress; nil = the subnet's choice
+	rootSize    int64  // from the request's mapping of the root device; 0 = image's
+	publicIP    *bool  // NetworkInterface.1.AssociatePublicIpAddress; nil = the subnet's choice
+	credits     string // CreditSpecification.CpuCredits; '' = the type's default
 
 	// Resolved in the transaction.
 	image   store.Image
@@ -110,6 +111,9 @@ func (s *Service) parseLaunch(in *ec2api.RunInstancesRequest) (*launch, error) {
 	}
 	var err error
 	if l.itype, err = s.instanceType(deref(in.InstanceType)); err != nil {
+		return nil, err
+	}
+	if l.credits, err = launchCredits(in.CreditSpecification, l.itype); err != nil {
 		return nil, err
 	}
 	if l.userData, err = parseUserData(in.UserData); err != nil {
@@ -529,7 +533,7 @@ func (s *Service) newInstanceRow(account, reservation string, n int, l *launch, 
 		InstanceType: l.itype.Name, VCPUs: int(l.itype.VCPUs), MemoryMiB: int(l.itype.MemoryMiB), VPCID: l.vpcID,
 		KeyName: l.keyName, UserData: l.userData, SMBIOSUUID: uuid, State: string(instancestate.Pending), StateChangedAt: now,
 		ShutdownBehavior: l.shutdown, DisableAPITermination: l.noTerminate, DesiredPower: "running",
-		LaunchTime: now, CreatedAt: now, SecurityGroupIDs: l.groupIDs}
+		LaunchTime: now, CreatedAt: now, SecurityGroupIDs: l.groupIDs, CPUCredits: l.credits}
 }
 
 // insertInstance stores one placed instance with its primary interface
