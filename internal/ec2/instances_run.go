@@ -47,6 +47,8 @@ type launch struct {
 	rootSize    int64  // from the request's mapping of the root device; 0 = image's
 	publicIP    *bool  // NetworkInterface.1.AssociatePublicIpAddress; nil = the subnet's choice
 	credits     string // CreditSpecification.CpuCredits; '' = the type's default
+	primaryENI  string      // an existing interface for device 0
+	nics        []launchNIC // further interfaces, by device index
 
 	// Resolved in the transaction.
 	image   store.Image
@@ -114,6 +116,9 @@ func (s *Service) parseLaunch(in *ec2api.RunInstancesRequest) (*launch, error) {
 		return nil, err
 	}
 	if l.credits, err = launchCredits(in.CreditSpecification, l.itype); err != nil {
+		return nil, err
+	}
+	if err := checkLaunchNICs(l); err != nil {
 		return nil, err
 	}
 	if l.userData, err = parseUserData(in.UserData); err != nil {
@@ -184,27 +189,7 @@ func checkUnsupportedLaunch(in *ec2api.RunInstancesRequest) error {
 		return apiErr("UnsupportedOperation", "IPv6 addresses are not supported by Kumo yet.")
 	case in.KernelId != nil || in.RamdiskId != nil:
 		return apiErr("UnsupportedOperation", "KernelId and RamdiskId come from the image in Kumo; register an image with them instead.")
-	case len(in.NetworkInterfaces) > 1:
-		return apiErr("UnsupportedOperation", "Kumo launches instances with one network interface for now.")
 	}
-	return nil
-}
-
-// mergeInterfaceSpec folds NetworkInterface.1 (device 0, a new interface)
-// into the top-level subnet, groups and address.
-func mergeInterfaceSpec(l *launch, specs []ec2api.InstanceNetworkInterfaceSpecification) error {
-	if len(specs) == 0 {
-		return nil
-	}
-	n := specs[0]
-	if n.DeviceIndex != nil && *n.DeviceIndex != 0 || n.NetworkInterfaceId != nil {
-		return apiErr("UnsupportedOperation", "Kumo only creates the primary network interface (DeviceIndex 0) at launch.")
-	}
-	if l.subnetID != "" || len(l.groupIDs) > 0 || len(l.groupNames) > 0 || l.privateIP != "" {
-		return apiErr("InvalidParameterCombination", "Network interfaces and an instance-level subnet ID, security groups or private IP address may not be specified on the same request")
-	}
-	l.subnetID, l.groupIDs, l.privateIP = deref(n.SubnetId), n.Groups, deref(n.PrivateIpAddress)
-	l.publicIP = n.AssociatePublicIpAddress
 	return nil
 }
 
@@ -316,6 +301,9 @@ func (s *Service) resolveLaunch(ctx context.Context, tx *store.Tx, account strin
 		return err
 	}
 	if err := resolveKey(ctx, tx, account, l, in.KeyName); err != nil {
+		return err
+	}
+	if err := resolvePrimaryENI(ctx, tx, account, l); err != nil {
 		return err
 	}
 	if err := s.resolveSubnets(ctx, tx, account, l); err != nil {
@@ -541,11 +529,21 @@ func (s *Service) newInstanceRow(account, reservation string, n int, l *launch, 
 func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, row store.Instance, zone, node string) (instanceView, error) {
 	sn := l.subnets[zone]
 	row.AvailabilityZone, row.SubnetID, row.NodeID = sn.AvailabilityZone, sn.ID, node
-	eni, err := allocateInterface(ctx, tx, row, sn, l.privateIP)
+	var eni store.NetworkInterface
+	var err error
+	if l.primaryENI != "" {
+		eni, err = attachPrimaryENI(ctx, tx, l, row, sn)
+	} else {
+		eni, err = allocateInterface(ctx, tx, row, sn, l.privateIP)
+	}
 	if err != nil {
 		return instanceView{}, err
 	}
 	if err := tx.InsertInstance(ctx, row); err != nil {
+		return instanceView{}, err
+	}
+	more, err := attachLaunchNICs(ctx, tx, l, row)
+	if err != nil {
 		return instanceView{}, err
 	}
 	pub, err := s.launchPublicIP(ctx, tx, l, sn, eni)
@@ -559,5 +557,9 @@ func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, r
 	if err != nil {
 		return instanceView{}, err
 	}
-	return instanceView{Instance: row, tags: tags, eni: eni, eip: pub, groups: l.groups, owner: row.AccountID}, nil
+	v := instanceView{Instance: row, tags: tags, eni: eni, eip: pub, groups: l.groups, owner: row.AccountID}
+	if len(more) > 0 {
+		v.enis = append([]store.NetworkInterface{eni}, more...)
+	}
+	return v, nil
 }
