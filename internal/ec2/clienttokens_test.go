@@ -34,7 +34,9 @@ func TestClientTokenRetries(t *testing.T) {
 		sub := mustSubnet(t, c, vpc, "10.40.1.0/24")
 		sub2 := mustSubnet(t, c, vpc, "10.40.2.0/24")
 		inst := *run(t, c, &ec2.RunInstancesInput{ImageId: &img, InstanceType: types.InstanceTypeT3Micro}).Instances[0].InstanceId
-		bucket := func(key string) *types.UserBucket { return &types.UserBucket{S3Bucket: aws.String("b"), S3Key: aws.String(key)} }
+		bucket := func(key string) *types.UserBucket {
+			return &types.UserBucket{S3Bucket: aws.String("b"), S3Key: aws.String(key)}
+		}
 
 		cases := []struct {
 			action string

@@ -11,7 +11,7 @@ import (
 )
 
 // launchNIC is an interface RunInstances attaches beyond the primary: an
-// existing one (eniID) or a new one described by req (its subnet '' means
+// existing one (eniID) or a new one described by req (its subnet ” means
 // the instance's).
 type launchNIC struct {
 	index               int

@@ -44,9 +44,9 @@ type launch struct {
 	groupNames  []string
 	instTags    []ec2api.Tag
 	eniTags     []ec2api.Tag
-	rootSize    int64  // from the request's mapping of the root device; 0 = image's
-	publicIP    *bool  // NetworkInterface.1.AssociatePublicIpAddress; nil = the subnet's choice
-	credits     string // CreditSpecification.CpuCredits; '' = the type's default
+	rootSize    int64       // from the request's mapping of the root device; 0 = image's
+	publicIP    *bool       // NetworkInterface.1.AssociatePublicIpAddress; nil = the subnet's choice
+	credits     string      // CreditSpecification.CpuCredits; '' = the type's default
 	primaryENI  string      // an existing interface for device 0
 	nics        []launchNIC // further interfaces, by device index
 

@@ -3,8 +3,8 @@ package ec2
 import (
 	"cmp"
 	"context"
-	"maps"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
