@@ -35,6 +35,9 @@ func requestDigest(in any) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
+// maxClientToken is the longest ClientToken EC2 takes.
+const maxClientToken = 64
+
 func errIdempotentMismatch(token string) error {
 	return apiErr("IdempotentParameterMismatch", "The client token %s was used before with different parameters.", token)
 }
@@ -45,6 +48,9 @@ func errIdempotentMismatch(token string) error {
 func priorToken(ctx context.Context, tx *store.Tx, account, action, token string, in any) (string, error) {
 	if token == "" {
 		return "", nil
+	}
+	if len(token) > maxClientToken {
+		return "", invalid("Value (%s) for parameter clientToken is invalid. The length of the client token must not exceed %d characters.", token, maxClientToken)
 	}
 	prior, err := tx.GetClientToken(ctx, account, action, token)
 	if errors.Is(err, store.ErrNotFound) {

@@ -3,6 +3,7 @@ package ec2_test
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -175,6 +176,8 @@ func TestClientTokenRetries(t *testing.T) {
 				}
 			})
 		}
+		_, err := c.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: &vpc, ClientToken: aws.String(strings.Repeat("t", 65))})
+		wantClientError(t, err, "InvalidParameterValue")
 	})
 }
 
