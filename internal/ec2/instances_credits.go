@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -124,7 +125,11 @@ func (s *Service) ModifyInstanceCreditSpecification(ctx context.Context, in *ec2
 		}
 		for n, spec := range in.InstanceCreditSpecifications {
 			id := deref(spec.InstanceId)
-			if code, msg := s.setCredits(ctx, tx, account, id, wants[n]); code != "" {
+			code, msg, err := s.setCredits(ctx, tx, account, id, wants[n])
+			if err != nil {
+				return err
+			}
+			if code != "" {
 				out.UnsuccessfulInstanceCreditSpecifications = append(out.UnsuccessfulInstanceCreditSpecifications,
 					ec2api.UnsuccessfulInstanceCreditSpecificationItem{InstanceId: str(id),
 						Error: &ec2api.UnsuccessfulInstanceCreditSpecificationItemError{Code: str(code), Message: str(msg)}})
@@ -141,27 +146,27 @@ func (s *Service) ModifyInstanceCreditSpecification(ctx context.Context, in *ec2
 	return out, nil
 }
 
-// setCredits changes one instance's option; a failure is returned as the
+// setCredits changes one instance's option; a refusal is returned as the
 // code and message of an unsuccessful item (code "" on success).
-func (s *Service) setCredits(ctx context.Context, tx *store.Tx, account, id, credits string) (string, string) {
+func (s *Service) setCredits(ctx context.Context, tx *store.Tx, account, id, credits string) (string, string, error) {
 	if err := checkInstanceID(id); err != nil {
-		return "InvalidInstanceID.Malformed", "Invalid id: \"" + id + "\""
+		return "InvalidInstanceID.Malformed", "Invalid id: \"" + id + "\"", nil
 	}
 	i, err := tx.GetInstance(ctx, account, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist", nil
+	}
 	if err != nil {
-		return "InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist"
+		return "", "", err
 	}
 	switch instancestate.State(i.State) {
 	case instancestate.Terminated, instancestate.ShuttingDown:
-		return "IncorrectInstanceState", "The instance '" + id + "' is not in a valid state for this operation."
+		return "IncorrectInstanceState", "The instance '" + id + "' is not in a valid state for this operation.", nil
 	}
 	t, err := s.instanceType(i.InstanceType)
 	if err != nil || !t.Burstable {
-		return "InstanceCreditSpecification.NotSupported", "The " + i.InstanceType + " instance type does not support CPU credit options."
+		return "InstanceCreditSpecification.NotSupported", "The " + i.InstanceType + " instance type does not support CPU credit options.", nil
 	}
 	i.CPUCredits = credits
-	if err := tx.UpdateInstanceRequest(ctx, i); err != nil {
-		return "InternalError", "The credit option could not be stored."
-	}
-	return "", ""
+	return "", "", tx.UpdateInstanceRequest(ctx, i)
 }
