@@ -14,6 +14,7 @@ import (
 // existing one (eniID) or a new one described by req (its subnet ” means
 // the instance's).
 type launchNIC struct {
+	specified           bool // read from NetworkInterfaces (a new interface)
 	index               int
 	eniID               string
 	req                 eniRequest
@@ -43,14 +44,14 @@ func mergeInterfaceSpec(l *launch, specs []ec2api.InstanceNetworkInterfaceSpecif
 		if err := checkNICSpec(n, index); err != nil {
 			return err
 		}
-		if index == 0 {
-			l.subnetID, l.groupIDs, l.privateIP = deref(n.SubnetId), n.Groups, deref(n.PrivateIpAddress)
-			l.primaryENI, l.publicIP = deref(n.NetworkInterfaceId), n.AssociatePublicIpAddress
-			continue
-		}
 		nic, err := parseLaunchNIC(n, index)
 		if err != nil {
 			return err
+		}
+		if index == 0 {
+			l.subnetID, l.groupIDs, l.privateIP = nic.req.subnetID, nic.req.groups, nic.req.primary
+			l.primaryENI, l.publicIP, l.primary = nic.eniID, n.AssociatePublicIpAddress, nic
+			continue
 		}
 		l.nics = append(l.nics, nic)
 	}
@@ -85,8 +86,6 @@ func checkNICSpec(n ec2api.InstanceNetworkInterfaceSpecification, index int) err
 		return apiErr("InvalidParameterCombination", "A network interface ID and a subnet, security groups or private addresses may not be given for the same network interface.")
 	case len(n.Ipv6Addresses) > 0 || deref32(n.Ipv6AddressCount) > 0:
 		return apiErr("UnsupportedOperation", "IPv6 addresses are not supported by Kumo yet.")
-	case index == 0 && (len(n.PrivateIpAddresses) > 0 || n.SecondaryPrivateIpAddressCount != nil):
-		return apiErr("UnsupportedOperation", "Kumo assigns secondary addresses to the primary interface after launch (AssignPrivateIpAddresses).")
 	}
 	return nil
 }
@@ -107,7 +106,7 @@ func parseLaunchNIC(n ec2api.InstanceNetworkInterfaceSpecification, index int) (
 		nic.deleteOnTermination = deref2(n.DeleteOnTermination)
 		return nic, checkENIID(nic.eniID)
 	}
-	nic.deleteOnTermination = n.DeleteOnTermination == nil || *n.DeleteOnTermination
+	nic.deleteOnTermination, nic.specified = n.DeleteOnTermination == nil || *n.DeleteOnTermination, true
 	r := eniRequest{subnetID: deref(n.SubnetId), description: deref(n.Description), primary: deref(n.PrivateIpAddress), groups: n.Groups}
 	if len(r.description) > maxDescription {
 		return nic, invalid("Value for parameter Description is too long (maximum %d characters).", maxDescription)
@@ -136,9 +135,10 @@ func parseLaunchNIC(n ec2api.InstanceNetworkInterfaceSpecification, index int) (
 // checkLaunchNICs applies the limits that need the instance type and count.
 func checkLaunchNICs(l *launch) error {
 	existing := l.primaryENI != ""
-	for _, n := range l.nics {
+	all := append([]launchNIC{l.primary}, l.nics...)
+	for _, n := range all {
 		existing = existing || n.eniID != ""
-		if n.req.primary != "" && l.max > 1 {
+		if (n.req.primary != "" || len(n.req.secondaries) > 0) && l.max > 1 {
 			return invalid("Value (%d) for parameter maxCount is invalid. Only one instance can be launched with a specific private IP address.", l.max)
 		}
 	}
@@ -149,7 +149,7 @@ func checkLaunchNICs(l *launch) error {
 	if n := 1 + len(l.nics); n > lim.interfaces {
 		return apiErr("AttachmentLimitExceeded", "Interface count %d exceeds the limit for %s", n, l.itype.Name)
 	}
-	for _, n := range l.nics {
+	for _, n := range all {
 		if 1+len(n.req.secondaries)+n.req.count > lim.ipsPerInterface {
 			return errIPLimit()
 		}
@@ -189,6 +189,36 @@ func attachPrimaryENI(ctx context.Context, tx *store.Tx, l *launch, inst store.I
 		return n, err
 	}
 	return n, tx.UpdateNetworkInterface(ctx, n)
+}
+
+// finishPrimary gives a new primary interface what NetworkInterface.1
+// asked beyond its address: a description, secondary addresses, and
+// DeleteOnTermination=false (it then outlives the instance, detached).
+func finishPrimary(ctx context.Context, tx *store.Tx, l *launch, n store.NetworkInterface) (store.NetworkInterface, error) {
+	r := l.primary.req
+	if r.description != "" || (l.primary.specified && !l.primary.deleteOnTermination) {
+		n.Description, n.DeleteOnTermination = r.description, !l.primary.specified || l.primary.deleteOnTermination
+		if err := tx.UpdateNetworkInterface(ctx, n); err != nil {
+			return n, err
+		}
+	}
+	if len(r.secondaries) == 0 && r.count == 0 {
+		return n, nil
+	}
+	sn, err := findSubnet(ctx, tx, n.AccountID, n.SubnetID)
+	if err != nil {
+		return n, err
+	}
+	prefix, used, err := subnetSpace(ctx, tx, sn)
+	if err != nil {
+		return n, err
+	}
+	ips, err := pickIPs(prefix, used, r.secondaries, r.count)
+	if err != nil {
+		return n, err
+	}
+	n.SecondaryIPs = ips
+	return n, tx.AddSecondaryIPs(ctx, n, ips)
 }
 
 // attachLaunchNICs creates or takes the further interfaces and attaches

@@ -30,6 +30,7 @@ func TestRunInstancesWithSeveralInterfaces(t *testing.T) {
 		existing := f.create(t, &ec2.CreateNetworkInterfaceInput{Description: aws.String("made before")})
 		primary := nic(0)
 		primary.SubnetId, primary.Groups, primary.AssociatePublicIpAddress = &f.sub, []string{f.defaultGroup}, aws.Bool(true)
+		primary.Description, primary.SecondaryPrivateIpAddressCount, primary.DeleteOnTermination = aws.String("first"), aws.Int32(1), aws.Bool(false)
 		second := nic(1)
 		second.NetworkInterfaceId = existing.NetworkInterfaceId
 		third := nic(2)
@@ -47,7 +48,8 @@ func TestRunInstancesWithSeveralInterfaces(t *testing.T) {
 				return int(*a.Attachment.DeviceIndex - *b.Attachment.DeviceIndex)
 			})
 			n0, n1, n2 := inst.NetworkInterfaces[0], inst.NetworkInterfaces[1], inst.NetworkInterfaces[2]
-			if *n0.Attachment.DeviceIndex != 0 || !*n0.Attachment.DeleteOnTermination || n0.Association == nil || inst.PublicIpAddress == nil {
+			if *n0.Attachment.DeviceIndex != 0 || *n0.Attachment.DeleteOnTermination || n0.Association == nil || inst.PublicIpAddress == nil ||
+				aws.ToString(n0.Description) != "first" || len(n0.PrivateIpAddresses) != 2 {
 				t.Errorf("%s: primary %+v (public %v)", what, n0, inst.PublicIpAddress)
 			}
 			if *n1.NetworkInterfaceId != *existing.NetworkInterfaceId || *n1.Attachment.DeviceIndex != 1 || *n1.Attachment.DeleteOnTermination {
@@ -82,6 +84,9 @@ func TestRunInstancesWithSeveralInterfaces(t *testing.T) {
 		observe(t, f.srv, f.a.ID, id, "terminated", "deleted")
 		if e := f.get(t, *existing.NetworkInterfaceId); e.Status != types.NetworkInterfaceStatusAvailable || e.Attachment != nil {
 			t.Errorf("existing interface after termination: %+v", e)
+		}
+		if e := f.get(t, *inst.NetworkInterfaces[0].NetworkInterfaceId); e.Status != types.NetworkInterfaceStatusAvailable || aws.ToString(e.Description) != "first" {
+			t.Errorf("primary launched with DeleteOnTermination=false after termination: %+v", e)
 		}
 		if got := f.describe(t, &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{flt("addresses.private-ip-address", "10.30.1.50")}}); len(got) != 0 {
 			t.Errorf("the launched third interface outlived its instance: %+v", got)

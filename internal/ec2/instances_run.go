@@ -48,6 +48,7 @@ type launch struct {
 	publicIP    *bool       // NetworkInterface.1.AssociatePublicIpAddress; nil = the subnet's choice
 	credits     string      // CreditSpecification.CpuCredits; '' = the type's default
 	primaryENI  string      // an existing interface for device 0
+	primary     launchNIC   // NetworkInterface with device 0, when given
 	nics        []launchNIC // further interfaces, by device index
 
 	// Resolved in the transaction.
@@ -533,8 +534,8 @@ func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, r
 	var err error
 	if l.primaryENI != "" {
 		eni, err = attachPrimaryENI(ctx, tx, l, row, sn)
-	} else {
-		eni, err = allocateInterface(ctx, tx, row, sn, l.privateIP)
+	} else if eni, err = allocateInterface(ctx, tx, row, sn, l.privateIP); err == nil {
+		eni, err = finishPrimary(ctx, tx, l, eni)
 	}
 	if err != nil {
 		return instanceView{}, err
