@@ -165,6 +165,9 @@ func (s *Service) ReleaseAddress(ctx context.Context, in *ec2api.ReleaseAddressR
 	if allocID == "" && publicIP == "" {
 		return nil, apiErr("MissingParameter", "The request must contain the parameter AllocationId")
 	}
+	if allocID != "" && publicIP != "" {
+		return nil, apiErr("InvalidParameterCombination", "You may specify public IP or allocation id, but not both in the same call")
+	}
 	if g := deref(in.NetworkBorderGroup); g != "" && g != s.Cfg.Region {
 		return nil, apiErr("InvalidAddress.NotFound", "The address is not in the network border group '%s'.", g)
 	}
@@ -253,7 +256,7 @@ func findEIPAssociation(list []store.Address, assocID, publicIP string) (store.A
 	for _, a := range list {
 		if a.PublicIP == publicIP {
 			if !a.Associated() {
-				return store.Address{}, apiErr("InvalidAssociationID.NotFound", "The address '%s' is not associated", publicIP)
+				return store.Address{}, invalid("You must specify an association id when unmapping an address from a VPC instance")
 			}
 			return a, nil
 		}

@@ -58,10 +58,7 @@ func (s *Service) DescribeAddresses(ctx context.Context, in *ec2api.DescribeAddr
 	if err != nil {
 		return nil, err
 	}
-	if list, err = selectByID(list, in.AllocationIds, func(a store.Address) string { return a.AllocationID }, errEIPAllocationNotFound); err != nil {
-		return nil, err
-	}
-	if list, err = selectByID(list, in.PublicIps, func(a store.Address) string { return a.PublicIP }, errEIPNotFound); err != nil {
+	if list, err = selectEIPs(list, in.AllocationIds, in.PublicIps); err != nil {
 		return nil, err
 	}
 	page, _, err := describe(list, in.Filters, s.addressFields(), func(a store.Address) map[string]string { return tagMap(tags[a.AllocationID]) },
@@ -72,6 +69,34 @@ func (s *Service) DescribeAddresses(ctx context.Context, in *ec2api.DescribeAddr
 	out := &ec2api.DescribeAddressesResult{Addresses: []ec2api.Address{}}
 	for _, a := range sortEIPsByIP(page) {
 		out.Addresses = append(out.Addresses, s.apiAddress(a, tags[a.AllocationID]))
+	}
+	return out, nil
+}
+
+// selectEIPs keeps the addresses named by allocation id or by public IP:
+// with both, the union, as EC2; with neither, all of them.
+func selectEIPs(list []store.Address, allocIDs, publicIPs []string) ([]store.Address, error) {
+	if len(allocIDs) == 0 || len(publicIPs) == 0 {
+		list, err := selectByID(list, allocIDs, func(a store.Address) string { return a.AllocationID }, errEIPAllocationNotFound)
+		if err != nil {
+			return nil, err
+		}
+		return selectByID(list, publicIPs, func(a store.Address) string { return a.PublicIP }, errEIPNotFound)
+	}
+	byAlloc, err := selectByID(list, allocIDs, func(a store.Address) string { return a.AllocationID }, errEIPAllocationNotFound)
+	if err != nil {
+		return nil, err
+	}
+	byIP, err := selectByID(list, publicIPs, func(a store.Address) string { return a.PublicIP }, errEIPNotFound)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Address
+	for _, a := range list {
+		in := func(b store.Address) bool { return b.AllocationID == a.AllocationID }
+		if slices.ContainsFunc(byAlloc, in) || slices.ContainsFunc(byIP, in) {
+			out = append(out, a)
+		}
 	}
 	return out, nil
 }

@@ -256,8 +256,9 @@ func TestElasticIPAssociateMovesAndDisassociates(t *testing.T) {
 		if _, err := f.a.EC2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{PublicIp: e2.PublicIp}); err != nil {
 			t.Fatal(err)
 		}
+		// An unassociated VPC address named by public address: EC2 asks for the association id.
 		_, err = f.a.EC2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{PublicIp: e2.PublicIp})
-		wantClientError(t, err, "InvalidAssociationID.NotFound")
+		wantClientError(t, err, "InvalidParameterValue")
 	})
 }
 

@@ -25,9 +25,14 @@ func (s *Service) DescribeImageAttribute(ctx context.Context, in *ec2api.Describ
 	id, attr := deref(in.ImageId), deref(in.Attribute)
 	out := &ec2api.ImageAttribute{ImageId: str(id)}
 	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
-		im, err := attributeOwner(ctx, tx, account, id)
+		im, err := launchableImage(ctx, tx, account, id)
 		if err != nil {
 			return err
+		}
+		if im.AccountID != account {
+			if err := foreignImageAttribute(id, attr); err != nil {
+				return err
+			}
 		}
 		return fillImageAttribute(ctx, tx, im, attr, out)
 	})
@@ -35,6 +40,22 @@ func (s *Service) DescribeImageAttribute(ctx context.Context, in *ec2api.Describ
 		return nil, err
 	}
 	return out, nil
+}
+
+// foreignImageAttribute is EC2's rule for attributes of an image the
+// caller may launch but does not own: description, kernel, ramdisk and
+// product codes are readable, launch permissions and block devices are
+// not (AuthFailure), and the newer attributes answer InvalidRequest.
+func foreignImageAttribute(id, attr string) error {
+	switch attr {
+	case "description", "kernel", "ramdisk", "productCodes":
+		return nil
+	case "launchPermission", "blockDeviceMapping":
+		return apiErr("AuthFailure", "Not authorized for image:%s", id)
+	case "sriovNetSupport", "bootMode", "imdsSupport", "tpmSupport", "uefiData", "lastLaunchedTime", "deregistrationProtection":
+		return apiErr("InvalidRequest", "The request received was invalid.")
+	}
+	return invalid("Value (%s) for parameter attribute is invalid. Unknown attribute.", attr)
 }
 
 func value(s string) *ec2api.AttributeValue {

@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -209,7 +210,11 @@ func (s *Service) CopyImage(ctx context.Context, in *ec2api.CopyImageRequest) (*
 	}
 	var copied store.Image
 	var copies map[string]string // source snapshot → new snapshot
+	token := deref(in.ClientToken)
 	err = s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+		if copied.ID, err = priorCopy(ctx, tx, account, token, in); copied.ID != "" || err != nil {
+			return err
+		}
 		src, err := launchableImage(ctx, tx, account, deref(in.SourceImageId))
 		if err != nil {
 			return err
@@ -221,8 +226,10 @@ func (s *Service) CopyImage(ctx context.Context, in *ec2api.CopyImageRequest) (*
 		if err != nil {
 			return err
 		}
-		_, err = putTags(ctx, tx, account, copied.ID, typeImage, tags)
-		return err
+		if _, err = putTags(ctx, tx, account, copied.ID, typeImage, tags); err != nil {
+			return err
+		}
+		return recordToken(ctx, tx, account, "CopyImage", token, in, copied.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -233,6 +240,21 @@ func (s *Service) CopyImage(ctx context.Context, in *ec2api.CopyImageRequest) (*
 		}
 	}
 	return &ec2api.CopyImageResult{ImageId: str(copied.ID)}, nil
+}
+
+// priorCopy returns the image an earlier CopyImage with the same token
+// made, while it exists ("" when none).
+func priorCopy(ctx context.Context, tx *store.Tx, account, token string, in *ec2api.CopyImageRequest) (string, error) {
+	id, err := priorToken(ctx, tx, account, "CopyImage", token, in)
+	if id == "" || err != nil {
+		return "", err
+	}
+	if _, err := tx.GetImage(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 // copyRecords writes the new image and its snapshot records in one transaction.

@@ -166,7 +166,7 @@ func TestSnapshotsAndImportTasks(t *testing.T) {
 		if err != nil || *task.Status != "active" {
 			t.Fatalf("ImportImage: %+v %v", task, err)
 		}
-		again, err := a.EC2.ImportImage(ctx, &ec2.ImportImageInput{ClientToken: aws.String("t1"),
+		again, err := a.EC2.ImportImage(ctx, &ec2.ImportImageInput{ClientToken: aws.String("t1"), Description: aws.String("web"),
 			DiskContainers: []types.ImageDiskContainer{{Format: aws.String("qcow2"), UserBucket: &types.UserBucket{S3Bucket: aws.String("b"), S3Key: aws.String("d.qcow2")}}}})
 		if err != nil || *again.ImportTaskId != *task.ImportTaskId {
 			t.Fatalf("same ClientToken made another task: %v %v", again.ImportTaskId, err)

@@ -112,6 +112,9 @@ func (s *Service) startImport(ctx context.Context, t store.ImportTask, specs []e
 			}
 			for _, p := range prior {
 				if p.ClientToken == t.ClientToken {
+					if p.Format != t.Format || p.S3Bucket != t.S3Bucket || p.S3Key != t.S3Key || p.Description != t.Description || p.BootMode != t.BootMode {
+						return errIdempotentMismatch(t.ClientToken)
+					}
 					t = p
 					byRes, err := tx.TagsByResource(ctx, account, rtype)
 					tags = byRes[t.ID]

@@ -265,6 +265,9 @@ func (s *Service) instanceFields() filter.Fields[instanceView] {
 	}
 	groups := func(name bool) func(instanceView) []string {
 		return func(v instanceView) []string {
+			if v.terminated() {
+				return nil // DescribeInstances no longer shows them
+			}
 			var out []string
 			for _, id := range v.SecurityGroupIDs {
 				if name {
@@ -273,6 +276,15 @@ func (s *Service) instanceFields() filter.Fields[instanceView] {
 				out = append(out, id)
 			}
 			return out
+		}
+	}
+	// live: a field DescribeInstances drops once the instance is terminated.
+	live := func(f func(instanceView) string) func(instanceView) []string {
+		return func(v instanceView) []string {
+			if v.terminated() {
+				return nil
+			}
+			return []string{f(v)}
 		}
 	}
 	return filter.Fields[instanceView]{
@@ -287,8 +299,8 @@ func (s *Service) instanceFields() filter.Fields[instanceView] {
 		"private-ip-address":   one(func(v instanceView) string { return v.privateIP() }),
 		"private-dns-name":     one(func(v instanceView) string { return s.privateDNSName(v.privateIP()) }),
 		"key-name":             one(func(v instanceView) string { return v.KeyName }),
-		"vpc-id":               one(func(v instanceView) string { return v.VPCID }),
-		"subnet-id":            one(func(v instanceView) string { return v.SubnetID }),
+		"vpc-id":               live(func(v instanceView) string { return v.VPCID }),
+		"subnet-id":            live(func(v instanceView) string { return v.SubnetID }),
 		"reservation-id":       one(func(v instanceView) string { return v.ReservationID }),
 		"owner-id":             one(func(v instanceView) string { return v.owner }),
 		"launch-index":         one(func(v instanceView) string { return strconv.Itoa(v.LaunchIndex) }),

@@ -140,6 +140,9 @@ func (s *Service) changeAttribute(ctx context.Context, id string, ch attrChange)
 // attributeChange reads which attribute the request changes: one of the
 // typed fields, or Attribute with Value.
 func (s *Service) attributeChange(in *ec2api.ModifyInstanceAttributeRequest) (attrChange, error) {
+	if a := deref(in.Attribute); a != "" && a != instancestate.AttrUserData && a != attrGroupSet && deref(in.Value) == "" {
+		return attrChange{}, apiErr("MissingParameter", "The request must contain the parameter value")
+	}
 	var found []attrChange
 	add := func(name string, apply func(context.Context, *store.Tx, *store.Instance) error, err error) error {
 		if err == nil {
@@ -262,7 +265,9 @@ func setTerminationProtection(in *ec2api.ModifyInstanceAttributeRequest) (string
 
 func setShutdownBehavior(v string) (string, func(context.Context, *store.Tx, *store.Instance) error, error) {
 	var err error
-	if v != string(instancestate.ShutdownStop) && v != string(instancestate.ShutdownTerminate) {
+	if v == "" {
+		err = apiErr("MissingParameter", "The request must contain the parameter InstanceInitiatedShutdownBehavior.Value")
+	} else if v != string(instancestate.ShutdownStop) && v != string(instancestate.ShutdownTerminate) {
 		err = invalid("Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values: stop, terminate.", v)
 	}
 	return attrShutdownBehavior, func(_ context.Context, _ *store.Tx, i *store.Instance) error {

@@ -44,8 +44,12 @@ type launch struct {
 	groupNames  []string
 	instTags    []ec2api.Tag
 	eniTags     []ec2api.Tag
-	rootSize    int64 // from the request's mapping of the root device; 0 = image's
-	publicIP    *bool // NetworkInterface.1.AssociatePublicIpAddress; nil = the subnet's choice
+	rootSize    int64       // from the request's mapping of the root device; 0 = image's
+	publicIP    *bool       // NetworkInterface.1.AssociatePublicIpAddress; nil = the subnet's choice
+	credits     string      // CreditSpecification.CpuCredits; '' = the type's default
+	primaryENI  string      // an existing interface for device 0
+	primary     launchNIC   // NetworkInterface with device 0, when given
+	nics        []launchNIC // further interfaces, by device index
 
 	// Resolved in the transaction.
 	image   store.Image
@@ -110,6 +114,12 @@ func (s *Service) parseLaunch(in *ec2api.RunInstancesRequest) (*launch, error) {
 	}
 	var err error
 	if l.itype, err = s.instanceType(deref(in.InstanceType)); err != nil {
+		return nil, err
+	}
+	if l.credits, err = launchCredits(in.CreditSpecification, l.itype); err != nil {
+		return nil, err
+	}
+	if err := checkLaunchNICs(l); err != nil {
 		return nil, err
 	}
 	if l.userData, err = parseUserData(in.UserData); err != nil {
@@ -180,27 +190,7 @@ func checkUnsupportedLaunch(in *ec2api.RunInstancesRequest) error {
 		return apiErr("UnsupportedOperation", "IPv6 addresses are not supported by Kumo yet.")
 	case in.KernelId != nil || in.RamdiskId != nil:
 		return apiErr("UnsupportedOperation", "KernelId and RamdiskId come from the image in Kumo; register an image with them instead.")
-	case len(in.NetworkInterfaces) > 1:
-		return apiErr("UnsupportedOperation", "Kumo launches instances with one network interface for now.")
 	}
-	return nil
-}
-
-// mergeInterfaceSpec folds NetworkInterface.1 (device 0, a new interface)
-// into the top-level subnet, groups and address.
-func mergeInterfaceSpec(l *launch, specs []ec2api.InstanceNetworkInterfaceSpecification) error {
-	if len(specs) == 0 {
-		return nil
-	}
-	n := specs[0]
-	if n.DeviceIndex != nil && *n.DeviceIndex != 0 || n.NetworkInterfaceId != nil {
-		return apiErr("UnsupportedOperation", "Kumo only creates the primary network interface (DeviceIndex 0) at launch.")
-	}
-	if l.subnetID != "" || len(l.groupIDs) > 0 || len(l.groupNames) > 0 || l.privateIP != "" {
-		return apiErr("InvalidParameterCombination", "Network interfaces and an instance-level subnet ID, security groups or private IP address may not be specified on the same request")
-	}
-	l.subnetID, l.groupIDs, l.privateIP = deref(n.SubnetId), n.Groups, deref(n.PrivateIpAddress)
-	l.publicIP = n.AssociatePublicIpAddress
 	return nil
 }
 
@@ -312,6 +302,9 @@ func (s *Service) resolveLaunch(ctx context.Context, tx *store.Tx, account strin
 		return err
 	}
 	if err := resolveKey(ctx, tx, account, l, in.KeyName); err != nil {
+		return err
+	}
+	if err := resolvePrimaryENI(ctx, tx, account, l); err != nil {
 		return err
 	}
 	if err := s.resolveSubnets(ctx, tx, account, l); err != nil {
@@ -529,7 +522,7 @@ func (s *Service) newInstanceRow(account, reservation string, n int, l *launch, 
 		InstanceType: l.itype.Name, VCPUs: int(l.itype.VCPUs), MemoryMiB: int(l.itype.MemoryMiB), VPCID: l.vpcID,
 		KeyName: l.keyName, UserData: l.userData, SMBIOSUUID: uuid, State: string(instancestate.Pending), StateChangedAt: now,
 		ShutdownBehavior: l.shutdown, DisableAPITermination: l.noTerminate, DesiredPower: "running",
-		LaunchTime: now, CreatedAt: now, SecurityGroupIDs: l.groupIDs}
+		LaunchTime: now, CreatedAt: now, SecurityGroupIDs: l.groupIDs, CPUCredits: l.credits}
 }
 
 // insertInstance stores one placed instance with its primary interface
@@ -537,11 +530,21 @@ func (s *Service) newInstanceRow(account, reservation string, n int, l *launch, 
 func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, row store.Instance, zone, node string) (instanceView, error) {
 	sn := l.subnets[zone]
 	row.AvailabilityZone, row.SubnetID, row.NodeID = sn.AvailabilityZone, sn.ID, node
-	eni, err := allocateInterface(ctx, tx, row, sn, l.privateIP)
+	var eni store.NetworkInterface
+	var err error
+	if l.primaryENI != "" {
+		eni, err = attachPrimaryENI(ctx, tx, l, row, sn)
+	} else if eni, err = allocateInterface(ctx, tx, row, sn, l.privateIP); err == nil {
+		eni, err = finishPrimary(ctx, tx, l, eni)
+	}
 	if err != nil {
 		return instanceView{}, err
 	}
 	if err := tx.InsertInstance(ctx, row); err != nil {
+		return instanceView{}, err
+	}
+	more, err := attachLaunchNICs(ctx, tx, l, row)
+	if err != nil {
 		return instanceView{}, err
 	}
 	pub, err := s.launchPublicIP(ctx, tx, l, sn, eni)
@@ -555,5 +558,9 @@ func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, r
 	if err != nil {
 		return instanceView{}, err
 	}
-	return instanceView{Instance: row, tags: tags, eni: eni, eip: pub, groups: l.groups, owner: row.AccountID}, nil
+	v := instanceView{Instance: row, tags: tags, eni: eni, eip: pub, groups: l.groups, owner: row.AccountID}
+	if len(more) > 0 {
+		v.enis = append([]store.NetworkInterface{eni}, more...)
+	}
+	return v, nil
 }

@@ -145,3 +145,24 @@ func (s *Service) GetConsoleOutput(ctx context.Context, in *ec2api.GetConsoleOut
 	}
 	return out, nil
 }
+
+// GetPasswordData answers as EC2 does for an instance whose image sets no
+// Windows password: the instance id, a timestamp and empty PasswordData.
+func (s *Service) GetPasswordData(ctx context.Context, in *ec2api.GetPasswordDataRequest) (*ec2api.GetPasswordDataResult, error) {
+	id := deref(in.InstanceId)
+	if id == "" {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter InstanceId")
+	}
+	var inst store.Instance
+	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+		list, err := accountInstances(ctx, tx, account, []string{id})
+		if err == nil {
+			inst = list[0]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.GetPasswordDataResult{InstanceId: str(inst.ID), Timestamp: timep(time.Now().UTC()), PasswordData: str("")}, nil
+}

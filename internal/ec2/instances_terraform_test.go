@@ -62,9 +62,12 @@ func TestTerraformInstanceCalls(t *testing.T) {
 				t.Errorf("DescribeInstanceAttribute %s: %+v %v", attr, o, err)
 			}
 		}
-		// Tolerated by the provider only as UnsupportedOperation.
-		_, err = a.EC2.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{InstanceIds: []string{id}})
-		wantClientError(t, err, "UnsupportedOperation")
+		// The credit option RunInstances asked for (the provider reads it when the type is burstable).
+		credits, err := a.EC2.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{InstanceIds: []string{id}})
+		if err != nil || len(credits.InstanceCreditSpecifications) != 1 || aws.ToString(credits.InstanceCreditSpecifications[0].CpuCredits) != "unlimited" ||
+			aws.ToString(credits.InstanceCreditSpecifications[0].InstanceId) != id {
+			t.Fatalf("DescribeInstanceCreditSpecifications: %+v %v", credits, err)
+		}
 
 		// Delete: termination protection off (tolerated either way), then terminate.
 		if _, err := a.EC2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: &id,

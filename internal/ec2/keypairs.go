@@ -89,6 +89,9 @@ func (s *Service) ImportKeyPair(ctx context.Context, in *ec2api.ImportKeyPairReq
 	if err != nil {
 		return nil, err
 	}
+	if len(in.PublicKeyMaterial) == 0 {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter PublicKeyMaterial")
+	}
 	imported, err := keypair.Import(in.PublicKeyMaterial)
 	if err != nil {
 		return nil, apiErr("InvalidKey.Format", "Key is not in valid OpenSSH public key format")

@@ -154,8 +154,8 @@ func eniByToken(ctx context.Context, tx *store.Tx, account string, r eniRequest)
 	}
 	for _, n := range list {
 		if n.ClientToken == r.token {
-			if n.SubnetID != r.subnetID {
-				return n, apiErr("IdempotentParameterMismatch", "The client token %s was used with different parameters.", r.token)
+			if n.SubnetID != r.subnetID || n.Description != r.description || (r.primary != "" && r.primary != n.PrivateIP) {
+				return n, errIdempotentMismatch(r.token)
 			}
 			return n, nil
 		}

@@ -119,10 +119,6 @@ func checkAttach(ctx context.Context, tx *store.Tx, n store.NetworkInterface, in
 	if len(attached)+1 > lim.interfaces {
 		return apiErr("AttachmentLimitExceeded", "Interface count %d exceeds the limit for %s", len(attached)+1, inst.InstanceType)
 	}
-	if index >= lim.interfaces {
-		return invalid("Value (%d) for parameter DeviceIndex is invalid. The instance type %s supports device indexes below %d.",
-			index, inst.InstanceType, lim.interfaces)
-	}
 	if len(n.AllIPs()) > lim.ipsPerInterface {
 		return errIPLimit()
 	}

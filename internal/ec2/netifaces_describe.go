@@ -239,7 +239,7 @@ func (s *Service) DescribeNetworkInterfaceAttribute(ctx context.Context, in *ec2
 	attr := deref(in.Attribute)
 	switch attr {
 	case "":
-		return nil, apiErr("MissingParameter", "The request must contain the parameter Attribute")
+		return nil, apiErr("InvalidParameterCombination", "No attributes specified.")
 	case "description", "groupSet", "sourceDestCheck", "attachment", "associatePublicIpAddress":
 	default:
 		return nil, invalid("Value (%s) for parameter attribute is invalid. Unknown network interface attribute.", attr)

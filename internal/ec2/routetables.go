@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,7 +74,8 @@ func getRouteTable(ctx context.Context, tx *store.Tx, account, id string) (store
 	return findOwned(tables, err, id, func(t store.RouteTable) string { return t.ID }, errRouteTableNotFound)
 }
 
-// CreateRouteTable makes a table in a VPC holding only the local route.
+// CreateRouteTable makes a table in a VPC holding only the local route. A
+// retry with the same ClientToken returns the table the first request made.
 func (s *Service) CreateRouteTable(ctx context.Context, in *ec2api.CreateRouteTableRequest) (*ec2api.CreateRouteTableResult, error) {
 	vpcID := deref(in.VpcId)
 	if err := checkID(vpcID, "vpc", "InvalidVpcID.Malformed"); err != nil {
@@ -85,7 +87,11 @@ func (s *Service) CreateRouteTable(ctx context.Context, in *ec2api.CreateRouteTa
 	}
 	var t store.RouteTable
 	var rows []store.Tag
+	token := deref(in.ClientToken)
 	err = s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+		if t, rows, err = priorRouteTable(ctx, tx, account, token, in); t.ID != "" || err != nil {
+			return err
+		}
 		vpc, err := tx.GetVPC(ctx, account, vpcID)
 		if err != nil {
 			return vpcErr(err, vpcID)
@@ -93,13 +99,34 @@ func (s *Service) CreateRouteTable(ctx context.Context, in *ec2api.CreateRouteTa
 		if t, err = newRouteTable(ctx, tx, vpc, false); err != nil {
 			return err
 		}
-		rows, err = putTags(ctx, tx, account, t.ID, typeRouteTable, tags)
-		return err
+		if rows, err = putTags(ctx, tx, account, t.ID, typeRouteTable, tags); err != nil {
+			return err
+		}
+		return recordToken(ctx, tx, account, "CreateRouteTable", token, in, t.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &ec2api.CreateRouteTableResult{RouteTable: apiRouteTable(t, rows, nil), ClientToken: in.ClientToken}, nil
+}
+
+// priorRouteTable returns the table an earlier CreateRouteTable with the
+// same token made, as it is now (zero when none, or when it was deleted).
+func priorRouteTable(ctx context.Context, tx *store.Tx, account, token string, in *ec2api.CreateRouteTableRequest) (store.RouteTable, []store.Tag, error) {
+	id, err := priorToken(ctx, tx, account, "CreateRouteTable", token, in)
+	if id == "" || err != nil {
+		return store.RouteTable{}, nil, err
+	}
+	tables, err := tx.ListRouteTables(ctx, account)
+	if err != nil {
+		return store.RouteTable{}, nil, err
+	}
+	i := slices.IndexFunc(tables, func(t store.RouteTable) bool { return t.ID == id })
+	if i < 0 {
+		return store.RouteTable{}, nil, nil
+	}
+	tags, err := tx.TagsByResource(ctx, account, typeRouteTable)
+	return tables[i], tags[id], err
 }
 
 // DeleteRouteTable removes a table that is neither main nor associated with a subnet.

@@ -170,6 +170,13 @@ func (s *Service) CreateRoute(ctx context.Context, in *ec2api.CreateRouteRequest
 		if err != nil {
 			return err
 		}
+		vpc, err := tx.GetVPC(ctx, account, t.VPCID)
+		if err != nil {
+			return err
+		}
+		if dest == vpc.CIDRBlock {
+			return invalid("The destination CIDR block %s is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.", dest)
+		}
 		if _, ok := findRoute(t, dest); ok {
 			return apiErr("RouteAlreadyExists", "The route identified by %s already exists.", dest)
 		}

@@ -126,7 +126,7 @@ func TestRoutes(t *testing.T) {
 			code string
 		}{
 			"same destination":  {"0.0.0.0/0", gw(igw), "RouteAlreadyExists"},
-			"the local range":   {"10.5.0.0/16", gw(igw), "RouteAlreadyExists"},
+			"the local range":   {"10.5.0.0/16", gw(igw), "InvalidParameterValue"},
 			"no such gateway":   {"192.168.0.0/16", gw("igw-00000000000000000"), "InvalidGatewayID.NotFound"},
 			"local target":      {"192.168.0.0/16", gw("local"), "InvalidParameterValue"},
 			"NAT gateway":       {"192.168.0.0/16", func(in *ec2.CreateRouteInput) { in.NatGatewayId = aws.String("nat-00000000000000000") }, "InvalidParameterValue"},

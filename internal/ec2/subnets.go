@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -87,7 +88,7 @@ func (s *Service) CreateSubnet(ctx context.Context, in *ec2api.CreateSubnetReque
 	if err != nil {
 		return nil, err
 	}
-	return &ec2api.CreateSubnetResult{Subnet: s.apiSubnet(sub, rows)}, nil
+	return &ec2api.CreateSubnetResult{Subnet: s.apiSubnet(sub, rows, nil)}, nil
 }
 
 // checkSubnetRange enforces: inside the VPC, no overlap with a sibling.
@@ -142,8 +143,13 @@ func (s *Service) subnetARN(sub store.Subnet) string {
 	return fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", s.Cfg.Region, sub.AccountID, sub.ID)
 }
 
-func (s *Service) apiSubnet(sub store.Subnet, tags []store.Tag) *ec2api.Subnet {
-	p := netip.MustParsePrefix(sub.CIDRBlock)
+// availableAddresses is a subnet's AvailableIpAddressCount: its usable
+// addresses less those its interfaces hold (used: by subnet id).
+func availableAddresses(sub store.Subnet, used map[string]int) int32 {
+	return max(usableAddresses(netip.MustParsePrefix(sub.CIDRBlock))-int32(used[sub.ID]), 0)
+}
+
+func (s *Service) apiSubnet(sub store.Subnet, tags []store.Tag, used map[string]int) *ec2api.Subnet {
 	return &ec2api.Subnet{
 		SubnetId:                    str(sub.ID),
 		SubnetArn:                   str(s.subnetARN(sub)),
@@ -152,7 +158,7 @@ func (s *Service) apiSubnet(sub store.Subnet, tags []store.Tag) *ec2api.Subnet {
 		CidrBlock:                   str(sub.CIDRBlock),
 		AvailabilityZone:            str(sub.AvailabilityZone),
 		AvailabilityZoneId:          str(s.zoneID(sub.AvailabilityZone)),
-		AvailableIpAddressCount:     i32(usableAddresses(p)),
+		AvailableIpAddressCount:     i32(availableAddresses(sub, used)),
 		DefaultForAz:                boolp(sub.DefaultForAZ),
 		MapPublicIpOnLaunch:         boolp(sub.MapPublicIPOnLaunch),
 		MapCustomerOwnedIpOnLaunch:  boolp(false),
@@ -170,7 +176,7 @@ func (s *Service) apiSubnet(sub store.Subnet, tags []store.Tag) *ec2api.Subnet {
 	}
 }
 
-func (s *Service) subnetFields() filter.Fields[store.Subnet] {
+func (s *Service) subnetFields(used map[string]int) filter.Fields[store.Subnet] {
 	one := func(f func(store.Subnet) string) func(store.Subnet) []string {
 		return func(sn store.Subnet) []string { return filter.One(f(sn)) }
 	}
@@ -181,7 +187,7 @@ func (s *Service) subnetFields() filter.Fields[store.Subnet] {
 		"availabilityZone":     one(func(sn store.Subnet) string { return sn.AvailabilityZone }),
 		"availability-zone-id": one(func(sn store.Subnet) string { return s.zoneID(sn.AvailabilityZone) }),
 		"available-ip-address-count": one(func(sn store.Subnet) string {
-			return strconv.Itoa(int(usableAddresses(netip.MustParsePrefix(sn.CIDRBlock))))
+			return strconv.Itoa(int(availableAddresses(sn, used)))
 		}),
 		"cidr":                    cidr,
 		"cidr-block":              cidr,
@@ -201,16 +207,26 @@ func (s *Service) subnetFields() filter.Fields[store.Subnet] {
 
 // DescribeSubnets lists the caller's subnets.
 func (s *Service) DescribeSubnets(ctx context.Context, in *ec2api.DescribeSubnetsRequest) (*ec2api.DescribeSubnetsResult, error) {
-	q := taggedQuery[store.Subnet]{rtype: typeSubnet, idsParam: "subnetIds", fields: s.subnetFields(), notFound: errSubnetNotFound,
-		list: func(tx *store.Tx) func(context.Context, string) ([]store.Subnet, error) { return tx.ListSubnets },
-		id:   func(sn store.Subnet) string { return sn.ID }}
+	used := map[string]int{}
+	q := taggedQuery[store.Subnet]{rtype: typeSubnet, idsParam: "subnetIds", fields: s.subnetFields(used), notFound: errSubnetNotFound,
+		list: func(tx *store.Tx) func(context.Context, string) ([]store.Subnet, error) {
+			return func(ctx context.Context, account string) ([]store.Subnet, error) {
+				inUse, err := tx.SubnetAddressesInUse(ctx, account)
+				if err != nil {
+					return nil, err
+				}
+				maps.Copy(used, inUse)
+				return tx.ListSubnets(ctx, account)
+			}
+		},
+		id: func(sn store.Subnet) string { return sn.ID }}
 	page, tags, next, err := q.run(ctx, s, in.SubnetIds, in.Filters, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	out := &ec2api.DescribeSubnetsResult{Subnets: []ec2api.Subnet{}, NextToken: next}
 	for _, sn := range page {
-		out.Subnets = append(out.Subnets, *s.apiSubnet(sn, tags[sn.ID]))
+		out.Subnets = append(out.Subnets, *s.apiSubnet(sn, tags[sn.ID], used))
 	}
 	return out, nil
 }

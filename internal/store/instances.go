@@ -49,6 +49,9 @@ type Instance struct {
 	ConsoleAt             time.Time
 	LaunchTime            time.Time
 	CreatedAt             time.Time
+	// CPUCredits is a burstable instance's credit option (standard,
+	// unlimited); '' means its type's default.
+	CPUCredits string
 
 	// SecurityGroupIDs in the order they were given; filled by the List calls.
 	SecurityGroupIDs []string
@@ -59,7 +62,7 @@ const instanceColumns = `id, account_id, reservation_id, launch_index, client_to
 	availability_zone, vpc_id, subnet_id, key_name, user_data, smbios_uuid, state, state_reason_code,
 	state_reason_message, state_transition_reason, state_changed_at, shutdown_behavior, disable_api_termination,
 	node_id, desired_power, force_stop, reboot_seq, observed_state, observed_at, console_output, console_at,
-	launch_time, created_at`
+	launch_time, created_at, cpu_credits`
 
 func (i *Instance) args() []any {
 	return []any{i.ID, i.AccountID, i.ReservationID, i.LaunchIndex, i.ClientToken, i.ImageID, i.KernelID, i.RamdiskID,
@@ -67,7 +70,7 @@ func (i *Instance) args() []any {
 		i.AvailabilityZone, i.VPCID, i.SubnetID, i.KeyName, i.UserData, i.SMBIOSUUID, i.State, i.StateReasonCode,
 		i.StateReasonMessage, i.StateTransitionReason, i.StateChangedAt.UnixMilli(), i.ShutdownBehavior, i.DisableAPITermination,
 		i.NodeID, i.DesiredPower, i.ForceStop, i.RebootSeq, i.ObservedState, i.ObservedAt.UnixMilli(), i.ConsoleOutput, i.ConsoleAt.UnixMilli(),
-		i.LaunchTime.UnixMilli(), i.CreatedAt.UnixMilli()}
+		i.LaunchTime.UnixMilli(), i.CreatedAt.UnixMilli(), i.CPUCredits}
 }
 
 func scanInstance(r interface{ Scan(...any) error }) (Instance, error) {
@@ -78,7 +81,7 @@ func scanInstance(r interface{ Scan(...any) error }) (Instance, error) {
 		&i.AvailabilityZone, &i.VPCID, &i.SubnetID, &i.KeyName, &i.UserData, &i.SMBIOSUUID, &i.State, &i.StateReasonCode,
 		&i.StateReasonMessage, &i.StateTransitionReason, &changed, &i.ShutdownBehavior, &i.DisableAPITermination,
 		&i.NodeID, &i.DesiredPower, &i.ForceStop, &i.RebootSeq, &i.ObservedState, &observed, &i.ConsoleOutput, &console,
-		&launch, &created)
+		&launch, &created, &i.CPUCredits)
 	i.StateChangedAt, i.ObservedAt, i.ConsoleAt = Millis(changed), Millis(observed), Millis(console)
 	i.LaunchTime, i.CreatedAt = Millis(launch), Millis(created)
 	return i, err
@@ -86,7 +89,7 @@ func scanInstance(r interface{ Scan(...any) error }) (Instance, error) {
 
 // InsertInstance stores a new instance and its security groups.
 func (tx *Tx) InsertInstance(ctx context.Context, i Instance) error {
-	marks := make([]string, 38)
+	marks := make([]string, len(i.args()))
 	for n := range marks {
 		marks[n] = fmt.Sprintf("$%d", n+1)
 	}
@@ -175,12 +178,12 @@ func (tx *Tx) UpdateInstanceRequest(ctx context.Context, i Instance) error {
 	return tx.execOne(ctx, `UPDATE instances SET instance_type = $3, vcpus = $4, memory_mib = $5, user_data = $6,
 		state = $7, state_reason_code = $8, state_reason_message = $9, state_transition_reason = $10, state_changed_at = $11,
 		shutdown_behavior = $12, disable_api_termination = $13, node_id = $14, desired_power = $15, force_stop = $16,
-		reboot_seq = $17, launch_time = $18, availability_zone = $19, kernel_id = $20, ramdisk_id = $21
+		reboot_seq = $17, launch_time = $18, availability_zone = $19, kernel_id = $20, ramdisk_id = $21, cpu_credits = $22
 		WHERE account_id = $1 AND id = $2`,
 		i.AccountID, i.ID, i.InstanceType, i.VCPUs, i.MemoryMiB, i.UserData,
 		i.State, i.StateReasonCode, i.StateReasonMessage, i.StateTransitionReason, i.StateChangedAt.UnixMilli(),
 		i.ShutdownBehavior, i.DisableAPITermination, i.NodeID, i.DesiredPower, i.ForceStop,
-		i.RebootSeq, i.LaunchTime.UnixMilli(), i.AvailabilityZone, i.KernelID, i.RamdiskID)
+		i.RebootSeq, i.LaunchTime.UnixMilli(), i.AvailabilityZone, i.KernelID, i.RamdiskID, i.CPUCredits)
 }
 
 // ListInstancesByClientToken returns an account's instances launched with

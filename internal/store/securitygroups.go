@@ -117,6 +117,19 @@ func (tx *Tx) ListSecurityGroupRules(ctx context.Context, accountID string) ([]S
 	return out, err
 }
 
+// UpdateSecurityGroupRule rewrites a rule's permission and description,
+// keeping its id, group, direction and creation time.
+func (tx *Tx) UpdateSecurityGroupRule(ctx context.Context, r SecurityGroupRule) error {
+	err := tx.execOne(ctx, `UPDATE security_group_rules SET ip_protocol = $3, from_port = $4, to_port = $5, cidr_ipv4 = $6,
+		cidr_ipv6 = $7, prefix_list_id = $8, ref_group_id = $9, ref_account_id = $10, description = $11
+		WHERE account_id = $1 AND id = $2`, r.AccountID, r.ID, r.IPProtocol, r.FromPort, r.ToPort,
+		r.CIDRIPv4, r.CIDRIPv6, r.PrefixListID, r.RefGroupID, r.RefAccountID, r.Description)
+	if err != nil {
+		return fmt.Errorf("update rule %s: %w", r.ID, err)
+	}
+	return nil
+}
+
 // DeleteSecurityGroupRule removes one rule and its tags.
 func (tx *Tx) DeleteSecurityGroupRule(ctx context.Context, accountID, id string) error {
 	if err := tx.execOne(ctx, `DELETE FROM security_group_rules WHERE account_id = $1 AND id = $2`, accountID, id); err != nil {

@@ -67,6 +67,7 @@ type Service interface {
 	DescribeImportImageTasks(ctx context.Context, in *DescribeImportImageTasksRequest) (*DescribeImportImageTasksResult, error)
 	DescribeImportSnapshotTasks(ctx context.Context, in *DescribeImportSnapshotTasksRequest) (*DescribeImportSnapshotTasksResult, error)
 	DescribeInstanceAttribute(ctx context.Context, in *DescribeInstanceAttributeRequest) (*InstanceAttribute, error)
+	DescribeInstanceCreditSpecifications(ctx context.Context, in *DescribeInstanceCreditSpecificationsRequest) (*DescribeInstanceCreditSpecificationsResult, error)
 	DescribeInstanceStatus(ctx context.Context, in *DescribeInstanceStatusRequest) (*DescribeInstanceStatusResult, error)
 	DescribeInstanceTypes(ctx context.Context, in *DescribeInstanceTypesRequest) (*DescribeInstanceTypesResult, error)
 	DescribeInstances(ctx context.Context, in *DescribeInstancesRequest) (*DescribeInstancesResult, error)
@@ -90,12 +91,15 @@ type Service interface {
 	DisassociateAddress(ctx context.Context, in *DisassociateAddressRequest) (*DisassociateAddressOutput, error)
 	DisassociateRouteTable(ctx context.Context, in *DisassociateRouteTableRequest) (*DisassociateRouteTableOutput, error)
 	GetConsoleOutput(ctx context.Context, in *GetConsoleOutputRequest) (*GetConsoleOutputResult, error)
+	GetPasswordData(ctx context.Context, in *GetPasswordDataRequest) (*GetPasswordDataResult, error)
 	ImportImage(ctx context.Context, in *ImportImageRequest) (*ImportImageResult, error)
 	ImportKeyPair(ctx context.Context, in *ImportKeyPairRequest) (*ImportKeyPairResult, error)
 	ImportSnapshot(ctx context.Context, in *ImportSnapshotRequest) (*ImportSnapshotResult, error)
 	ModifyImageAttribute(ctx context.Context, in *ModifyImageAttributeRequest) (*ModifyImageAttributeOutput, error)
 	ModifyInstanceAttribute(ctx context.Context, in *ModifyInstanceAttributeRequest) (*ModifyInstanceAttributeOutput, error)
+	ModifyInstanceCreditSpecification(ctx context.Context, in *ModifyInstanceCreditSpecificationRequest) (*ModifyInstanceCreditSpecificationResult, error)
 	ModifyNetworkInterfaceAttribute(ctx context.Context, in *ModifyNetworkInterfaceAttributeRequest) (*ModifyNetworkInterfaceAttributeOutput, error)
+	ModifySecurityGroupRules(ctx context.Context, in *ModifySecurityGroupRulesRequest) (*ModifySecurityGroupRulesResult, error)
 	ModifySnapshotAttribute(ctx context.Context, in *ModifySnapshotAttributeRequest) (*ModifySnapshotAttributeOutput, error)
 	ModifySubnetAttribute(ctx context.Context, in *ModifySubnetAttributeRequest) (*ModifySubnetAttributeOutput, error)
 	ModifyVpcAttribute(ctx context.Context, in *ModifyVpcAttributeRequest) (*ModifyVpcAttributeOutput, error)
@@ -653,8 +657,14 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.DescribeInstanceAttribute),
 				HasOutput:   true,
 			},
-			"DescribeInstanceConnectEndpoints":            {Name: "DescribeInstanceConnectEndpoints"},
-			"DescribeInstanceCreditSpecifications":        {Name: "DescribeInstanceCreditSpecifications"},
+			"DescribeInstanceConnectEndpoints": {Name: "DescribeInstanceConnectEndpoints"},
+			"DescribeInstanceCreditSpecifications": {
+				Name:        "DescribeInstanceCreditSpecifications",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeInstanceCreditSpecificationsRequest],
+				Call:        awsapi.Bind(Service.DescribeInstanceCreditSpecifications),
+				HasOutput:   true,
+			},
 			"DescribeInstanceEventNotificationAttributes": {Name: "DescribeInstanceEventNotificationAttributes"},
 			"DescribeInstanceEventWindows":                {Name: "DescribeInstanceEventWindows"},
 			"DescribeInstanceStatus": {
@@ -958,31 +968,37 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.GetConsoleOutput),
 				HasOutput:   true,
 			},
-			"GetConsoleScreenshot":                           {Name: "GetConsoleScreenshot"},
-			"GetDefaultCreditSpecification":                  {Name: "GetDefaultCreditSpecification"},
-			"GetEbsDefaultKmsKeyId":                          {Name: "GetEbsDefaultKmsKeyId"},
-			"GetEbsEncryptionByDefault":                      {Name: "GetEbsEncryptionByDefault"},
-			"GetFlowLogsIntegrationTemplate":                 {Name: "GetFlowLogsIntegrationTemplate"},
-			"GetGroupsForCapacityReservation":                {Name: "GetGroupsForCapacityReservation"},
-			"GetHostReservationPurchasePreview":              {Name: "GetHostReservationPurchasePreview"},
-			"GetImageBlockPublicAccessState":                 {Name: "GetImageBlockPublicAccessState"},
-			"GetInstanceMetadataDefaults":                    {Name: "GetInstanceMetadataDefaults"},
-			"GetInstanceTpmEkPub":                            {Name: "GetInstanceTpmEkPub"},
-			"GetInstanceTypesFromInstanceRequirements":       {Name: "GetInstanceTypesFromInstanceRequirements"},
-			"GetInstanceUefiData":                            {Name: "GetInstanceUefiData"},
-			"GetIpamAddressHistory":                          {Name: "GetIpamAddressHistory"},
-			"GetIpamDiscoveredAccounts":                      {Name: "GetIpamDiscoveredAccounts"},
-			"GetIpamDiscoveredPublicAddresses":               {Name: "GetIpamDiscoveredPublicAddresses"},
-			"GetIpamDiscoveredResourceCidrs":                 {Name: "GetIpamDiscoveredResourceCidrs"},
-			"GetIpamPoolAllocations":                         {Name: "GetIpamPoolAllocations"},
-			"GetIpamPoolCidrs":                               {Name: "GetIpamPoolCidrs"},
-			"GetIpamResourceCidrs":                           {Name: "GetIpamResourceCidrs"},
-			"GetLaunchTemplateData":                          {Name: "GetLaunchTemplateData"},
-			"GetManagedPrefixListAssociations":               {Name: "GetManagedPrefixListAssociations"},
-			"GetManagedPrefixListEntries":                    {Name: "GetManagedPrefixListEntries"},
-			"GetNetworkInsightsAccessScopeAnalysisFindings":  {Name: "GetNetworkInsightsAccessScopeAnalysisFindings"},
-			"GetNetworkInsightsAccessScopeContent":           {Name: "GetNetworkInsightsAccessScopeContent"},
-			"GetPasswordData":                                {Name: "GetPasswordData"},
+			"GetConsoleScreenshot":                          {Name: "GetConsoleScreenshot"},
+			"GetDefaultCreditSpecification":                 {Name: "GetDefaultCreditSpecification"},
+			"GetEbsDefaultKmsKeyId":                         {Name: "GetEbsDefaultKmsKeyId"},
+			"GetEbsEncryptionByDefault":                     {Name: "GetEbsEncryptionByDefault"},
+			"GetFlowLogsIntegrationTemplate":                {Name: "GetFlowLogsIntegrationTemplate"},
+			"GetGroupsForCapacityReservation":               {Name: "GetGroupsForCapacityReservation"},
+			"GetHostReservationPurchasePreview":             {Name: "GetHostReservationPurchasePreview"},
+			"GetImageBlockPublicAccessState":                {Name: "GetImageBlockPublicAccessState"},
+			"GetInstanceMetadataDefaults":                   {Name: "GetInstanceMetadataDefaults"},
+			"GetInstanceTpmEkPub":                           {Name: "GetInstanceTpmEkPub"},
+			"GetInstanceTypesFromInstanceRequirements":      {Name: "GetInstanceTypesFromInstanceRequirements"},
+			"GetInstanceUefiData":                           {Name: "GetInstanceUefiData"},
+			"GetIpamAddressHistory":                         {Name: "GetIpamAddressHistory"},
+			"GetIpamDiscoveredAccounts":                     {Name: "GetIpamDiscoveredAccounts"},
+			"GetIpamDiscoveredPublicAddresses":              {Name: "GetIpamDiscoveredPublicAddresses"},
+			"GetIpamDiscoveredResourceCidrs":                {Name: "GetIpamDiscoveredResourceCidrs"},
+			"GetIpamPoolAllocations":                        {Name: "GetIpamPoolAllocations"},
+			"GetIpamPoolCidrs":                              {Name: "GetIpamPoolCidrs"},
+			"GetIpamResourceCidrs":                          {Name: "GetIpamResourceCidrs"},
+			"GetLaunchTemplateData":                         {Name: "GetLaunchTemplateData"},
+			"GetManagedPrefixListAssociations":              {Name: "GetManagedPrefixListAssociations"},
+			"GetManagedPrefixListEntries":                   {Name: "GetManagedPrefixListEntries"},
+			"GetNetworkInsightsAccessScopeAnalysisFindings": {Name: "GetNetworkInsightsAccessScopeAnalysisFindings"},
+			"GetNetworkInsightsAccessScopeContent":          {Name: "GetNetworkInsightsAccessScopeContent"},
+			"GetPasswordData": {
+				Name:        "GetPasswordData",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[GetPasswordDataRequest],
+				Call:        awsapi.Bind(Service.GetPasswordData),
+				HasOutput:   true,
+			},
 			"GetReservedInstancesExchangeQuote":              {Name: "GetReservedInstancesExchangeQuote"},
 			"GetSecurityGroupsForVpc":                        {Name: "GetSecurityGroupsForVpc"},
 			"GetSerialConsoleAccessStatus":                   {Name: "GetSerialConsoleAccessStatus"},
@@ -1053,21 +1069,27 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.ModifyInstanceAttribute),
 			},
 			"ModifyInstanceCapacityReservationAttributes": {Name: "ModifyInstanceCapacityReservationAttributes"},
-			"ModifyInstanceCreditSpecification":           {Name: "ModifyInstanceCreditSpecification"},
-			"ModifyInstanceEventStartTime":                {Name: "ModifyInstanceEventStartTime"},
-			"ModifyInstanceEventWindow":                   {Name: "ModifyInstanceEventWindow"},
-			"ModifyInstanceMaintenanceOptions":            {Name: "ModifyInstanceMaintenanceOptions"},
-			"ModifyInstanceMetadataDefaults":              {Name: "ModifyInstanceMetadataDefaults"},
-			"ModifyInstanceMetadataOptions":               {Name: "ModifyInstanceMetadataOptions"},
-			"ModifyInstancePlacement":                     {Name: "ModifyInstancePlacement"},
-			"ModifyIpam":                                  {Name: "ModifyIpam"},
-			"ModifyIpamPool":                              {Name: "ModifyIpamPool"},
-			"ModifyIpamResourceCidr":                      {Name: "ModifyIpamResourceCidr"},
-			"ModifyIpamResourceDiscovery":                 {Name: "ModifyIpamResourceDiscovery"},
-			"ModifyIpamScope":                             {Name: "ModifyIpamScope"},
-			"ModifyLaunchTemplate":                        {Name: "ModifyLaunchTemplate"},
-			"ModifyLocalGatewayRoute":                     {Name: "ModifyLocalGatewayRoute"},
-			"ModifyManagedPrefixList":                     {Name: "ModifyManagedPrefixList"},
+			"ModifyInstanceCreditSpecification": {
+				Name:        "ModifyInstanceCreditSpecification",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ModifyInstanceCreditSpecificationRequest],
+				Call:        awsapi.Bind(Service.ModifyInstanceCreditSpecification),
+				HasOutput:   true,
+			},
+			"ModifyInstanceEventStartTime":     {Name: "ModifyInstanceEventStartTime"},
+			"ModifyInstanceEventWindow":        {Name: "ModifyInstanceEventWindow"},
+			"ModifyInstanceMaintenanceOptions": {Name: "ModifyInstanceMaintenanceOptions"},
+			"ModifyInstanceMetadataDefaults":   {Name: "ModifyInstanceMetadataDefaults"},
+			"ModifyInstanceMetadataOptions":    {Name: "ModifyInstanceMetadataOptions"},
+			"ModifyInstancePlacement":          {Name: "ModifyInstancePlacement"},
+			"ModifyIpam":                       {Name: "ModifyIpam"},
+			"ModifyIpamPool":                   {Name: "ModifyIpamPool"},
+			"ModifyIpamResourceCidr":           {Name: "ModifyIpamResourceCidr"},
+			"ModifyIpamResourceDiscovery":      {Name: "ModifyIpamResourceDiscovery"},
+			"ModifyIpamScope":                  {Name: "ModifyIpamScope"},
+			"ModifyLaunchTemplate":             {Name: "ModifyLaunchTemplate"},
+			"ModifyLocalGatewayRoute":          {Name: "ModifyLocalGatewayRoute"},
+			"ModifyManagedPrefixList":          {Name: "ModifyManagedPrefixList"},
 			"ModifyNetworkInterfaceAttribute": {
 				Name:        "ModifyNetworkInterfaceAttribute",
 				Implemented: true,
@@ -1076,7 +1098,13 @@ func Model() *awsapi.ServiceModel {
 			},
 			"ModifyPrivateDnsNameOptions": {Name: "ModifyPrivateDnsNameOptions"},
 			"ModifyReservedInstances":     {Name: "ModifyReservedInstances"},
-			"ModifySecurityGroupRules":    {Name: "ModifySecurityGroupRules"},
+			"ModifySecurityGroupRules": {
+				Name:        "ModifySecurityGroupRules",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ModifySecurityGroupRulesRequest],
+				Call:        awsapi.Bind(Service.ModifySecurityGroupRules),
+				HasOutput:   true,
+			},
 			"ModifySnapshotAttribute": {
 				Name:        "ModifySnapshotAttribute",
 				Implemented: true,
@@ -1340,6 +1368,7 @@ func ImplementedOperations() []string {
 		"DescribeImportImageTasks",
 		"DescribeImportSnapshotTasks",
 		"DescribeInstanceAttribute",
+		"DescribeInstanceCreditSpecifications",
 		"DescribeInstanceStatus",
 		"DescribeInstanceTypes",
 		"DescribeInstances",
@@ -1363,12 +1392,15 @@ func ImplementedOperations() []string {
 		"DisassociateAddress",
 		"DisassociateRouteTable",
 		"GetConsoleOutput",
+		"GetPasswordData",
 		"ImportImage",
 		"ImportKeyPair",
 		"ImportSnapshot",
 		"ModifyImageAttribute",
 		"ModifyInstanceAttribute",
+		"ModifyInstanceCreditSpecification",
 		"ModifyNetworkInterfaceAttribute",
+		"ModifySecurityGroupRules",
 		"ModifySnapshotAttribute",
 		"ModifySubnetAttribute",
 		"ModifyVpcAttribute",
@@ -2881,6 +2913,21 @@ type DescribeInstanceAttributeRequest struct {
 	InstanceId *string `awsapi:"in=InstanceId,out=instanceId,required"`
 }
 
+// DescribeInstanceCreditSpecificationsRequest is the model's DescribeInstanceCreditSpecificationsRequest shape.
+type DescribeInstanceCreditSpecificationsRequest struct {
+	DryRun      *bool    `awsapi:"in=DryRun,out=DryRun"`
+	Filters     []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	InstanceIds []string `awsapi:"in=InstanceId,out=InstanceId,member=InstanceId"`
+	MaxResults  *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+	NextToken   *string  `awsapi:"in=NextToken,out=NextToken"`
+}
+
+// DescribeInstanceCreditSpecificationsResult is the model's DescribeInstanceCreditSpecificationsResult shape.
+type DescribeInstanceCreditSpecificationsResult struct {
+	InstanceCreditSpecifications []InstanceCreditSpecification `awsapi:"in=InstanceCreditSpecificationSet,out=instanceCreditSpecificationSet,member=item"`
+	NextToken                    *string                       `awsapi:"in=NextToken,out=nextToken"`
+}
+
 // DescribeInstanceStatusRequest is the model's DescribeInstanceStatusRequest shape.
 type DescribeInstanceStatusRequest struct {
 	Filters             []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
@@ -3350,6 +3397,19 @@ type GetConsoleOutputResult struct {
 	Timestamp  *time.Time `awsapi:"in=Timestamp,out=timestamp"`
 }
 
+// GetPasswordDataRequest is the model's GetPasswordDataRequest shape.
+type GetPasswordDataRequest struct {
+	InstanceId *string `awsapi:"in=InstanceId,out=InstanceId,required"`
+	DryRun     *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// GetPasswordDataResult is the model's GetPasswordDataResult shape.
+type GetPasswordDataResult struct {
+	InstanceId   *string    `awsapi:"in=InstanceId,out=instanceId"`
+	PasswordData *string    `awsapi:"in=PasswordData,out=passwordData"`
+	Timestamp    *time.Time `awsapi:"in=Timestamp,out=timestamp"`
+}
+
 // GpuDeviceInfo is the model's GpuDeviceInfo shape.
 type GpuDeviceInfo struct {
 	Name         *string              `awsapi:"in=Name,out=name"`
@@ -3708,6 +3768,18 @@ type InstanceBlockDeviceMappingSpecification struct {
 	Ebs         *EbsInstanceBlockDeviceSpecification `awsapi:"in=Ebs,out=ebs"`
 	NoDevice    *string                              `awsapi:"in=NoDevice,out=noDevice"`
 	VirtualName *string                              `awsapi:"in=VirtualName,out=virtualName"`
+}
+
+// InstanceCreditSpecification is the model's InstanceCreditSpecification shape.
+type InstanceCreditSpecification struct {
+	InstanceId *string `awsapi:"in=InstanceId,out=instanceId"`
+	CpuCredits *string `awsapi:"in=CpuCredits,out=cpuCredits"`
+}
+
+// InstanceCreditSpecificationRequest is the model's InstanceCreditSpecificationRequest shape.
+type InstanceCreditSpecificationRequest struct {
+	InstanceId *string `awsapi:"in=InstanceId,out=InstanceId,required"`
+	CpuCredits *string `awsapi:"in=CpuCredits,out=CpuCredits"`
 }
 
 // InstanceIpv4Prefix is the model's InstanceIpv4Prefix shape.
@@ -4097,6 +4169,19 @@ type ModifyInstanceAttributeRequest struct {
 	DisableApiStop                    *AttributeBooleanValue                    `awsapi:"in=DisableApiStop,out=DisableApiStop"`
 }
 
+// ModifyInstanceCreditSpecificationRequest is the model's ModifyInstanceCreditSpecificationRequest shape.
+type ModifyInstanceCreditSpecificationRequest struct {
+	DryRun                       *bool                                `awsapi:"in=DryRun,out=DryRun"`
+	ClientToken                  *string                              `awsapi:"in=ClientToken,out=ClientToken"`
+	InstanceCreditSpecifications []InstanceCreditSpecificationRequest `awsapi:"in=InstanceCreditSpecification,out=InstanceCreditSpecification,member=item,required"`
+}
+
+// ModifyInstanceCreditSpecificationResult is the model's ModifyInstanceCreditSpecificationResult shape.
+type ModifyInstanceCreditSpecificationResult struct {
+	SuccessfulInstanceCreditSpecifications   []SuccessfulInstanceCreditSpecificationItem   `awsapi:"in=SuccessfulInstanceCreditSpecificationSet,out=successfulInstanceCreditSpecificationSet,member=item"`
+	UnsuccessfulInstanceCreditSpecifications []UnsuccessfulInstanceCreditSpecificationItem `awsapi:"in=UnsuccessfulInstanceCreditSpecificationSet,out=unsuccessfulInstanceCreditSpecificationSet,member=item"`
+}
+
 // ModifyNetworkInterfaceAttributeRequest is the model's ModifyNetworkInterfaceAttributeRequest shape.
 type ModifyNetworkInterfaceAttributeRequest struct {
 	Attachment                      *NetworkInterfaceAttachmentChanges      `awsapi:"in=Attachment,out=attachment"`
@@ -4109,6 +4194,18 @@ type ModifyNetworkInterfaceAttributeRequest struct {
 	EnablePrimaryIpv6               *bool                                   `awsapi:"in=EnablePrimaryIpv6,out=EnablePrimaryIpv6"`
 	ConnectionTrackingSpecification *ConnectionTrackingSpecificationRequest `awsapi:"in=ConnectionTrackingSpecification,out=ConnectionTrackingSpecification"`
 	AssociatePublicIpAddress        *bool                                   `awsapi:"in=AssociatePublicIpAddress,out=AssociatePublicIpAddress"`
+}
+
+// ModifySecurityGroupRulesRequest is the model's ModifySecurityGroupRulesRequest shape.
+type ModifySecurityGroupRulesRequest struct {
+	GroupId            *string                   `awsapi:"in=GroupId,out=GroupId,required"`
+	SecurityGroupRules []SecurityGroupRuleUpdate `awsapi:"in=SecurityGroupRule,out=SecurityGroupRule,member=item,required"`
+	DryRun             *bool                     `awsapi:"in=DryRun,out=DryRun"`
+}
+
+// ModifySecurityGroupRulesResult is the model's ModifySecurityGroupRulesResult shape.
+type ModifySecurityGroupRulesResult struct {
+	Return *bool `awsapi:"in=Return,out=return"`
 }
 
 // ModifySnapshotAttributeRequest is the model's ModifySnapshotAttributeRequest shape.
@@ -4707,6 +4804,24 @@ type SecurityGroupRule struct {
 	Tags                []Tag                    `awsapi:"in=TagSet,out=tagSet,member=item"`
 }
 
+// SecurityGroupRuleRequest is the model's SecurityGroupRuleRequest shape.
+type SecurityGroupRuleRequest struct {
+	IpProtocol        *string `awsapi:"in=IpProtocol,out=IpProtocol"`
+	FromPort          *int32  `awsapi:"in=FromPort,out=FromPort"`
+	ToPort            *int32  `awsapi:"in=ToPort,out=ToPort"`
+	CidrIpv4          *string `awsapi:"in=CidrIpv4,out=CidrIpv4"`
+	CidrIpv6          *string `awsapi:"in=CidrIpv6,out=CidrIpv6"`
+	PrefixListId      *string `awsapi:"in=PrefixListId,out=PrefixListId"`
+	ReferencedGroupId *string `awsapi:"in=ReferencedGroupId,out=ReferencedGroupId"`
+	Description       *string `awsapi:"in=Description,out=Description"`
+}
+
+// SecurityGroupRuleUpdate is the model's SecurityGroupRuleUpdate shape.
+type SecurityGroupRuleUpdate struct {
+	SecurityGroupRuleId *string                   `awsapi:"in=SecurityGroupRuleId,out=SecurityGroupRuleId,required"`
+	SecurityGroupRule   *SecurityGroupRuleRequest `awsapi:"in=SecurityGroupRule,out=SecurityGroupRule"`
+}
+
 // Snapshot is the model's Snapshot shape.
 type Snapshot struct {
 	DataEncryptionKeyId *string    `awsapi:"in=DataEncryptionKeyId,out=dataEncryptionKeyId"`
@@ -4844,6 +4959,11 @@ type SubnetIpv6CidrBlockAssociation struct {
 	Ipv6CidrBlockState *SubnetCidrBlockState `awsapi:"in=Ipv6CidrBlockState,out=ipv6CidrBlockState"`
 }
 
+// SuccessfulInstanceCreditSpecificationItem is the model's SuccessfulInstanceCreditSpecificationItem shape.
+type SuccessfulInstanceCreditSpecificationItem struct {
+	InstanceId *string `awsapi:"in=InstanceId,out=instanceId"`
+}
+
 // Tag is the model's Tag shape.
 type Tag struct {
 	Key   *string `awsapi:"in=Key,out=key"`
@@ -4880,6 +5000,18 @@ type UnassignPrivateIpAddressesRequest struct {
 	NetworkInterfaceId *string  `awsapi:"in=NetworkInterfaceId,out=networkInterfaceId,required"`
 	PrivateIpAddresses []string `awsapi:"in=PrivateIpAddress,out=privateIpAddress,member=PrivateIpAddress"`
 	Ipv4Prefixes       []string `awsapi:"in=Ipv4Prefix,out=Ipv4Prefix,member=item"`
+}
+
+// UnsuccessfulInstanceCreditSpecificationItem is the model's UnsuccessfulInstanceCreditSpecificationItem shape.
+type UnsuccessfulInstanceCreditSpecificationItem struct {
+	InstanceId *string                                           `awsapi:"in=InstanceId,out=instanceId"`
+	Error      *UnsuccessfulInstanceCreditSpecificationItemError `awsapi:"in=Error,out=error"`
+}
+
+// UnsuccessfulInstanceCreditSpecificationItemError is the model's UnsuccessfulInstanceCreditSpecificationItemError shape.
+type UnsuccessfulInstanceCreditSpecificationItemError struct {
+	Code    *string `awsapi:"in=Code,out=code"`
+	Message *string `awsapi:"in=Message,out=message"`
 }
 
 // UserBucket is the model's UserBucket shape.
@@ -6841,6 +6973,21 @@ func TpmSupportValuesValues() []string {
 
 // ValidTpmSupportValues reports whether s is one of TpmSupportValuesValues.
 func ValidTpmSupportValues(s string) bool { return slices.Contains(TpmSupportValuesValues(), s) }
+
+// UnsuccessfulInstanceCreditSpecificationErrorCodeValues returns the values of the model's UnsuccessfulInstanceCreditSpecificationErrorCode enum.
+func UnsuccessfulInstanceCreditSpecificationErrorCodeValues() []string {
+	return []string{
+		"InvalidInstanceID.Malformed",
+		"InvalidInstanceID.NotFound",
+		"IncorrectInstanceState",
+		"InstanceCreditSpecification.NotSupported",
+	}
+}
+
+// ValidUnsuccessfulInstanceCreditSpecificationErrorCode reports whether s is one of UnsuccessfulInstanceCreditSpecificationErrorCodeValues.
+func ValidUnsuccessfulInstanceCreditSpecificationErrorCode(s string) bool {
+	return slices.Contains(UnsuccessfulInstanceCreditSpecificationErrorCodeValues(), s)
+}
 
 // UsageClassTypeValues returns the values of the model's UsageClassType enum.
 func UsageClassTypeValues() []string {
