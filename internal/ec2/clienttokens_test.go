@@ -61,6 +61,23 @@ func TestClientTokenRetries(t *testing.T) {
 				}
 				return aws.ToString(out.RouteTable.RouteTableId), nil
 			}, func() int { return len(describeRTs(t, c, flt("vpc-id", vpc))) }},
+			{"CreateNetworkAcl", func(tok string, other bool) (string, error) {
+				v := vpc
+				if other {
+					v = vpc2
+				}
+				out, err := c.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{VpcId: &v, ClientToken: &tok})
+				if err != nil {
+					return "", err
+				}
+				return aws.ToString(out.NetworkAcl.NetworkAclId), nil
+			}, func() int {
+				out, err := c.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{flt("vpc-id", vpc)}})
+				if err != nil {
+					t.Fatalf("DescribeNetworkAcls: %v", err)
+				}
+				return len(out.NetworkAcls)
+			}},
 			{"RunInstances", func(tok string, other bool) (string, error) {
 				it := types.InstanceTypeT3Micro
 				if other {
@@ -184,7 +201,7 @@ func TestClientTokenRetries(t *testing.T) {
 // TestClientTokenAuditIsComplete fails when an action with a ClientToken
 // in its model input is implemented without joining TestClientTokenRetries.
 func TestClientTokenAuditIsComplete(t *testing.T) {
-	covered := map[string]bool{"CopyImage": true, "CreateNetworkInterface": true, "CreateRouteTable": true, "ImportImage": true,
+	covered := map[string]bool{"CopyImage": true, "CreateNetworkAcl": true, "CreateNetworkInterface": true, "CreateRouteTable": true, "ImportImage": true,
 		"ImportSnapshot": true, "ModifyInstanceCreditSpecification": true, "RunInstances": true}
 	svc := reflect.TypeFor[ec2api.Service]()
 	for i := range svc.NumMethod() {
