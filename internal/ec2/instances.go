@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
+	"github.com/kumo-cloud/kumo/internal/dnsname"
 	"github.com/kumo-cloud/kumo/internal/ec2/filter"
 	"github.com/kumo-cloud/kumo/internal/ec2/paginate"
 	"github.com/kumo-cloud/kumo/internal/instancestate"
@@ -121,13 +122,9 @@ func (d instanceData) visibleViews(now time.Time) []instanceView {
 	return out
 }
 
-// privateDNSName is the address's internal host name: ip-10-0-0-5.<region>.compute.internal.
-func (s *Service) privateDNSName(ip string) string {
-	if ip == "" {
-		return ""
-	}
-	return "ip-" + strings.ReplaceAll(ip, ".", "-") + "." + s.Cfg.Region + ".compute.internal"
-}
+// privateDNSName is the address's internal host name (dnsname.Private):
+// ip-10-0-0-5.<region>.compute.internal, ip-10-0-0-5.ec2.internal in us-east-1.
+func (s *Service) privateDNSName(ip string) string { return dnsname.Private(s.Cfg.Region, ip) }
 
 // rootVolumeID names the root disk as a volume: vol- with the instance's hex.
 func rootVolumeID(instanceID string) string { return "vol-" + strings.TrimPrefix(instanceID, "i-") }

@@ -110,11 +110,17 @@ func placement(d *node, in *Instance) {
 }
 
 // publicKeys adds public-keys/ when the instance has a key: the listing says
-// "0=keyname", and 0/ holds openssh-key.
+// "0=keyname", and 0/ holds openssh-key, the key followed by the key
+// pair's name as AWS serves it ("ssh-ed25519 AAAA… my-key"; cloud-init
+// shows it in its key table). A comment in the stored key gives way to
+// the name.
 func publicKeys(md *node, in *Instance) {
 	key := strings.TrimSpace(in.PublicKey)
 	if key == "" {
 		return
+	}
+	if f := strings.Fields(key); len(f) >= 2 && in.KeyName != "" {
+		key = f[0] + " " + f[1] + " " + in.KeyName
 	}
 	keys := md.dir("public-keys")
 	keys.dir("0").file("openssh-key", key)
