@@ -16,7 +16,7 @@ type VPCDNS struct {
 	Names              []DNSName // by private address
 }
 
-// DNSName is one private address of a VPC and its public address (” when
+// DNSName is one private address of a VPC and its public address (empty when
 // none).
 type DNSName struct {
 	PrivateIP string
