@@ -25,6 +25,7 @@ func newDevCmd() *cobra.Command {
 	var f serverFlags
 	var noNode bool
 	var netnsPrefix string
+	var dnsUpstreams []string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a whole cloud on this machine with an embedded database",
@@ -55,20 +56,21 @@ func newDevCmd() *cobra.Command {
 					cfg.Logger.Warn("no compute node: kumo dev must run as root to start guests (network namespaces, taps); run it with sudo, or use --no-node to silence this")
 					return
 				}
-				go runDevNode(ctx, c, cfg, netnsPrefix)
+				go runDevNode(ctx, c, cfg, netnsPrefix, dnsUpstreams)
 			})
 		},
 	}
 	f.register(cmd.Flags())
 	cmd.Flags().BoolVar(&noNode, "no-node", false, "run only the controller, without a compute node")
 	cmd.Flags().StringVar(&netnsPrefix, "netns-prefix", "kumo", "prefix of the guests' network namespaces (letters and digits)")
+	registerDNSUpstream(cmd.Flags(), &dnsUpstreams)
 	return cmd
 }
 
 // runDevNode runs a compute node in this process with the code of kumo
 // node, joined with a token the controller makes for it. The node's guests
 // outlive the process, as they outlive a kumo node.
-func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Config, prefix string) {
+func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Config, prefix string, dnsUpstreams []string) {
 	token, err := c.Nodes.CreateJoinToken(ctx, time.Hour)
 	if err != nil {
 		cfg.Logger.Error("kumo dev: node join token; running without a compute node", "error", err)
@@ -78,7 +80,7 @@ func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Co
 	err = node.Start(ctx, node.Options{
 		Server: loopbackAddr(c.NodeAddr), JoinToken: token, DataDir: filepath.Join(cfg.DataDir, "node"),
 		Name: host, Zone: cfg.Zones[0], Version: Version, NetnsPrefix: prefix, ExposeToHost: true,
-		Logger: cfg.Logger.With("role", "node"),
+		Logger: cfg.Logger.With("role", "node"), DNSUpstreams: dnsUpstreams,
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		// The APIs stay up: images, S3 and everything but guests still work.
