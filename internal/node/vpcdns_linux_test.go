@@ -174,6 +174,24 @@ func TestVPCResolverForAGuest(t *testing.T) {
 		t.Error("the upstream was never asked")
 	}
 
+	// A group that lets nothing out: the resolver is still reached (AWS's
+	// security groups never filter the VPC's DNS either).
+	closed := vpc
+	closed.SecurityGroups = []nodeapi.SecurityGroup{{ID: vpc.SecurityGroups[0].ID}}
+	egress := func() string {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "chain", "inet", "kumo_sg", "eg_1").Output()
+		return string(out)
+	}
+	open := egress()
+	if !strings.Contains(open, "return") {
+		t.Fatalf("egress chain with the allow-all rule:\n%s", open)
+	}
+	h.srv.desired <- desired(closed)
+	waitUntil(t, "egress closed", func() bool { return !strings.Contains(egress(), "return") })
+	if out := nslookup(t, guest, "ip-10-7-1-20"); !strings.Contains(out, "Address: 10.7.1.20") {
+		t.Errorf("with no egress rule: nslookup ip-10-7-1-20:\n%s", out)
+	}
+
 	// enableDnsSupport off: the resolver is silent.
 	vpc.DNS.Support = false
 	h.srv.desired <- desired(vpc)
