@@ -56,14 +56,18 @@ func (s *Server) Serve(udp []net.PacketConn, tcp []net.Listener) *Running {
 		r.servers = append(r.servers, &dns.Server{Listener: ln, Handler: s, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 	}
 	for _, srv := range r.servers {
-		started := make(chan struct{})
+		started, exited := make(chan struct{}), make(chan struct{})
 		srv.NotifyStartedFunc = func() { close(started) }
 		go func() {
+			defer close(exited)
 			if err := srv.ActivateAndServe(); err != nil && !errors.Is(err, net.ErrClosed) {
 				s.log().Warn("vpc resolver stopped", "err", err)
 			}
 		}()
-		<-started
+		select { // serving (Close may stop it), or it failed at once
+		case <-started:
+		case <-exited:
+		}
 	}
 	return r
 }
