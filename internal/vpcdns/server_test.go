@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -206,5 +207,73 @@ func TestAddress(t *testing.T) {
 	}
 	if got := Address(netip.MustParsePrefix("10.1.0.0/16")); got.String() != "10.1.0.2" {
 		t.Errorf("Address = %s", got)
+	}
+}
+
+// Odd questions get an answer, never a crash or silence: several or no
+// questions, another opcode, another class, raw garbage (dropped).
+func TestOddQuestions(t *testing.T) {
+	z := NewZone(testZone())
+	addr := serve(t, &Server{Zone: func() *Zone { return z }})
+	c := &dns.Client{Net: "udp"}
+	exchange := func(m *dns.Msg) *dns.Msg {
+		t.Helper()
+		resp, _, err := c.Exchange(m, addr)
+		if err != nil {
+			t.Fatalf("%v: %v", m.Question, err)
+		}
+		return resp
+	}
+	two := new(dns.Msg)
+	two.SetQuestion("ip-172-31-0-4.kumo-1.compute.internal.", dns.TypeA)
+	two.Question = append(two.Question, two.Question[0])
+	if r := exchange(two); r.Rcode != dns.RcodeFormatError {
+		t.Errorf("two questions: %s", dns.RcodeToString[r.Rcode])
+	}
+	notify := new(dns.Msg)
+	notify.SetNotify("kumo-1.compute.internal.")
+	if r := exchange(notify); r.Rcode != dns.RcodeNotImplemented {
+		t.Errorf("NOTIFY: %s", dns.RcodeToString[r.Rcode])
+	}
+	chaos := new(dns.Msg)
+	chaos.SetQuestion("version.bind.", dns.TypeTXT)
+	chaos.Question[0].Qclass = dns.ClassCHAOS
+	if r := exchange(chaos); r.Rcode != dns.RcodeRefused {
+		t.Errorf("CHAOS: %s", dns.RcodeToString[r.Rcode])
+	}
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write([]byte("\x00\x01garbage that is no DNS message"))
+	conn.Close()
+	if r := ask(t, "udp", addr, "ip-172-31-0-4.kumo-1.compute.internal", dns.TypeA); answerOf(t, r) != "172.31.0.4" {
+		t.Errorf("after garbage: %s %q", dns.RcodeToString[r.Rcode], answerOf(t, r))
+	}
+}
+
+// Every forwarded question waits for its upstream; beyond MaxInFlight the
+// resolver fails the question at once rather than piling up goroutines.
+func TestForwardingIsBounded(t *testing.T) {
+	dead, err := net.ListenPacket("udp4", "127.0.0.1:0") // never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	z := NewZone(testZone())
+	s := &Server{Zone: func() *Zone { return z }, MaxInFlight: 1, Timeout: 2e9, Upstreams: []string{dead.LocalAddr().String()}}
+	addr := serve(t, s)
+	go (&dns.Client{Net: "udp", Timeout: 3e9}).Exchange(func() *dns.Msg {
+		m := new(dns.Msg)
+		m.SetQuestion("slow.example.", dns.TypeA)
+		return m
+	}(), addr)
+	deadline := time.Now().Add(time.Second)
+	for len(s.inflight) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	if r := ask(t, "udp", addr, "other.example", dns.TypeA); r.Rcode != dns.RcodeServerFailure || time.Since(start) > time.Second {
+		t.Errorf("over the bound: %s after %v, want SERVFAIL at once", dns.RcodeToString[r.Rcode], time.Since(start))
 	}
 }
