@@ -43,6 +43,8 @@ type instanceView struct {
 	eips   map[string]store.Address // elastic IPs by eipKey
 	groups map[string]string        // security group id -> name
 	owner  string
+	// noHostnames: the VPC's enableDnsHostnames is off (no public names).
+	noHostnames bool
 }
 
 // instanceData is one consistent read of an account's instances and what
@@ -55,6 +57,8 @@ type instanceData struct {
 	eips      map[string]store.Address            // associated elastic IPs by eipKey
 	groups    map[string]string
 	nodes     map[string]store.Node
+	// noHostnames are the VPCs whose enableDnsHostnames is off.
+	noHostnames map[string]bool
 }
 
 func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instanceData, error) {
@@ -85,6 +89,9 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 	if d.eips, err = eipsByAddress(ctx, tx, account); err != nil {
 		return d, err
 	}
+	if d.noHostnames, err = vpcsWithoutHostnames(ctx, tx, account); err != nil {
+		return d, err
+	}
 	groups, err := tx.ListSecurityGroups(ctx, account)
 	if err != nil {
 		return d, err
@@ -107,7 +114,7 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 func (d instanceData) view(i store.Instance) instanceView {
 	eni := d.enis[i.ID]
 	return instanceView{Instance: i, tags: d.tags[i.ID], eni: eni, enis: d.attached[i.ID], eip: d.eips[eipKey(eni.ID, eni.PrivateIP)],
-		eips: d.eips, groups: d.groups, owner: i.AccountID}
+		eips: d.eips, groups: d.groups, owner: i.AccountID, noHostnames: d.noHostnames[i.VPCID]}
 }
 
 // visibleViews returns the instances DescribeInstances shows at now:
@@ -190,6 +197,9 @@ func (s *Service) apiInstance(v instanceView) ec2api.Instance {
 		for _, n := range v.attachedInterfaces() {
 			out.NetworkInterfaces = append(out.NetworkInterfaces, s.apiInterface(v, n))
 		}
+	}
+	if v.noHostnames {
+		dropPublicNames(&out)
 	}
 	return out
 }

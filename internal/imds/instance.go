@@ -22,6 +22,7 @@ type Instance struct {
 	InterfaceID, ReservationID           string
 	PublicIP                             string // optional: public-ipv4 and public-hostname
 	PublicHostname                       string // optional: defaults to dnsname.Public of PublicIP
+	NoPublicHostname                     bool   // the VPC's enableDnsHostnames is off: no public-hostname
 	RootDeviceName                       string // block-device-mapping/ami and root; /dev/xvda when empty
 	SecurityGroups, SecurityGroupIDs     []string
 	KeyName, PublicKey                   string // PublicKey: one OpenSSH line; public-keys/ only when set, followed by KeyName

@@ -43,7 +43,9 @@ func metaData(in *Instance) *node {
 	placement(md.dir("placement"), in)
 	md.file("profile", profile)
 	if in.PublicIP != "" {
-		md.file("public-hostname", in.publicHostname())
+		if !in.NoPublicHostname {
+			md.file("public-hostname", in.publicHostname())
+		}
 		md.file("public-ipv4", in.PublicIP)
 	}
 	publicKeys(md, in)
@@ -77,7 +79,7 @@ func networkInterface(d *node, in *Instance, x Interface) {
 	if len(x.PrivateIPs) > 0 {
 		first = x.PrivateIPs[0]
 	}
-	names := &Instance{PrivateIP: first, PublicIP: x.PublicIP, Region: in.Region}
+	names := &Instance{PrivateIP: first, PublicIP: x.PublicIP, Region: in.Region, NoPublicHostname: in.NoPublicHostname}
 	if strings.ToLower(x.MAC) == mac(in) {
 		names = in // the primary: the instance's own names
 	}
@@ -91,7 +93,9 @@ func networkInterface(d *node, in *Instance, x Interface) {
 	d.file("mac", strings.ToLower(x.MAC))
 	d.file("owner-id", in.AccountID)
 	if x.PublicIP != "" {
-		d.file("public-hostname", names.publicHostname())
+		if !names.NoPublicHostname {
+			d.file("public-hostname", names.publicHostname())
+		}
 		d.file("public-ipv4s", x.PublicIP)
 	}
 	d.file("security-group-ids", x.SecurityGroupIDs...)

@@ -53,3 +53,20 @@ func TestOpenSSHKeyCarriesKeyName(t *testing.T) {
 		}
 	}
 }
+
+// enableDnsHostnames off: no public names, as DescribeInstances.
+func TestNoPublicHostname(t *testing.T) {
+	in := bareInstance()
+	in.PublicIP, in.NoPublicHostname = "198.51.100.2", true
+	in.Interfaces = []Interface{{DeviceNumber: 1, MAC: "52:54:00:ab:cd:02", PrivateIPs: []string{"10.0.1.9"}, PublicIP: "198.51.100.3"}}
+	s := newServer(fixed(in), nil)
+	for _, path := range []string{"/latest/meta-data/public-hostname", "/latest/meta-data/network/interfaces/macs/52:54:00:ab:cd:02/public-hostname",
+		"/latest/meta-data/network/interfaces/macs/52:54:00:ab:cd:01/public-hostname"} {
+		if code, body := get(t, s, path); code != 404 {
+			t.Errorf("GET %s: %d %q, want 404", path, code, body)
+		}
+	}
+	if code, body := get(t, s, "/latest/meta-data/public-ipv4"); code != 200 || body != "198.51.100.2" {
+		t.Errorf("public-ipv4: %d %q", code, body)
+	}
+}

@@ -241,7 +241,11 @@ func (a *agent) lookupIMDS(r *http.Request) (*imds.Instance, error) {
 	}
 	for _, s := range a.specs() {
 		if s.Network.VPCID == vpc && slices.Contains(privateIPs(s), src.Unmap()) {
-			return imdsInstance(s), nil
+			in := imdsInstance(s)
+			// No public names while enableDnsHostnames is off (known
+			// from the VPC's resolver; unknown yet: names, as before).
+			in.NoPublicHostname = a.net.zone(vpc) != nil && !a.net.zone(vpc).Hostnames()
+			return in, nil
 		}
 	}
 	return nil, imds.ErrUnknownInstance

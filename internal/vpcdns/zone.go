@@ -74,6 +74,10 @@ func NewZone(c Config) *Zone {
 	return z
 }
 
+// Hostnames reports whether the VPC's public addresses have names
+// (enableDnsHostnames).
+func (z *Zone) Hostnames() bool { return z != nil && z.cfg.Hostnames }
+
 // Enabled reports whether the resolver answers at all.
 func (z *Zone) Enabled() bool { return z != nil && z.cfg.Support }
 
