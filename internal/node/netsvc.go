@@ -29,8 +29,11 @@ type netServices struct {
 	dhcp map[string]*dhcpd.Server // by VPC, netns and bridge
 	imds map[string]*http.Server  // by VPC id
 	dns  map[string]*vpcdns.Running
-	// zones are the resolver's names of each VPC, from the last Desired.
-	zones map[string]*vpcdns.Zone
+	// zones are the resolver's names of each VPC, from the last Desired,
+	// under their own lock: a question being answered must never wait
+	// for mu, which stopVPC holds while the resolver shuts down.
+	zonesMu sync.RWMutex
+	zones   map[string]*vpcdns.Zone
 }
 
 // ensureNetwork makes the instance's subnet and serves DHCP and metadata

@@ -63,9 +63,9 @@ func (ns *netServices) setZones(vpcs []nodeapi.VPCNetwork, pool []string) {
 			zones[v.VPCID] = vpcdns.NewZone(zoneConfig(v.DNS, prefixes))
 		}
 	}
-	ns.mu.Lock()
+	ns.zonesMu.Lock()
 	ns.zones = zones
-	ns.mu.Unlock()
+	ns.zonesMu.Unlock()
 }
 
 func zoneConfig(d *nodeapi.VPCDNS, pool []netip.Prefix) vpcdns.Config {
@@ -89,8 +89,8 @@ func zoneConfig(d *nodeapi.VPCDNS, pool []netip.Prefix) vpcdns.Config {
 
 // zone is a VPC's resolver names (nil: not known yet, nothing answers).
 func (ns *netServices) zone(vpcID string) *vpcdns.Zone {
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
+	ns.zonesMu.RLock()
+	defer ns.zonesMu.RUnlock()
 	return ns.zones[vpcID]
 }
 
