@@ -39,3 +39,27 @@ func dropPublicNames(i *ec2api.Instance) {
 		}
 	}
 }
+
+// vpcsWithoutHostnames reads the caller's VPCs whose enableDnsHostnames
+// is off.
+func (s *Service) vpcsWithoutHostnames(ctx context.Context) (map[string]bool, error) {
+	var out map[string]bool
+	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) (err error) {
+		out, err = vpcsWithoutHostnames(ctx, tx, account)
+		return err
+	})
+	return out, err
+}
+
+// dropENIPublicNames blanks an interface's public DNS names: its VPC's
+// enableDnsHostnames is off.
+func dropENIPublicNames(n *ec2api.NetworkInterface) {
+	if n.Association != nil {
+		n.Association.PublicDnsName = str("")
+	}
+	for a := range n.PrivateIpAddresses {
+		if as := n.PrivateIpAddresses[a].Association; as != nil {
+			as.PublicDnsName = str("")
+		}
+	}
+}

@@ -42,6 +42,14 @@ func TestInstanceNamesFollowDNSHostnames(t *testing.T) {
 			aws.ToString(ni.PrivateIpAddresses[0].Association.PublicDnsName) != "" {
 			t.Errorf("public names with enableDnsHostnames off: %q %q", aws.ToString(inst.PublicDnsName), aws.ToString(ni.Association.PublicDnsName))
 		}
+		enis, err := c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{*ni.NetworkInterfaceId}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if eni := enis.NetworkInterfaces[0]; aws.ToString(eni.PrivateDnsName) != dnsname.Private("kumo-1", ip) ||
+			eni.Association == nil || aws.ToString(eni.Association.PublicDnsName) != "" {
+			t.Errorf("DescribeNetworkInterfaces with enableDnsHostnames off: %+v", eni)
+		}
 		if _, err := c.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: vpc.Vpc.VpcId,
 			EnableDnsHostnames: &types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
 			t.Fatal(err)
@@ -50,6 +58,13 @@ func TestInstanceNamesFollowDNSHostnames(t *testing.T) {
 		want := dnsname.Public("kumo-1", aws.ToString(e.PublicIp))
 		if got := aws.ToString(inst.PublicDnsName); got != want || aws.ToString(inst.NetworkInterfaces[0].Association.PublicDnsName) != want {
 			t.Errorf("PublicDnsName %q, want %q", got, want)
+		}
+		enis, err = c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{*ni.NetworkInterfaceId}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := aws.ToString(enis.NetworkInterfaces[0].Association.PublicDnsName); got != want {
+			t.Errorf("DescribeNetworkInterfaces PublicDnsName %q, want %q", got, want)
 		}
 	})
 }
