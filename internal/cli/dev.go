@@ -30,6 +30,7 @@ func newDevCmd() *cobra.Command {
 	var netnsPrefix string
 	var accel string
 	var reset bool
+	var dnsUpstreams []string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a whole cloud on this machine with an embedded database",
@@ -77,7 +78,7 @@ func newDevCmd() *cobra.Command {
 					cfg.Logger.Warn("no compute node: kumo dev must run as root to start guests (network namespaces, taps); run it with sudo, or use --no-node to silence this")
 					return
 				}
-				go runDevNode(ctx, c, cfg, prefix, choice)
+				go runDevNode(ctx, c, cfg, prefix, choice, dnsUpstreams)
 			})
 		},
 	}
@@ -86,13 +87,14 @@ func newDevCmd() *cobra.Command {
 	cmd.Flags().StringVar(&netnsPrefix, "netns-prefix", "", "prefix of the guests' network namespaces, letters and digits (default: kumo and 6 random hex digits, recorded in the data dir)")
 	cmd.Flags().BoolVar(&reset, "reset", false, "remove everything this data dir's node left on the host (guests, namespaces, routes, proxy entries, nftables table), then exit; the data dir is kept")
 	cmd.Flags().StringVar(&accel, "accel", qemu.ChooseAuto, accelUsage)
+	registerDNSUpstream(cmd.Flags(), &dnsUpstreams)
 	return cmd
 }
 
 // runDevNode runs a compute node in this process with the code of kumo
 // node, joined with a token the controller makes for it. The node's guests
 // outlive the process, as they outlive a kumo node.
-func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Config, prefix string, accel *qemu.Choice) {
+func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Config, prefix string, accel *qemu.Choice, dnsUpstreams []string) {
 	token, err := c.Nodes.CreateJoinToken(ctx, time.Hour)
 	if err != nil {
 		cfg.Logger.Error("kumo dev: node join token; running without a compute node", "error", err)
@@ -102,7 +104,7 @@ func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Co
 	err = node.Start(ctx, node.Options{
 		Server: loopbackAddr(c.NodeAddr), JoinToken: token, DataDir: filepath.Join(cfg.DataDir, "node"),
 		Name: host, Zone: cfg.Zones[0], Version: Version, NetnsPrefix: prefix, ExposeToHost: true,
-		Logger: cfg.Logger.With("role", "node"), AccelChoice: accel,
+		Logger: cfg.Logger.With("role", "node"), AccelChoice: accel, DNSUpstreams: dnsUpstreams,
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		// The APIs stay up: images, S3 and everything but guests still work.

@@ -22,6 +22,7 @@ type nodeFlags struct {
 	server, joinToken, dataDir, name, zone, netnsPrefix, logFormat string
 	underlay, metricsListen, hostNetns, uplink                     string
 	accel                                                          string
+	dnsUpstreams                                                   []string
 	exposeToHost                                                   bool
 	vcpus                                                          int
 	memoryMiB                                                      int64
@@ -43,6 +44,12 @@ func (f *nodeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.uplink, "uplink", "", "host interface on the operator's public network: guests' elastic IPs are answered for (proxy ARP) and forwarded through it, and guests reach nothing beyond this host any other way (default: none, public addresses reach only this host)")
 	fs.StringVar(&f.accel, "accel", qemu.ChooseAuto, accelUsage)
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
+	registerDNSUpstream(fs, &f.dnsUpstreams)
+}
+
+// registerDNSUpstream adds --dns-upstream (kumo node and kumo dev).
+func registerDNSUpstream(fs *pflag.FlagSet, p *[]string) {
+	fs.StringSliceVar(p, "dns-upstream", nil, "resolver (IP[:port], repeatable) the VPC resolver forwards names other than Kumo's to (default: none, only Kumo's names resolve, others are refused)")
 }
 
 func (f *nodeFlags) options() (node.Options, error) {
@@ -63,13 +70,16 @@ func (f *nodeFlags) options() (node.Options, error) {
 			return node.Options{}, fmt.Errorf("--underlay-address: %w", err)
 		}
 	}
+	if _, err := node.ParseUpstreams(f.dnsUpstreams); err != nil {
+		return node.Options{}, fmt.Errorf("--dns-upstream: %w", err)
+	}
 	return node.Options{
 		Server: f.server, JoinToken: f.joinToken, DataDir: f.dataDir, Name: f.name, Zone: f.zone, Version: Version,
 		NetnsPrefix: f.netnsPrefix, ExposeToHost: f.exposeToHost,
 		UnderlayAddress: f.underlay, MetricsListen: f.metricsListen, HostNetns: f.hostNetns, Uplink: f.uplink,
 		Capacity: nodeapi.Capacity{VCPUs: f.vcpus, MemoryMiB: f.memoryMiB},
 		Accel:    f.accel,
-		Logger:   newLogger(os.Stderr, f.logFormat),
+		Logger:   newLogger(os.Stderr, f.logFormat), DNSUpstreams: f.dnsUpstreams,
 	}, nil
 }
 

@@ -93,17 +93,22 @@ type cluster struct {
 	extra                                []*proc         // nodes of fake hosts (multi-host tests)
 	admin                                *admin.Client
 	token                                string
+	nodeArgs                             []string // more flags of the node (startNode)
 }
 
-func newCluster(t *testing.T) *cluster {
-	c := newServer(t)
+func newCluster(t *testing.T) *cluster { return newClusterWith(t) }
+
+// newClusterWith starts a cluster whose node gets more flags.
+func newClusterWith(t *testing.T, nodeArgs ...string) *cluster {
+	c := newServer(t, nodeArgs...)
 	c.startNode()
 	c.waitNodeReady(1)
 	return c
 }
 
-// newServer is a cluster whose node the test starts itself.
-func newServer(t *testing.T) *cluster {
+// newServer is a cluster whose node the test starts itself (with nodeArgs
+// added to its flags).
+func newServer(t *testing.T, nodeArgs ...string) *cluster {
 	demo := needs(t)
 	dir := t.TempDir()
 	suffix := make([]byte, 3)
@@ -111,7 +116,7 @@ func newServer(t *testing.T) *cluster {
 	c := &cluster{t: t, bin: kumoBinary(t), demo: demo,
 		serverDir: filepath.Join(dir, "server"), nodeDir: filepath.Join(dir, "node"),
 		ec2Addr: freePort(t), s3Addr: freePort(t), adminAddr: freePort(t), nodeAddr: freePort(t),
-		prefix: "ke" + hex.EncodeToString(suffix)}
+		prefix: "ke" + hex.EncodeToString(suffix), nodeArgs: nodeArgs}
 	t.Cleanup(c.shutdown)
 	c.startServer()
 	cred, err := admin.LoadCredential(c.serverDir)
@@ -209,8 +214,9 @@ func (c *cluster) startHostNode(name, zone, hostNetns, underlay, dataDir, prefix
 }
 
 func (c *cluster) startNode() {
-	c.node = c.spawn("node", "node", "--server", c.nodeAddr, "--join-token", c.token, "--data-dir", c.nodeDir,
-		"--name", "host-"+c.prefix, "--zone", region+"a", "--netns-prefix", c.prefix, "--log-format", "json")
+	args := []string{"node", "--server", c.nodeAddr, "--join-token", c.token, "--data-dir", c.nodeDir,
+		"--name", "host-" + c.prefix, "--zone", region + "a", "--netns-prefix", c.prefix, "--log-format", "json"}
+	c.node = c.spawn("node", append(args, c.nodeArgs...)...)
 }
 
 // kill sends SIGKILL and reaps the process.

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi"
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
+	"github.com/kumo-cloud/kumo/internal/dnsname"
 	"github.com/kumo-cloud/kumo/internal/ids"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
@@ -294,9 +294,4 @@ func eipInterface(ctx context.Context, tx *store.Tx, account, id string) (store.
 // publicDNSName is an elastic IP's host name, shaped as EC2's public names
 // (ec2-203-0-113-5.<region>.compute.amazonaws.com) under Kumo's own
 // domain: ec2-203-0-113-5.<region>.compute.kumo.
-func (s *Service) publicDNSName(ip string) string {
-	if ip == "" {
-		return ""
-	}
-	return "ec2-" + strings.ReplaceAll(ip, ".", "-") + "." + s.Cfg.Region + ".compute.kumo"
-}
+func (s *Service) publicDNSName(ip string) string { return dnsname.Public(s.Cfg.Region, ip) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
+	"github.com/kumo-cloud/kumo/internal/dnsname"
 	"github.com/kumo-cloud/kumo/internal/ec2/filter"
 	"github.com/kumo-cloud/kumo/internal/ids"
 	"github.com/kumo-cloud/kumo/internal/store"
@@ -27,12 +28,7 @@ func errDHCPOptionsNotFound(id string) error {
 }
 
 // defaultDomainName is the domain AWS's default options set carries in a region.
-func defaultDomainName(region string) string {
-	if region == "us-east-1" {
-		return "ec2.internal"
-	}
-	return region + ".compute.internal"
-}
+func defaultDomainName(region string) string { return dnsname.PrivateDomain(region) }
 
 // createDefaultDHCPOptions makes the account's default options set, which new VPCs use.
 func (s *Service) createDefaultDHCPOptions(ctx context.Context, tx *store.Tx, account string) (store.DHCPOptions, error) {

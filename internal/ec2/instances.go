@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
+	"github.com/kumo-cloud/kumo/internal/dnsname"
 	"github.com/kumo-cloud/kumo/internal/ec2/filter"
 	"github.com/kumo-cloud/kumo/internal/ec2/paginate"
 	"github.com/kumo-cloud/kumo/internal/instancestate"
@@ -42,6 +43,8 @@ type instanceView struct {
 	eips   map[string]store.Address // elastic IPs by eipKey
 	groups map[string]string        // security group id -> name
 	owner  string
+	// noHostnames: the VPC's enableDnsHostnames is off (no public names).
+	noHostnames bool
 }
 
 // instanceData is one consistent read of an account's instances and what
@@ -54,6 +57,8 @@ type instanceData struct {
 	eips      map[string]store.Address            // associated elastic IPs by eipKey
 	groups    map[string]string
 	nodes     map[string]store.Node
+	// noHostnames are the VPCs whose enableDnsHostnames is off.
+	noHostnames map[string]bool
 }
 
 func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instanceData, error) {
@@ -84,6 +89,9 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 	if d.eips, err = eipsByAddress(ctx, tx, account); err != nil {
 		return d, err
 	}
+	if d.noHostnames, err = vpcsWithoutHostnames(ctx, tx, account); err != nil {
+		return d, err
+	}
 	groups, err := tx.ListSecurityGroups(ctx, account)
 	if err != nil {
 		return d, err
@@ -106,7 +114,7 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 func (d instanceData) view(i store.Instance) instanceView {
 	eni := d.enis[i.ID]
 	return instanceView{Instance: i, tags: d.tags[i.ID], eni: eni, enis: d.attached[i.ID], eip: d.eips[eipKey(eni.ID, eni.PrivateIP)],
-		eips: d.eips, groups: d.groups, owner: i.AccountID}
+		eips: d.eips, groups: d.groups, owner: i.AccountID, noHostnames: d.noHostnames[i.VPCID]}
 }
 
 // visibleViews returns the instances DescribeInstances shows at now:
@@ -121,13 +129,9 @@ func (d instanceData) visibleViews(now time.Time) []instanceView {
 	return out
 }
 
-// privateDNSName is the address's internal host name: ip-10-0-0-5.<region>.compute.internal.
-func (s *Service) privateDNSName(ip string) string {
-	if ip == "" {
-		return ""
-	}
-	return "ip-" + strings.ReplaceAll(ip, ".", "-") + "." + s.Cfg.Region + ".compute.internal"
-}
+// privateDNSName is the address's internal host name (dnsname.Private):
+// ip-10-0-0-5.<region>.compute.internal, ip-10-0-0-5.ec2.internal in us-east-1.
+func (s *Service) privateDNSName(ip string) string { return dnsname.Private(s.Cfg.Region, ip) }
 
 // rootVolumeID names the root disk as a volume: vol- with the instance's hex.
 func rootVolumeID(instanceID string) string { return "vol-" + strings.TrimPrefix(instanceID, "i-") }
@@ -193,6 +197,9 @@ func (s *Service) apiInstance(v instanceView) ec2api.Instance {
 		for _, n := range v.attachedInterfaces() {
 			out.NetworkInterfaces = append(out.NetworkInterfaces, s.apiInterface(v, n))
 		}
+	}
+	if v.noHostnames {
+		dropPublicNames(&out)
 	}
 	return out
 }

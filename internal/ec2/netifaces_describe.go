@@ -227,9 +227,16 @@ func (s *Service) DescribeNetworkInterfaces(ctx context.Context, in *ec2api.Desc
 	if err != nil {
 		return nil, err
 	}
+	noNames, err := s.vpcsWithoutHostnames(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := &ec2api.DescribeNetworkInterfacesResult{NetworkInterfaces: []ec2api.NetworkInterface{}, NextToken: next}
 	for _, v := range page {
 		out.NetworkInterfaces = append(out.NetworkInterfaces, *s.apiENI(v))
+		if noNames[v.VPCID] {
+			dropENIPublicNames(&out.NetworkInterfaces[len(out.NetworkInterfaces)-1])
+		}
 	}
 	return out, nil
 }

@@ -34,6 +34,11 @@ func (m *Manager) ListenIMDS(context.Context, string) (net.Listener, error) {
 	return nil, errUnsupported
 }
 
+// ListenDNS needs Linux.
+func (m *Manager) ListenDNS(context.Context, string, []netip.Addr) ([]net.PacketConn, []net.Listener, error) {
+	return nil, nil, errUnsupported
+}
+
 // DeleteVPC needs Linux.
 func (m *Manager) DeleteVPC(context.Context, string) error { return errUnsupported }
 

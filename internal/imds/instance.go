@@ -2,8 +2,9 @@ package imds
 
 import (
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/kumo-cloud/kumo/internal/dnsname"
 )
 
 // Instance is what the metadata service tells one guest about itself. The
@@ -20,10 +21,11 @@ type Instance struct {
 	VPCID, VPCCIDR                       string
 	InterfaceID, ReservationID           string
 	PublicIP                             string // optional: public-ipv4 and public-hostname
-	PublicHostname                       string // optional: defaults to PublicIP
+	PublicHostname                       string // optional: defaults to dnsname.Public of PublicIP
+	NoPublicHostname                     bool   // the VPC's enableDnsHostnames is off: no public-hostname
 	RootDeviceName                       string // block-device-mapping/ami and root; /dev/xvda when empty
 	SecurityGroups, SecurityGroupIDs     []string
-	KeyName, PublicKey                   string // PublicKey: one OpenSSH line; public-keys/ only when set
+	KeyName, PublicKey                   string // PublicKey: one OpenSSH line; public-keys/ only when set, followed by KeyName
 	UserData                             []byte // 404 when empty
 	KernelID, RamdiskID                  string // optional
 	PendingTime                          time.Time
@@ -64,20 +66,14 @@ const ErrUnknownInstance = lookupError("imds: no instance behind this interface"
 
 const defaultRootDevice = "/dev/xvda"
 
-// localHostname is the instance's name in its VPC: ip-10-0-0-5.<region>.compute.internal
-// (ec2.internal in us-east-1), as AWS names them, unless one was given.
+// localHostname is the instance's name in its VPC, dnsname.Private:
+// ip-10-0-0-5.<region>.compute.internal (ec2.internal in us-east-1), as
+// AWS names them, unless one was given.
 func (in *Instance) localHostname() string {
 	if in.LocalHostname != "" {
 		return in.LocalHostname
 	}
-	name := "ip-" + strings.ReplaceAll(in.PrivateIP, ".", "-")
-	if in.Region == "" {
-		return name
-	}
-	if in.Region == "us-east-1" {
-		return name + ".ec2.internal"
-	}
-	return name + "." + in.Region + ".compute.internal"
+	return dnsname.Private(in.Region, in.PrivateIP)
 }
 
 func (in *Instance) hostname() string {
@@ -87,11 +83,16 @@ func (in *Instance) hostname() string {
 	return in.localHostname()
 }
 
+// publicHostname is the public address's name, dnsname.Public, as
+// DescribeInstances' PublicDnsName: ec2-198-51-100-2.<region>.compute.kumo.
 func (in *Instance) publicHostname() string {
 	if in.PublicHostname != "" {
 		return in.PublicHostname
 	}
-	return in.PublicIP
+	if in.Region == "" {
+		return in.PublicIP
+	}
+	return dnsname.Public(in.Region, in.PublicIP)
 }
 
 func (in *Instance) rootDevice() string {

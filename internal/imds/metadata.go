@@ -43,7 +43,9 @@ func metaData(in *Instance) *node {
 	placement(md.dir("placement"), in)
 	md.file("profile", profile)
 	if in.PublicIP != "" {
-		md.file("public-hostname", in.publicHostname())
+		if !in.NoPublicHostname {
+			md.file("public-hostname", in.publicHostname())
+		}
 		md.file("public-ipv4", in.PublicIP)
 	}
 	publicKeys(md, in)
@@ -77,7 +79,7 @@ func networkInterface(d *node, in *Instance, x Interface) {
 	if len(x.PrivateIPs) > 0 {
 		first = x.PrivateIPs[0]
 	}
-	names := &Instance{PrivateIP: first, PublicIP: x.PublicIP, Region: in.Region}
+	names := &Instance{PrivateIP: first, PublicIP: x.PublicIP, Region: in.Region, NoPublicHostname: in.NoPublicHostname}
 	if strings.ToLower(x.MAC) == mac(in) {
 		names = in // the primary: the instance's own names
 	}
@@ -91,7 +93,9 @@ func networkInterface(d *node, in *Instance, x Interface) {
 	d.file("mac", strings.ToLower(x.MAC))
 	d.file("owner-id", in.AccountID)
 	if x.PublicIP != "" {
-		d.file("public-hostname", names.publicHostname())
+		if !names.NoPublicHostname {
+			d.file("public-hostname", names.publicHostname())
+		}
 		d.file("public-ipv4s", x.PublicIP)
 	}
 	d.file("security-group-ids", x.SecurityGroupIDs...)
@@ -110,11 +114,17 @@ func placement(d *node, in *Instance) {
 }
 
 // publicKeys adds public-keys/ when the instance has a key: the listing says
-// "0=keyname", and 0/ holds openssh-key.
+// "0=keyname", and 0/ holds openssh-key, the key followed by the key
+// pair's name as AWS serves it ("ssh-ed25519 AAAA… my-key"; cloud-init
+// shows it in its key table). A comment in the stored key gives way to
+// the name.
 func publicKeys(md *node, in *Instance) {
 	key := strings.TrimSpace(in.PublicKey)
 	if key == "" {
 		return
+	}
+	if f := strings.Fields(key); len(f) >= 2 && in.KeyName != "" {
+		key = f[0] + " " + f[1] + " " + in.KeyName
 	}
 	keys := md.dir("public-keys")
 	keys.dir("0").file("openssh-key", key)

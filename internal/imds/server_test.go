@@ -105,7 +105,7 @@ func TestOptionalEntries(t *testing.T) {
 	nic := "/latest/meta-data/network/interfaces/macs/52:54:00:ab:cd:01/"
 	tests := map[string]string{
 		"/latest/meta-data/public-ipv4":                    "203.0.113.7",
-		"/latest/meta-data/public-hostname":                "203.0.113.7",
+		"/latest/meta-data/public-hostname":                "ec2-203-0-113-7.eu-west-1.compute.kumo",
 		"/latest/meta-data/kernel-id":                      "aki-1",
 		"/latest/meta-data/ramdisk-id":                     "ari-1",
 		"/latest/meta-data/placement/availability-zone-id": "euw1-az1",

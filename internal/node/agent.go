@@ -22,6 +22,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
+	"github.com/kumo-cloud/kumo/internal/vpcdns"
 )
 
 // Reconnect backoff bounds.
@@ -123,7 +124,7 @@ func newAgent(cfg Config) (*agent, error) {
 		a.metrics = prometheus.NewRegistry()
 	}
 	a.vnet = newVPCNet(a, a.metrics)
-	a.net = &netServices{a: a, dhcp: map[string]*dhcpd.Server{}, imds: map[string]*http.Server{}}
+	a.net = &netServices{a: a, dhcp: map[string]*dhcpd.Server{}, imds: map[string]*http.Server{}, dns: map[string]*vpcdns.Running{}}
 	capacity, err := measureCapacity(cfg.DataDir, cfg.Capacity)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
@@ -239,6 +240,7 @@ func (a *agent) apply(ctx context.Context, d *nodeapi.Desired) {
 		}
 	}
 	a.vnet.setPool(d.PublicPool)
+	a.net.setZones(d.VPCs, d.PublicPool)
 	a.vnet.setDesired(d.VPCs)
 }
 

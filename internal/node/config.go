@@ -79,6 +79,9 @@ type Config struct {
 	// security groups) is checked against the desired state and repaired
 	// (DefaultRepairInterval when zero).
 	RepairInterval time.Duration
+	// DNSUpstreams are the resolvers (ip:port) the VPC resolver forwards
+	// names other than Kumo's to; none: other names are refused.
+	DNSUpstreams []string
 	// MetricsListen is the address of the Prometheus metrics listener
 	// (/metrics); empty: none.
 	MetricsListen string

@@ -14,8 +14,10 @@ import (
 	"sync"
 
 	"github.com/kumo-cloud/kumo/internal/dhcpd"
+	"github.com/kumo-cloud/kumo/internal/dnsname"
 	"github.com/kumo-cloud/kumo/internal/imds"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/vpcdns"
 )
 
 // netServices runs one DHCP server per subnet bridge and one metadata
@@ -26,6 +28,12 @@ type netServices struct {
 	mu   sync.Mutex
 	dhcp map[string]*dhcpd.Server // by VPC, netns and bridge
 	imds map[string]*http.Server  // by VPC id
+	dns  map[string]*vpcdns.Running
+	// zones are the resolver's names of each VPC, from the last Desired,
+	// under their own lock: a question being answered must never wait
+	// for mu, which stopVPC holds while the resolver shuts down.
+	zonesMu sync.RWMutex
+	zones   map[string]*vpcdns.Zone
 }
 
 // ensureNetwork makes the instance's subnet and serves DHCP and metadata
@@ -47,6 +55,10 @@ func (a *agent) ensureSubnet(ctx context.Context, n nodeapi.NetworkInterface) (S
 	a.vnet.madeSubnet(n.SubnetID, sub)
 	if err := a.net.ensureDHCP(sub); err != nil {
 		return sub, err
+	}
+	if err := a.net.ensureDNS(ctx, n.VPCID, n.VPCCIDR); err != nil {
+		// The guest runs without names rather than not at all.
+		a.log.Error("vpc resolver", "vpc", n.VPCID, "err", err)
 	}
 	return sub, a.net.ensureIMDS(ctx, n.VPCID)
 }
@@ -140,6 +152,10 @@ func (ns *netServices) stopVPC(vpcID string) {
 		s.Close()
 		delete(ns.imds, vpcID)
 	}
+	if s := ns.dns[vpcID]; s != nil {
+		s.Close()
+		delete(ns.dns, vpcID)
+	}
 	for key, s := range ns.dhcp {
 		if strings.HasPrefix(key, vpcID+"|") {
 			s.Close()
@@ -152,6 +168,9 @@ func (ns *netServices) close() {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	for _, s := range ns.imds {
+		s.Close()
+	}
+	for _, s := range ns.dns {
 		s.Close()
 	}
 	for _, s := range ns.dhcp {
@@ -208,9 +227,7 @@ func lease(n nodeapi.NetworkInterface, mac net.HardwareAddr) (dhcpd.Lease, bool)
 }
 
 // hostname is EC2's private host name of an address: ip-10-0-1-5.
-func hostname(ip netip.Addr) string {
-	return "ip-" + strings.ReplaceAll(ip.String(), ".", "-")
-}
+func hostname(ip netip.Addr) string { return dnsname.PrivateHost(ip.String()) }
 
 // lookupIMDS finds the instance behind a metadata request: the listener's
 // VPC and the request's source address, any private address of any of the
@@ -227,7 +244,11 @@ func (a *agent) lookupIMDS(r *http.Request) (*imds.Instance, error) {
 	}
 	for _, s := range a.specs() {
 		if s.Network.VPCID == vpc && slices.Contains(privateIPs(s), src.Unmap()) {
-			return imdsInstance(s), nil
+			in := imdsInstance(s)
+			// No public names while enableDnsHostnames is off (known
+			// from the VPC's resolver; unknown yet: names, as before).
+			in.NoPublicHostname = a.net.zone(vpc) != nil && !a.net.zone(vpc).Hostnames()
+			return in, nil
 		}
 	}
 	return nil, imds.ErrUnknownInstance

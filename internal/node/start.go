@@ -33,6 +33,9 @@ type Options struct {
 	// Uplink is the host interface public addresses are published on
 	// (Config.Uplink); empty: they reach only this host.
 	Uplink string
+	// DNSUpstreams are the resolvers the VPC resolver forwards to
+	// (Config.DNSUpstreams, checked by ParseUpstreams); none by default.
+	DNSUpstreams []string
 	// HostNetns is the network namespace (a path such as /run/netns/x)
 	// holding the underlay and the host side of the guests' networks;
 	// empty: this process's own. Tests run several "hosts" on one machine.
@@ -61,6 +64,10 @@ func Start(ctx context.Context, o Options) error {
 	if log == nil {
 		log = slog.Default()
 	}
+	upstreams, err := ParseUpstreams(o.DNSUpstreams)
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
 	choice := o.AccelChoice
 	if choice == nil {
 		c, err := ChooseAccel(ctx, qemu.Driver{}, o.Accel, 0, log)
@@ -87,6 +94,7 @@ func Start(ctx context.Context, o Options) error {
 		DataDir: o.DataDir, Name: o.Name, Zone: o.Zone, Version: o.Version, Capacity: o.Capacity,
 		Driver: QEMU{Driver: qemu.Driver{Accelerator: choice.Accel}}, AccelReason: choice.Reason, Network: GuestNet{mgr}, Objects: client.Objects(), Connector: client, Logger: o.Logger,
 		Underlay: underlay, MetricsListen: o.MetricsListen, Uplink: o.Uplink, HostReachesGuests: o.ExposeToHost,
+		DNSUpstreams: upstreams,
 	})
 }
 

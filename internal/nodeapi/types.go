@@ -111,6 +111,26 @@ type VPCNetwork struct {
 	// NetworkACLs are the network ACLs of the VPC's subnets, one per
 	// subnet, enforced statelessly on traffic entering or leaving it.
 	NetworkACLs []SubnetNetworkACL `json:"networkAcls,omitempty"`
+	// DNS is what the VPC's resolver answers (nil: no resolver).
+	DNS *VPCDNS `json:"dns,omitempty"`
+}
+
+// VPCDNS is a VPC's resolver (AmazonProvidedDNS): it listens at CIDR's
+// base address plus two and at 169.254.169.253 in the VPC's namespace.
+type VPCDNS struct {
+	Region    string `json:"region"`
+	CIDR      string `json:"cidr"`
+	Support   bool   `json:"support"`   // enableDnsSupport: off, the resolver answers nothing
+	Hostnames bool   `json:"hostnames"` // enableDnsHostnames: off, public addresses have no names
+	// Names are every private address of the VPC's interfaces (on every
+	// node), each with the public address mapped to it.
+	Names []DNSName `json:"names,omitempty"`
+}
+
+// DNSName is one private address of a VPC and its public address.
+type DNSName struct {
+	PrivateIP string `json:"privateIp"`
+	PublicIP  string `json:"publicIp,omitempty"`
 }
 
 // OverlayPeer is another node of a VPC.

@@ -33,8 +33,10 @@ func (s *Server) Desired(ctx context.Context, nodeID string) (*nodeapi.Desired, 
 			}
 			d.Instances = append(d.Instances, spec)
 		}
-		d.VPCs, err = vpcNetworks(ctx, tx, nodeID)
-		return err
+		if d.VPCs, err = vpcNetworks(ctx, tx, nodeID); err != nil {
+			return err
+		}
+		return s.addDNS(ctx, tx, d.VPCs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("desired state of node %s: %w", nodeID, err)
@@ -125,10 +127,14 @@ func network(ctx context.Context, tx *store.Tx, n store.InterfaceNetwork) (nodea
 	if err != nil {
 		return nodeapi.NetworkInterface{}, fmt.Errorf("DHCP options of %s: %w", n.VPCID, err)
 	}
+	servers, err := dnsServers(ctx, tx, n.VPCID, dhcp.DomainNameServers)
+	if err != nil {
+		return nodeapi.NetworkInterface{}, fmt.Errorf("DNS servers of %s: %w", n.VPCID, err)
+	}
 	out := nodeapi.NetworkInterface{InterfaceID: n.ID, DeviceIndex: n.DeviceIndex, MAC: strings.ToLower(n.MAC), PrivateIP: n.PrivateIP,
 		SubnetID: n.SubnetID, SubnetCIDR: n.SubnetCIDR, Gateway: gw, VPCID: n.VPCID, VPCCIDR: n.VPCCIDR,
 		SecondaryIPs: n.SecondaryIPs, NoSourceDestCheck: n.NoSourceDestCheck,
-		DNS: dnsServers(dhcp.DomainNameServers), DomainName: dhcp.DomainName}
+		DNS: servers, DomainName: dhcp.DomainName}
 	if err := publicIPs(ctx, tx, n, &out); err != nil {
 		return out, err
 	}
@@ -179,18 +185,6 @@ func publicIPs(ctx context.Context, tx *store.Tx, n store.InterfaceNetwork, out 
 		}
 	}
 	return nil
-}
-
-// dnsServers are the addresses a VPC's DHCP options name. AmazonProvidedDNS
-// (the VPC's own resolver) is left out: Kumo runs no resolver for VPCs yet.
-func dnsServers(servers []string) []string {
-	var out []string
-	for _, s := range servers {
-		if s != "AmazonProvidedDNS" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // gateway is a subnet's first host address (10.0.1.0/24 → 10.0.1.1).

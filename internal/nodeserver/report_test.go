@@ -22,7 +22,7 @@ func TestDesiredCarriesAFullSpec(t *testing.T) {
 		storetest.MustUpdate(t, h.db, func(ctx context.Context, tx *store.Tx) error {
 			o := store.DHCPOptions{ID: "dopt-00000000000000001", AccountID: f.account, CreatedAt: time.Now(), Configurations: []store.DHCPConfiguration{
 				{Key: "domain-name", Values: []string{"corp.example"}},
-				{Key: "domain-name-servers", Values: []string{"10.0.0.2", "AmazonProvidedDNS"}}}}
+				{Key: "domain-name-servers", Values: []string{"10.9.9.9", "AmazonProvidedDNS"}}}}
 			if err := tx.InsertDHCPOptions(ctx, o); err != nil {
 				return err
 			}
@@ -37,8 +37,8 @@ func TestDesiredCarriesAFullSpec(t *testing.T) {
 			t.Fatalf("desired %+v", d)
 		}
 		sp := d.Instances[0]
-		if n := sp.Network; n.DomainName != "corp.example" || len(n.DNS) != 1 || n.DNS[0] != "10.0.0.2" {
-			t.Errorf("DHCP options in the spec: domain %q, DNS %v; want corp.example, [10.0.0.2] (AmazonProvidedDNS has no resolver yet)", n.DomainName, n.DNS)
+		if n := sp.Network; n.DomainName != "corp.example" || len(n.DNS) != 1 || n.DNS[0] != "10.9.9.9" {
+			t.Errorf("DHCP options in the spec: domain %q, DNS %v; want corp.example, [10.9.9.9] (AmazonProvidedDNS left out: the VPC's enableDnsSupport is off)", n.DomainName, n.DNS)
 		}
 		want := nodeapi.NetworkInterface{InterfaceID: f.eni, MAC: "02:ab:cd:00:00:01", PrivateIP: "10.0.1.10", SubnetID: f.subnet,
 			SubnetCIDR: "10.0.1.0/24", Gateway: "10.0.1.1", VPCID: f.vpc, VPCCIDR: "10.0.0.0/16"}
