@@ -163,6 +163,14 @@ func (db *DB) View(ctx context.Context, fn func(ctx context.Context, tx *Tx) err
 func (db *DB) inTx(ctx context.Context, readOnly bool, fn func(ctx context.Context, tx *Tx) error) (err error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer func() {
+		// A transaction that ran out of time failed because the database
+		// did not answer (locked, unreachable), whatever error the driver
+		// turned the interruption into.
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, ErrUnavailable) {
+			err = errors.Join(ErrUnavailable, err)
+		}
+	}()
 	opts := &sql.TxOptions{ReadOnly: readOnly && db.dialect == Postgres}
 	if db.dialect == SQLite && readOnly {
 		// A read-only snapshot needs no write lock: run on the pool
