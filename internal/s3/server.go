@@ -360,3 +360,40 @@ func (b *idleBody) Read(p []byte) (int, error) {
 }
 
 func (b *idleBody) Close() error { return b.r.Close() }
+
+// PurgeBucket removes every object and unfinished upload of a bucket and
+// the bucket itself from the backend; the registry row is the caller's to
+// delete (an account being deleted with --force). A bucket already gone is
+// not an error.
+func (s *Server) PurgeBucket(ctx context.Context, name string) error {
+	for {
+		page, err := s.backend.ListObjects(ctx, name, backend.ListQuery{MaxKeys: 1000})
+		if errors.Is(err, backend.ErrNoSuchBucket) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("purge bucket %s: %w", name, err)
+		}
+		for _, o := range page.Objects {
+			if err := s.backend.DeleteObject(ctx, name, o.Key); err != nil && !errors.Is(err, backend.ErrNoSuchKey) {
+				return fmt.Errorf("purge bucket %s: %w", name, err)
+			}
+		}
+		if !page.Truncated || len(page.Objects) == 0 {
+			break
+		}
+	}
+	uploads, err := s.backend.ListUploads(ctx, name, "")
+	if err != nil {
+		return fmt.Errorf("purge bucket %s: %w", name, err)
+	}
+	for _, u := range uploads {
+		if err := s.backend.AbortUpload(ctx, name, u.Key, u.ID); err != nil && !errors.Is(err, backend.ErrNoSuchUpload) {
+			return fmt.Errorf("purge bucket %s: %w", name, err)
+		}
+	}
+	if err := s.backend.DeleteBucket(ctx, name); err != nil && !errors.Is(err, backend.ErrNoSuchBucket) {
+		return fmt.Errorf("purge bucket %s: %w", name, err)
+	}
+	return nil
+}

@@ -9,7 +9,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -55,7 +57,41 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s database: %w", db.dialect, err)
 	}
+	if err := restrictFiles(opts); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// restrictFiles makes an SQLite database and its WAL and shared-memory
+// files readable by their owner only, whatever the umask they were
+// created under (SQLite creates them 0644) or an older Kumo left.
+func restrictFiles(opts Options) error {
+	path := sqlitePath(opts)
+	if path == "" {
+		return nil
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("restrict %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// sqlitePath is the database file of SQLite options, "" for PostgreSQL.
+func sqlitePath(opts Options) string {
+	if opts.DSN != "" && !strings.HasPrefix(opts.DSN, "sqlite:") {
+		return ""
+	}
+	if path := strings.TrimPrefix(opts.DSN, "sqlite:"); path != "" {
+		return path
+	}
+	if opts.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(opts.DataDir, "kumo.db")
 }
 
 func openPool(opts Options) (*DB, error) {
