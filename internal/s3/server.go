@@ -273,7 +273,7 @@ func (s *Server) finish(q *request, err error, d time.Duration) {
 		e := toAPIError(err)
 		code = e.Name()
 		switch {
-		case q.clientGone():
+		case e.Code != ErrRequestTimeout && q.clientGone(): // a read timeout cancels the context too
 			status, code = StatusClientClosed, CodeClientClosed
 			attrs = append(attrs, slog.String("err", err.Error()))
 		case e.Code == ErrInternal || e.Code == ErrServiceUnavailable:

@@ -54,8 +54,8 @@ type Result struct {
 	Date        string // credential scope date, yyyymmdd
 	Region      string
 	Service     string
-	// SessionToken is X-Amz-Security-Token, if present. Verify does not
-	// check it.
+	// SessionToken is X-Amz-Security-Token, if present, as accepted by
+	// Verifier.SessionToken.
 	SessionToken  string
 	SignedHeaders []string
 	Presigned     bool

@@ -158,6 +158,12 @@ func TestStalledUploadTimesOut(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("stalled uploads took %v to end with a 1 s idle timeout", d)
 	}
+	waitFor(t, "the timed-out uploads to be logged", func() bool { return len(o.log.lines("code=RequestTimeout")) == n })
+	for _, l := range o.log.lines("op=PutObject") {
+		if !strings.Contains(l, "level=INFO") || !strings.Contains(l, "status=400") {
+			t.Errorf("a timed-out upload is not logged as 400 at INFO: %s", l)
+		}
+	}
 	list := must[*s3.ListObjectsV2Output](t)(a.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket}))
 	if len(list.Contents) != 0 {
 		t.Errorf("stalled uploads stored %d objects", len(list.Contents))
