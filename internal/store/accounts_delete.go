@@ -114,7 +114,8 @@ func (tx *Tx) RevokeAccountKeys(ctx context.Context, id string) error {
 
 // PurgeAccount deletes an account and every row it owns, whatever it
 // holds. Rows that reference each other without a cascade go first, in
-// dependency order; the account's own delete cascades to the rest. The
+// dependency order; then the rows of every table with an account_id column
+// (including tables added after this list), then the account. The
 // caller must have stopped the account's instances on their nodes and
 // removed its buckets' objects.
 func (tx *Tx) PurgeAccount(ctx context.Context, id string) error {
@@ -137,11 +138,13 @@ func (tx *Tx) PurgeAccount(ctx context.Context, id string) error {
 		`DELETE FROM vpcs WHERE account_id = $1`,
 		`DELETE FROM buckets WHERE account_id = $1`,
 	} {
-		if _, err := tx.exec(ctx, q, id); err != nil {
+		// A row still referenced from a table this list does not know is
+		// left for purgeOtherTables, which retries in dependency order.
+		if err := tx.deleteInSavepoint(ctx, q, id); err != nil && !errors.Is(err, ErrInUse) {
 			return fmt.Errorf("delete account %s: %w", id, err)
 		}
 	}
-	if err := tx.RevokeAccountKeys(ctx, id); err != nil {
+	if err := tx.purgeOtherTables(ctx, id); err != nil {
 		return err
 	}
 	if err := tx.execOne(ctx, `DELETE FROM accounts WHERE id = $1`, id); err != nil {
@@ -187,4 +190,67 @@ func (tx *Tx) CountRows(ctx context.Context, table, accountID string) (int, erro
 	var n int
 	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE account_id = $1`, []any{accountID}, &n)
 	return n, err
+}
+
+// purgeOtherTables deletes the account's rows from every other table with
+// an account_id column (tables added after PurgeAccount's list was
+// written), retrying a table whose rows are still referenced after the
+// others are gone. Each attempt runs in a savepoint, so a refused delete
+// does not abort the transaction on PostgreSQL.
+func (tx *Tx) purgeOtherTables(ctx context.Context, id string) error {
+	tables, err := tx.accountIDTables(ctx)
+	if err != nil {
+		return err
+	}
+	for pass := 0; len(tables) > 0; pass++ {
+		var left []string
+		var lastErr error
+		for _, t := range tables {
+			if err := tx.deleteInSavepoint(ctx, `DELETE FROM `+t+` WHERE account_id = $1`, id); err != nil {
+				if !errors.Is(err, ErrInUse) {
+					return fmt.Errorf("delete account %s from %s: %w", id, t, err)
+				}
+				left, lastErr = append(left, t), err
+			}
+		}
+		if len(left) == len(tables) || pass > 8 {
+			return fmt.Errorf("delete account %s: rows in %s are still referenced: %w", id, strings.Join(left, ", "), lastErr)
+		}
+		tables = left
+	}
+	return nil
+}
+
+func (tx *Tx) deleteInSavepoint(ctx context.Context, query string, args ...any) error {
+	if _, err := tx.exec(ctx, `SAVEPOINT purge_account`); err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, query, args...); err != nil {
+		if _, rerr := tx.exec(ctx, `ROLLBACK TO SAVEPOINT purge_account`); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	_, err := tx.exec(ctx, `RELEASE SAVEPOINT purge_account`)
+	return err
+}
+
+// accountIDTables lists the tables of the schema that have an account_id
+// column.
+func (tx *Tx) accountIDTables(ctx context.Context) ([]string, error) {
+	query := `SELECT table_name FROM information_schema.columns WHERE column_name = 'account_id' AND table_schema = current_schema() ORDER BY table_name`
+	if tx.dialect == SQLite {
+		query = `SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'account_id' ORDER BY m.name`
+	}
+	var out []string
+	err := tx.queryRows(ctx, func(r *sql.Rows) error {
+		var name string
+		err := r.Scan(&name)
+		out = append(out, name)
+		return err
+	}, query)
+	if err != nil {
+		return nil, fmt.Errorf("list the tables of accounts: %w", err)
+	}
+	return out, nil
 }
