@@ -269,7 +269,7 @@ func (s *Server) finish(ctx context.Context, reqID string, res *result, d time.D
 		service, action := s.labels(res)
 		s.Metrics.ObserveRequest(service, action, res.code, d)
 	}
-	attrs := []any{"request_id", reqID, "service", res.service, "action", res.action, "account", res.principal.AccountID,
+	attrs := []any{"request_id", reqID, "service", clip(res.service), "action", clip(res.action), "account", res.principal.AccountID,
 		"user", res.principal.UserName, "status", res.status, "code", res.code, "latency_ms", float64(d.Microseconds()) / 1000}
 	if res.err == nil {
 		s.Logger.InfoContext(ctx, "request", attrs...)
@@ -285,6 +285,16 @@ func (s *Server) finish(ctx context.Context, reqID string, res *result, d time.D
 		attrs = append(attrs, "suppressed", suppressed)
 	}
 	s.Logger.ErrorContext(ctx, "request failed", append(attrs, "err", res.err.Error())...)
+}
+
+// clip bounds what a client named (an action, a service) in a log line: a
+// made-up action may be as long as the body.
+func clip(s string) string {
+	const max = 128
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
 }
 
 // labels are the metric labels of a request: the service only when this
