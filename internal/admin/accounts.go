@@ -54,19 +54,6 @@ func (s *Server) resolveAccount(ctx context.Context, idOrName string) (store.Acc
 	return a, nil
 }
 
-func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
-	a, err := s.resolveAccount(r.Context(), r.PathValue("account"))
-	if err == nil {
-		err = s.DB.Update(r.Context(), func(ctx context.Context, tx *store.Tx) error { return tx.DeleteAccount(ctx, a.ID) })
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.Logger.InfoContext(r.Context(), "account deleted", "account", a.ID, "name", a.Name)
-	w.WriteHeader(http.StatusNoContent)
-}
-
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	a, err := s.resolveAccount(r.Context(), r.PathValue("account"))
 	if err != nil {

@@ -77,9 +77,19 @@ func (c *Client) ListAccounts(ctx context.Context) ([]Account, error) {
 	return out, err
 }
 
-// DeleteAccount removes an account (by id or name) and all it owns.
-func (c *Client) DeleteAccount(ctx context.Context, account string) error {
-	return c.do(ctx, http.MethodDelete, "/admin/v1/accounts/"+url.PathEscape(account), nil, nil)
+// DeleteAccount removes an account (by id or name). Without force, an
+// account that still holds instances, VPCs, buckets, images, snapshots or
+// elastic IPs is refused (409 InUse, naming them); with force, its keys are
+// revoked at once and everything it owns is removed, its instances
+// stopped on their nodes first (which may take minutes).
+func (c *Client) DeleteAccount(ctx context.Context, account string, force bool) error {
+	p := "/admin/v1/accounts/" + url.PathEscape(account)
+	if !force {
+		return c.do(ctx, http.MethodDelete, p, nil, nil)
+	}
+	slow := *c
+	slow.HTTP = &http.Client{Transport: c.HTTP.Transport, Timeout: 10 * time.Minute}
+	return slow.do(ctx, http.MethodDelete, p+"?force=true", nil, nil)
 }
 
 func keysPath(account, user string) string {

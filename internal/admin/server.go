@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,16 @@ type Server struct {
 	Images *Registry
 	// Nodes administers hypervisor nodes; nil refuses node requests.
 	Nodes *nodeserver.Server
+	// Terminate terminates instances of an account (the EC2 service's
+	// TerminateInstances), for account deletion with force; nil refuses
+	// to force-delete an account with live instances.
+	Terminate func(ctx context.Context, accountID string, instanceIDs []string) error
+	// Buckets removes buckets' objects, for account deletion with force;
+	// nil refuses to force-delete an account with buckets.
+	Buckets BucketPurger
+	// ForceWait bounds how long a forced account deletion waits for nodes
+	// to stop its instances (DefaultForceWait when zero).
+	ForceWait time.Duration
 }
 
 // Account is an account as the admin API shows it.
@@ -115,6 +126,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
 	case errors.Is(err, identity.ErrKeyLimit):
 		writeError(w, http.StatusConflict, "LimitExceeded", fmt.Sprintf("an owner may have at most %d access keys", identity.MaxKeysPerOwner))
+	case errors.As(err, new(*store.HeldError)):
+		writeError(w, http.StatusConflict, "InUse", err.Error())
+	case errors.Is(err, errStillStopping):
+		writeError(w, http.StatusConflict, "InstancesStillStopping", err.Error())
+	case store.IsUnavailable(err):
+		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the database does not answer; try again")
 	case errors.Is(err, store.ErrConflict):
 		writeError(w, http.StatusConflict, "AlreadyExists", err.Error())
 	case errors.Is(err, store.ErrNotFound):

@@ -22,7 +22,9 @@ import (
 	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/ids"
 	"github.com/kumo-cloud/kumo/internal/metrics"
+	"github.com/kumo-cloud/kumo/internal/ratelog"
 	"github.com/kumo-cloud/kumo/internal/sigv4"
+	"github.com/kumo-cloud/kumo/internal/store"
 )
 
 // MaxBodyBytes bounds a request body; EC2's largest parameters (user data,
@@ -47,12 +49,17 @@ type Server struct {
 	// Region is the region requests must be signed for (IAM and STS may
 	// also be signed for us-east-1, where AWS's SDKs sign global services).
 	Region string
+	// LogLimit bounds the log lines of failures that repeat (a database
+	// outage fails every request alike); the zero value passes one line
+	// per class per second.
+	LogLimit ratelog.Limiter
 }
 
 // result is what one request ended with, for the log line and metrics.
 type result struct {
 	service, action, code string
 	principal             identity.Principal
+	authenticated         bool
 	status                int
 	err                   error
 }
@@ -99,7 +106,7 @@ func (s *Server) handle(r *http.Request, reqID string, res *result) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	res.principal = principal
+	res.principal, res.authenticated = principal, true
 	res.service = scope
 	svc, ok := s.Services[scope]
 	if !ok {
@@ -182,9 +189,9 @@ func authError(service string, err error) error {
 		return awsapi.NewError("RequestExpired", http.StatusBadRequest, "Request has expired: its time is more than 15 minutes from the server's, or its presigned URL has expired.")
 	case errors.Is(err, sigv4.ErrMalformed):
 		return awsapi.NewError("IncompleteSignature", http.StatusBadRequest, "The request signature does not conform to AWS standards: %s", err)
-	case errors.Is(err, sigv4.ErrUnknownAccessKey) && ec2:
+	case (errors.Is(err, sigv4.ErrUnknownAccessKey) || errors.Is(err, sigv4.ErrInvalidSessionToken)) && ec2:
 		return awsapi.NewError("AuthFailure", http.StatusUnauthorized, "AWS was not able to validate the provided access credentials")
-	case errors.Is(err, sigv4.ErrUnknownAccessKey):
+	case errors.Is(err, sigv4.ErrUnknownAccessKey), errors.Is(err, sigv4.ErrInvalidSessionToken):
 		return awsapi.NewError("InvalidClientTokenId", http.StatusForbidden, "The security token included in the request is invalid.")
 	case errors.Is(err, sigv4.ErrSignatureMismatch), errors.Is(err, sigv4.ErrPayloadHashMismatch):
 		if ec2 {
@@ -220,28 +227,89 @@ func (s *Server) protocolOf(service string) (awsapi.Protocol, string) {
 
 func (s *Server) writeError(w http.ResponseWriter, reqID string, res *result, err error) {
 	proto, ns := s.protocolOf(res.service)
-	status, body := awsapi.EncodeError(proto, ns, reqID, err)
+	e := apiError(err)
+	status, body := awsapi.EncodeError(proto, ns, reqID, e)
 	res.status = status
-	res.code = awsapi.AsError(err).Code
+	res.code = e.Code
 	if status >= 500 {
 		res.err = err
 	}
 	writeBody(w, status, body)
 }
 
+// apiError maps any error to the Query APIs' vocabulary, in one place: API
+// errors pass through; a database that cannot answer for now is 503
+// ServiceUnavailable (EC2's, IAM's and STS's code for a temporary failure
+// of the server, which SDKs retry); anything else is InternalError.
+func apiError(err error) *awsapi.Error {
+	var e *awsapi.Error
+	switch {
+	case errors.As(err, &e) && e != nil:
+		return e
+	case store.IsUnavailable(err):
+		return awsapi.NewError("ServiceUnavailable", http.StatusServiceUnavailable, "The request has failed due to a temporary failure of the server.")
+	}
+	return awsapi.ErrInternal()
+}
+
+// StatusClientClosed is the status logged for a request whose client went
+// away before the answer (nginx's 499): not a server failure.
+const StatusClientClosed = 499
+
+// CodeClientClosed is the metrics code of such requests.
+const CodeClientClosed = "ClientClosedRequest"
+
 // finish writes the request's log line and metrics.
 func (s *Server) finish(ctx context.Context, reqID string, res *result, d time.Duration) {
-	attrs := []any{"request_id", reqID, "service", res.service, "action", res.action, "account", res.principal.AccountID,
-		"user", res.principal.UserName, "status", res.status, "code", res.code, "latency_ms", float64(d.Microseconds()) / 1000}
-	switch {
-	case res.err != nil:
-		s.Logger.ErrorContext(ctx, "request failed", append(attrs, "err", res.err.Error())...)
-	default:
-		s.Logger.InfoContext(ctx, "request", attrs...)
+	if res.status >= 500 && ctx.Err() != nil {
+		// The client disconnected, and what failed was waiting on it.
+		res.status, res.code, res.err = StatusClientClosed, CodeClientClosed, nil
 	}
 	if s.Metrics != nil {
-		s.Metrics.ObserveRequest(res.service, res.action, res.code, d)
+		service, action := s.labels(res)
+		s.Metrics.ObserveRequest(service, action, res.code, d)
 	}
+	attrs := []any{"request_id", reqID, "service", clip(res.service), "action", clip(res.action), "account", res.principal.AccountID,
+		"user", res.principal.UserName, "status", res.status, "code", res.code, "latency_ms", float64(d.Microseconds()) / 1000}
+	if res.err == nil {
+		s.Logger.InfoContext(ctx, "request", attrs...)
+		return
+	}
+	// Server failures repeat (an outage fails every request the same
+	// way): log a few per second per code, and how many were held back.
+	ok, suppressed := s.LogLimit.Allow(res.code)
+	if !ok {
+		return
+	}
+	if suppressed > 0 {
+		attrs = append(attrs, "suppressed", suppressed)
+	}
+	s.Logger.ErrorContext(ctx, "request failed", append(attrs, "err", res.err.Error())...)
+}
+
+// clip bounds what a client named (an action, a service) in a log line: a
+// made-up action may be as long as the body.
+func clip(s string) string {
+	const max = 128
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}
+
+// labels are the metric labels of a request: the service only when this
+// endpoint serves it, the action only when the request was authenticated
+// and the service's model has it. Anything a client makes up is
+// "unknown", so unsigned requests cannot grow the metrics without bound.
+func (s *Server) labels(res *result) (service, action string) {
+	svc, ok := s.Services[res.service]
+	if !ok {
+		return metrics.Unknown, metrics.Unknown
+	}
+	if !res.authenticated || svc.Model.Operations[res.action] == nil {
+		return res.service, metrics.Unknown
+	}
+	return res.service, res.action
 }
 
 type loggerKey struct{}

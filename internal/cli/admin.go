@@ -95,16 +95,28 @@ func newAccountCmd(f *adminFlags) *cobra.Command {
 			}
 			return tw.Flush()
 		},
-	}, &cobra.Command{
-		Use: "delete ACCOUNT", Short: "Delete an account (id or name) and everything it owns", Args: cobra.ExactArgs(1),
+	}, newAccountDeleteCmd(f))
+	return cmd
+}
+
+func newAccountDeleteCmd(f *adminFlags) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "delete ACCOUNT",
+		Short: "Delete an account (id or name); --force also removes everything it owns",
+		Long: "Delete an account (id or name). An account that still has instances, VPCs, buckets, images,\n" +
+			"snapshots or elastic IPs is refused with a list of them. --force revokes its keys at once,\n" +
+			"terminates its instances (waiting for their nodes to stop them) and deletes everything it owns.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
 				return err
 			}
-			return c.DeleteAccount(cmd.Context(), args[0])
+			return c.DeleteAccount(cmd.Context(), args[0], force)
 		},
-	})
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "revoke the account's keys and remove everything it owns")
 	return cmd
 }
 

@@ -98,6 +98,9 @@ func Start(ctx context.Context, cfg Config) (*Controller, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil { // it may have existed with a wider mode
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
 	db, err := store.Open(ctx, store.Options{DSN: cfg.Database, DataDir: cfg.DataDir})
 	if err != nil {
 		return nil, err
@@ -169,11 +172,12 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 		}
 		cfg.Logger.InfoContext(ctx, "demo image registered", "image", img.ImageId, "name", DemoImageName, "new", img.Created)
 	}
-	c.serve(ec2Ln, c.apiServer(cfg, types, reg))
+	api := c.apiServer(cfg, types, reg)
+	c.serve(ec2Ln, api)
 	c.serveS3(s3Ln)
 	c.serveNodes(nodeLn)
 	c.serve(adminLn, (&admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger, Images: c.Images,
-		Nodes: c.Nodes}).Handler())
+		Nodes: c.Nodes, Terminate: terminator(api.Services["ec2"].Impl.(*ec2.Service)), Buckets: c.S3}).Handler())
 	if !cfg.NoWorkers {
 		c.startWorkers(cfg)
 	}
@@ -325,4 +329,14 @@ func (c *Controller) serveNodes(ln net.Listener) {
 			c.errc <- err
 		}
 	}()
+}
+
+// terminator lets the admin API terminate an account's instances (account
+// deletion with --force) through the EC2 service, as the account's root.
+func terminator(svc *ec2.Service) func(ctx context.Context, accountID string, ids []string) error {
+	return func(ctx context.Context, accountID string, ids []string) error {
+		ctx = identity.WithPrincipal(ctx, identity.Principal{AccountID: accountID, UserID: accountID})
+		_, err := svc.TerminateInstances(ctx, &ec2api.TerminateInstancesRequest{InstanceIds: ids})
+		return err
+	}
 }

@@ -6,6 +6,7 @@ package metrics
 import (
 	"database/sql"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,11 +14,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// Unknown is the label value of anything a caller named that the server
+// does not know (an action, a service): metric labels come only from
+// fixed sets, never from client input.
+const Unknown = "unknown"
+
+// MaxRequestSeries bounds the distinct (service, action, code) label sets
+// of the request metrics, whatever callers pass: a guard behind the
+// callers' own normalisation, so a bug there cannot grow memory and
+// /metrics without bound. Later sets are counted under Unknown.
+const MaxRequestSeries = 4096
+
 // Registry holds every metric of one server process.
 type Registry struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+
+	mu     sync.Mutex
+	series map[[3]string]bool // label sets seen, at most MaxRequestSeries
 }
 
 // New makes a registry with Go runtime and process collectors.
@@ -39,13 +54,36 @@ func New() *Registry {
 	return r
 }
 
-// ObserveRequest records one API request.
+// ObserveRequest records one API request. service, action and code must
+// come from fixed sets (a model's operations, an error table); callers
+// map anything else to Unknown.
 func (r *Registry) ObserveRequest(service, action, code string, d time.Duration) {
 	if action == "" {
-		action = "unknown"
+		action = Unknown
+	}
+	if !r.admit(service, action, code) {
+		service, action, code = Unknown, Unknown, Unknown
 	}
 	r.requests.WithLabelValues(service, action, code).Inc()
 	r.latency.WithLabelValues(service, action).Observe(d.Seconds())
+}
+
+// admit reports whether a label set may have its own series.
+func (r *Registry) admit(service, action, code string) bool {
+	key := [3]string{service, action, code}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.series[key] {
+		return true
+	}
+	if len(r.series) >= MaxRequestSeries {
+		return false
+	}
+	if r.series == nil {
+		r.series = map[[3]string]bool{}
+	}
+	r.series[key] = true
+	return true
 }
 
 // WatchDB exports a database pool's statistics.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/s3/backend"
 	"github.com/kumo-cloud/kumo/internal/sigv4"
+	"github.com/kumo-cloud/kumo/internal/store"
 )
 
 // ErrorCode is one of the S3 API's error codes; errorTable gives each its
@@ -48,6 +49,9 @@ const (
 	ErrRequestTimeTooSkewed
 	ErrSignatureDoesNotMatch
 	ErrContentSHA256Mismatch
+	ErrInvalidToken
+	ErrRequestTimeout
+	ErrServiceUnavailable
 	errorCodeCount
 )
 
@@ -93,6 +97,9 @@ var errorTable = [errorCodeCount]errorInfo{
 	ErrRequestTimeTooSkewed:              {"RequestTimeTooSkewed", http.StatusForbidden, "The difference between the request time and the server's time is too large."},
 	ErrSignatureDoesNotMatch:             {"SignatureDoesNotMatch", http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your key and signing method."},
 	ErrContentSHA256Mismatch:             {"XAmzContentSHA256Mismatch", http.StatusBadRequest, "The provided 'x-amz-content-sha256' header does not match what was computed."},
+	ErrInvalidToken:                      {"InvalidToken", http.StatusBadRequest, "The provided token is malformed or otherwise invalid."},
+	ErrRequestTimeout:                    {"RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period."},
+	ErrServiceUnavailable:                {"ServiceUnavailable", http.StatusServiceUnavailable, "Service is unable to handle request."},
 }
 
 // Error is an S3 API error: a code, an optional message replacing the
@@ -136,8 +143,9 @@ func apiError(code ErrorCode, format string, args ...any) *Error {
 }
 
 // toAPIError maps any error to the S3 vocabulary, in one place: API
-// errors pass through; backend and signature errors get their codes; the
-// rest is InternalError with the cause kept for the log.
+// errors pass through; backend and signature errors get their codes; a
+// database that cannot answer for now is 503 ServiceUnavailable (SDKs
+// retry it); the rest is InternalError with the cause kept for the log.
 func toAPIError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -147,6 +155,9 @@ func toAPIError(err error) *Error {
 		if errors.Is(err, m.err) {
 			return &Error{Code: m.code, Cause: err}
 		}
+	}
+	if store.IsUnavailable(err) {
+		return &Error{Code: ErrServiceUnavailable, Cause: err}
 	}
 	return &Error{Code: ErrInternal, Cause: err}
 }
@@ -166,4 +177,5 @@ var errorMap = [...]struct {
 	{sigv4.ErrUnknownAccessKey, ErrInvalidAccessKeyID},
 	{sigv4.ErrSignatureMismatch, ErrSignatureDoesNotMatch},
 	{sigv4.ErrPayloadHashMismatch, ErrContentSHA256Mismatch},
+	{sigv4.ErrInvalidSessionToken, ErrInvalidToken},
 }

@@ -7,14 +7,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/ids"
 	"github.com/kumo-cloud/kumo/internal/metrics"
+	"github.com/kumo-cloud/kumo/internal/ratelog"
 	"github.com/kumo-cloud/kumo/internal/s3/backend"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
@@ -28,7 +32,14 @@ type Config struct {
 	Logger   *slog.Logger
 	Metrics  *metrics.Registry // optional
 	Now      func() time.Time  // clock for signature checks; time.Now when nil
+	// BodyIdleTimeout ends a request whose body stops arriving for this
+	// long with 400 RequestTimeout, as S3 does after about 20 s
+	// (DefaultBodyIdleTimeout when zero).
+	BodyIdleTimeout time.Duration
 }
+
+// DefaultBodyIdleTimeout is how long a request body may send nothing.
+const DefaultBodyIdleTimeout = 20 * time.Second
 
 // Server serves the S3 API over HTTP (it is an http.Handler) and gives
 // the controller in-process access to objects (System, OpenObject).
@@ -40,6 +51,8 @@ type Server struct {
 	logger   *slog.Logger
 	metrics  *metrics.Registry
 	now      func() time.Time
+	idle     time.Duration
+	logLimit ratelog.Limiter // bounds the lines of repeated server failures
 }
 
 // NewServer checks cfg and makes sure the system bucket exists.
@@ -48,7 +61,10 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.New("s3: Config needs DB, Identity and Backend")
 	}
 	s := &Server{db: cfg.DB, identity: cfg.Identity, backend: cfg.Backend, region: cfg.Region,
-		logger: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now}
+		logger: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, idle: cfg.BodyIdleTimeout}
+	if s.idle <= 0 {
+		s.idle = DefaultBodyIdleTimeout
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -80,11 +96,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amz-request-id", q.id)
 	w.Header().Set("x-amz-id-2", q.id)
 	w.Header().Set("Server", "Kumo")
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = newIdleBody(r.Body, w, s.idle)
+	}
 	var err error
 	defer func() {
 		p := recover()
 		if p == http.ErrAbortHandler {
-			s.finish(q, errors.New("aborted mid-response"), time.Since(start))
+			s.finish(q, errAborted, time.Since(start))
 			panic(p)
 		}
 		if p != nil {
@@ -159,6 +178,8 @@ type responseWriter struct {
 	status  int
 	written int64
 	wrote   bool
+	// writeErr is the first error writing to the client: it went away.
+	writeErr error
 }
 
 func (w *responseWriter) WriteHeader(status int) {
@@ -172,6 +193,9 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	w.wrote = true
 	n, err := w.ResponseWriter.Write(p)
 	w.written += int64(n)
+	if err != nil && w.writeErr == nil {
+		w.writeErr = err
+	}
 	return n, err
 }
 
@@ -187,6 +211,9 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	}
 	n, err := rf.ReadFrom(src)
 	w.written += n
+	if isConnGone(err) && w.writeErr == nil {
+		w.writeErr = err
+	}
 	return n, err
 }
 
@@ -231,25 +258,142 @@ func (s *Server) writeError(q *request, err error) {
 		Resource: q.r.URL.EscapedPath(), RequestID: q.id})
 }
 
-// finish logs the request and counts it.
+// finish logs the request and counts it. A request whose client went
+// away (it closed the connection mid-request or mid-download) is logged at
+// INFO with status 499 and counted as ClientClosedRequest: it is not a
+// server failure. Repeated server failures are logged a few per second.
 func (s *Server) finish(q *request, err error, d time.Duration) {
 	code := "OK"
 	level := slog.LevelInfo
 	attrs := []slog.Attr{slog.String("request_id", q.id), slog.String("op", string(q.route.op)),
 		slog.String("account", q.auth.caller.AccountID), slog.String("user", q.auth.caller.UserName),
 		slog.Bool("anonymous", q.auth.caller.Anonymous), slog.String("bucket", q.route.bucket)}
+	status := q.w.status
 	if err != nil {
 		e := toAPIError(err)
 		code = e.Name()
-		if e.Code == ErrInternal {
+		switch {
+		case e.Code != ErrRequestTimeout && q.clientGone(): // a read timeout cancels the context too
+			status, code = StatusClientClosed, CodeClientClosed
+			attrs = append(attrs, slog.String("err", err.Error()))
+		case e.Code == ErrInternal || e.Code == ErrServiceUnavailable:
 			level = slog.LevelError
 			attrs = append(attrs, slog.String("err", err.Error()))
 		}
 	}
-	attrs = append(attrs, slog.Int("status", q.w.status), slog.String("code", code),
+	attrs = append(attrs, slog.Int("status", status), slog.String("code", code),
 		slog.Int64("bytes_out", q.w.written), slog.Float64("latency_ms", float64(d.Microseconds())/1000))
-	s.logger.LogAttrs(q.r.Context(), level, "s3 request", attrs...)
 	if s.metrics != nil {
 		s.metrics.ObserveRequest("s3", string(q.route.op), code, d)
 	}
+	if level == slog.LevelError {
+		ok, suppressed := s.logLimit.Allow(code)
+		if !ok {
+			return
+		}
+		if suppressed > 0 {
+			attrs = append(attrs, slog.Int("suppressed", suppressed))
+		}
+	}
+	s.logger.LogAttrs(q.r.Context(), level, "s3 request", attrs...)
+}
+
+// StatusClientClosed is the status logged for a request whose client went
+// away before the answer was complete (nginx's 499).
+const StatusClientClosed = 499
+
+// CodeClientClosed is the metrics code of such requests.
+const CodeClientClosed = "ClientClosedRequest"
+
+// errAborted ends a response that failed after its status was sent.
+var errAborted = errors.New("aborted mid-response")
+
+// clientGone reports whether the client disconnected: the request's
+// context ended, or writing to it failed.
+func (q *request) clientGone() bool {
+	return q.r.Context().Err() != nil || q.w.writeErr != nil
+}
+
+// isConnGone reports whether err is the connection to the client closing.
+func isConnGone(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
+}
+
+// idleBody ends a request body that sends nothing for idle: before each
+// read it moves the connection's read deadline idle into the future, and
+// a read that times out becomes 400 RequestTimeout, as S3 answers a
+// client that stops sending. Without it a stalled upload holds its
+// connection and goroutine forever.
+//
+// The deadline is also set when the request starts, so that net/http's
+// own reading of a body the handler left unread (before it answers) is
+// bounded too.
+type idleBody struct {
+	r    io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func newIdleBody(r io.ReadCloser, w http.ResponseWriter, idle time.Duration) *idleBody {
+	b := &idleBody{r: r, rc: http.NewResponseController(w), idle: idle}
+	_ = b.rc.SetReadDeadline(time.Now().Add(idle)) // unsupported (HTTP/2): no timeout
+	return b
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	n, err := b.r.Read(p)
+	switch {
+	case err == nil:
+		return n, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// Close the body so net/http does not wait on it again before
+		// sending the answer; the connection ends after it.
+		_ = b.r.Close()
+		return n, &Error{Code: ErrRequestTimeout, Cause: err}
+	}
+	// The body ended: no deadline may outlive it, or net/http's read that
+	// watches for the client closing would time out and cancel a handler
+	// still working (assembling a large multipart upload).
+	_ = b.rc.SetReadDeadline(time.Time{})
+	return n, err
+}
+
+func (b *idleBody) Close() error { return b.r.Close() }
+
+// PurgeBucket removes every object and unfinished upload of a bucket and
+// the bucket itself from the backend; the registry row is the caller's to
+// delete (an account being deleted with --force). A bucket already gone is
+// not an error.
+func (s *Server) PurgeBucket(ctx context.Context, name string) error {
+	for {
+		page, err := s.backend.ListObjects(ctx, name, backend.ListQuery{MaxKeys: 1000})
+		if errors.Is(err, backend.ErrNoSuchBucket) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("purge bucket %s: %w", name, err)
+		}
+		for _, o := range page.Objects {
+			if err := s.backend.DeleteObject(ctx, name, o.Key); err != nil && !errors.Is(err, backend.ErrNoSuchKey) {
+				return fmt.Errorf("purge bucket %s: %w", name, err)
+			}
+		}
+		if !page.Truncated || len(page.Objects) == 0 {
+			break
+		}
+	}
+	uploads, err := s.backend.ListUploads(ctx, name, "")
+	if err != nil {
+		return fmt.Errorf("purge bucket %s: %w", name, err)
+	}
+	for _, u := range uploads {
+		if err := s.backend.AbortUpload(ctx, name, u.Key, u.ID); err != nil && !errors.Is(err, backend.ErrNoSuchUpload) {
+			return fmt.Errorf("purge bucket %s: %w", name, err)
+		}
+	}
+	if err := s.backend.DeleteBucket(ctx, name); err != nil && !errors.Is(err, backend.ErrNoSuchBucket) {
+		return fmt.Errorf("purge bucket %s: %w", name, err)
+	}
+	return nil
 }

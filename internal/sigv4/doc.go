@@ -36,6 +36,7 @@
 //	ErrExpired              RequestExpired  RequestExpired                  RequestTimeTooSkewed
 //	                                                                        (AccessDenied when presigned)
 //	ErrPayloadHashMismatch  AuthFailure     SignatureDoesNotMatch           XAmzContentSHA256Mismatch
+//	ErrInvalidSessionToken  AuthFailure     InvalidClientTokenId            InvalidToken (400)
 //
 // ErrExpired covers a request time more than MaxSkew away from now in either
 // direction, a presigned URL used after its X-Amz-Expires, and a presigned

@@ -29,4 +29,9 @@ var (
 	// ErrPayloadHashMismatch means X-Amz-Content-Sha256 holds a hex SHA-256
 	// that is not the hash of the request body.
 	ErrPayloadHashMismatch = errors.New("payload hash does not match body")
+
+	// ErrInvalidSessionToken means the request carries an
+	// X-Amz-Security-Token that does not belong to its access key (Kumo
+	// issues no temporary credentials yet, so every token is invalid).
+	ErrInvalidSessionToken = errors.New("invalid session token")
 )

@@ -41,6 +41,11 @@ type Verifier struct {
 	// a second escaping or normalisation) and, for presigned URLs without
 	// X-Amz-Content-Sha256, tries UNSIGNED-PAYLOAD first.
 	S3 bool
+	// SessionToken checks an X-Amz-Security-Token sent with the access key
+	// and returns an error wrapping ErrInvalidSessionToken when it is not
+	// valid. When nil, every token is invalid: a server that issues no
+	// temporary credentials must not ignore one.
+	SessionToken func(ctx context.Context, accessKeyID, token string) error
 }
 
 // Result describes a verified request.
@@ -49,8 +54,8 @@ type Result struct {
 	Date        string // credential scope date, yyyymmdd
 	Region      string
 	Service     string
-	// SessionToken is X-Amz-Security-Token, if present. Verify does not
-	// check it.
+	// SessionToken is X-Amz-Security-Token, if present, as accepted by
+	// Verifier.SessionToken.
 	SessionToken  string
 	SignedHeaders []string
 	Presigned     bool
@@ -83,6 +88,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*R
 	if err := v.checkTime(a); err != nil {
 		return nil, err
 	}
+	if err := v.checkSessionToken(ctx, a); err != nil {
+		return nil, err
+	}
 	declared, err := declaredPayloadHash(r)
 	if err != nil {
 		return nil, err
@@ -99,6 +107,16 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*R
 		return nil, err
 	}
 	return newResult(a, payloadHash, key), nil
+}
+
+func (v *Verifier) checkSessionToken(ctx context.Context, a *auth) error {
+	if a.sessionToken == "" {
+		return nil
+	}
+	if v.SessionToken == nil {
+		return fmt.Errorf("access key %s: %w", a.accessKeyID, ErrInvalidSessionToken)
+	}
+	return v.SessionToken(ctx, a.accessKeyID, a.sessionToken)
 }
 
 func rawQuery(r *http.Request) string {

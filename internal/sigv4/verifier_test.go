@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -73,7 +74,18 @@ func TestVerifySessionTokenAndContentSHA(t *testing.T) {
 		t.Fatal(err)
 	}
 	sr, got := onWire(t, r)
-	res, err := newTestVerifier(false).Verify(context.Background(), sr, got)
+	// Without a SessionToken checker every token is refused.
+	if _, err := newTestVerifier(false).Verify(context.Background(), sr, got); !errors.Is(err, ErrInvalidSessionToken) {
+		t.Fatalf("token without a checker: %v, want ErrInvalidSessionToken", err)
+	}
+	v := newTestVerifier(false)
+	v.SessionToken = func(_ context.Context, keyID, token string) error {
+		if token != c.SessionToken {
+			return ErrInvalidSessionToken
+		}
+		return nil
+	}
+	res, err := v.Verify(context.Background(), sr, got)
 	if err != nil {
 		t.Fatal(err)
 	}

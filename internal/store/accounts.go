@@ -86,25 +86,6 @@ func (tx *Tx) ListAccounts(ctx context.Context) ([]Account, error) {
 	return out, err
 }
 
-// DeleteAccount removes an account and, by cascade, everything it owns.
-func (tx *Tx) DeleteAccount(ctx context.Context, id string) error {
-	// Children that reference each other go first so no foreign key blocks the cascade.
-	for _, q := range []string{
-		`DELETE FROM security_group_rules WHERE account_id = $1`,
-		`DELETE FROM security_groups WHERE account_id = $1`,
-		`DELETE FROM subnets WHERE account_id = $1`,
-		`DELETE FROM vpcs WHERE account_id = $1`,
-	} {
-		if _, err := tx.exec(ctx, q, id); err != nil {
-			return fmt.Errorf("delete account %s: %w", id, err)
-		}
-	}
-	if err := tx.execOne(ctx, `DELETE FROM accounts WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("delete account %s: %w", id, err)
-	}
-	return nil
-}
-
 // ClaimDefaults marks the account's default resources as created. It returns
 // true for exactly one caller, who must then create them in the same transaction.
 func (tx *Tx) ClaimDefaults(ctx context.Context, accountID string) (bool, error) {

@@ -9,7 +9,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -55,7 +57,41 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s database: %w", db.dialect, err)
 	}
+	if err := restrictFiles(opts); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// restrictFiles makes an SQLite database and its WAL and shared-memory
+// files readable by their owner only, whatever the umask they were
+// created under (SQLite creates them 0644) or an older Kumo left.
+func restrictFiles(opts Options) error {
+	path := sqlitePath(opts)
+	if path == "" {
+		return nil
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("restrict %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// sqlitePath is the database file of SQLite options, "" for PostgreSQL.
+func sqlitePath(opts Options) string {
+	if opts.DSN != "" && !strings.HasPrefix(opts.DSN, "sqlite:") {
+		return ""
+	}
+	if path := strings.TrimPrefix(opts.DSN, "sqlite:"); path != "" {
+		return path
+	}
+	if opts.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(opts.DataDir, "kumo.db")
 }
 
 func openPool(opts Options) (*DB, error) {
@@ -163,6 +199,14 @@ func (db *DB) View(ctx context.Context, fn func(ctx context.Context, tx *Tx) err
 func (db *DB) inTx(ctx context.Context, readOnly bool, fn func(ctx context.Context, tx *Tx) error) (err error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer func() {
+		// A transaction that ran out of time failed because the database
+		// did not answer (locked, unreachable), whatever error the driver
+		// turned the interruption into.
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, ErrUnavailable) {
+			err = errors.Join(ErrUnavailable, err)
+		}
+	}()
 	opts := &sql.TxOptions{ReadOnly: readOnly && db.dialect == Postgres}
 	if db.dialect == SQLite && readOnly {
 		// A read-only snapshot needs no write lock: run on the pool
