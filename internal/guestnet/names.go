@@ -117,3 +117,12 @@ func hashHex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// publicTableName is sgfilter.PublicTableName: guestnet cannot import
+// sgfilter (sgfilter's tests build guests with guestnet), so the node
+// package's TestPublicTableNamesAgree keeps the two equal.
+const publicTableName = "kumo_public"
+
+// PublicTableName is the name stale-state removal looks for (the node's
+// tests compare it with sgfilter's).
+func PublicTableName() string { return publicTableName }

@@ -14,8 +14,6 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
-
-	"github.com/kumo-cloud/kumo/internal/sgfilter"
 )
 
 // RemoveHostState removes what this manager's prefix put on the host: the
@@ -135,7 +133,7 @@ func (m *Manager) deleteHostTable() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("nftables: %w", err)
 	}
-	name := sgfilter.PublicTableName + "_" + m.prefix
+	name := publicTableName + "_" + m.prefix
 	tables, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
 	if err != nil {
 		return "", fmt.Errorf("list nftables tables: %w", err)
