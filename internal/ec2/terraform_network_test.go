@@ -187,3 +187,146 @@ func TestTerraformSubnetCalls(t *testing.T) {
 		wantClientError(t, err, "InvalidSubnetID.NotFound")
 	})
 }
+
+// TestTerraformGatewayRouteCalls replays aws_internet_gateway,
+// aws_route_table (with a 0.0.0.0/0 route to the gateway) and
+// aws_route_table_association: each create with its waits (the gateway's
+// attachment state must read "available"), each Read twice without a diff,
+// and each delete down to its NotFound code.
+func TestTerraformGatewayRouteCalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		srv := controllertest.StartAPIOnly(t, b)
+		a := srv.NewAccount(t, "a")
+		vpc := tfCreateVPC(t, a.EC2, "10.0.0.0/16")
+		sub, err := a.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpc, CidrBlock: aws.String("10.0.1.0/24"), AvailabilityZone: aws.String("kumo-1a")})
+		step(t, "CreateSubnet", err)
+		subnet := aws.ToString(sub.Subnet.SubnetId)
+
+		igw := tfCreateIGW(t, a.EC2, vpc, a.ID)
+		rt := tfCreateRouteTable(t, a.EC2, vpc, igw, a.ID)
+
+		// Association: AssociateRouteTable, then the association filter until associated.
+		as, err := a.EC2.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: &rt, SubnetId: &subnet})
+		step(t, "AssociateRouteTable", err)
+		assoc := aws.ToString(as.AssociationId)
+		readAssoc := func() []types.RouteTable {
+			t.Helper()
+			o, err := a.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []types.Filter{flt("association.route-table-association-id", assoc)}})
+			step(t, "DescribeRouteTables association.route-table-association-id", err)
+			return o.RouteTables
+		}
+		got := readAssoc()
+		if len(got) != 1 || aws.ToString(got[0].RouteTableId) != rt || !hasAssoc(got[0], assoc, subnet) {
+			t.Fatalf("association %s: %+v", assoc, got)
+		}
+		sameRead(t, "aws_route_table_association Read", got, readAssoc())
+		_, err = a.EC2.DisassociateRouteTable(ctx, &ec2.DisassociateRouteTableInput{AssociationId: &assoc})
+		step(t, "DisassociateRouteTable", err)
+		if got := readAssoc(); len(got) != 0 {
+			t.Errorf("the association filter still answers after DisassociateRouteTable: %+v", got)
+		}
+		_, err = a.EC2.DisassociateRouteTable(ctx, &ec2.DisassociateRouteTableInput{AssociationId: &assoc})
+		wantClientError(t, err, "InvalidAssociationID.NotFound")
+
+		// Route table delete: DescribeRouteTables, DeleteRouteTable, until NotFound.
+		tfReadRouteTable(t, a.EC2, rt)
+		_, err = a.EC2.DeleteRouteTable(ctx, &ec2.DeleteRouteTableInput{RouteTableId: &rt})
+		step(t, "DeleteRouteTable", err)
+		_, err = a.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{rt}})
+		wantClientError(t, err, "InvalidRouteTableID.NotFound")
+
+		// Gateway delete: detach, wait detached, delete; a second detach is Gateway.NotAttached.
+		_, err = a.EC2.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: &igw, VpcId: &vpc})
+		step(t, "DetachInternetGateway", err)
+		if g := tfReadIGW(t, a.EC2, igw); len(g.Attachments) != 0 {
+			t.Errorf("attachments after detach: %+v", g.Attachments)
+		}
+		_, err = a.EC2.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: &igw, VpcId: &vpc})
+		wantClientError(t, err, "Gateway.NotAttached")
+		_, err = a.EC2.DeleteInternetGateway(ctx, &ec2.DeleteInternetGatewayInput{InternetGatewayId: &igw})
+		step(t, "DeleteInternetGateway", err)
+		_, err = a.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{InternetGatewayIds: []string{igw}})
+		wantClientError(t, err, "InvalidInternetGatewayID.NotFound")
+	})
+}
+
+func hasAssoc(rt types.RouteTable, assoc, subnet string) bool {
+	for _, x := range rt.Associations {
+		if aws.ToString(x.RouteTableAssociationId) == assoc {
+			return aws.ToString(x.SubnetId) == subnet && x.AssociationState != nil &&
+				x.AssociationState.State == types.RouteTableAssociationStateCodeAssociated
+		}
+	}
+	return false
+}
+
+func tfCreateIGW(t *testing.T, c *ec2.Client, vpc, account string) string {
+	t.Helper()
+	ctx := context.Background()
+	out, err := c.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{TagSpecifications: tagSpec(types.ResourceTypeInternetGateway, "Name", "tf")})
+	step(t, "CreateInternetGateway", err)
+	igw := aws.ToString(out.InternetGateway.InternetGatewayId)
+	_, err = c.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: &igw, VpcId: &vpc})
+	step(t, "AttachInternetGateway", err)
+	g := tfReadIGW(t, c, igw)
+	if len(g.Attachments) != 1 || aws.ToString(g.Attachments[0].VpcId) != vpc || g.Attachments[0].State != types.AttachmentStatus("available") {
+		t.Fatalf("DescribeInternetGateways attachmentSet: %+v, want one %s in state available", g.Attachments, vpc)
+	}
+	if aws.ToString(g.OwnerId) != account {
+		t.Errorf("internet gateway ownerId %q, want %q", aws.ToString(g.OwnerId), account)
+	}
+	wantTags(t, "internet gateway", g.Tags, map[string]string{"Name": "tf"})
+	sameRead(t, "aws_internet_gateway Read", g, tfReadIGW(t, c, igw))
+	return igw
+}
+
+func tfReadIGW(t *testing.T, c *ec2.Client, id string) types.InternetGateway {
+	t.Helper()
+	o, err := c.DescribeInternetGateways(context.Background(), &ec2.DescribeInternetGatewaysInput{InternetGatewayIds: []string{id}})
+	step(t, "DescribeInternetGateways InternetGatewayId.1", err)
+	if len(o.InternetGateways) != 1 || aws.ToString(o.InternetGateways[0].InternetGatewayId) != id {
+		t.Fatalf("DescribeInternetGateways %s answered %+v", id, o.InternetGateways)
+	}
+	return o.InternetGateways[0]
+}
+
+func tfCreateRouteTable(t *testing.T, c *ec2.Client, vpc, igw, account string) string {
+	t.Helper()
+	ctx := context.Background()
+	out, err := c.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: &vpc, ClientToken: aws.String("terraform-rt-1"),
+		TagSpecifications: tagSpec(types.ResourceTypeRouteTable, "Name", "tf")})
+	step(t, "CreateRouteTable", err)
+	rt := aws.ToString(out.RouteTable.RouteTableId)
+	tfReadRouteTable(t, c, rt)
+	tfReadRouteTable(t, c, rt)
+	_, err = c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &rt, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: &igw})
+	step(t, "CreateRoute", err)
+	r := tfReadRouteTable(t, c, rt)
+	var others []types.Route
+	for _, x := range r.Routes {
+		if aws.ToString(x.GatewayId) != "local" {
+			others = append(others, x)
+		}
+	}
+	if len(others) != 1 || aws.ToString(others[0].DestinationCidrBlock) != "0.0.0.0/0" || aws.ToString(others[0].GatewayId) != igw ||
+		others[0].State != types.RouteStateActive {
+		t.Errorf("routeSet (local ignored): %+v, want 0.0.0.0/0 -> %s active", others, igw)
+	}
+	if aws.ToString(r.OwnerId) != account || aws.ToString(r.VpcId) != vpc || len(r.PropagatingVgws) != 0 {
+		t.Errorf("DescribeRouteTables: %+v", r)
+	}
+	wantTags(t, "route table", r.Tags, map[string]string{"Name": "tf"})
+	sameRead(t, "aws_route_table Read", r, tfReadRouteTable(t, c, rt))
+	return rt
+}
+
+func tfReadRouteTable(t *testing.T, c *ec2.Client, id string) types.RouteTable {
+	t.Helper()
+	o, err := c.DescribeRouteTables(context.Background(), &ec2.DescribeRouteTablesInput{RouteTableIds: []string{id}})
+	step(t, "DescribeRouteTables RouteTableId.1", err)
+	if len(o.RouteTables) != 1 || aws.ToString(o.RouteTables[0].RouteTableId) != id {
+		t.Fatalf("DescribeRouteTables %s answered %+v", id, o.RouteTables)
+	}
+	return o.RouteTables[0]
+}
