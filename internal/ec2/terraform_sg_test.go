@@ -1,0 +1,188 @@
+package ec2_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
+	"github.com/kumo-cloud/kumo/internal/store/storetest"
+)
+
+// perm builds one IpPermission as the provider sends it; ports nil for -1.
+func perm(proto string, from, to *int32, cidrs []string, groups []string, desc string) types.IpPermission {
+	p := types.IpPermission{IpProtocol: aws.String(proto), FromPort: from, ToPort: to}
+	for _, c := range cidrs {
+		p.IpRanges = append(p.IpRanges, types.IpRange{CidrIp: aws.String(c), Description: aws.String(desc)})
+	}
+	for _, g := range groups {
+		p.UserIdGroupPairs = append(p.UserIdGroupPairs, types.UserIdGroupPair{GroupId: aws.String(g), Description: aws.String(desc)})
+	}
+	return p
+}
+
+func port(n int32) *int32 { return &n }
+
+func showPort(p *int32) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprint(*p)
+}
+
+// canon renders permissions as the provider compares them: one line per
+// (protocol, ports, source, description), plus the permission's own shape
+// (how many sources it groups), so a rule split or merged differently shows.
+func canon(perms []types.IpPermission, account string) []string {
+	var out []string
+	for _, p := range perms {
+		head := fmt.Sprintf("%s %s-%s n=%d", aws.ToString(p.IpProtocol), showPort(p.FromPort), showPort(p.ToPort),
+			len(p.IpRanges)+len(p.UserIdGroupPairs)+len(p.Ipv6Ranges)+len(p.PrefixListIds))
+		for _, r := range p.IpRanges {
+			out = append(out, fmt.Sprintf("%s cidr=%s desc=%q", head, aws.ToString(r.CidrIp), aws.ToString(r.Description)))
+		}
+		for _, g := range p.UserIdGroupPairs {
+			user := aws.ToString(g.UserId)
+			if user == "" {
+				user = account // the provider sends none; AWS answers the owner
+			}
+			out = append(out, fmt.Sprintf("%s group=%s user=%s desc=%q", head, aws.ToString(g.GroupId), user, aws.ToString(g.Description)))
+		}
+		for _, r := range p.Ipv6Ranges {
+			out = append(out, fmt.Sprintf("%s cidr6=%s desc=%q", head, aws.ToString(r.CidrIpv6), aws.ToString(r.Description)))
+		}
+		for _, r := range p.PrefixListIds {
+			out = append(out, fmt.Sprintf("%s pl=%s desc=%q", head, aws.ToString(r.PrefixListId), aws.ToString(r.Description)))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func wantPerms(t *testing.T, what string, got, want []types.IpPermission, account string) {
+	t.Helper()
+	g, w := canon(got, account), canon(want, account)
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("%s (a difference is a perpetual diff):\ngot:  %s\nwant: %s", what, strings.Join(g, "\n      "), strings.Join(w, "\n      "))
+	}
+}
+
+func tfReadSG(t *testing.T, c *ec2.Client, id string) types.SecurityGroup {
+	t.Helper()
+	o, err := c.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+	step(t, "DescribeSecurityGroups GroupId.1", err)
+	if len(o.SecurityGroups) != 1 || aws.ToString(o.SecurityGroups[0].GroupId) != id {
+		t.Fatalf("DescribeSecurityGroups GroupId.1=%s answered %+v", id, o.SecurityGroups)
+	}
+	return o.SecurityGroups[0]
+}
+
+// tfCreateSG is aws_security_group's create up to the rules: the group,
+// then the revoke of AWS's default egress (IPv4 fatal, IPv6 tolerated).
+func tfCreateSG(t *testing.T, c *ec2.Client, vpc, name, desc string) string {
+	t.Helper()
+	ctx := context.Background()
+	out, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: &name, Description: &desc, VpcId: &vpc,
+		TagSpecifications: tagSpec(types.ResourceTypeSecurityGroup, "Name", name)})
+	step(t, "CreateSecurityGroup", err)
+	id := aws.ToString(out.GroupId)
+	tfReadSG(t, c, id)
+	_, err = c.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: &id,
+		IpPermissions: []types.IpPermission{perm("-1", port(0), port(0), []string{"0.0.0.0/0"}, nil, "")}})
+	step(t, "RevokeSecurityGroupEgress -1 0.0.0.0/0", err)
+	_, err = c.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: &id,
+		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("-1"), FromPort: port(0), ToPort: port(0),
+			Ipv6Ranges: []types.Ipv6Range{{CidrIpv6: aws.String("::/0")}}}}})
+	if err != nil && errCode(err) != "InvalidPermission.NotFound" &&
+		!(errCode(err) == "InvalidParameterValue" && strings.Contains(err.Error(), "remote-ipv6-range")) {
+		t.Fatalf("RevokeSecurityGroupEgress -1 ::/0: %v (only InvalidPermission.NotFound is tolerated)", err)
+	}
+	if g := tfReadSG(t, c, id); len(g.IpPermissionsEgress) != 0 {
+		t.Fatalf("egress after revoking the default: %+v", g.IpPermissionsEgress)
+	}
+	return id
+}
+
+// TestTerraformSecurityGroupCalls replays aws_security_group with inline
+// rules: create, revoke the default egress, authorize every ingress and
+// every egress rule in one call each (CIDR and group sources with
+// descriptions, -1 and icmp -1/-1), the Read twice, an update (one rule
+// added, one removed, tags changed) and the delete.
+func TestTerraformSecurityGroupCalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		srv := controllertest.StartAPIOnly(t, b)
+		a := srv.NewAccount(t, "a")
+		vpc := tfCreateVPC(t, a.EC2, "10.0.0.0/16")
+		peer := tfCreateSG(t, a.EC2, vpc, "peer", "peer group")
+		id := tfCreateSG(t, a.EC2, vpc, "web", "Managed by Terraform: web servers")
+		tfReadSG(t, a.EC2, id)
+
+		ssh := perm("tcp", port(22), port(22), []string{"10.0.0.0/8", "192.168.0.0/16"}, nil, "ssh")
+		http := perm("tcp", port(80), port(80), []string{"0.0.0.0/0"}, nil, "http")
+		ping := perm("icmp", port(-1), port(-1), []string{"0.0.0.0/0"}, nil, "ping")
+		fromPeer := perm("-1", port(0), port(0), nil, []string{peer}, "from peer")
+		ingress := []types.IpPermission{ssh, http, ping, fromPeer}
+		allOut := perm("-1", port(0), port(0), []string{"0.0.0.0/0"}, nil, "all out")
+		toPeer := perm("tcp", port(5432), port(5432), nil, []string{peer}, "db")
+		egress := []types.IpPermission{allOut, toPeer}
+		_, err := a.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: ingress})
+		step(t, "AuthorizeSecurityGroupIngress", err)
+		_, err = a.EC2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: &id, IpPermissions: egress})
+		step(t, "AuthorizeSecurityGroupEgress", err)
+
+		// What AWS answers for what was sent: -1 without ports.
+		answered := func(p types.IpPermission) types.IpPermission {
+			if aws.ToString(p.IpProtocol) == "-1" {
+				p.FromPort, p.ToPort = nil, nil
+			}
+			return p
+		}
+		g := tfReadSG(t, a.EC2, id)
+		if aws.ToString(g.GroupName) != "web" || aws.ToString(g.Description) != "Managed by Terraform: web servers" ||
+			aws.ToString(g.OwnerId) != a.ID || aws.ToString(g.VpcId) != vpc {
+			t.Errorf("DescribeSecurityGroups: %+v", g)
+		}
+		wantTags(t, "security group", g.Tags, map[string]string{"Name": "web"})
+		wantPerms(t, "ipPermissions", g.IpPermissions, []types.IpPermission{ssh, http, ping, answered(fromPeer)}, a.ID)
+		wantPerms(t, "ipPermissionsEgress", g.IpPermissionsEgress, []types.IpPermission{answered(allOut), toPeer}, a.ID)
+		sameRead(t, "aws_security_group Read", g, tfReadSG(t, a.EC2, id))
+
+		// Update: DescribeSecurityGroups, revoke the removed rule, authorize the added one, tags.
+		tfReadSG(t, a.EC2, id)
+		_, err = a.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: &id, IpPermissions: []types.IpPermission{ping}})
+		step(t, "RevokeSecurityGroupIngress icmp", err)
+		https := perm("tcp", port(443), port(443), []string{"0.0.0.0/0"}, nil, "https")
+		_, err = a.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: []types.IpPermission{https}})
+		step(t, "AuthorizeSecurityGroupIngress 443", err)
+		_, err = a.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("web")}}})
+		step(t, "DeleteTags", err)
+		_, err = a.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String("Tier"), Value: aws.String("front")}}})
+		step(t, "CreateTags", err)
+		g = tfReadSG(t, a.EC2, id)
+		wantPerms(t, "ipPermissions after update", g.IpPermissions, []types.IpPermission{ssh, http, https, answered(fromPeer)}, a.ID)
+		wantTags(t, "security group after update", g.Tags, map[string]string{"Tier": "front"})
+		sameRead(t, "aws_security_group Read after update", g, tfReadSG(t, a.EC2, id))
+
+		// Delete: DescribeNetworkInterfaces [group-id], DeleteSecurityGroup, until InvalidGroup.NotFound.
+		// The peer group is still referenced by web's rules, so it goes second.
+		for _, gid := range []string{id, peer} {
+			enis, err := a.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{flt("group-id", gid)}})
+			step(t, "DescribeNetworkInterfaces group-id", err)
+			if len(enis.NetworkInterfaces) != 0 {
+				t.Errorf("DescribeNetworkInterfaces group-id=%s: %+v", gid, enis.NetworkInterfaces)
+			}
+			_, err = a.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(gid)})
+			step(t, "DeleteSecurityGroup "+gid, err)
+			_, err = a.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{gid}})
+			wantClientError(t, err, "InvalidGroup.NotFound")
+		}
+	})
+}
