@@ -186,3 +186,163 @@ func TestTerraformSecurityGroupCalls(t *testing.T) {
 		}
 	})
 }
+
+// tfRule is one aws_vpc_security_group_*_rule as configured.
+type tfRule struct {
+	egress         bool
+	proto          string
+	from, to       *int32
+	cidr, refGroup string
+	desc           string
+}
+
+func (r tfRule) permission() types.IpPermission {
+	p := types.IpPermission{IpProtocol: &r.proto, FromPort: r.from, ToPort: r.to}
+	if r.cidr != "" {
+		p.IpRanges = []types.IpRange{{CidrIp: &r.cidr, Description: &r.desc}}
+	} else {
+		p.UserIdGroupPairs = []types.UserIdGroupPair{{GroupId: &r.refGroup, Description: &r.desc}}
+	}
+	return p
+}
+
+// tfCreateRule authorizes the one permission and takes the rule ID from
+// securityGroupRuleSet[0] (indexed without a check: §0.7), then tags it.
+func tfCreateRule(t *testing.T, c *ec2.Client, group string, r tfRule) string {
+	t.Helper()
+	ctx := context.Background()
+	var rules []types.SecurityGroupRule
+	if r.egress {
+		out, err := c.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: &group, IpPermissions: []types.IpPermission{r.permission()}})
+		step(t, "AuthorizeSecurityGroupEgress", err)
+		rules = out.SecurityGroupRules
+	} else {
+		out, err := c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &group, IpPermissions: []types.IpPermission{r.permission()}})
+		step(t, "AuthorizeSecurityGroupIngress", err)
+		rules = out.SecurityGroupRules
+	}
+	if len(rules) != 1 || !strings.HasPrefix(aws.ToString(rules[0].SecurityGroupRuleId), "sgr-") {
+		t.Fatalf("securityGroupRuleSet of a one-rule Authorize: %+v", rules)
+	}
+	id := aws.ToString(rules[0].SecurityGroupRuleId)
+	_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String(r.desc)}}})
+	step(t, "CreateTags sgr-", err)
+	return id
+}
+
+func tfReadRule(t *testing.T, c *ec2.Client, id string) types.SecurityGroupRule {
+	t.Helper()
+	o, err := c.DescribeSecurityGroupRules(context.Background(), &ec2.DescribeSecurityGroupRulesInput{SecurityGroupRuleIds: []string{id}})
+	step(t, "DescribeSecurityGroupRules SecurityGroupRuleId.1", err)
+	if len(o.SecurityGroupRules) != 1 || aws.ToString(o.SecurityGroupRules[0].SecurityGroupRuleId) != id {
+		t.Fatalf("DescribeSecurityGroupRules %s answered %+v", id, o.SecurityGroupRules)
+	}
+	return o.SecurityGroupRules[0]
+}
+
+// checkRule compares the Read with the configuration: ports of -1 map to
+// null when not configured, anything else must come back as sent.
+func checkRule(t *testing.T, got types.SecurityGroupRule, group, account string, r tfRule) {
+	t.Helper()
+	portOK := func(p *int32, want *int32) bool {
+		if want == nil {
+			return p == nil || *p == -1
+		}
+		return p != nil && *p == *want
+	}
+	ok := aws.ToString(got.GroupId) == group && aws.ToString(got.GroupOwnerId) == account && aws.ToBool(got.IsEgress) == r.egress &&
+		aws.ToString(got.IpProtocol) == r.proto && portOK(got.FromPort, r.from) && portOK(got.ToPort, r.to) &&
+		aws.ToString(got.CidrIpv4) == r.cidr && aws.ToString(got.CidrIpv6) == "" && aws.ToString(got.PrefixListId) == "" &&
+		aws.ToString(got.Description) == r.desc
+	if r.refGroup != "" {
+		ok = ok && got.ReferencedGroupInfo != nil && aws.ToString(got.ReferencedGroupInfo.GroupId) == r.refGroup &&
+			aws.ToString(got.ReferencedGroupInfo.UserId) == account
+	} else {
+		ok = ok && got.ReferencedGroupInfo == nil
+	}
+	if !ok {
+		t.Errorf("DescribeSecurityGroupRules for %+v answered %+v (ref %+v)", r, got, got.ReferencedGroupInfo)
+	}
+	wantTags(t, "rule", got.Tags, map[string]string{"Name": r.desc})
+}
+
+// TestTerraformSecurityGroupRuleCalls replays aws_vpc_security_group_ingress_rule
+// and _egress_rule: one Authorize per rule, CreateTags on the sgr- ID, the
+// Read (DescribeSecurityGroupRules, fatal) twice, the description update by
+// ModifySecurityGroupRules, a tag update, and the revoke by rule ID.
+func TestTerraformSecurityGroupRuleCalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		srv := controllertest.StartAPIOnly(t, b)
+		a := srv.NewAccount(t, "a")
+		vpc := tfCreateVPC(t, a.EC2, "10.0.0.0/16")
+		peer := tfCreateSG(t, a.EC2, vpc, "peer", "peer group")
+		group := tfCreateSG(t, a.EC2, vpc, "web", "web")
+		rules := []tfRule{
+			{proto: "tcp", from: port(80), to: port(80), cidr: "10.0.0.0/8", desc: "http"},
+			{proto: "-1", refGroup: peer, desc: "everything from peer"}, // moto loses this description
+			{proto: "icmp", from: port(-1), to: port(-1), cidr: "0.0.0.0/0", desc: "ping"},
+			{egress: true, proto: "tcp", from: port(443), to: port(443), cidr: "0.0.0.0/0", desc: "https out"},
+			{egress: true, proto: "udp", from: port(53), to: port(53), refGroup: peer, desc: "dns to peer"},
+		}
+		ids := make([]string, len(rules))
+		for i, r := range rules {
+			ids[i] = tfCreateRule(t, a.EC2, group, r)
+		}
+		for i, r := range rules {
+			got := tfReadRule(t, a.EC2, ids[i])
+			checkRule(t, got, group, a.ID, r)
+			sameRead(t, "rule Read "+ids[i], got, tfReadRule(t, a.EC2, ids[i]))
+		}
+
+		// Tag update on the rule.
+		_, err := a.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{ids[0]}, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("http")}}})
+		step(t, "DeleteTags sgr-", err)
+		_, err = a.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{ids[0]}, Tags: []types.Tag{{Key: aws.String("Env"), Value: aws.String("x")}}})
+		step(t, "CreateTags sgr-", err)
+		wantTags(t, "rule after tag update", tfReadRule(t, a.EC2, ids[0]).Tags, map[string]string{"Env": "x"})
+
+		t.Run("ModifySecurityGroupRules description", func(t *testing.T) {
+			for _, i := range []int{1, 3} { // a group-referencing ingress rule, a CIDR egress rule
+				r := rules[i]
+				sr := &types.SecurityGroupRuleRequest{Description: aws.String("changed " + r.desc), IpProtocol: &r.proto, FromPort: r.from, ToPort: r.to}
+				if r.cidr != "" {
+					sr.CidrIpv4 = aws.String(r.cidr)
+				} else {
+					sr.ReferencedGroupId = aws.String(r.refGroup)
+				}
+				_, err := a.EC2.ModifySecurityGroupRules(ctx, &ec2.ModifySecurityGroupRulesInput{GroupId: &group,
+					SecurityGroupRules: []types.SecurityGroupRuleUpdate{{SecurityGroupRuleId: aws.String(ids[i]), SecurityGroupRule: sr}}})
+				skipIfUnsupported(t, err, "ec2fix's ModifySecurityGroupRules")
+				step(t, "ModifySecurityGroupRules", err)
+				got := tfReadRule(t, a.EC2, ids[i])
+				if aws.ToString(got.Description) != "changed "+r.desc || aws.ToString(got.SecurityGroupRuleId) != ids[i] {
+					t.Errorf("after ModifySecurityGroupRules: %+v", got)
+				}
+			}
+		})
+
+		// Delete: revoke by rule ID; a second revoke and the Read answer NotFound.
+		for i, r := range rules {
+			revoke := func() error {
+				if r.egress {
+					_, err := a.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: &group, SecurityGroupRuleIds: []string{ids[i]}})
+					return err
+				}
+				_, err := a.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: &group, SecurityGroupRuleIds: []string{ids[i]}})
+				return err
+			}
+			step(t, "Revoke SecurityGroupRuleId.1", revoke())
+			wantClientError(t, revoke(), "InvalidSecurityGroupRuleId.NotFound")
+			o, err := a.EC2.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{SecurityGroupRuleIds: []string{ids[i]}})
+			if err == nil && len(o.SecurityGroupRules) != 0 {
+				t.Errorf("DescribeSecurityGroupRules of a revoked rule: %+v", o.SecurityGroupRules)
+			} else if err != nil {
+				wantClientError(t, err, "InvalidSecurityGroupRuleId.NotFound")
+			}
+		}
+		if g := tfReadSG(t, a.EC2, group); len(g.IpPermissions)+len(g.IpPermissionsEgress) != 0 {
+			t.Errorf("rules left after revoking all: %+v %+v", g.IpPermissions, g.IpPermissionsEgress)
+		}
+	})
+}
