@@ -295,3 +295,89 @@ func TestTerraformInstanceFullCalls(t *testing.T) {
 		wantClientError(t, err, "InvalidInstanceID.NotFound")
 	})
 }
+
+func tfReadEIP(t *testing.T, c *ec2.Client, filterOrID ...types.Filter) types.Address {
+	t.Helper()
+	in := &ec2.DescribeAddressesInput{Filters: filterOrID}
+	o, err := c.DescribeAddresses(context.Background(), in)
+	step(t, "DescribeAddresses", err)
+	if len(o.Addresses) != 1 {
+		t.Fatalf("DescribeAddresses %+v answered %+v", filterOrID, o.Addresses)
+	}
+	return o.Addresses[0]
+}
+
+func tfReadEIPByID(t *testing.T, c *ec2.Client, alloc string) types.Address {
+	t.Helper()
+	o, err := c.DescribeAddresses(context.Background(), &ec2.DescribeAddressesInput{AllocationIds: []string{alloc}})
+	step(t, "DescribeAddresses AllocationId.1", err)
+	if len(o.Addresses) != 1 || aws.ToString(o.Addresses[0].AllocationId) != alloc {
+		t.Fatalf("DescribeAddresses AllocationId.1=%s answered %+v", alloc, o.Addresses)
+	}
+	return o.Addresses[0]
+}
+
+// TestTerraformEIPCalls replays aws_eip and aws_eip_association on an
+// aws_instance: AllocateAddress, the Read, AssociateAddress (refused with
+// Gateway.NotAttached until the VPC has an internet gateway), the
+// association's Read by association-id twice, then the destroy order seen:
+// the association's DisassociateAddress, the eip's own (tolerating
+// InvalidAssociationID.NotFound), ReleaseAddress, and the NotFound codes.
+func TestTerraformEIPCalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		srv := controllertest.StartAPIOnly(t, b)
+		img := demo(t, srv)
+		readyNode(t, srv, "h1", "kumo-1a", 8, 16384)
+		a := srv.NewAccount(t, "a")
+		n := tfNetwork(t, a.EC2)
+		inst := tfRunInstance(t, a.EC2, img, base64.StdEncoding.EncodeToString([]byte("x")), n)
+		observe(t, srv, a.ID, inst, "running", "running")
+
+		out, err := a.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc, TagSpecifications: tagSpec(types.ResourceTypeElasticIp, "Name", "tf")})
+		step(t, "AllocateAddress", err)
+		alloc := aws.ToString(out.AllocationId)
+		e := tfReadEIPByID(t, a.EC2, alloc)
+		if e.Domain != types.DomainTypeVpc || aws.ToString(e.PublicIp) != aws.ToString(out.PublicIp) || aws.ToString(e.PublicIpv4Pool) == "" ||
+			aws.ToString(e.NetworkBorderGroup) == "" || aws.ToString(e.AssociationId) != "" || aws.ToString(e.InstanceId) != "" {
+			t.Errorf("DescribeAddresses after AllocateAddress: %+v", e)
+		}
+		wantTags(t, "eip", e.Tags, map[string]string{"Name": "tf"})
+		sameRead(t, "aws_eip Read", e, tfReadEIPByID(t, a.EC2, alloc))
+
+		_, err = a.EC2.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: &alloc, InstanceId: &inst})
+		wantClientError(t, err, "Gateway.NotAttached")
+		tfCreateIGW(t, a.EC2, n.vpc, a.ID)
+		as, err := a.EC2.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: &alloc, InstanceId: &inst})
+		step(t, "AssociateAddress", err)
+		assoc := aws.ToString(as.AssociationId)
+		byAssoc := flt("association-id", assoc)
+		got := tfReadEIP(t, a.EC2, byAssoc)
+		i := tfReadInstance(t, a.EC2, inst)
+		if aws.ToString(got.AllocationId) != alloc || aws.ToString(got.AssociationId) != assoc || aws.ToString(got.InstanceId) != inst ||
+			aws.ToString(got.NetworkInterfaceId) != aws.ToString(i.NetworkInterfaces[0].NetworkInterfaceId) ||
+			aws.ToString(got.PrivateIpAddress) != aws.ToString(i.PrivateIpAddress) {
+			t.Errorf("DescribeAddresses association-id: %+v (instance %+v)", got, i)
+		}
+		if aws.ToString(i.PublicIpAddress) != aws.ToString(out.PublicIp) {
+			t.Errorf("instance ipAddress %q, want the EIP %q", aws.ToString(i.PublicIpAddress), aws.ToString(out.PublicIp))
+		}
+		sameRead(t, "aws_eip_association Read", got, tfReadEIP(t, a.EC2, byAssoc))
+		sameRead(t, "aws_eip Read while associated", tfReadEIPByID(t, a.EC2, alloc), tfReadEIPByID(t, a.EC2, alloc))
+
+		// Destroy: the association first, then the eip (its own disassociate tolerates NotFound).
+		_, err = a.EC2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: &assoc})
+		step(t, "DisassociateAddress", err)
+		_, err = a.EC2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: &assoc})
+		wantClientError(t, err, "InvalidAssociationID.NotFound")
+		if o, err := a.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: []types.Filter{byAssoc}}); err != nil || len(o.Addresses) != 0 {
+			t.Errorf("DescribeAddresses association-id after disassociate: %+v %v", o, err)
+		}
+		_, err = a.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: &alloc})
+		step(t, "ReleaseAddress", err)
+		_, err = a.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: &alloc})
+		wantClientError(t, err, "InvalidAllocationID.NotFound")
+		_, err = a.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{alloc}})
+		wantClientError(t, err, "InvalidAllocationID.NotFound")
+	})
+}

@@ -1,12 +1,14 @@
 package ec2_test
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 )
@@ -80,4 +82,18 @@ func errCode(err error) string {
 		return ae.ErrorCode()
 	}
 	return ""
+}
+
+// attachGateway gives a VPC an attached internet gateway, which an elastic
+// IP association needs (Gateway.NotAttached otherwise).
+func attachGateway(t *testing.T, c *ec2.Client, vpc string) {
+	t.Helper()
+	ctx := context.Background()
+	g, err := c.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: g.InternetGateway.InternetGatewayId, VpcId: &vpc}); err != nil {
+		t.Fatal(err)
+	}
 }
