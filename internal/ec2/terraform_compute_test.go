@@ -108,6 +108,10 @@ func tfRunInstance(t *testing.T, c *ec2.Client, img, userData string, n tfNet) s
 	if len(out.Instances) != 1 || aws.ToString(out.Instances[0].InstanceId) == "" {
 		t.Fatalf("RunInstances instancesSet: %+v", out.Instances)
 	}
+	// The waiter polls from pending to running and fails on anything else.
+	if s := stateOf(t, c, aws.ToString(out.Instances[0].InstanceId)); s != "pending" && s != "running" {
+		t.Fatalf("state after RunInstances: %s", s)
+	}
 	return aws.ToString(out.Instances[0].InstanceId)
 }
 
@@ -257,6 +261,9 @@ func TestTerraformInstanceFullCalls(t *testing.T) {
 		step(t, "CreateTags i-", err)
 		_, err = a.EC2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}, Force: aws.Bool(false)})
 		step(t, "StopInstances Force=false", err)
+		if s := stateOf(t, a.EC2, id); s != "stopping" && s != "stopped" {
+			t.Fatalf("state after StopInstances: %s, want stopping (the waiter fails on anything else)", s)
+		}
 		observe(t, srv, a.ID, id, "stopped", "stopped")
 		if s := stateOf(t, a.EC2, id); s != "stopped" {
 			t.Fatalf("state after stop: %s", s)
