@@ -198,6 +198,11 @@ func checkInstance(t *testing.T, r instanceRead, n tfNet, img, userData string, 
 	if m := i.MetadataOptions; m == nil || m.HttpTokens == "" || m.HttpEndpoint == "" || m.HttpPutResponseHopLimit == nil {
 		t.Errorf("metadataOptions: %+v", m)
 	}
+	if i.CpuOptions == nil || i.CapacityReservationSpecification == nil || i.EnclaveOptions == nil || i.MaintenanceOptions == nil ||
+		i.PrivateDnsNameOptions == nil || aws.ToString(i.RootDeviceName) == "" || aws.ToString(i.SpotInstanceRequestId) != "" {
+		t.Errorf("cpuOptions %+v capacityReservationSpecification %+v enclaveOptions %+v maintenanceOptions %+v privateDnsNameOptions %+v rootDeviceName %q",
+			i.CpuOptions, i.CapacityReservationSpecification, i.EnclaveOptions, i.MaintenanceOptions, i.PrivateDnsNameOptions, aws.ToString(i.RootDeviceName))
+	}
 	if len(i.SecurityGroups) != 1 || aws.ToString(i.SecurityGroups[0].GroupId) != n.sg {
 		t.Errorf("groupSet: %+v, want %s", i.SecurityGroups, n.sg)
 	}
@@ -241,6 +246,23 @@ func TestTerraformInstanceFullCalls(t *testing.T) {
 		checkInstance(t, r, n, img, userData, types.InstanceTypeT3Micro)
 		sameRead(t, "aws_instance Read", r, tfInstanceRead(t, a.EC2, id))
 
+		t.Run("DescribeVolumes of the block devices", func(t *testing.T) {
+			var vols []string
+			for _, m := range r.Instance.BlockDeviceMappings {
+				if m.Ebs != nil {
+					vols = append(vols, aws.ToString(m.Ebs.VolumeId))
+				}
+			}
+			if len(vols) == 0 {
+				t.Skip("no EBS block device: the provider makes no DescribeVolumes")
+			}
+			o, err := a.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
+			skipIfUnsupported(t, err, "the volumes issue's DescribeVolumes")
+			step(t, "DescribeVolumes VolumeId.N", err)
+			if len(o.Volumes) != len(vols) || aws.ToInt32(o.Volumes[0].Size) == 0 || o.Volumes[0].VolumeType == "" {
+				t.Errorf("DescribeVolumes %v: %+v", vols, o.Volumes)
+			}
+		})
 		t.Run("DescribeInstanceCreditSpecifications", func(t *testing.T) {
 			o, err := a.EC2.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{InstanceIds: []string{id}})
 			skipIfUnsupported(t, err, "ec2fix's DescribeInstanceCreditSpecifications")
