@@ -128,8 +128,9 @@ func TestTerraformSecurityGroupCalls(t *testing.T) {
 		ssh := perm("tcp", port(22), port(22), []string{"10.0.0.0/8", "192.168.0.0/16"}, nil, "ssh")
 		http := perm("tcp", port(80), port(80), []string{"0.0.0.0/0"}, nil, "http")
 		ping := perm("icmp", port(-1), port(-1), []string{"0.0.0.0/0"}, nil, "ping")
+		echo := perm("icmp", port(8), port(0), []string{"10.0.0.0/8"}, nil, "echo request")
 		fromPeer := perm("-1", port(0), port(0), nil, []string{peer}, "from peer")
-		ingress := []types.IpPermission{ssh, http, ping, fromPeer}
+		ingress := []types.IpPermission{ssh, http, ping, echo, fromPeer}
 		allOut := perm("-1", port(0), port(0), []string{"0.0.0.0/0"}, nil, "all out")
 		toPeer := perm("tcp", port(5432), port(5432), nil, []string{peer}, "db")
 		egress := []types.IpPermission{allOut, toPeer}
@@ -151,7 +152,7 @@ func TestTerraformSecurityGroupCalls(t *testing.T) {
 			t.Errorf("DescribeSecurityGroups: %+v", g)
 		}
 		wantTags(t, "security group", g.Tags, map[string]string{"Name": "web"})
-		wantPerms(t, "ipPermissions", g.IpPermissions, []types.IpPermission{ssh, http, ping, answered(fromPeer)}, a.ID)
+		wantPerms(t, "ipPermissions", g.IpPermissions, []types.IpPermission{ssh, http, ping, echo, answered(fromPeer)}, a.ID)
 		wantPerms(t, "ipPermissionsEgress", g.IpPermissionsEgress, []types.IpPermission{answered(allOut), toPeer}, a.ID)
 		sameRead(t, "aws_security_group Read", g, tfReadSG(t, a.EC2, id))
 
@@ -167,7 +168,7 @@ func TestTerraformSecurityGroupCalls(t *testing.T) {
 		_, err = a.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String("Tier"), Value: aws.String("front")}}})
 		step(t, "CreateTags", err)
 		g = tfReadSG(t, a.EC2, id)
-		wantPerms(t, "ipPermissions after update", g.IpPermissions, []types.IpPermission{ssh, http, https, answered(fromPeer)}, a.ID)
+		wantPerms(t, "ipPermissions after update", g.IpPermissions, []types.IpPermission{ssh, http, https, echo, answered(fromPeer)}, a.ID)
 		wantTags(t, "security group after update", g.Tags, map[string]string{"Tier": "front"})
 		sameRead(t, "aws_security_group Read after update", g, tfReadSG(t, a.EC2, id))
 
@@ -282,6 +283,8 @@ func TestTerraformSecurityGroupRuleCalls(t *testing.T) {
 			{proto: "tcp", from: port(80), to: port(80), cidr: "10.0.0.0/8", desc: "http"},
 			{proto: "-1", refGroup: peer, desc: "everything from peer"}, // moto loses this description
 			{proto: "icmp", from: port(-1), to: port(-1), cidr: "0.0.0.0/0", desc: "ping"},
+			{proto: "icmp", from: port(8), to: port(0), cidr: "10.0.0.0/8", desc: "echo request"}, // type 8, code 0
+			{proto: "icmp", from: port(3), to: port(-1), cidr: "10.0.0.0/8", desc: "unreachable"}, // type 3, any code
 			{egress: true, proto: "tcp", from: port(443), to: port(443), cidr: "0.0.0.0/0", desc: "https out"},
 			{egress: true, proto: "udp", from: port(53), to: port(53), refGroup: peer, desc: "dns to peer"},
 		}
@@ -303,7 +306,7 @@ func TestTerraformSecurityGroupRuleCalls(t *testing.T) {
 		wantTags(t, "rule after tag update", tfReadRule(t, a.EC2, ids[0]).Tags, map[string]string{"Env": "x"})
 
 		t.Run("ModifySecurityGroupRules description", func(t *testing.T) {
-			for _, i := range []int{1, 3} { // a group-referencing ingress rule, a CIDR egress rule
+			for _, i := range []int{1, 5} { // a group-referencing ingress rule, a CIDR egress rule
 				r := rules[i]
 				sr := &types.SecurityGroupRuleRequest{Description: aws.String("changed " + r.desc), IpProtocol: &r.proto, FromPort: r.from, ToPort: r.to}
 				if r.cidr != "" {
