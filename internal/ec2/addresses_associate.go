@@ -26,7 +26,8 @@ type eipTarget struct {
 // again with the same target is idempotent. An elastic IP on an
 // interface's primary address replaces its auto-assigned public IP; the
 // instance it leaves gets a new one (publicips.go). Instances may be pending,
-// running, stopping or stopped. An internet gateway is not required.
+// running, stopping or stopped. The interface's VPC needs an attached
+// internet gateway (Gateway.NotAttached otherwise, as EC2).
 func (s *Service) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddressRequest) (*ec2api.AssociateAddressResult, error) {
 	if err := checkEIPAssociate(in); err != nil {
 		return nil, err
@@ -44,6 +45,9 @@ func (s *Service) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddr
 		}
 		target, err := resolveEIPTarget(ctx, tx, account, in)
 		if err != nil {
+			return err
+		}
+		if err := requireInternetGateway(ctx, tx, account, target.eni.VPCID); err != nil {
 			return err
 		}
 		if a.Associated() {

@@ -345,7 +345,8 @@ func TestElasticIPReleaseWhileAssociated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A nondefault VPC (no internet gateway needed): release refused while associated.
+		// A nondefault VPC (with the internet gateway an association needs): release refused while associated.
+		attachGateway(t, f.a.EC2, *vpc.Vpc.VpcId)
 		inVPC := f.launch(t, f.a.EC2, *sn.Subnet.SubnetId)
 		e := allocate(t, f.a.EC2)
 		assoc := associate(t, f.a.EC2, &ec2.AssociateAddressInput{AllocationId: e.AllocationId, InstanceId: &inVPC})

@@ -483,6 +483,7 @@ func TestPrivateIPAddressesAssignUnassign(t *testing.T) {
 		wantClientError(t, err, "InvalidParameterValue")
 
 		// An elastic IP on a secondary address.
+		attachGateway(t, f.c, f.vpc)
 		e := allocate(t, f.c)
 		associate(t, f.c, &ec2.AssociateAddressInput{AllocationId: e.AllocationId, NetworkInterfaceId: &a, PrivateIpAddress: aws.String("10.30.1.20")})
 		n := f.get(t, a)
@@ -599,6 +600,7 @@ func TestElasticIPOnInstanceSecondaryAddress(t *testing.T) {
 			PrivateIpAddresses: []string{"10.30.1.41"}}); err != nil {
 			t.Fatal(err)
 		}
+		attachGateway(t, f.c, f.vpc)
 		e := allocate(t, f.c)
 		associate(t, f.c, &ec2.AssociateAddressInput{AllocationId: e.AllocationId, InstanceId: &inst, PrivateIpAddress: aws.String("10.30.1.41")})
 		in := instanceOf(t, f.c, inst)
