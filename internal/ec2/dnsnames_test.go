@@ -29,6 +29,7 @@ func TestInstanceNamesFollowDNSHostnames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		attachGateway(t, c, *vpc.Vpc.VpcId)
 		id := f.launch(t, c, *sub.Subnet.SubnetId)
 		e := allocate(t, c)
 		associate(t, c, &ec2.AssociateAddressInput{AllocationId: e.AllocationId, InstanceId: &id})

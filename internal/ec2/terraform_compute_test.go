@@ -265,14 +265,12 @@ func TestTerraformInstanceFullCalls(t *testing.T) {
 		})
 		t.Run("DescribeInstanceCreditSpecifications", func(t *testing.T) {
 			o, err := a.EC2.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{InstanceIds: []string{id}})
-			skipIfUnsupported(t, err, "ec2fix's DescribeInstanceCreditSpecifications")
 			step(t, "DescribeInstanceCreditSpecifications", err)
 			if len(o.InstanceCreditSpecifications) != 1 || aws.ToString(o.InstanceCreditSpecifications[0].CpuCredits) != "unlimited" {
 				t.Errorf("credit specification after RunInstances with unlimited: %+v", o.InstanceCreditSpecifications)
 			}
 			_, err = a.EC2.ModifyInstanceCreditSpecification(ctx, &ec2.ModifyInstanceCreditSpecificationInput{
 				InstanceCreditSpecifications: []types.InstanceCreditSpecificationRequest{{InstanceId: &id, CpuCredits: aws.String("standard")}}})
-			skipIfUnsupported(t, err, "ec2fix's ModifyInstanceCreditSpecification")
 			step(t, "ModifyInstanceCreditSpecification", err)
 		})
 

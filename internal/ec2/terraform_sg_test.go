@@ -316,7 +316,6 @@ func TestTerraformSecurityGroupRuleCalls(t *testing.T) {
 				}
 				_, err := a.EC2.ModifySecurityGroupRules(ctx, &ec2.ModifySecurityGroupRulesInput{GroupId: &group,
 					SecurityGroupRules: []types.SecurityGroupRuleUpdate{{SecurityGroupRuleId: aws.String(ids[i]), SecurityGroupRule: sr}}})
-				skipIfUnsupported(t, err, "ec2fix's ModifySecurityGroupRules")
 				step(t, "ModifySecurityGroupRules", err)
 				got := tfReadRule(t, a.EC2, ids[i])
 				if aws.ToString(got.Description) != "changed "+r.desc || aws.ToString(got.SecurityGroupRuleId) != ids[i] {
