@@ -86,6 +86,11 @@ func FuzzRequest(f *testing.F) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s %s?%s hangs", method, path, query)
 		}
+		// 501 NotImplemented is the router's answer for an operation or
+		// subresource Kumo does not serve (nothing ran); any other 5xx is a bug.
+		if rec.Code == http.StatusNotImplemented && strings.Contains(rec.Body.String(), "<Code>NotImplemented</Code>") {
+			return
+		}
 		if rec.Code >= 500 {
 			t.Fatalf("%s %s?%s %q: %d %s", method, path, query, headers, rec.Code, rec.Body.String())
 		}
