@@ -61,7 +61,8 @@ fi
 start=$(date +%s)
 
 W=$(mktemp -d "${TMPDIR:-/var/tmp}/kumo-debian-build.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+# Kept on failure, for a look at the tree: REUSE_ROOT=<it>/root skips mmdebstrap.
+trap 'rc=$?; if [ $rc = 0 ]; then rm -rf "$W"; else log "failed; work directory kept: $W"; fi' EXIT
 
 # ---------------------------------------------------------------- mirrors
 # The host's own Debian sources (deb822 stanzas or one-line entries) for
@@ -176,16 +177,23 @@ rm -rf "\$R"/var/lib/apt/lists/* "\$R"/var/cache/apt/*.bin "\$R"/var/log/*.log
 EOF
 chmod +x "$W/configure.sh"
 
-log "mmdebstrap $SUITE: ${PACKAGES[*]}"
-mkdir -p "$W/root"
-HOOKS=()
-# dpkg without fsync: much faster, and the image is written whole at the end.
-[ -d /usr/share/mmdebstrap/hooks/eatmydata ] && HOOKS+=(--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata)
-mmdebstrap --mode=root --variant=apt --format=directory --quiet "${HOOKS[@]}" \
-  --include="$(IFS=,; echo "${PACKAGES[*]}")" \
-  --aptopt='Apt::Install-Recommends "false"' \
-  --customize-hook="$W/configure.sh \"\$1\"" \
-  "$SUITE" "$W/root" "${MIRRORS[@]}" >&2
+if [ -n "${REUSE_ROOT:-}" ]; then
+  log "reusing the tree in $REUSE_ROOT (debugging)"
+  rmdir "$W/root" 2>/dev/null || true
+  mv "$REUSE_ROOT" "$W/root"
+  ROOTFS_UUID=$(sed -n 's/^UUID=\([^ ]*\) \/ .*/\1/p' "$W/root/etc/fstab")
+else
+  log "mmdebstrap $SUITE: ${PACKAGES[*]}"
+  mkdir -p "$W/root"
+  HOOKS=()
+  # dpkg without fsync: much faster, and the image is written whole at the end.
+  [ -d /usr/share/mmdebstrap/hooks/eatmydata ] && HOOKS+=(--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata)
+  mmdebstrap --mode=root --variant=apt --format=directory --quiet "${HOOKS[@]}" \
+    --include="$(IFS=,; echo "${PACKAGES[*]}")" \
+    --aptopt='Apt::Install-Recommends "false"' \
+    --customize-hook="$W/configure.sh \"\$1\"" \
+    "$SUITE" "$W/root" "${MIRRORS[@]}" >&2
+fi
 cp "$W/root/boot/grub/i386-pc/core.img" "$W/core.img"
 KREL=$(ls "$W/root/lib/modules" | head -n1)
 # cloud-init's default user as Debian's package configures it.
@@ -204,9 +212,10 @@ ${RAW}1 : start=$ROOT_START, size=$ROOT_SECTORS, type=0FC63DAF-8483-4772-8E79-3D
 ${RAW}14 : start=$BIOS_START, size=$BIOS_SECTORS, type=21686148-6449-6E6F-744E-656564454649
 EOF
 log "mkfs.ext4 of $((ROOT_SECTORS / 2048)) MiB from the tree ($(du -sm "$W/root" | cut -f1) MiB)"
-mkfs.ext4 -q -F -L debian-root -U "$ROOTFS_UUID" -E "offset=$((ROOT_START * 512))" \
-  -d "$W/root" "$RAW" "$((ROOT_SECTORS / 8))" ||
+mkfs.ext4 -q -F -b 4096 -L debian-root -U "$ROOTFS_UUID" -d "$W/root" "$W/root.ext4" "$((ROOT_SECTORS / 8))" ||
   die "mkfs.ext4 failed"
+dd if="$W/root.ext4" of="$RAW" bs=1M seek=$((ROOT_START / 2048)) conv=notrunc,sparse status=none
+rm -f "$W/root.ext4"
 # GRUB as grub-bios-setup installs it: boot.img's code in the protective
 # MBR (the partition table after byte 440 kept) pointing at the core
 # image's first sector, and the core's own block list at the rest of it.

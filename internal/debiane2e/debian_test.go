@@ -77,6 +77,13 @@ func TestDebianCloudImage(t *testing.T) {
 		t.Fatalf("cloud-init did not finish cleanly:\n%s", status)
 	}
 	t.Logf("cloud-init done after %v", time.Since(start).Round(time.Second))
+	if b, err := os.ReadFile(d.log.Name()); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, `"image cached"`) {
+				t.Logf("first launch: the node copied the image before QEMU started: %s", l)
+			}
+		}
+	}
 	checkDatasource(t, ssh)
 	checkUserData(t, ssh, token, bootID)
 	checkHostname(t, ssh, inst)
