@@ -120,6 +120,9 @@ cat >"\$R/etc/fstab" <<FSTAB
 UUID=$ROOTFS_UUID / ext4 rw,discard,errors=remount-ro,x-systemd.growfs 0 1
 FSTAB
 echo localhost >"\$R/etc/hostname"
+# The system locale, as Debian's cloud images set it: C.UTF-8 is always
+# there, so cloud-init's locale module has nothing to generate.
+echo LANG=C.UTF-8 >"\$R/etc/default/locale"
 printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"\$R/etc/hosts"
 mkdir -p "\$R/etc/netplan"
 cat >"\$R/etc/netplan/90-default.yaml" <<NP
