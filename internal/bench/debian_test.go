@@ -99,7 +99,12 @@ func BenchmarkDebianRunInstances(b *testing.B) {
 	if err := os.WriteFile(key, []byte(aws.ToString(kp.KeyMaterial)), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := acct.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupName: aws.String("default"),
+	sgs, err := acct.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{
+		Filters: []types.Filter{{Name: aws.String("group-name"), Values: []string{"default"}}}})
+	if err != nil || len(sgs.SecurityGroups) != 1 {
+		b.Fatalf("default security group: %+v %v", sgs, err)
+	}
+	if _, err := acct.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sgs.SecurityGroups[0].GroupId,
 		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
 			IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
 		b.Fatal(err)
