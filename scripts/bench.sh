@@ -33,7 +33,11 @@ out="bench/results-$(date +%Y%m%d-%H%M%S).txt"
     echo "skipping guest network benchmarks: they need root (network namespaces, nftables)"
   fi
   # Boot times: each iteration boots a VM, so a fixed count.
-  go test -run '^$' -bench 'Boot|RunInstances' -benchtime "${KUMO_BOOTS:-3}x" -timeout 30m ./internal/bench/
+  go test -run '^$' -bench '^Benchmark(Boot|RunInstances)' -benchtime "${KUMO_BOOTS:-3}x" -timeout 30m ./internal/bench/
+  # A first launch of the stock Debian 12 cloud image (images/debian, built
+  # and cached on first use): RunInstances to SSH with the key, the node's
+  # image cache emptied before each launch, beside bare QEMU on the same image.
+  go test -run '^$' -bench '^BenchmarkDebian' -benchtime "${KUMO_DEBIAN_BOOTS:-1}x" -timeout 60m ./internal/bench/
 } | tee "$out"
 python3 - "$out" <<'PY'
 import re, sys
@@ -46,6 +50,10 @@ bare = m.get(("BenchmarkBootBareQEMU", "s-to-booted"))
 kumo = m.get(("BenchmarkRunInstances", "s-to-booted"))
 if bare and kumo:
     print(f"boot to the guest's 'booted' marker: bare QEMU {bare:.2f} s, Kumo RunInstances {kumo:.2f} s, difference {kumo-bare:+.2f} s")
+bare = m.get(("BenchmarkDebianBareQEMU", "s-to-ssh"))
+kumo = m.get(("BenchmarkDebianRunInstances", "s-to-ssh"))
+if bare and kumo:
+    print(f"Debian 12 first launch to SSH: bare QEMU {bare:.2f} s, Kumo RunInstances {kumo:.2f} s, difference {kumo-bare:+.2f} s")
 # Guest TCP bare and through security groups: medians of the runs, and the
 # median of each run's filtered/bare ratio (the pair ran back to back).
 tcp = {}
