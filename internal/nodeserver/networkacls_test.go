@@ -11,6 +11,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/nodeserver/nodeservertest"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
 )
 
@@ -55,7 +56,7 @@ func TestNetworkACLsReachTheNode(t *testing.T) {
 		}
 		sn := subnets.Subnets[0]
 		subnetID, vpcID := aws.ToString(sn.SubnetId), aws.ToString(sn.VpcId)
-		s := joinWithGuest(t, srv, acct.ID, sn)
+		s := nodeservertest.JoinWithGuest(t, srv, acct.ID, sn)
 		d := recvDesired(t, s, 5*time.Second)
 		def, ok := subnetACL(d, subnetID)
 		want := []nodeapi.NetworkACLEntry{
