@@ -1,8 +1,6 @@
 package apiserver_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,48 +28,23 @@ import (
 	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
 	kumoec2 "github.com/kumo-cloud/kumo/internal/ec2"
 	kumoiam "github.com/kumo-cloud/kumo/internal/iam"
+	"github.com/kumo-cloud/kumo/internal/logtest"
 	"github.com/kumo-cloud/kumo/internal/metrics"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
 )
-
-// logBuffer collects a server's log lines for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) lines(substr string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), substr) {
-			out = append(out, sc.Text())
-		}
-	}
-	return out
-}
 
 // api is the Query API of a real controller's store and identities, served
 // by a server whose log and metrics the test reads.
 type api struct {
 	ctl      *controllertest.Server
 	endpoint string
-	log      *logBuffer
+	log      *logtest.Buffer
 	metrics  *metrics.Registry
 }
 
 func startAPI(t *testing.T, ctl *controllertest.Server) *api {
 	t.Helper()
-	a := &api{ctl: ctl, log: &logBuffer{}, metrics: metrics.New()}
+	a := &api{ctl: ctl, log: &logtest.Buffer{}, metrics: metrics.New()}
 	ec2svc := kumoec2.New(ctl.DB, kumoec2.Config{Region: controllertest.Region, Zones: []string{controllertest.Region + "a"}})
 	srv := &apiserver.Server{Identity: ctl.Identity, Logger: slog.New(slog.NewTextHandler(a.log, nil)), Metrics: a.metrics,
 		Region: controllertest.Region, Services: map[string]apiserver.Service{
@@ -323,13 +296,13 @@ func wantUnavailable(t *testing.T, a *api, errs []error) {
 	t.Helper()
 	for _, err := range errs {
 		if errorCode(err) != "ServiceUnavailable" || httpStatus(err) != http.StatusServiceUnavailable {
-			t.Fatalf("request during the outage: %v, want ServiceUnavailable (503)\n%s", err, strings.Join(a.log.lines("level=ERROR"), "\n"))
+			t.Fatalf("request during the outage: %v, want ServiceUnavailable (503)\n%s", err, strings.Join(a.log.Lines("level=ERROR"), "\n"))
 		}
 	}
-	if n := len(a.log.lines("level=ERROR")); n == 0 || n > 3 {
-		t.Errorf("%d requests during the outage wrote %d ERROR lines, want 1-3:\n%s", len(errs), n, strings.Join(a.log.lines("level=ERROR"), "\n"))
+	if n := len(a.log.Lines("level=ERROR")); n == 0 || n > 3 {
+		t.Errorf("%d requests during the outage wrote %d ERROR lines, want 1-3:\n%s", len(errs), n, strings.Join(a.log.Lines("level=ERROR"), "\n"))
 	}
-	if n := len(a.log.lines("level=INFO")); n > 5 {
+	if n := len(a.log.Lines("level=INFO")); n > 5 {
 		t.Errorf("the failed requests also wrote %d INFO lines", n)
 	}
 }
@@ -404,11 +377,11 @@ func TestClientClosedIsNotAServerError(t *testing.T) {
 		t.Fatal("CreateVpc succeeded under a held lock")
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for len(a.log.lines("status=499")) == 0 && time.Now().Before(deadline) {
+	for len(a.log.Lines("status=499")) == 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	unlock()
-	lines := a.log.lines("action=CreateVpc")
+	lines := a.log.Lines("action=CreateVpc")
 	if len(lines) != 1 || !strings.Contains(lines[0], "level=INFO") || !strings.Contains(lines[0], "status=499") ||
 		!strings.Contains(lines[0], "code="+apiserver.CodeClientClosed) {
 		t.Fatalf("log of the abandoned request:\n%s\nwant one INFO line with status 499", strings.Join(lines, "\n"))
@@ -416,7 +389,7 @@ func TestClientClosedIsNotAServerError(t *testing.T) {
 	if !strings.Contains(strings.Join(metricLines(t, a.metrics), "\n"), `code="ClientClosedRequest"`) {
 		t.Error("the abandoned request is not counted as ClientClosedRequest")
 	}
-	if n := len(a.log.lines("InternalError")); n > 0 {
+	if n := len(a.log.Lines("InternalError")); n > 0 {
 		t.Errorf("%d lines still call it InternalError", n)
 	}
 }

@@ -6,48 +6,18 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/miekg/dns"
 	"golang.org/x/crypto/ssh"
-)
 
-// loopbackResolver is the operator's upstream resolver of the test: on
-// this host's loopback (the node forwards from the host's namespace), it
-// knows one name, upstream.example, and answers NXDOMAIN for the rest.
-func loopbackResolver(t *testing.T) (string, *atomic.Int32) {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	asked := new(atomic.Int32)
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
-		asked.Add(1)
-		m := new(dns.Msg)
-		m.SetReply(r)
-		q := r.Question[0]
-		switch {
-		case strings.EqualFold(q.Name, "upstream.example.") && q.Qtype == dns.TypeA:
-			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 30},
-				A: net.IPv4(192, 0, 2, 99)})
-		case !strings.EqualFold(q.Name, "upstream.example."):
-			m.Rcode = dns.RcodeNameError
-		}
-		w.WriteMsg(m)
-	})}
-	go srv.ActivateAndServe()
-	t.Cleanup(func() { srv.Shutdown() })
-	return pc.LocalAddr().String(), asked
-}
+	"github.com/kumo-cloud/kumo/internal/vpcdns/vpcdnstest"
+)
 
 // namesScript prints, as KUMO-DNS lines, what the guest's resolver and
 // metadata service say: resolv.conf, the metadata service's names and
@@ -83,7 +53,7 @@ func dnsLine(console, key string) string {
 // resolv.conf held "search ." and nothing resolved; public-hostname was
 // the bare IP; openssh-key had no key name.
 func TestGuestNames(t *testing.T) {
-	upstream, asked := loopbackResolver(t)
+	upstream, asked := vpcdnstest.Upstream(t)
 	c := newClusterWith(t, "--dns-upstream", upstream)
 	a := c.account("team-dns")
 	ctx := context.Background()

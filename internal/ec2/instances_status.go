@@ -121,18 +121,7 @@ func (s *Service) DescribeInstanceStatus(ctx context.Context, in *ec2api.Describ
 // accepted: the node sends the console as it changes, so the stored copy
 // is already the latest Kumo has.
 func (s *Service) GetConsoleOutput(ctx context.Context, in *ec2api.GetConsoleOutputRequest) (*ec2api.GetConsoleOutputResult, error) {
-	id := deref(in.InstanceId)
-	if id == "" {
-		return nil, apiErr("MissingParameter", "The request must contain the parameter InstanceId")
-	}
-	var inst store.Instance
-	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
-		list, err := accountInstances(ctx, tx, account, []string{id})
-		if err == nil {
-			inst = list[0]
-		}
-		return err
-	})
+	inst, err := s.instanceOf(ctx, in.InstanceId)
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +138,20 @@ func (s *Service) GetConsoleOutput(ctx context.Context, in *ec2api.GetConsoleOut
 // GetPasswordData answers as EC2 does for an instance whose image sets no
 // Windows password: the instance id, a timestamp and empty PasswordData.
 func (s *Service) GetPasswordData(ctx context.Context, in *ec2api.GetPasswordDataRequest) (*ec2api.GetPasswordDataResult, error) {
-	id := deref(in.InstanceId)
+	inst, err := s.instanceOf(ctx, in.InstanceId)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.GetPasswordDataResult{InstanceId: str(inst.ID), Timestamp: timep(time.Now().UTC()), PasswordData: str("")}, nil
+}
+
+// instanceOf reads the caller's instance named by the InstanceId parameter
+// of GetConsoleOutput and GetPasswordData: MissingParameter when it is
+// empty, the error of accountInstances when it is not the caller's.
+func (s *Service) instanceOf(ctx context.Context, instanceID *string) (store.Instance, error) {
+	id := deref(instanceID)
 	if id == "" {
-		return nil, apiErr("MissingParameter", "The request must contain the parameter InstanceId")
+		return store.Instance{}, apiErr("MissingParameter", "The request must contain the parameter InstanceId")
 	}
 	var inst store.Instance
 	err := s.view(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
@@ -161,8 +161,5 @@ func (s *Service) GetPasswordData(ctx context.Context, in *ec2api.GetPasswordDat
 		}
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.GetPasswordDataResult{InstanceId: str(inst.ID), Timestamp: timep(time.Now().UTC()), PasswordData: str("")}, nil
+	return inst, err
 }

@@ -119,17 +119,27 @@ func aclEntryCIDR(cidr, cidr6 *string) (string, string, error) {
 	return "", "", apiErr("MissingParameter", "The request must contain the parameter cidrBlock or ipv6CidrBlock")
 }
 
-// CreateNetworkAclEntry adds a numbered entry to one direction of an ACL.
-func (s *Service) CreateNetworkAclEntry(ctx context.Context, in *ec2api.CreateNetworkAclEntryRequest) (*ec2api.CreateNetworkAclEntryOutput, error) {
-	e, err := parseACLEntry(aclEntryRequest{aclID: in.NetworkAclId, protocol: in.Protocol, action: in.RuleAction, cidr: in.CidrBlock, cidr6: in.Ipv6CidrBlock,
-		egress: in.Egress, number: in.RuleNumber, ports: in.PortRange, icmp: in.IcmpTypeCode})
+// writeACLEntry parses r and, when the caller owns its ACL, hands the
+// entry to write inside one network update (Create and Replace differ only
+// in write).
+func (s *Service) writeACLEntry(ctx context.Context, r aclEntryRequest, write func(context.Context, *store.Tx, store.NetworkACLEntry) error) error {
+	e, err := parseACLEntry(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
+	return s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
 		if _, err := getNetworkACL(ctx, tx, account, e.NetworkACLID); err != nil {
 			return err
 		}
+		return write(ctx, tx, e)
+	})
+}
+
+// CreateNetworkAclEntry adds a numbered entry to one direction of an ACL.
+func (s *Service) CreateNetworkAclEntry(ctx context.Context, in *ec2api.CreateNetworkAclEntryRequest) (*ec2api.CreateNetworkAclEntryOutput, error) {
+	req := aclEntryRequest{aclID: in.NetworkAclId, protocol: in.Protocol, action: in.RuleAction, cidr: in.CidrBlock, cidr6: in.Ipv6CidrBlock,
+		egress: in.Egress, number: in.RuleNumber, ports: in.PortRange, icmp: in.IcmpTypeCode}
+	err := s.writeACLEntry(ctx, req, func(ctx context.Context, tx *store.Tx, e store.NetworkACLEntry) error {
 		err := tx.InsertNetworkACLEntry(ctx, e)
 		if errors.Is(err, store.ErrConflict) {
 			return errACLEntryExists(e.RuleNumber)
@@ -144,15 +154,9 @@ func (s *Service) CreateNetworkAclEntry(ctx context.Context, in *ec2api.CreateNe
 
 // ReplaceNetworkAclEntry changes an existing entry.
 func (s *Service) ReplaceNetworkAclEntry(ctx context.Context, in *ec2api.ReplaceNetworkAclEntryRequest) (*ec2api.ReplaceNetworkAclEntryOutput, error) {
-	e, err := parseACLEntry(aclEntryRequest{aclID: in.NetworkAclId, protocol: in.Protocol, action: in.RuleAction, cidr: in.CidrBlock, cidr6: in.Ipv6CidrBlock,
-		egress: in.Egress, number: in.RuleNumber, ports: in.PortRange, icmp: in.IcmpTypeCode})
-	if err != nil {
-		return nil, err
-	}
-	err = s.updateNetwork(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
-		if _, err := getNetworkACL(ctx, tx, account, e.NetworkACLID); err != nil {
-			return err
-		}
+	req := aclEntryRequest{aclID: in.NetworkAclId, protocol: in.Protocol, action: in.RuleAction, cidr: in.CidrBlock, cidr6: in.Ipv6CidrBlock,
+		egress: in.Egress, number: in.RuleNumber, ports: in.PortRange, icmp: in.IcmpTypeCode}
+	err := s.writeACLEntry(ctx, req, func(ctx context.Context, tx *store.Tx, e store.NetworkACLEntry) error {
 		if found, err := notFoundOK(tx.ReplaceNetworkACLEntry(ctx, e)); !found {
 			if err != nil {
 				return err

@@ -2,8 +2,6 @@ package ec2_test
 
 import (
 	"context"
-	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +11,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
-	"github.com/kumo-cloud/kumo/internal/store"
+	"github.com/kumo-cloud/kumo/internal/nodeserver/nodeservertest"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
 )
 
@@ -112,30 +110,6 @@ func TestModifySecurityGroupRulesAsTerraform(t *testing.T) {
 	})
 }
 
-// recvDesiredWithin waits for the node's next desired state.
-func recvDesiredWithin(t *testing.T, s nodeapi.Session, d time.Duration) *nodeapi.Desired {
-	t.Helper()
-	type res struct {
-		d   *nodeapi.Desired
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		d, err := s.Recv()
-		ch <- res{d, err}
-	}()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			t.Fatalf("receive desired: %v", r.err)
-		}
-		return r.d
-	case <-time.After(d):
-		t.Fatalf("no Desired within %v", d)
-		return nil
-	}
-}
-
 func nodeHasIngress(d *nodeapi.Desired, group, proto string, port int, cidr string) bool {
 	for _, v := range d.VPCs {
 		for _, g := range v.SecurityGroups {
@@ -172,32 +146,8 @@ func TestModifiedRuleReachesTheNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := srv.Nodes.CreateJoinToken(ctx, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nc, err := nodeapi.Dial(ctx, nodeapi.DialConfig{Server: "https://" + srv.NodeAddr.String(), DataDir: filepath.Join(t.TempDir(), "n"), JoinToken: tok, Name: "host-1"})
-		if err != nil {
-			t.Fatalf("join: %v", err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		now := time.Now().UTC()
-		storetest.MustUpdate(t, srv.DB, func(ctx context.Context, tx *store.Tx) error {
-			return errors.Join(
-				tx.InsertInstance(ctx, store.Instance{ID: "i-0000000000000b001", AccountID: acct.ID, ReservationID: "r-0000000000000b001", ImageID: "ami-00000000000000001",
-					RootDeviceName: "/dev/xvda", RootDeviceType: "ebs", RootSizeGiB: 8, InstanceType: "t3.micro", VCPUs: 1, MemoryMiB: 512,
-					AvailabilityZone: aws.ToString(sn.AvailabilityZone), VPCID: aws.ToString(sn.VpcId), SubnetID: aws.ToString(sn.SubnetId),
-					SMBIOSUUID: "ec2aaaaa-0000-0000-0000-00000000b001", State: "running", StateChangedAt: now, ShutdownBehavior: "stop",
-					NodeID: nc.NodeID(), DesiredPower: "running", LaunchTime: now, CreatedAt: now, SecurityGroupIDs: []string{aws.ToString(sg.GroupId)}}),
-				tx.InsertNetworkInterface(ctx, store.NetworkInterface{ID: "eni-0000000000000b001", AccountID: acct.ID, SubnetID: aws.ToString(sn.SubnetId),
-					VPCID: aws.ToString(sn.VpcId), PrivateIP: "172.31.0.10", MAC: "02:ab:cd:00:0b:01", InstanceID: "i-0000000000000b001", CreatedAt: now}),
-			)
-		})
-		s, err := nc.Connect(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := recvDesiredWithin(t, s, 5*time.Second); !nodeHasIngress(d, *sg.GroupId, "tcp", 22, "203.0.113.0/24") {
+		s := nodeservertest.JoinWithGuest(t, srv, acct.ID, sn, aws.ToString(sg.GroupId))
+		if d := nodeservertest.RecvDesired(t, s, 5*time.Second); !nodeHasIngress(d, *sg.GroupId, "tcp", 22, "203.0.113.0/24") {
 			t.Fatal("the authorized rule is not in the first desired state")
 		}
 		_, err = acct.EC2.ModifySecurityGroupRules(ctx, &ec2.ModifySecurityGroupRulesInput{GroupId: sg.GroupId, SecurityGroupRules: []types.SecurityGroupRuleUpdate{{
@@ -208,7 +158,7 @@ func TestModifiedRuleReachesTheNode(t *testing.T) {
 		}
 		deadline := time.Now().Add(time.Second)
 		for {
-			d := recvDesiredWithin(t, s, time.Until(deadline))
+			d := nodeservertest.RecvDesired(t, s, time.Until(deadline))
 			if nodeHasIngress(d, *sg.GroupId, "tcp", 2222, "198.51.100.0/24") && !nodeHasIngress(d, *sg.GroupId, "tcp", 22, "203.0.113.0/24") {
 				break
 			}

@@ -33,10 +33,7 @@ func tfReadKeyPair(t *testing.T, c *ec2.Client, name string) types.KeyPairInfo {
 	t.Helper()
 	o, err := c.DescribeKeyPairs(context.Background(), &ec2.DescribeKeyPairsInput{KeyNames: []string{name}})
 	step(t, "DescribeKeyPairs KeyName.1", err)
-	if len(o.KeyPairs) != 1 || aws.ToString(o.KeyPairs[0].KeyName) != name {
-		t.Fatalf("DescribeKeyPairs KeyName.1=%s answered %+v", name, o.KeyPairs)
-	}
-	return o.KeyPairs[0]
+	return onlyOne(t, "DescribeKeyPairs KeyName.1", name, o.KeyPairs, func(k types.KeyPairInfo) *string { return k.KeyName })
 }
 
 // tfImportKeyPair is aws_key_pair's create: ImportKeyPair with the OpenSSH
@@ -338,10 +335,7 @@ func tfReadEIPByID(t *testing.T, c *ec2.Client, alloc string) types.Address {
 	t.Helper()
 	o, err := c.DescribeAddresses(context.Background(), &ec2.DescribeAddressesInput{AllocationIds: []string{alloc}})
 	step(t, "DescribeAddresses AllocationId.1", err)
-	if len(o.Addresses) != 1 || aws.ToString(o.Addresses[0].AllocationId) != alloc {
-		t.Fatalf("DescribeAddresses AllocationId.1=%s answered %+v", alloc, o.Addresses)
-	}
-	return o.Addresses[0]
+	return onlyOne(t, "DescribeAddresses AllocationId.1", alloc, o.Addresses, func(a types.Address) *string { return a.AllocationId })
 }
 
 // TestTerraformEIPCalls replays aws_eip and aws_eip_association on an

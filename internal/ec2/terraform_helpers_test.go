@@ -25,6 +25,16 @@ func step(t *testing.T, call string, err error) {
 	}
 }
 
+// onlyOne is the check of a Read by id: call (the action and its id
+// parameter) must have answered exactly the object asked for.
+func onlyOne[T any](t *testing.T, call, id string, got []T, idOf func(T) *string) T {
+	t.Helper()
+	if len(got) != 1 || aws.ToString(idOf(got[0])) != id {
+		t.Fatalf("%s=%s answered %+v", call, id, got)
+	}
+	return got[0]
+}
+
 // sameRead is the no-diff check: a second Read right after the first must
 // answer the same thing.
 func sameRead(t *testing.T, what string, first, second any) {

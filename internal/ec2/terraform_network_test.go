@@ -40,10 +40,7 @@ func tfReadVPC(t *testing.T, c *ec2.Client, id string) types.Vpc {
 	t.Helper()
 	out, err := c.DescribeVpcs(context.Background(), &ec2.DescribeVpcsInput{VpcIds: []string{id}})
 	step(t, "DescribeVpcs VpcId.1", err)
-	if len(out.Vpcs) != 1 || aws.ToString(out.Vpcs[0].VpcId) != id {
-		t.Fatalf("DescribeVpcs VpcId.1=%s answered %+v", id, out.Vpcs)
-	}
-	return out.Vpcs[0]
+	return onlyOne(t, "DescribeVpcs VpcId.1", id, out.Vpcs, func(v types.Vpc) *string { return v.VpcId })
 }
 
 // vpcRead is what aws_vpc's Read gathers.
@@ -285,10 +282,7 @@ func tfReadIGW(t *testing.T, c *ec2.Client, id string) types.InternetGateway {
 	t.Helper()
 	o, err := c.DescribeInternetGateways(context.Background(), &ec2.DescribeInternetGatewaysInput{InternetGatewayIds: []string{id}})
 	step(t, "DescribeInternetGateways InternetGatewayId.1", err)
-	if len(o.InternetGateways) != 1 || aws.ToString(o.InternetGateways[0].InternetGatewayId) != id {
-		t.Fatalf("DescribeInternetGateways %s answered %+v", id, o.InternetGateways)
-	}
-	return o.InternetGateways[0]
+	return onlyOne(t, "DescribeInternetGateways InternetGatewayId.1", id, o.InternetGateways, func(i types.InternetGateway) *string { return i.InternetGatewayId })
 }
 
 func tfCreateRouteTable(t *testing.T, c *ec2.Client, vpc, igw, account string) string {
@@ -325,8 +319,5 @@ func tfReadRouteTable(t *testing.T, c *ec2.Client, id string) types.RouteTable {
 	t.Helper()
 	o, err := c.DescribeRouteTables(context.Background(), &ec2.DescribeRouteTablesInput{RouteTableIds: []string{id}})
 	step(t, "DescribeRouteTables RouteTableId.1", err)
-	if len(o.RouteTables) != 1 || aws.ToString(o.RouteTables[0].RouteTableId) != id {
-		t.Fatalf("DescribeRouteTables %s answered %+v", id, o.RouteTables)
-	}
-	return o.RouteTables[0]
+	return onlyOne(t, "DescribeRouteTables RouteTableId.1", id, o.RouteTables, func(r types.RouteTable) *string { return r.RouteTableId })
 }

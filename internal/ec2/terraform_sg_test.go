@@ -78,10 +78,7 @@ func tfReadSG(t *testing.T, c *ec2.Client, id string) types.SecurityGroup {
 	t.Helper()
 	o, err := c.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
 	step(t, "DescribeSecurityGroups GroupId.1", err)
-	if len(o.SecurityGroups) != 1 || aws.ToString(o.SecurityGroups[0].GroupId) != id {
-		t.Fatalf("DescribeSecurityGroups GroupId.1=%s answered %+v", id, o.SecurityGroups)
-	}
-	return o.SecurityGroups[0]
+	return onlyOne(t, "DescribeSecurityGroups GroupId.1", id, o.SecurityGroups, func(s types.SecurityGroup) *string { return s.GroupId })
 }
 
 // tfCreateSG is aws_security_group's create up to the rules: the group,
@@ -235,10 +232,7 @@ func tfReadRule(t *testing.T, c *ec2.Client, id string) types.SecurityGroupRule 
 	t.Helper()
 	o, err := c.DescribeSecurityGroupRules(context.Background(), &ec2.DescribeSecurityGroupRulesInput{SecurityGroupRuleIds: []string{id}})
 	step(t, "DescribeSecurityGroupRules SecurityGroupRuleId.1", err)
-	if len(o.SecurityGroupRules) != 1 || aws.ToString(o.SecurityGroupRules[0].SecurityGroupRuleId) != id {
-		t.Fatalf("DescribeSecurityGroupRules %s answered %+v", id, o.SecurityGroupRules)
-	}
-	return o.SecurityGroupRules[0]
+	return onlyOne(t, "DescribeSecurityGroupRules SecurityGroupRuleId.1", id, o.SecurityGroupRules, func(s types.SecurityGroupRule) *string { return s.SecurityGroupRuleId })
 }
 
 // checkRule compares the Read with the configuration: ports of -1 map to

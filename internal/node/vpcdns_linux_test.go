@@ -12,12 +12,10 @@ package node
 // security groups (which let no UDP in). No DNS leaves the machine.
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,36 +23,8 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/guestnet"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/vpcdns/vpcdnstest"
 )
-
-// testUpstream is a resolver on this host's loopback that knows one name,
-// upstream.example, and refuses the rest; it counts the questions.
-func testUpstream(t *testing.T) (string, *atomic.Int32) {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	asked := new(atomic.Int32)
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
-		asked.Add(1)
-		m := new(dns.Msg)
-		m.SetReply(r)
-		q := r.Question[0]
-		switch {
-		case strings.EqualFold(q.Name, "upstream.example.") && q.Qtype == dns.TypeA:
-			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 30},
-				A: net.IPv4(192, 0, 2, 99)})
-		case strings.EqualFold(q.Name, "upstream.example."):
-		default:
-			m.Rcode = dns.RcodeNameError
-		}
-		w.WriteMsg(m)
-	})}
-	go srv.ActivateAndServe()
-	t.Cleanup(func() { srv.Shutdown() })
-	return pc.LocalAddr().String(), asked
-}
 
 const leaseScript = `#!/bin/sh
 [ "$1" = bound ] && printf 'dns=%s\ndomain=%s\nhostname=%s\n' "$dns" "$domain" "$hostname" >"$LEASE_OUT"
@@ -114,7 +84,7 @@ func TestVPCResolverForAGuest(t *testing.T) {
 	if _, err := exec.LookPath("busybox"); err != nil {
 		t.Skip("needs busybox (udhcpc, nslookup)")
 	}
-	upstream, asked := testUpstream(t)
+	upstream, asked := vpcdnstest.Upstream(t)
 	h, mgr, _ := realHarness(t, "", "")
 	hook := h.cfgHook
 	h.cfgHook = func(c *Config) {

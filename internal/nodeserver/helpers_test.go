@@ -12,6 +12,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
 	"github.com/kumo-cloud/kumo/internal/nodeserver"
+	"github.com/kumo-cloud/kumo/internal/nodeserver/nodeservertest"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
 	"github.com/kumo-cloud/kumo/internal/store"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
@@ -164,31 +165,13 @@ func setInstance(t *testing.T, db *store.DB, account, id string, change func(*st
 	})
 }
 
-// recvDesired waits for the next Desired, failing after d.
-func recvDesired(t *testing.T, s nodeapi.Session, d time.Duration) *nodeapi.Desired {
-	t.Helper()
-	type res struct {
-		d   *nodeapi.Desired
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		d, err := s.Recv()
-		ch <- res{d, err}
-	}()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			t.Fatalf("receive desired: %v", r.err)
-		}
-		return r.d
-	case <-time.After(d):
-		t.Fatalf("no Desired within %v", d)
-		return nil
-	}
-}
-
 func nodeInfo(name string) nodeapi.NodeInfo {
 	return nodeapi.NodeInfo{Name: name, Zone: "kumo-1a", Address: "192.0.2.10", Version: "test",
 		Capacity: nodeapi.Capacity{VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200}, Accel: "tcg", AccelReason: "kvm unusable, falling back to tcg: open /dev/kvm: no such file or directory"}
+}
+
+// recvDesired waits for the next Desired, failing after d.
+func recvDesired(t *testing.T, s nodeapi.Session, d time.Duration) *nodeapi.Desired {
+	t.Helper()
+	return nodeservertest.RecvDesired(t, s, d)
 }

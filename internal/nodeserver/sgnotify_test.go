@@ -1,9 +1,6 @@
 package nodeserver_test
 
 import (
-	"context"
-	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -14,7 +11,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
-	"github.com/kumo-cloud/kumo/internal/store"
+	"github.com/kumo-cloud/kumo/internal/nodeserver/nodeservertest"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
 )
 
@@ -53,31 +50,7 @@ func TestAuthorizeReachesTheNodeWithinASecond(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := srv.Nodes.CreateJoinToken(ctx, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := nodeapi.Dial(ctx, nodeapi.DialConfig{Server: "https://" + srv.NodeAddr.String(), DataDir: filepath.Join(t.TempDir(), "n"), JoinToken: tok, Name: "host-1"})
-		if err != nil {
-			t.Fatalf("join: %v", err)
-		}
-		t.Cleanup(func() { c.Close() })
-		now := time.Now().UTC()
-		storetest.MustUpdate(t, srv.DB, func(ctx context.Context, tx *store.Tx) error {
-			return errors.Join(
-				tx.InsertInstance(ctx, store.Instance{ID: "i-0000000000000a001", AccountID: acct.ID, ReservationID: "r-0000000000000a001", ImageID: "ami-00000000000000001",
-					RootDeviceName: "/dev/xvda", RootDeviceType: "ebs", RootSizeGiB: 8, InstanceType: "t3.micro", VCPUs: 1, MemoryMiB: 512,
-					AvailabilityZone: aws.ToString(sn.AvailabilityZone), VPCID: aws.ToString(sn.VpcId), SubnetID: aws.ToString(sn.SubnetId),
-					SMBIOSUUID: "ec2aaaaa-0000-0000-0000-00000000a001", State: "running", StateChangedAt: now, ShutdownBehavior: "stop",
-					NodeID: c.NodeID(), DesiredPower: "running", LaunchTime: now, CreatedAt: now, SecurityGroupIDs: []string{aws.ToString(sg.GroupId)}}),
-				tx.InsertNetworkInterface(ctx, store.NetworkInterface{ID: "eni-0000000000000a001", AccountID: acct.ID, SubnetID: aws.ToString(sn.SubnetId),
-					VPCID: aws.ToString(sn.VpcId), PrivateIP: "172.31.0.10", MAC: "02:ab:cd:00:0a:01", InstanceID: "i-0000000000000a001", CreatedAt: now}),
-			)
-		})
-		s, err := c.Connect(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := nodeservertest.JoinWithGuest(t, srv, acct.ID, sn, aws.ToString(sg.GroupId))
 		d := recvDesired(t, s, 5*time.Second)
 		if len(d.VPCs) != 1 || d.VPCs[0].VPCID != aws.ToString(sn.VpcId) || d.VPCs[0].VNI == 0 ||
 			len(d.VPCs[0].SecurityGroups) != 1 || d.VPCs[0].SecurityGroups[0].ID != aws.ToString(sg.GroupId) {

@@ -163,14 +163,7 @@ func IsHeld(err error) (*HeldError, bool) {
 // ListAccountLiveInstances returns the ids of an account's instances that
 // are not terminated.
 func (tx *Tx) ListAccountLiveInstances(ctx context.Context, id string) ([]string, error) {
-	var out []string
-	err := tx.queryRows(ctx, func(r *sql.Rows) error {
-		var s string
-		err := r.Scan(&s)
-		out = append(out, s)
-		return err
-	}, `SELECT id FROM instances WHERE account_id = $1 AND state <> 'terminated' ORDER BY id`, id)
-	return out, err
+	return tx.grantees(ctx, `SELECT id FROM instances WHERE account_id = $1 AND state <> 'terminated' ORDER BY id`, id)
 }
 
 // accountTables are the tables with an account_id column, for CountRows.

@@ -209,29 +209,16 @@ func (tx *Tx) DeleteNetworkACL(ctx context.Context, accountID, id string) error 
 // InsertNetworkACLAssociation ties a subnet to an ACL; ErrConflict when
 // the subnet already has one.
 func (tx *Tx) InsertNetworkACLAssociation(ctx context.Context, a NetworkACLAssociation) error {
-	_, err := tx.exec(ctx, `INSERT INTO network_acl_associations (id, account_id, network_acl_id, subnet_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		a.ID, a.AccountID, a.NetworkACLID, a.SubnetID, a.CreatedAt.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("associate %s with %s: %w", a.SubnetID, a.NetworkACLID, err)
-	}
-	return nil
+	return tx.insertSubnetAssociation(ctx, "network_acl_associations", "network_acl_id",
+		subnetAssociation{ID: a.ID, AccountID: a.AccountID, ParentID: a.NetworkACLID, SubnetID: a.SubnetID, CreatedAt: a.CreatedAt})
 }
 
 // ListNetworkACLAssociations returns an account's associations by id.
 func (tx *Tx) ListNetworkACLAssociations(ctx context.Context, accountID string) ([]NetworkACLAssociation, error) {
-	var out []NetworkACLAssociation
-	err := tx.queryRows(ctx, func(r *sql.Rows) error {
-		var a NetworkACLAssociation
-		var created int64
-		err := r.Scan(&a.ID, &a.AccountID, &a.NetworkACLID, &a.SubnetID, &created)
-		a.CreatedAt = Millis(created)
-		out = append(out, a)
-		return err
-	}, `SELECT id, account_id, network_acl_id, subnet_id, created_at FROM network_acl_associations WHERE account_id = $1 ORDER BY id`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("list network acl associations: %w", err)
-	}
-	return out, nil
+	return listSubnetAssociations(ctx, tx, "network_acl_associations", "network_acl_id", accountID,
+		func(a subnetAssociation) NetworkACLAssociation {
+			return NetworkACLAssociation{ID: a.ID, AccountID: a.AccountID, NetworkACLID: a.ParentID, SubnetID: a.SubnetID, CreatedAt: a.CreatedAt}
+		})
 }
 
 // DeleteNetworkACLAssociation removes one association; ErrNotFound when none.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -193,27 +194,54 @@ func (tx *Tx) DeleteRoute(ctx context.Context, tableID, destination string) erro
 // InsertRouteTableAssociation ties a subnet to a table; ErrConflict when
 // the subnet already has a table.
 func (tx *Tx) InsertRouteTableAssociation(ctx context.Context, a RouteTableAssociation) error {
-	_, err := tx.exec(ctx, `INSERT INTO route_table_associations (id, account_id, route_table_id, subnet_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		a.ID, a.AccountID, a.RouteTableID, a.SubnetID, a.CreatedAt.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("associate %s with %s: %w", a.SubnetID, a.RouteTableID, err)
-	}
-	return nil
+	return tx.insertSubnetAssociation(ctx, "route_table_associations", "route_table_id",
+		subnetAssociation{ID: a.ID, AccountID: a.AccountID, ParentID: a.RouteTableID, SubnetID: a.SubnetID, CreatedAt: a.CreatedAt})
 }
 
 // ListRouteTableAssociations returns an account's subnet associations by id.
 func (tx *Tx) ListRouteTableAssociations(ctx context.Context, accountID string) ([]RouteTableAssociation, error) {
-	var out []RouteTableAssociation
-	err := tx.queryRows(ctx, func(r *sql.Rows) error {
-		var a RouteTableAssociation
-		var created int64
-		err := r.Scan(&a.ID, &a.AccountID, &a.RouteTableID, &a.SubnetID, &created)
-		a.CreatedAt = Millis(created)
-		out = append(out, a)
-		return err
-	}, `SELECT id, account_id, route_table_id, subnet_id, created_at FROM route_table_associations WHERE account_id = $1 ORDER BY id`, accountID)
+	return listSubnetAssociations(ctx, tx, "route_table_associations", "route_table_id", accountID,
+		func(a subnetAssociation) RouteTableAssociation {
+			return RouteTableAssociation{ID: a.ID, AccountID: a.AccountID, RouteTableID: a.ParentID, SubnetID: a.SubnetID, CreatedAt: a.CreatedAt}
+		})
+}
+
+// subnetAssociation is a row of route_table_associations or
+// network_acl_associations: both tie a subnet to one parent (a route table,
+// a network ACL) and differ only in the parent's column.
+type subnetAssociation struct {
+	ID        string
+	AccountID string
+	ParentID  string
+	SubnetID  string
+	CreatedAt time.Time
+}
+
+// insertSubnetAssociation adds a to table; ErrConflict when the subnet
+// already has a row there.
+func (tx *Tx) insertSubnetAssociation(ctx context.Context, table, parentColumn string, a subnetAssociation) error {
+	_, err := tx.exec(ctx, `INSERT INTO `+table+` (id, account_id, `+parentColumn+`, subnet_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		a.ID, a.AccountID, a.ParentID, a.SubnetID, a.CreatedAt.UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("list route table associations: %w", err)
+		return fmt.Errorf("associate %s with %s: %w", a.SubnetID, a.ParentID, err)
+	}
+	return nil
+}
+
+// listSubnetAssociations returns an account's rows of table by id, each
+// made into a T by conv.
+func listSubnetAssociations[T any](ctx context.Context, tx *Tx, table, parentColumn, accountID string, conv func(subnetAssociation) T) ([]T, error) {
+	var out []T
+	err := tx.queryRows(ctx, func(r *sql.Rows) error {
+		var a subnetAssociation
+		var created int64
+		err := r.Scan(&a.ID, &a.AccountID, &a.ParentID, &a.SubnetID, &created)
+		a.CreatedAt = Millis(created)
+		out = append(out, conv(a))
+		return err
+	}, `SELECT id, account_id, `+parentColumn+`, subnet_id, created_at FROM `+table+` WHERE account_id = $1 ORDER BY id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", strings.ReplaceAll(table, "_", " "), err)
 	}
 	return out, nil
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-// serve runs a Server for zone on loopback (UDP and TCP on one port) and
-// returns its address.
-func serve(t *testing.T, s *Server) string {
+// listenUDPTCP listens on one loopback port for UDP and TCP, as a
+// resolver does.
+func listenUDPTCP(t *testing.T) (net.PacketConn, net.Listener) {
 	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
@@ -22,6 +22,14 @@ func serve(t *testing.T, s *Server) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pc, ln
+}
+
+// serve runs a Server for zone on loopback (UDP and TCP on one port) and
+// returns its address.
+func serve(t *testing.T, s *Server) string {
+	t.Helper()
+	pc, ln := listenUDPTCP(t)
 	r := s.Serve([]net.PacketConn{pc}, []net.Listener{ln})
 	t.Cleanup(r.Close)
 	return pc.LocalAddr().String()
@@ -42,14 +50,7 @@ func upstream(t *testing.T, asked *atomic.Int32) string {
 		}
 		w.WriteMsg(m)
 	})
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp4", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := listenUDPTCP(t)
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
 		go srv.ActivateAndServe()
 		t.Cleanup(func() { srv.Shutdown() })

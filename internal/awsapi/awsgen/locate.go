@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
+
+	"github.com/kumo-cloud/kumo/internal/modcache"
 )
 
 // sdkModule ships AWS's JSON API models under models/apis.
@@ -23,20 +22,9 @@ type modelFile struct {
 // locateModel finds the newest api-2.json of service in the module cache,
 // downloading the SDK module first when it is not there yet.
 func locateModel(service string) (modelFile, error) {
-	mod, err := sdkModuleInfo()
+	mod, err := modcache.Locate(sdkModule)
 	if err != nil {
 		return modelFile{}, err
-	}
-	if mod.Dir == "" {
-		if err := goCommand("mod", "download", sdkModule); err != nil {
-			return modelFile{}, err
-		}
-		if mod, err = sdkModuleInfo(); err != nil {
-			return modelFile{}, err
-		}
-	}
-	if mod.Dir == "" {
-		return modelFile{}, fmt.Errorf("module %s has no directory after go mod download", sdkModule)
 	}
 	version, err := newestAPIVersion(filepath.Join(mod.Dir, "models", "apis", service))
 	if err != nil {
@@ -44,34 +32,6 @@ func locateModel(service string) (modelFile, error) {
 	}
 	rel := filepath.ToSlash(filepath.Join("models", "apis", service, version, "api-2.json"))
 	return modelFile{Path: filepath.Join(mod.Dir, filepath.FromSlash(rel)), Rel: rel, SDKVersion: mod.Version}, nil
-}
-
-type moduleInfo struct {
-	Dir     string
-	Version string
-}
-
-func sdkModuleInfo() (moduleInfo, error) {
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("go", "list", "-m", "-json", sdkModule)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return moduleInfo{}, fmt.Errorf("go list -m %s: %w: %s", sdkModule, err, stderr.Bytes())
-	}
-	var info moduleInfo
-	if err := json.Unmarshal(stdout.Bytes(), &info); err != nil {
-		return moduleInfo{}, fmt.Errorf("go list -m %s: %w", sdkModule, err)
-	}
-	return info, nil
-}
-
-func goCommand(args ...string) error {
-	cmd := exec.Command("go", args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go %v: %w", args, err)
-	}
-	return nil
 }
 
 // newestAPIVersion returns the last (by name, i.e. by date) version

@@ -23,42 +23,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
+	"github.com/kumo-cloud/kumo/internal/logtest"
 	"github.com/kumo-cloud/kumo/internal/metrics"
 	kumos3 "github.com/kumo-cloud/kumo/internal/s3"
 	"github.com/kumo-cloud/kumo/internal/s3/backend/disk"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
 )
 
-// logBuffer collects a server's log lines for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) lines(substr string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), substr) {
-			out = append(out, sc.Text())
-		}
-	}
-	return out
-}
-
 // observed is an S3 server whose log and metrics a test reads.
 type observed struct {
 	*env
-	log     *logBuffer
+	log     *logtest.Buffer
 	metrics *metrics.Registry
 }
 
@@ -68,7 +43,7 @@ func startObserved(t *testing.T, ctl *controllertest.Server, idle time.Duration)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &observed{log: &logBuffer{}, metrics: metrics.New()}
+	o := &observed{log: &logtest.Buffer{}, metrics: metrics.New()}
 	srv, err := kumos3.NewServer(context.Background(), kumos3.Config{DB: ctl.DB, Identity: ctl.Identity, Backend: be,
 		Region: controllertest.Region, Logger: slog.New(slog.NewTextHandler(o.log, nil)), Metrics: o.metrics, BodyIdleTimeout: idle})
 	if err != nil {
@@ -158,8 +133,8 @@ func TestStalledUploadTimesOut(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("stalled uploads took %v to end with a 1 s idle timeout", d)
 	}
-	waitFor(t, "the timed-out uploads to be logged", func() bool { return len(o.log.lines("code=RequestTimeout")) == n })
-	for _, l := range o.log.lines("op=PutObject") {
+	waitFor(t, "the timed-out uploads to be logged", func() bool { return len(o.log.Lines("code=RequestTimeout")) == n })
+	for _, l := range o.log.Lines("op=PutObject") {
 		if !strings.Contains(l, "level=INFO") || !strings.Contains(l, "status=400") {
 			t.Errorf("a timed-out upload is not logged as 400 at INFO: %s", l)
 		}
@@ -217,14 +192,14 @@ func TestGetClosedAfterHeaders(t *testing.T) {
 		resp.Body.Close() // after the headers, mid-body
 		tr.CloseIdleConnections()
 	}
-	waitFor(t, "the abandoned GETs to be logged", func() bool { return len(o.log.lines("status=499")) == 3 })
-	for _, l := range o.log.lines("op=GetObject") {
+	waitFor(t, "the abandoned GETs to be logged", func() bool { return len(o.log.Lines("status=499")) == 3 })
+	for _, l := range o.log.Lines("op=GetObject") {
 		if !strings.Contains(l, "level=INFO") {
 			t.Errorf("abandoned GET not at INFO: %s", l)
 		}
 	}
-	if n := len(o.log.lines("level=ERROR")); n != 0 {
-		t.Errorf("%d ERROR lines for abandoned GETs:\n%s", n, strings.Join(o.log.lines("level=ERROR"), "\n"))
+	if n := len(o.log.Lines("level=ERROR")); n != 0 {
+		t.Errorf("%d ERROR lines for abandoned GETs:\n%s", n, strings.Join(o.log.Lines("level=ERROR"), "\n"))
 	}
 	if !strings.Contains(strings.Join(o.metricLines(t), "\n"), `code="ClientClosedRequest",service="s3"`) {
 		t.Errorf("abandoned GETs not counted as ClientClosedRequest:\n%s", strings.Join(o.metricLines(t), "\n"))
@@ -308,7 +283,7 @@ func TestDatabaseOutageS3(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := len(o.log.lines("level=ERROR")); n == 0 || n > 3 {
+	if n := len(o.log.Lines("level=ERROR")); n == 0 || n > 3 {
 		t.Errorf("20 failed requests wrote %d ERROR lines, want 1-3", n)
 	}
 }

@@ -17,14 +17,13 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+
+	"github.com/kumo-cloud/kumo/internal/modcache"
 )
 
 const (
@@ -62,17 +61,17 @@ func run(args []string) error {
 
 // sources are the two located inputs.
 type sources struct {
-	v1, v2 moduleInfo
+	v1, v2 modcache.Module
 }
 
 // build locates both modules, reads them and renders the table.
 func build() ([]byte, error) {
 	var src sources
 	var err error
-	if src.v1, err = locate(sdkV1Module); err != nil {
+	if src.v1, err = modcache.Locate(sdkV1Module); err != nil {
 		return nil, err
 	}
-	if src.v2, err = locate(sdkV2Module); err != nil {
+	if src.v2, err = modcache.Locate(sdkV2Module); err != nil {
 		return nil, err
 	}
 	model, err := os.ReadFile(filepath.Join(src.v1.Dir, filepath.FromSlash(modelRel)))
@@ -95,51 +94,4 @@ func build() ([]byte, error) {
 		return nil, err
 	}
 	return render(ops, src)
-}
-
-type moduleInfo struct {
-	Path    string
-	Dir     string
-	Version string
-}
-
-// locate finds a module of go.mod in the module cache, downloading it
-// first when it is not there yet.
-func locate(module string) (moduleInfo, error) {
-	info, err := listModule(module)
-	if err == nil && info.Dir == "" {
-		if err = goCommand("mod", "download", module); err == nil {
-			info, err = listModule(module)
-		}
-	}
-	if err != nil {
-		return info, err
-	}
-	if info.Dir == "" {
-		return info, fmt.Errorf("module %s has no directory after go mod download", module)
-	}
-	return info, nil
-}
-
-func listModule(module string) (moduleInfo, error) {
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("go", "list", "-m", "-json", module)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return moduleInfo{}, fmt.Errorf("go list -m %s: %w: %s", module, err, stderr.Bytes())
-	}
-	var info moduleInfo
-	if err := json.Unmarshal(stdout.Bytes(), &info); err != nil {
-		return moduleInfo{}, fmt.Errorf("go list -m %s: %w", module, err)
-	}
-	return info, nil
-}
-
-func goCommand(args ...string) error {
-	cmd := exec.Command("go", args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go %v: %w", args, err)
-	}
-	return nil
 }
