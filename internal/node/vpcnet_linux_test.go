@@ -75,11 +75,19 @@ func realVPC() nodeapi.VPCNetwork {
 // realHarness runs an agent with a fake hypervisor and a real guestnet
 // Manager (its own prefix; hostNetns "" = this process's namespace).
 func realHarness(t *testing.T, hostNetns, underlay string) (*harness, *guestnet.Manager, *prometheus.Registry) {
-	mgr, err := guestnet.New(guestnet.Config{Prefix: "kt" + randHex(), HostNetns: hostNetns})
+	prefix := "kt" + randHex()
+	mgr, err := guestnet.New(guestnet.Config{Prefix: prefix, HostNetns: hostNetns})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { mgr.DeleteVPC(context.Background(), "vpc-0123456789abcdef0") })
+	t.Cleanup(func() {
+		mgr.DeleteVPC(context.Background(), "vpc-0123456789abcdef0")
+		if hostNetns == "" {
+			// The agent's host forwarding policy lives in this namespace:
+			// leave no table of the test behind on the machine.
+			exec.Command("nft", "delete", "table", "inet", sgfilter.PublicTableName+"_"+prefix).Run()
+		}
+	})
 	h := newHarness(t)
 	reg := prometheus.NewRegistry()
 	h.cfgHook = func(c *Config) {
