@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,6 +104,8 @@ func startNode(b *testing.B, ctx context.Context, cancel context.CancelFunc, srv
 		for _, ns := range netnsWithPrefix(prefix) {
 			os.Remove(filepath.Join("/run/netns", ns))
 		}
+		exec.Command("nft", "delete", "table", "inet", "kumo_public_"+prefix).Run()
+		os.Remove("/run/kumo/owners/" + prefix + ".lock")
 	})
 	pollUntil(b, time.Now(), "node ready", func() bool {
 		nodes, err := srv.Admin.ListNodes(ctx)

@@ -147,6 +147,12 @@ func (d *dev) shutdown() {
 		<-done
 	}
 	d.log.Close()
+	// kumo dev --reset removes the guests, namespaces, host routes, proxy
+	// entries, nftables table and owner record this data dir put on the
+	// host; what follows catches anything a failed reset leaves.
+	if out, err := exec.Command(d.bin, "dev", "--reset", "--data-dir", d.dataDir).CombinedOutput(); err != nil {
+		d.t.Logf("kumo dev --reset: %v\n%s", err, out)
+	}
 	for _, pid := range d.guestPIDs() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
