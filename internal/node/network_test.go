@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -33,10 +34,14 @@ func demoNetworkGuest(t *testing.T, userData string) (img string, mgr *guestnet.
 	img = demoImage(t)
 	var b [4]byte
 	rand.Read(b[:])
-	mgr, err := guestnet.New(guestnet.Config{Prefix: fmt.Sprintf("kt%x", b)})
+	prefix := fmt.Sprintf("kt%x", b)
+	mgr, err := guestnet.New(guestnet.Config{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An agent on this manager puts its host forwarding table in this
+	// namespace: leave none of the test's behind on the machine.
+	t.Cleanup(func() { exec.Command("nft", "delete", "table", "inet", guestnet.PublicTableName()+"_"+prefix).Run() })
 	spec = demoSpec()
 	spec.PublicKey = ""
 	spec.UserData = []byte(userData)
