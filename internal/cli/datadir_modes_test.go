@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/kumo-cloud/kumo/internal/admin"
+	"github.com/kumo-cloud/kumo/internal/e2etest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -39,10 +40,7 @@ func freeAddr(t *testing.T) string {
 // database and its WAL, the node CA's key and certificate, the admin
 // credential, the secrets key and the object store.
 func TestDataDirIsPrivate(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "kumo")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/kumo-cloud/kumo/cmd/kumo").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := e2etest.MustBuild(t, t.TempDir())
 	dir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +22,7 @@ import (
 	"github.com/kumo-cloud/kumo/images/demo/demotest"
 	"github.com/kumo-cloud/kumo/internal/admin"
 	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
+	"github.com/kumo-cloud/kumo/internal/e2etest"
 )
 
 const region = "kumo-1"
@@ -52,11 +51,7 @@ func kumoBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "kumo")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/kumo-cloud/kumo/cmd/kumo").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		binPath, buildErr = e2etest.Build(dir)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -64,15 +59,7 @@ func kumoBinary(t *testing.T) string {
 	return binPath
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freePort(t *testing.T) string { return e2etest.FreePort(t) }
 
 // proc is one kumo process with its log.
 type proc struct {

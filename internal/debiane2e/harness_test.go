@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,30 +21,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/kumo-cloud/kumo/internal/e2etest"
 )
 
 const region = "kumo-1"
 
 // kumoBinary builds cmd/kumo into dir.
-func kumoBinary(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "kumo")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/kumo-cloud/kumo/cmd/kumo").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+func kumoBinary(t *testing.T, dir string) string { return e2etest.MustBuild(t, dir) }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freePort(t *testing.T) string { return e2etest.FreePort(t) }
 
 // dev is one `kumo dev` process and the clients of one account.
 type dev struct {
