@@ -36,9 +36,14 @@ passed=$((passed+p)); failed=$((failed+f)); skipped=$((skipped+s))
 if [ $gorc -ne 0 ] && [ "$f" = 0 ]; then cat "$log/go-test.err"; failed=$((failed+1)); fi
 
 step "fuzz (short pass over each fuzz target, plus its corpus)"
-for target in "FuzzDecode ./internal/awsapi" "FuzzVerify ./internal/sigv4" "FuzzImport ./internal/keypair" "FuzzRequest ./internal/s3/s3e2e"; do
+# Budgets are execution counts (about 15 s each on a 2-core machine), not
+# durations: Go 1.26's fuzz coordinator can fail a duration run with a bare
+# "context deadline exceeded" at the deadline under load (golang/go#75804,
+# fixed in Go 1.27). KUMO_FUZZTIME overrides every budget (e.g. 60s, 1000x).
+for target in "FuzzDecode ./internal/awsapi 25000x" "FuzzVerify ./internal/sigv4 300000x" \
+    "FuzzImport ./internal/keypair 300000x" "FuzzRequest ./internal/s3/s3e2e 15000x"; do
   set -- $target
-  if go test -run '^$' -fuzz "^$1\$" -fuzztime "${KUMO_FUZZTIME:-15s}" "$2" > "$log/fuzz-$1.txt" 2>&1; then
+  if go test -run '^$' -fuzz "^$1\$" -fuzztime "${KUMO_FUZZTIME:-$3}" "$2" > "$log/fuzz-$1.txt" 2>&1; then
     echo "ok   $1"; passed=$((passed+1))
   else
     echo "FAIL $1"; tail -n 30 "$log/fuzz-$1.txt"; failed=$((failed+1))
