@@ -40,10 +40,15 @@ func (s *Server) serve(c net.Conn) {
 		}
 		if req.Execute == "qmp_capabilities" && !negotiated {
 			negotiated = true
-			reply(c, mu, req.ID, struct{}{}, nil)
+			// Registered before the reply goes out, with the write lock
+			// held until it has: an Emit made once the client's Dial
+			// returned reaches the client, and never ahead of the reply.
+			mu.Lock()
 			s.mu.Lock()
 			s.conns[c] = mu
 			s.mu.Unlock()
+			writeHeld(c, replyMessage(req.ID, struct{}{}, nil))
+			mu.Unlock()
 			continue
 		}
 		ret, qerr := s.call(req)
@@ -75,6 +80,10 @@ func (s *Server) call(req request) (any, *qmp.Error) {
 }
 
 func reply(c net.Conn, mu *sync.Mutex, id json.RawMessage, ret any, qerr *qmp.Error) {
+	write(c, mu, replyMessage(id, ret, qerr))
+}
+
+func replyMessage(id json.RawMessage, ret any, qerr *qmp.Error) map[string]any {
 	m := map[string]any{}
 	if qerr != nil {
 		m["error"] = qerr
@@ -84,7 +93,7 @@ func reply(c net.Conn, mu *sync.Mutex, id json.RawMessage, ret any, qerr *qmp.Er
 	if id != nil {
 		m["id"] = id
 	}
-	write(c, mu, m)
+	return m
 }
 
 // defaults installs QEMU-like answers for the run-state commands.

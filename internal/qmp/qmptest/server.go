@@ -131,8 +131,13 @@ func (s *Server) accept() {
 }
 
 func write(c net.Conn, mu *sync.Mutex, v any) {
-	b, _ := json.Marshal(v)
 	mu.Lock()
 	defer mu.Unlock()
+	writeHeld(c, v)
+}
+
+// writeHeld is write for a caller that holds the connection's write lock.
+func writeHeld(c net.Conn, v any) {
+	b, _ := json.Marshal(v)
 	c.Write(append(b, '\r', '\n')) // QEMU ends lines with CRLF
 }
