@@ -64,6 +64,9 @@ type InstanceStatus struct {
 	// Console is the last 64 KiB of the serial console, sent only when it
 	// changed since the node last sent it on this stream (nil: unchanged).
 	Console []byte `json:"console,omitempty"`
+	// Volumes are the EBS volumes the node has attached to this instance
+	// or is attaching or detaching (root volume excluded).
+	Volumes []VolumeAttachmentStatus `json:"volumes,omitempty"`
 }
 
 // Report is what a node sends: on connect, whenever something changes, and
@@ -71,6 +74,12 @@ type InstanceStatus struct {
 type Report struct {
 	Node      NodeInfo         `json:"node"`
 	Instances []InstanceStatus `json:"instances"`
+	// Volumes are the volumes whose data is on this node (embedded
+	// backend) or that it has open (rbd): every one it knows.
+	Volumes []VolumeStatus `json:"volumes,omitempty"`
+	// Snapshots are the volume snapshots this node is taking or has
+	// finished since it last reported them done.
+	Snapshots []SnapshotStatus `json:"snapshots,omitempty"`
 }
 
 // ReportInterval is the longest a connected node stays silent. A node not
@@ -95,6 +104,14 @@ type Desired struct {
 	// node publishes on its uplink the addresses of its guests' elastic
 	// IPs and withdraws any other of the pool it finds published there.
 	PublicPool []string `json:"publicPool,omitempty"`
+	// Volumes are the volumes homed on this node that are not attached
+	// to one of its instances: kept, exported while another node copies
+	// them, or deleted. Complete, like Instances; a volume the node holds
+	// and that is named nowhere in Desired is left alone.
+	Volumes []VolumeSpec `json:"volumes,omitempty"`
+	// Snapshots are the volume snapshots the server asks of this node
+	// (the volume's home or the node its instance runs on), complete.
+	Snapshots []SnapshotTask `json:"snapshots,omitempty"`
 }
 
 // VPCNetwork is what a node needs to connect one VPC's guests to the other
@@ -201,6 +218,113 @@ type InstanceSpec struct {
 	KeyName          string   `json:"keyName,omitempty"`
 	PublicKey        string   `json:"publicKey,omitempty"` // one OpenSSH line
 	UserData         []byte   `json:"userData,omitempty"`  // decoded
+
+	// RootVolumeID is the EBS volume id of the root disk ("" when the
+	// root is instance store). The root disk stays the node's file.
+	RootVolumeID string `json:"rootVolumeId,omitempty"`
+	// Volumes are the EBS volumes attached to the instance beyond its
+	// root disk, complete: a running guest has them hot-plugged as they
+	// come and removed as they go (Detach); a starting guest gets them at
+	// boot.
+	Volumes []VolumeAttachment `json:"volumes,omitempty"`
+}
+
+// Volume backends.
+const (
+	VolumeBackendLocal = "local" // a file on its home node (the embedded default)
+	VolumeBackendRBD   = "rbd"   // a Ceph RBD image, opened by QEMU's rbd driver
+)
+
+// VolumeData is where one volume's bytes are and how they start.
+type VolumeData struct {
+	VolumeID  string `json:"volumeId"`
+	SizeBytes int64  `json:"sizeBytes"` // exact; a larger value than the node has grows the volume (online when attached)
+	Backend   string `json:"backend"`   // VolumeBackendLocal or VolumeBackendRBD
+	// SnapshotID is the snapshot the volume starts as when the node
+	// creates its data ("" : zeros). Its chunks are read through the
+	// node's object access like a root disk's snapshot.
+	SnapshotID string `json:"snapshotId,omitempty"`
+	// Source, for a local volume whose data is still on another node, is
+	// that node's NBD export of it (nbd://host:port/export, from that
+	// node's VolumeStatus.Export): the node copies it before attaching
+	// and reports the volume as its own. Empty: the data is here, or the
+	// volume is new.
+	Source string `json:"source,omitempty"`
+	// Limits QEMU enforces on the guest's I/O (0: unlimited); changed
+	// live when they change.
+	IOPS          int `json:"iops,omitempty"`
+	ThroughputMiB int `json:"throughputMiB,omitempty"` // MiB/s
+}
+
+// VolumeAttachment is one volume attached to an instance.
+type VolumeAttachment struct {
+	VolumeData
+	Device string `json:"device"` // as the API was given it: /dev/sdf, /dev/xvdb
+	// Detach asks the node to remove it from the guest; Force without
+	// waiting for the guest to let go.
+	Detach bool `json:"detach,omitempty"`
+	Force  bool `json:"force,omitempty"`
+}
+
+// Attachment states a node reports, as EC2 names them.
+const (
+	AttachAttaching = "attaching"
+	AttachAttached  = "attached"
+	AttachDetaching = "detaching"
+	AttachDetached  = "detached" // gone from the guest: the server may drop it from Desired
+	AttachFailed    = "failed"   // Reason says why
+)
+
+// VolumeAttachmentStatus is a node's view of one attachment.
+type VolumeAttachmentStatus struct {
+	VolumeID  string `json:"volumeId"`
+	State     string `json:"state"`
+	SizeBytes int64  `json:"sizeBytes"` // what the guest sees now
+	Reason    string `json:"reason,omitempty"`
+}
+
+// VolumeSpec is a volume homed on a node and not attached there.
+type VolumeSpec struct {
+	VolumeData
+	Export bool `json:"export,omitempty"` // serve it over NBD (another node is copying it)
+	Delete bool `json:"delete,omitempty"` // remove its data (DeleteVolume, or it moved away)
+}
+
+// VolumeStatus is one volume whose data a node holds.
+type VolumeStatus struct {
+	VolumeID  string `json:"volumeId"`
+	SizeBytes int64  `json:"sizeBytes"`
+	Export    string `json:"export,omitempty"`  // nbd://host:port/name while exported
+	Deleted   bool   `json:"deleted,omitempty"` // its data is gone (after Delete)
+	Reason    string `json:"reason,omitempty"`  // a failure a person understands
+}
+
+// SnapshotTask asks a node for a point-in-time snapshot of one volume
+// into the snapshot store (content-addressed 512 KiB chunks and a
+// manifest), uploading only chunks the store lacks.
+type SnapshotTask struct {
+	SnapshotID string `json:"snapshotId"`
+	VolumeID   string `json:"volumeId"`
+	// Parent is the volume's previous completed snapshot ("" : none): a
+	// node may use it to read only what changed.
+	Parent string `json:"parent,omitempty"`
+}
+
+// Snapshot states a node reports, as EC2 names them.
+const (
+	SnapshotPending   = "pending"
+	SnapshotCompleted = "completed"
+	SnapshotError     = "error"
+)
+
+// SnapshotStatus is a node's progress on one SnapshotTask.
+type SnapshotStatus struct {
+	SnapshotID string `json:"snapshotId"`
+	State      string `json:"state"`
+	Progress   int    `json:"progress"`            // percent
+	SizeBytes  int64  `json:"sizeBytes,omitempty"` // the volume's size at the snapshot
+	Uploaded   int64  `json:"uploaded,omitempty"`  // bytes of new chunks written to the store
+	Reason     string `json:"reason,omitempty"`    // for error
 }
 
 // NetworkInterface is one of an instance's interfaces on its subnet.
