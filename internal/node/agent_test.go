@@ -95,7 +95,7 @@ func TestLifecycle(t *testing.T) {
 
 	spec := testSpec()
 	h.srv.push(spec)
-	st := h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	st := h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	if st.BootedAt.IsZero() {
 		t.Error("running without BootedAt")
 	}
@@ -133,21 +133,21 @@ func TestLifecycle(t *testing.T) {
 
 	spec.Power, spec.ForceStop = nodeapi.PowerStopped, true
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedStopped, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedStopped, 30*time.Second)
 	if len(g.stops) != 1 || !g.stops[0] {
 		t.Errorf("stops = %v, want one forced", g.stops)
 	}
 
 	spec.Power, spec.ForceStop = nodeapi.PowerRunning, false
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	if n := h.hv.startCount(); n != 2 {
 		t.Fatalf("starts = %d, want 2", n)
 	}
 
 	spec.Power = nodeapi.PowerTerminated
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedDeleted, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedDeleted, 30*time.Second)
 	if _, err := os.Stat(instDir); !os.IsNotExist(err) {
 		t.Errorf("instance dir still there: %v", err)
 	}
@@ -168,9 +168,9 @@ func TestGuestPowerOffIsNotRestarted(t *testing.T) {
 	h.start()
 	spec := testSpec()
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	h.hv.guest(filepath.Join(h.dir, "instances", testID)).powerOff()
-	h.srv.waitFor(t, testID, nodeapi.ObservedShutdown, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedShutdown, 30*time.Second)
 	time.Sleep(200 * time.Millisecond)
 	if n := h.hv.startCount(); n != 1 {
 		t.Fatalf("the guest was started again (%d starts) though it powered itself off", n)
@@ -181,10 +181,10 @@ func TestGuestPowerOffIsNotRestarted(t *testing.T) {
 	// The server stops, then starts it again.
 	spec.Power = nodeapi.PowerStopped
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedStopped, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedStopped, 30*time.Second)
 	spec.Power = nodeapi.PowerRunning
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 }
 
 func TestCrash(t *testing.T) {
@@ -193,16 +193,16 @@ func TestCrash(t *testing.T) {
 	spec := testSpec()
 	spec.Network = nodeapi.NetworkInterface{}
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	g := h.hv.guest(filepath.Join(h.dir, "instances", testID))
 	g.set(qemu.StateCrashed)
-	st := h.srv.waitFor(t, testID, nodeapi.ObservedCrashed, 5*time.Second)
+	st := h.srv.waitFor(t, testID, nodeapi.ObservedCrashed, 30*time.Second)
 	if st.Reason == "" {
 		t.Error("crashed without a reason")
 	}
 	spec.Power = nodeapi.PowerStopped // a crashed guest is stopped at once
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedStopped, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedStopped, 30*time.Second)
 	g.mu.Lock()
 	if len(g.stops) != 1 || !g.stops[0] {
 		t.Errorf("stops = %v, want one forced", g.stops)
@@ -211,9 +211,9 @@ func TestCrash(t *testing.T) {
 
 	spec.Power = nodeapi.PowerRunning
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	h.hv.guest(filepath.Join(h.dir, "instances", testID)).set(qemu.StateExited) // QEMU died without a guest power-off
-	h.srv.waitFor(t, testID, nodeapi.ObservedCrashed, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedCrashed, 30*time.Second)
 	time.Sleep(100 * time.Millisecond)
 	if n := h.hv.startCount(); n != 2 {
 		t.Fatalf("starts = %d: restarted after a crash", n)
@@ -226,7 +226,7 @@ func TestPrepareFailure(t *testing.T) {
 	spec := testSpec()
 	spec.KernelID, spec.KernelKey = "eki-missing", "kernels/eki-missing"
 	h.srv.push(spec)
-	st := h.srv.waitFor(t, testID, nodeapi.ObservedFailed, 5*time.Second)
+	st := h.srv.waitFor(t, testID, nodeapi.ObservedFailed, 30*time.Second)
 	if !strings.Contains(st.Reason, "kernel eki-missing") {
 		t.Errorf("reason = %q", st.Reason)
 	}
@@ -240,19 +240,19 @@ func TestRestartReattaches(t *testing.T) {
 	h.start()
 	spec := testSpec()
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	h.stop() // the agent dies; the guest does not
 
 	h.srv = newFakeServer() // a restarted server too: it sends nothing yet, then an empty Desired
 	h.start()
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	h.srv.push()
 	time.Sleep(200 * time.Millisecond)
 	if g := h.hv.guest(filepath.Join(h.dir, "instances", testID)); g.Exited() {
 		t.Fatal("an empty Desired stopped the guest")
 	}
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	time.Sleep(100 * time.Millisecond)
 	if n := h.hv.startCount(); n != 1 {
 		t.Fatalf("starts = %d: the guest was restarted instead of reattached", n)
@@ -271,7 +271,7 @@ func TestReconnect(t *testing.T) {
 		return h.srv.connects >= 2
 	})
 	h.srv.push(testSpec())
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 }
 
 func checkIMDS(t *testing.T, h *harness) {
@@ -354,7 +354,7 @@ func TestTerminateDuringGracefulStop(t *testing.T) {
 	h.start()
 	spec := testSpec()
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	g := h.hv.guest(filepath.Join(h.dir, "instances", testID))
 	g.mu.Lock()
 	g.ignoreACPI = true
@@ -364,7 +364,7 @@ func TestTerminateDuringGracefulStop(t *testing.T) {
 	waitUntil(t, "graceful stop", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.stops) == 1 })
 	spec.Power = nodeapi.PowerTerminated
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedDeleted, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedDeleted, 30*time.Second)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.stops) != 2 || g.stops[0] || !g.stops[1] {
@@ -377,13 +377,13 @@ func TestGuestGoneWhileAgentDown(t *testing.T) {
 	h.start()
 	spec := testSpec()
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	h.stop()
 	h.hv.guest(filepath.Join(h.dir, "instances", testID)).powerOff() // QEMU's pidfile stays behind
 
 	h.srv = newFakeServer()
 	h.start()
-	h.srv.waitFor(t, testID, nodeapi.ObservedShutdown, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedShutdown, 30*time.Second)
 	h.srv.push(spec)
 	time.Sleep(200 * time.Millisecond)
 	if st := lastStatus(h.srv); st.State != nodeapi.ObservedShutdown || h.hv.startCount() != 1 {
@@ -399,7 +399,7 @@ func TestRebootFallsBackToResetAfterTimeout(t *testing.T) {
 	h.start()
 	spec := testSpec()
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	g := h.hv.guest(filepath.Join(h.dir, "instances", testID))
 	g.mu.Lock()
 	g.ignoreCAD = true

@@ -120,11 +120,9 @@ func TestBootDemo(t *testing.T) {
 
 	spec.Power = nodeapi.PowerStopped // graceful: the ACPI power button
 	srv.push(spec)
-	at := time.Now()
 	srv.waitFor(t, testID, nodeapi.ObservedStopped, 60*time.Second)
-	if d := time.Since(at); d > 20*time.Second {
-		t.Errorf("the stop took %v: the guest ignored the power button", d)
-	}
+	// The guest's own shutdown ran: it heard the power button (a forced
+	// stop after StopTimeout would leave no shutdown marker).
 	waitBoots(t, srv, 1, demotest.Shutdown)
 
 	spec.Power = nodeapi.PowerRunning
@@ -150,7 +148,7 @@ func TestBootDemo(t *testing.T) {
 	srv = newFakeServer()
 	cfg.Connector = srv
 	runAgent(t, cfg)
-	srv.waitFor(t, testID, nodeapi.ObservedRunning, 10*time.Second)
+	srv.waitFor(t, testID, nodeapi.ObservedRunning, 60*time.Second)
 	srv.push(spec)
 	waitBoots(t, srv, 3, demotest.Ready)
 	if got := readPID(t, instDir); got != pid {

@@ -81,7 +81,7 @@ func TestBootHotplugNIC(t *testing.T) {
 	srv = newFakeServer()
 	cfg.Connector = srv
 	stopAgent = runAgent(t, cfg)
-	srv.waitFor(t, testID, nodeapi.ObservedRunning, 10*time.Second)
+	srv.waitFor(t, testID, nodeapi.ObservedRunning, 60*time.Second)
 	srv.push(spec)
 	time.Sleep(2 * time.Second)
 	ids, err := hv.last().NICs(context.Background())

@@ -146,7 +146,7 @@ func TestNICsPluggedAndUnplugged(t *testing.T) {
 		extraNIC("eni-0dddddddddddddddd", 9, "02:00:0a:00:02:0d", "10.0.2.13"), // no slot for it
 	}
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	run := h.hv.lastStart()
 	if run.NICSlots != nicSlots || len(run.NICs) != 3 {
 		t.Fatalf("NICSlots %d, NICs %+v", run.NICSlots, run.NICs)
@@ -189,7 +189,7 @@ func TestNICsPluggedAndUnplugged(t *testing.T) {
 	// Terminated: every tap goes.
 	spec.Power = nodeapi.PowerTerminated
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedDeleted, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedDeleted, 30*time.Second)
 	if _, _, deleted := h.net.calls(); !slices.Equal(deleted, []string{eniA, testID, eniB, eniC}) {
 		t.Errorf("deleted taps = %v", deleted)
 	}
@@ -202,7 +202,7 @@ func TestNICsAfterRestart(t *testing.T) {
 	h.start()
 	spec := testSpec()
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	dir := filepath.Join(h.dir, "instances", testID)
 	spec.Extra = []nodeapi.NetworkInterface{extraNIC(eniA, 1, "02:00:0a:00:02:0a", "10.0.2.10")}
 	h.srv.push(spec)
@@ -213,7 +213,7 @@ func TestNICsAfterRestart(t *testing.T) {
 		h.srv = newFakeServer()
 		h.start()
 		h.srv.push(spec)
-		h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+		h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 		time.Sleep(150 * time.Millisecond)
 	}
 	if _, calls := hv.state(dir); !slices.Equal(calls, []string{"plug " + eniA}) {
@@ -247,7 +247,7 @@ func TestNICsPlugRetried(t *testing.T) {
 	h.start()
 	spec := testSpec()
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	dir := filepath.Join(h.dir, "instances", testID)
 	spec.Extra = []nodeapi.NetworkInterface{extraNIC(eniA, 1, "02:00:0a:00:02:0a", "10.0.2.10")}
 	h.srv.push(spec)
@@ -291,7 +291,7 @@ func TestNICsMetadataByAnyAddress(t *testing.T) {
 	spec.Network.PrivateIP = "10.0.1.5"
 	spec.Extra = []nodeapi.NetworkInterface{extraNIC(eniA, 1, "02:00:0a:00:02:0a", "127.0.0.1")}
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	var addr string
 	waitUntil(t, "metadata listener", func() bool { addr = h.net.imdsAddr("vpc-1"); return addr != "" })
 	resp, err := httpGet("http://" + addr + "/latest/meta-data/local-ipv4")
@@ -354,7 +354,7 @@ func TestNICReplugAfterTapRepair(t *testing.T) {
 	spec := testSpec()
 	spec.Extra = []nodeapi.NetworkInterface{extraNIC(eniA, 1, "02:00:0a:00:02:0a", "10.0.2.10")}
 	h.srv.push(spec)
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	dir := filepath.Join(h.dir, "instances", testID)
 	waitUntil(t, "A plugged", func() bool { return slices.Equal(hv.ids(dir), []string{eniA}) })
 

@@ -101,7 +101,7 @@ func TestVPCResolverForAGuest(t *testing.T) {
 			PublicPool: []string{"198.51.100.0/24"}}
 	}
 	h.srv.desired <- desired(vpc)
-	h.srv.waitFor(t, spec.ID, nodeapi.ObservedRunning, 10*time.Second)
+	h.srv.waitFor(t, spec.ID, nodeapi.ObservedRunning, 30*time.Second)
 	ns := nsName(mgr, spec.Network.VPCID)
 	waitUntil(t, "security groups", func() bool {
 		out, err := exec.Command("ip", "netns", "exec", ns, "nft", "list", "ruleset").Output()

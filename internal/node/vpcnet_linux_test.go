@@ -110,7 +110,7 @@ func TestRepairRealNetwork(t *testing.T) {
 	h.start()
 	spec := realSpec(testID, "10.7.1.5", "02:00:0a:07:01:05")
 	h.srv.desired <- &nodeapi.Desired{NodeID: "n-1", Instances: []nodeapi.InstanceSpec{spec}, VPCs: []nodeapi.VPCNetwork{realVPC()}}
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 10*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	ns := nsName(mgr, spec.Network.VPCID)
 	ruleset := func() string { return sh(t, "ip", "netns", "exec", ns, "nft", "list", "ruleset") }
 	waitUntil(t, "security groups installed", func() bool { return strings.Contains(ruleset(), "table inet kumo_sg") })
@@ -238,7 +238,7 @@ func TestTwoHostsOverlay(t *testing.T) {
 		hs[i].srv.desired <- &nodeapi.Desired{NodeID: "n", Instances: []nodeapi.InstanceSpec{specs[i]}, VPCs: []nodeapi.VPCNetwork{vpc}}
 	}
 	for i := range hosts {
-		hs[i].srv.waitFor(t, specs[i].ID, nodeapi.ObservedRunning, 10*time.Second)
+		hs[i].srv.waitFor(t, specs[i].ID, nodeapi.ObservedRunning, 30*time.Second)
 		ns := nsName(mgrs[i], specs[i].Network.VPCID)
 		waitUntil(t, "overlay and security groups", func() bool {
 			out, err := exec.Command("ip", "netns", "exec", ns, "nft", "list", "ruleset").Output()

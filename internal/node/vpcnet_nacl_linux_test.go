@@ -28,7 +28,7 @@ func TestNetworkACLRealNetwork(t *testing.T) {
 			{RuleNumber: 32767, Egress: true, Protocol: "-1", CIDR: "0.0.0.0/0", FromPort: -1, ToPort: -1},
 		}}}
 	h.srv.desired <- &nodeapi.Desired{NodeID: "n-1", Instances: []nodeapi.InstanceSpec{spec}, VPCs: []nodeapi.VPCNetwork{vpc}}
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 10*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	ns := nsName(mgr, spec.Network.VPCID)
 	chain := func(name string) string {
 		out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "chain", "inet", "kumo_sg", name).CombinedOutput()

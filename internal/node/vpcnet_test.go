@@ -76,7 +76,7 @@ func TestVPCNetworkApplied(t *testing.T) {
 	spec := testSpec()
 	spec.SecurityGroupIDs = []string{"sg-1", "sg-unknown"}
 	h.srv.desired <- &nodeapi.Desired{NodeID: "n-1", Instances: []nodeapi.InstanceSpec{spec}, VPCs: []nodeapi.VPCNetwork{testVPC()}}
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	waitUntil(t, "overlay and filter applied", func() bool { o, f := h.net.vpcCalls(); return len(o) > 0 && len(f) > 0 })
 
 	overlays, filters := h.net.vpcCalls()
@@ -140,7 +140,7 @@ func TestVPCNetworkDriftRepaired(t *testing.T) {
 	spec := testSpec()
 	spec.SecurityGroupIDs = []string{"sg-1"}
 	h.srv.desired <- &nodeapi.Desired{NodeID: "n-1", Instances: []nodeapi.InstanceSpec{spec}, VPCs: []nodeapi.VPCNetwork{testVPC()}}
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	waitUntil(t, "overlay and filter applied", func() bool { o, f := h.net.vpcCalls(); return len(o) == 1 && len(f) == 1 })
 
 	h.net.with(func(f *fakeNetwork) { f.overlayDrift = true })
@@ -177,7 +177,7 @@ func TestNoOverlayWithoutUnderlay(t *testing.T) {
 	}
 	spec := testSpec()
 	h.srv.desired <- &nodeapi.Desired{NodeID: "n-1", Instances: []nodeapi.InstanceSpec{spec}, VPCs: []nodeapi.VPCNetwork{testVPC()}}
-	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 5*time.Second)
+	h.srv.waitFor(t, testID, nodeapi.ObservedRunning, 30*time.Second)
 	waitUntil(t, "filter applied", func() bool { _, f := h.net.vpcCalls(); return len(f) == 1 })
 	time.Sleep(100 * time.Millisecond)
 	if o, _ := h.net.vpcCalls(); len(o) != 0 {
