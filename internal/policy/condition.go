@@ -89,6 +89,7 @@ type Condition struct {
 	ifExists bool
 	key      string // lower case
 	vals     []condValue
+	hasVars  bool
 }
 
 func parseConditions(raw json.RawMessage, variables bool) ([]Condition, error) {
@@ -122,6 +123,7 @@ func parseConditions(raw json.RawMessage, variables bool) ([]Condition, error) {
 					return nil, err
 				}
 				c.vals = append(c.vals, cv)
+				c.hasVars = c.hasVars || cv.hasVars()
 			}
 			out = append(out, c)
 		}
@@ -227,6 +229,11 @@ func scalar(raw json.RawMessage) (string, error) {
 
 // holds evaluates the condition against the request context.
 func (c *Condition) holds(ctx *Context) bool {
+	if c.hasVars && !c.anyResolves(ctx) {
+		// Every value names a variable with no value: AWS treats the
+		// statement as invalid, so it does not apply.
+		return false
+	}
 	vals, present := ctx.get(c.key)
 	if c.op.fam == famNull {
 		return c.nullHolds(present && len(vals) > 0)
@@ -289,6 +296,15 @@ func (c *Condition) nullHolds(present bool) bool {
 func (c *Condition) anyValueMatches(v string, ctx *Context) bool {
 	for i := range c.vals {
 		if c.vals[i].matches(c.op.fam, v, ctx) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Condition) anyResolves(ctx *Context) bool {
+	for i := range c.vals {
+		if c.vals[i].resolves(ctx) {
 			return true
 		}
 	}

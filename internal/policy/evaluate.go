@@ -305,14 +305,18 @@ func (st *Statement) matchesResource(pr *prepared, ctx *Context) bool {
 	if len(st.resources) == 0 {
 		return true
 	}
-	found := false
+	found, resolved := false, false
 	for i := range st.resources {
-		if st.resources[i].match(pr.req.Resource, pr.parts, pr.isARN, ctx) {
+		m, ok := st.resources[i].match(pr.req.Resource, pr.parts, pr.isARN, ctx)
+		resolved = resolved || ok
+		if m {
 			found = true
 			break
 		}
 	}
-	return found != st.NotResources
+	// Entries whose variables have no value drop out; a statement left
+	// with none does not apply (AWS: the statement is invalid).
+	return resolved && found != st.NotResources
 }
 
 func (st *Statement) conditionsHold(ctx *Context) bool {

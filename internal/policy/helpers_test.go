@@ -37,14 +37,18 @@ func mustParse(t testing.TB, kind Kind, doc string) *Policy {
 	return p
 }
 
-// ctxOf builds a context from "key=v1,v2" strings; "key=" is a present
-// key with an empty set.
+// ctxOf builds a context from "key=v1|v2" strings; "key=" is a present
+// key with an empty set, `key=""` a key whose one value is "".
 func ctxOf(kv ...string) *Context {
 	c := NewContext()
 	for _, s := range kv {
 		k, v, _ := strings.Cut(s, "=")
-		if v == "" {
+		switch v {
+		case "":
 			c.Set(k)
+			continue
+		case `""`:
+			c.Set(k, "")
 			continue
 		}
 		c.Set(k, strings.Split(v, "|")...)

@@ -271,22 +271,31 @@ func arnParts(s string) ([6]string, bool) {
 }
 
 // match reports whether the resource (already split: parts, ok) matches.
-func (r *resourcePattern) match(whole string, parts [6]string, isARN bool, ctx *Context) bool {
+// resolved is false when a policy variable in the pattern has no value:
+// the entry then takes no part in the statement.
+func (r *resourcePattern) match(whole string, parts [6]string, isARN bool, ctx *Context) (matched, resolved bool) {
 	if r.any {
-		return true
+		return true, true
 	}
 	if !r.ok {
 		p, ok := r.segs[0].resolve(ctx)
-		return ok && p.match(whole)
+		return ok && p.match(whole), ok
 	}
-	if !isARN {
-		return false
-	}
+	var segs [6]pattern
 	for i := range r.segs {
 		p, ok := r.segs[i].resolve(ctx)
-		if !ok || !p.match(parts[i]) {
-			return false
+		if !ok {
+			return false, false
+		}
+		segs[i] = p
+	}
+	if !isARN {
+		return false, true
+	}
+	for i := range segs {
+		if !segs[i].match(parts[i]) {
+			return false, true
 		}
 	}
-	return true
+	return true, true
 }

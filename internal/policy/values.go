@@ -35,6 +35,32 @@ func compileValue(fam family, v string, variables bool) (condValue, error) {
 	return cv, nil
 }
 
+// hasVars reports whether the value holds a policy variable.
+func (cv *condValue) hasVars() bool {
+	if cv.pat.hasVars {
+		return true
+	}
+	for i := range cv.arn.segs {
+		if cv.arn.segs[i].hasVars {
+			return true
+		}
+	}
+	return false
+}
+
+// resolves reports whether the value's variables all have values.
+func (cv *condValue) resolves(ctx *Context) bool {
+	if _, ok := cv.pat.resolve(ctx); !ok {
+		return false
+	}
+	for i := range cv.arn.segs {
+		if _, ok := cv.arn.segs[i].resolve(ctx); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 func (cv *condValue) parseConstant(fam family, s string) {
 	switch {
 	case isNumeric(fam):
@@ -53,7 +79,8 @@ func isDate(f family) bool    { return f >= famDateEq && f <= famDateGe }
 func (cv *condValue) matches(fam family, v string, ctx *Context) bool {
 	if fam == famArn {
 		parts, ok := arnParts(v)
-		return ok && cv.arn.match(v, parts, true, ctx)
+		m, _ := cv.arn.match(v, parts, ok, ctx)
+		return m
 	}
 	p, ok := cv.pat.resolve(ctx)
 	if !ok {
