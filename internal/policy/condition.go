@@ -132,9 +132,10 @@ func parseConditions(raw json.RawMessage, variables bool) ([]Condition, error) {
 	return out, nil
 }
 
-// sortConditions orders a statement's conditions as written is not
-// knowable from a Go map; order them by operator and key so that
-// evaluation and reports are deterministic.
+// sortConditions orders a statement's conditions: the order they were
+// written in is lost to the JSON map, and the outcome does not depend on
+// it (they are ANDed), so cheap comparisons go first (a failing one ends
+// the statement), then by operator and key so evaluation is deterministic.
 func sortConditions(cs []Condition) {
 	for i := 1; i < len(cs); i++ {
 		for j := i; j > 0 && conditionLess(cs[j], cs[j-1]); j-- {
@@ -144,6 +145,9 @@ func sortConditions(cs []Condition) {
 }
 
 func conditionLess(a, b Condition) bool {
+	if ca, cb := a.op.cost(), b.op.cost(); ca != cb {
+		return ca < cb
+	}
 	if a.Operator != b.Operator {
 		return a.Operator < b.Operator
 	}
@@ -309,4 +313,15 @@ func (c *Condition) anyResolves(ctx *Context) bool {
 		}
 	}
 	return false
+}
+
+// cost ranks families by the work a comparison takes.
+func (o operator) cost() int {
+	switch o.fam {
+	case famNull, famBool, famString, famStringIgnoreCase, famBinary:
+		return 0
+	case famStringLike, famArn:
+		return 1
+	}
+	return 2
 }

@@ -200,6 +200,9 @@ func matchTokens(toks []tok, s string) bool {
 			t := toks[ti]
 			switch t.kind {
 			case tStar:
+				if ti == len(toks)-1 {
+					return true // a trailing star takes the rest
+				}
 				starT, starS = ti, si
 				ti++
 				continue
@@ -234,9 +237,10 @@ func matchTokens(toks []tok, s string) bool {
 // one (a wildcard never spans a colon between segments; the last
 // segment, the resource, may itself hold colons).
 type resourcePattern struct {
-	any  bool
-	segs [6]pattern
-	ok   bool // six segments
+	any     bool
+	segs    [6]pattern
+	ok      bool // six segments
+	hasVars bool
 }
 
 func compileResource(s string, variables bool) resourcePattern {
@@ -252,6 +256,7 @@ func compileResource(s string, variables bool) resourcePattern {
 	r.ok = true
 	for i, part := range parts {
 		r.segs[i] = compile(part, true, variables)
+		r.hasVars = r.hasVars || r.segs[i].hasVars
 	}
 	return r
 }
@@ -280,6 +285,18 @@ func (r *resourcePattern) match(whole string, parts [6]string, isARN bool, ctx *
 	if !r.ok {
 		p, ok := r.segs[0].resolve(ctx)
 		return ok && p.match(whole), ok
+	}
+	if !r.hasVars {
+		if !isARN {
+			return false, true
+		}
+		// The resource segment (the most distinctive) first.
+		for i := 5; i >= 0; i-- {
+			if !r.segs[i].match(parts[i]) {
+				return false, true
+			}
+		}
+		return true, true
 	}
 	var segs [6]pattern
 	for i := range r.segs {
