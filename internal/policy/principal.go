@@ -36,6 +36,51 @@ type Principal struct {
 	// provider of a WebIdentity principal.
 	Service   string
 	Federated string
+	// UserID is the caller's unique id as aws:userid gives it: the
+	// account id for root, AIDA... for a user, AROA...:session for a
+	// role session. Optional; SetPrincipal uses it.
+	UserID string
+}
+
+// principalTypes are aws:PrincipalType's values.
+var principalTypes = map[PrincipalKind]string{Root: "Account", User: "User", AssumedRole: "AssumedRole",
+	FederatedUser: "FederatedUser", Anonymous: "Anonymous"}
+
+// SetPrincipal sets the global context keys AWS derives from the caller:
+// aws:PrincipalArn (a role session's role ARN, as AWS gives it),
+// aws:PrincipalAccount, aws:PrincipalType, aws:username (IAM users
+// only), aws:userid (when known) and aws:PrincipalIsAWSService. It
+// returns c.
+func (c *Context) SetPrincipal(p Principal) *Context {
+	if t, ok := principalTypes[p.Kind]; ok {
+		c.Set("aws:PrincipalType", t)
+	}
+	switch p.Kind {
+	case Service:
+		c.Set("aws:PrincipalIsAWSService", "true")
+		c.Set("aws:PrincipalServiceName", p.Service)
+		return c
+	case Anonymous, WebIdentity:
+		return c
+	}
+	c.Set("aws:PrincipalIsAWSService", "false")
+	c.Set("aws:PrincipalAccount", p.Account)
+	arn := p.ARN
+	if p.Kind == AssumedRole && p.RoleARN != "" {
+		arn = p.RoleARN
+	}
+	if arn != "" {
+		c.Set("aws:PrincipalArn", arn)
+	}
+	if p.Kind == User {
+		if _, name, ok := strings.Cut(p.ARN, ":user/"); ok {
+			c.Set("aws:username", name[strings.LastIndexByte(name, '/')+1:])
+		}
+	}
+	if p.UserID != "" {
+		c.Set("aws:userid", p.UserID)
+	}
+	return c
 }
 
 // RootARN is an account's root principal ARN.
