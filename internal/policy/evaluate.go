@@ -138,10 +138,13 @@ func Evaluate(req Request, set PolicySet) Decision {
 		return d
 	}
 	switch {
+	case set.RequireResource && sc.grant == grantNone:
+		// Checked before the root user's full access: even root needs
+		// the trust policy (AWS does not let root assume roles at all;
+		// that refusal belongs to STS).
+		return implicit(ResourcePolicy)
 	case rootSelf:
 		return Decision{Outcome: Allowed, RootAccess: true}
-	case set.RequireResource && sc.grant == grantNone:
-		return implicit(ResourcePolicy)
 	}
 	if p.Kind == Anonymous || p.Kind == Service || p.Kind == WebIdentity || p.Account == "" {
 		if sc.grant != grantNone {
