@@ -155,7 +155,7 @@ func Evaluate(req Request, set PolicySet) Decision {
 	if !sameAccount {
 		return crossAccount(&sc, p)
 	}
-	return sameAccountDecision(&sc, set, p)
+	return sameAccountDecision(&sc)
 }
 
 func implicit(t PolicyType) Decision { return Decision{Outcome: ImplicitDeny, Missing: t} }
@@ -181,12 +181,12 @@ func crossAccount(sc *scan, p Principal) Decision {
 // allows by itself; naming a role, it is still bounded by the session's
 // boundary and session policies; naming the account, it only delegates
 // to the identity side.
-func sameAccountDecision(sc *scan, set PolicySet, p Principal) Decision {
+func sameAccountDecision(sc *scan) Decision {
 	switch sc.grant {
 	case grantDirect:
 		return Decision{Outcome: Allowed, By: sc.resourceAllow}
 	case grantRole:
-		if sc.boundaryOK(set) && sc.sessionOK(set) {
+		if sc.boundaryOK() && sc.sessionOK() {
 			return Decision{Outcome: Allowed, By: sc.resourceAllow}
 		}
 	}
@@ -276,8 +276,8 @@ func (sc *scan) noteAllow(t PolicyType, g grantKind, m *Match) {
 	}
 }
 
-func (sc *scan) boundaryOK(set PolicySet) bool { return set.Boundary == nil || sc.boundaryAllow != nil }
-func (sc *scan) sessionOK(set PolicySet) bool  { return len(set.Session) == 0 || sc.sessionAllow != nil }
+func (sc *scan) boundaryOK() bool { return !sc.hasBoundary || sc.boundaryAllow != nil }
+func (sc *scan) sessionOK() bool  { return !sc.hasSessions || sc.sessionAllow != nil }
 
 // identityMissing names the first policy type on the identity side that
 // does not allow: identity policies, then the boundary, then sessions.
@@ -285,9 +285,9 @@ func (sc *scan) identityMissing() PolicyType {
 	switch {
 	case sc.identityAllow == nil:
 		return IdentityPolicy
-	case sc.hasBoundary && sc.boundaryAllow == nil:
+	case !sc.boundaryOK():
 		return BoundaryPolicy
-	case sc.hasSessions && sc.sessionAllow == nil:
+	case !sc.sessionOK():
 		return SessionPolicy
 	}
 	return NoPolicy
