@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: API benchmarks through real HTTP and SigV4, on SQLite and
-# PostgreSQL, plus the SigV4 verifier alone, plus S3 PUT/GET of 4 KiB and
+# PostgreSQL, plus the SigV4 verifier and the policy engine alone, plus S3 PUT/GET of 4 KiB and
 # 64 MiB objects beside the same operations on the local file system. Results go to stdout and to
 # bench/results-<date>.txt for later comparison (benchstat).
 set -euo pipefail
@@ -11,7 +11,7 @@ trap 'scripts/test-postgres.sh stop' EXIT
 mkdir -p bench
 out="bench/results-$(date +%Y%m%d-%H%M%S).txt"
 {
-  go test -run '^$' -bench . -benchmem -benchtime "${KUMO_BENCHTIME:-2s}" ./internal/sigv4/ ./internal/s3/s3e2e/
+  go test -run '^$' -bench . -benchmem -benchtime "${KUMO_BENCHTIME:-2s}" ./internal/sigv4/ ./internal/s3/s3e2e/ ./internal/policy/
   go test -run '^$' -bench 'Describe|Create' -benchmem -benchtime "${KUMO_BENCHTIME:-2s}" ./internal/bench/
   # Root-disk creation on a cached 1 GiB and 8 GiB image: constant time.
   go test -run '^$' -bench RootDisk -benchtime 20x ./internal/imagecache/

@@ -41,7 +41,8 @@ step "fuzz (short pass over each fuzz target, plus its corpus)"
 # "context deadline exceeded" at the deadline under load (golang/go#75804,
 # fixed in Go 1.27). KUMO_FUZZTIME overrides every budget (e.g. 60s, 1000x).
 for target in "FuzzDecode ./internal/awsapi 25000x" "FuzzVerify ./internal/sigv4 300000x" \
-    "FuzzImport ./internal/keypair 300000x" "FuzzRequest ./internal/s3/s3e2e 15000x"; do
+    "FuzzImport ./internal/keypair 300000x" "FuzzRequest ./internal/s3/s3e2e 15000x" \
+    "FuzzParse ./internal/policy 300000x"; do
   set -- $target
   if go test -run '^$' -fuzz "^$1\$" -fuzztime "${KUMO_FUZZTIME:-$3}" "$2" > "$log/fuzz-$1.txt" 2>&1; then
     echo "ok   $1"; passed=$((passed+1))
