@@ -1,0 +1,81 @@
+package volsnap
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/kumo-cloud/kumo/internal/snapshot"
+)
+
+const (
+	testSize = 64 << 20
+	chunk    = snapshot.DefaultChunkSize
+)
+
+// A snapshot of an attached volume being written holds exactly the bytes
+// of the instant it started; the volume keeps every later write; the
+// snapshot restores to a volume with identical bytes.
+func TestAttachedSnapshotIsPointInTime(t *testing.T) {
+	needTools(t)
+	dir := tempDir(t)
+	vol := newVolume(t, dir, testSize)
+	g := startGuest(t, dir, vol, testSize)
+	ctx := context.Background()
+	g.write(0, 3*chunk, 0x11)
+	g.write(10*chunk+4096, 65536, 0x22)
+	g.write(testSize-chunk, chunk, 0x33)
+	want := slices.Clone(g.model) // the instant of the snapshot
+
+	objs := snapshot.NewMemObjects()
+	var once sync.Once
+	var during error
+	res, err := Take(ctx, &QEMU{QMP: g.qmp, Node: volNode, TempDir: dir}, objs, Options{
+		SnapshotID: "snap-0000000000000001",
+		Progress: func(p Progress) {
+			// Overwrite chunks the read has passed and chunks it has not
+			// reached, and fill a hole.
+			once.Do(func() {
+				for _, w := range []struct {
+					off, n int64
+					b      byte
+				}{{0, chunk, 0xa1}, {10 * chunk, 2 * chunk, 0xa2}, {testSize - 2*chunk, 2 * chunk, 0xa3}, {40 * chunk, 4096, 0xa4}} {
+					if err := g.tryWrite(w.off, w.n, w.b); err != nil {
+						during = err
+					}
+				}
+			})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if during != nil {
+		t.Fatalf("writing during the snapshot: %v", during)
+	}
+	t.Logf("pause (transaction round trip) %v, read %d, uploaded %d", res.Pause, res.Read, res.Uploaded)
+	// Five non-zero chunks, two of them alike: three distinct ones.
+	if res.Uploaded != 3*chunk || res.Read != 5*chunk {
+		t.Errorf("read %d bytes, uploaded %d; want %d and %d (the non-zero chunks, the distinct ones)",
+			res.Read, res.Uploaded, 5*chunk, 3*chunk)
+	}
+	g.write(20*chunk, chunk, 0x44) // after
+	sameBytes(t, "snapshot", snapshotBytes(t, objs, res.Manifest), want)
+	if l := g.leftovers(); len(l) > 0 {
+		t.Errorf("left in QEMU: %v", l)
+	}
+	if bms := g.bitmaps(); !slices.Equal(bms, []string{"kumo-snap-0000000000000001"}) {
+		t.Errorf("bitmaps %v, want the snapshot's only", bms)
+	}
+	final := slices.Clone(g.model)
+	g.stop()
+	sameBytes(t, "volume after the snapshot", rawImage(t, vol), final)
+
+	restored := filepath.Join(dir, "restored.qcow2")
+	if err := Restore(ctx, objs, res.Manifest, restored, testSize+chunk, RestoreOptions{TempDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	sameBytes(t, "restored volume", rawImage(t, restored), append(want, make([]byte, chunk)...))
+}
