@@ -79,3 +79,58 @@ func TestAttachedSnapshotIsPointInTime(t *testing.T) {
 	}
 	sameBytes(t, "restored volume", rawImage(t, restored), append(want, make([]byte, chunk)...))
 }
+
+// After a first snapshot, a second one of a volume with 1 % of its chunks
+// changed reads and uploads only those chunks (the dirty bitmap started
+// at the first); without the bitmap it reads every data chunk and still
+// uploads only the changed ones (the store has the others).
+func TestAttachedIncremental(t *testing.T) {
+	needTools(t)
+	dir := tempDir(t)
+	vol := newVolume(t, dir, testSize)
+	g := startGuest(t, dir, vol, testSize)
+	ctx := context.Background()
+	for i := int64(0); i < testSize/chunk; i++ {
+		g.write(i*chunk, chunk, byte(i)) // every chunk distinct
+	}
+	g.write(0, 1, 0xff) // and none all zeros
+	objs := snapshot.NewMemObjects()
+	src := &QEMU{QMP: g.qmp, Node: volNode, TempDir: dir}
+	first, err := Take(ctx, src, objs, Options{SnapshotID: "snap-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Uploaded != testSize || first.Incremental {
+		t.Fatalf("first snapshot uploaded %d bytes (incremental %v), want %d", first.Uploaded, first.Incremental, testSize)
+	}
+	changed := []int64{3, 77} // 2 of 128 chunks; one only in part
+	g.write(3*chunk+100, 4096, 0xee)
+	g.write(77*chunk, chunk, 0xdd)
+	want := slices.Clone(g.model)
+
+	second, err := Take(ctx, src, objs, Options{SnapshotID: "snap-2", Parent: first.Manifest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(changed)) * chunk
+	if !second.Incremental || second.Read != n || second.Uploaded != n {
+		t.Errorf("second snapshot: incremental %v, read %d, uploaded %d; want true, %d, %d",
+			second.Incremental, second.Read, second.Uploaded, n, n)
+	}
+	sameBytes(t, "incremental snapshot", snapshotBytes(t, objs, second.Manifest), want)
+	if bms := g.bitmaps(); !slices.Equal(bms, []string{"kumo-snap-2"}) {
+		t.Errorf("bitmaps %v, want kumo-snap-2 only", bms)
+	}
+
+	g.write(50*chunk, 8192, 0xcc)
+	want = slices.Clone(g.model)
+	third, err := Take(ctx, src, objs, Options{SnapshotID: "snap-3", Parent: second.Manifest, NoBitmap: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Incremental || third.Read != testSize || third.Uploaded != chunk {
+		t.Errorf("snapshot by content: incremental %v, read %d, uploaded %d; want false, %d, %d",
+			third.Incremental, third.Read, third.Uploaded, testSize, chunk)
+	}
+	sameBytes(t, "snapshot by content", snapshotBytes(t, objs, third.Manifest), want)
+}
