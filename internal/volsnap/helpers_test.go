@@ -167,8 +167,8 @@ func (g *guest) tryWrite(off, n int64, b byte) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	for i := off; i < off+n; i++ {
-		g.model[i] = b
+	if off+n <= int64(len(g.model)) {
+		copy(g.model[off:off+n], bytes.Repeat([]byte{b}, int(n)))
 	}
 	return nil
 }

@@ -71,9 +71,15 @@ func waitExit(pid int) {
 // it, asking for metas. The server exits with its last client; it is also
 // killed if this process dies first.
 func startQemuNBD(ctx context.Context, tempDir, file string, readOnly bool, bitmap string, metas ...string) (*qemuNBD, *nbd.Client, error) {
+	return startQemuNBDShared(ctx, tempDir, file, readOnly, 1, bitmap, metas...)
+}
+
+// startQemuNBDShared is startQemuNBD with room for shared clients in all
+// (the caller dials the others with p.dial).
+func startQemuNBDShared(ctx context.Context, tempDir, file string, readOnly bool, shared int, bitmap string, metas ...string) (*qemuNBD, *nbd.Client, error) {
 	stopLeftoverNBD(tempDir, file)
 	socket, pidFile := nbdPaths(tempDir, file)
-	args := []string{"-f", "qcow2", "-k", socket, "-x", "vol", "--pid-file", pidFile}
+	args := []string{"-f", "qcow2", "-k", socket, "-x", "vol", "--pid-file", pidFile, "--shared", strconv.Itoa(shared)}
 	if readOnly {
 		args = append(args, "-r")
 	} else {
@@ -109,6 +115,11 @@ func startQemuNBD(ctx context.Context, tempDir, file string, readOnly bool, bitm
 			return nil, nil, err
 		}
 	}
+}
+
+// dial opens another connection to the export.
+func (p *qemuNBD) dial(ctx context.Context) (*nbd.Client, error) {
+	return nbd.Dial(ctx, p.socket, "vol")
 }
 
 // kill stops the server (after its client is done, it exits by itself).

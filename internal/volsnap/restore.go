@@ -10,6 +10,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
+	"github.com/kumo-cloud/kumo/internal/volsnap/nbd"
 )
 
 // RestoreOptions of Restore.
@@ -53,16 +54,30 @@ func restore(ctx context.Context, objs snapshot.Objects, m *snapshot.Manifest, p
 	if err := (qemuimg.Tool{}).Create(ctx, tmp, "qcow2", size, "", ""); err != nil {
 		return err
 	}
-	srv, c, err := startQemuNBD(ctx, opts.TempDir, tmp, false, "")
+	n := opts.Concurrency
+	if n <= 0 {
+		n = 4
+	}
+	srv, c, err := startQemuNBDShared(ctx, opts.TempDir, tmp, false, n, "")
 	if err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	err = writeChunks(ctx, m, r, c.WriteAt, opts)
-	if err == nil {
-		err = c.Flush(ctx)
+	clients := []*nbd.Client{c}
+	for len(clients) < n && err == nil {
+		if c, err = srv.dial(ctx); err == nil {
+			clients = append(clients, c)
+		}
 	}
-	c.Close()
+	if err == nil {
+		err = writeChunks(ctx, m, r, clients, opts)
+	}
+	for _, c := range clients {
+		if err == nil {
+			err = c.Flush(ctx)
+		}
+		c.Close()
+	}
 	srv.kill()
 	if err == nil {
 		err = os.Rename(tmp, path)
@@ -79,8 +94,7 @@ func restore(ctx context.Context, objs snapshot.Objects, m *snapshot.Manifest, p
 }
 
 // writeChunks fetches the non-zero chunks (verified) and writes them.
-func writeChunks(ctx context.Context, m *snapshot.Manifest, r *snapshot.VolumeReader,
-	write func(context.Context, []byte, int64) error, opts RestoreOptions) error {
+func writeChunks(ctx context.Context, m *snapshot.Manifest, r *snapshot.VolumeReader, clients []*nbd.Client, opts RestoreOptions) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var todo []int
@@ -89,17 +103,13 @@ func writeChunks(ctx context.Context, m *snapshot.Manifest, r *snapshot.VolumeRe
 			todo = append(todo, i)
 		}
 	}
-	n := opts.Concurrency
-	if n <= 0 {
-		n = 4
-	}
 	next := make(chan int)
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		done int
 	)
-	for range n {
+	for _, c := range clients {
 		wg.Go(func() {
 			buf := make([]byte, m.ChunkSize)
 			for i := range next {
@@ -109,7 +119,7 @@ func writeChunks(ctx context.Context, m *snapshot.Manifest, r *snapshot.VolumeRe
 					cancel(err)
 					continue
 				}
-				if err := write(ctx, b, off); err != nil {
+				if err := c.WriteAt(ctx, b, off); err != nil {
 					cancel(err)
 					continue
 				}
