@@ -79,4 +79,17 @@ func TestDetachedSnapshotsAfterAttached(t *testing.T) {
 		t.Errorf("full snapshot: incremental %v, read %d, uploaded %d; want false, %d, 0", full.Incremental, full.Read, full.Uploaded, 12*chunk)
 	}
 	sameBytes(t, "full snapshot", snapshotBytes(t, objs, full.Manifest), model)
+
+	// Taking a stored snapshot again returns it without reading.
+	again, err := Take(ctx, src, objs, Options{SnapshotID: "snap-d"})
+	if err != nil || again.Read != 0 || !slices.Equal(again.Manifest.Chunks, full.Manifest.Chunks) {
+		t.Errorf("taking snap-d again: %+v, %v; want the stored manifest, nothing read", again, err)
+	}
+	// A parent deleted from the store: a full snapshot.
+	gone := *third.Manifest
+	gone.SnapshotID = "snap-gone"
+	orphan, err := Take(ctx, src, objs, Options{SnapshotID: "snap-e", Parent: &gone})
+	if err != nil || orphan.Incremental || orphan.Read != 12*chunk {
+		t.Errorf("snapshot with a deleted parent: %+v, %v; want a full one", orphan, err)
+	}
 }

@@ -94,6 +94,17 @@ func Take(ctx context.Context, src Source, objs snapshot.Objects, opts Options) 
 	} else if !errors.Is(err, snapshot.ErrNotFound) {
 		return nil, fmt.Errorf("snapshot %s of %s: %w", opts.SnapshotID, src.describe(), err)
 	}
+	if opts.Parent != nil {
+		if _, err := store.Manifest(ctx, opts.Parent.SnapshotID); errors.Is(err, snapshot.ErrNotFound) {
+			// Deleted since: a full snapshot (chunks the store has are
+			// still not uploaded).
+			logger(opts).Info("volume snapshot's parent is gone; taking a full one", "snapshot", opts.SnapshotID,
+				"parent", opts.Parent.SnapshotID)
+			opts.Parent = nil
+		} else if err != nil {
+			return nil, fmt.Errorf("snapshot %s of %s: parent: %w", opts.SnapshotID, src.describe(), err)
+		}
+	}
 	v, err := src.open(ctx, opts.SnapshotID, opts.Parent)
 	if err != nil {
 		finishQuietly(src, opts, false)
