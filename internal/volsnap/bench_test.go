@@ -61,10 +61,10 @@ func benchVolume(b *testing.B) (*guest, *QEMU, snapshot.Objects, *snapshot.Manif
 func BenchmarkSnapshot1GiB1Pct(b *testing.B) {
 	g, src, objs, base, _ := benchVolume(b)
 	changed := benchSize / 100 / chunk
-	run := 0 // snapshot ids and patterns are new in every run the framework makes
+	run := 0          // snapshot ids and patterns are new in every run the framework makes
+	parent := base // and each snapshot's parent is the one before (its bitmap is the volume's)
 	for _, mode := range []string{"bitmap", "content"} {
 		b.Run(mode, func(b *testing.B) {
-			parent := base
 			var read, uploaded int64
 			var pause time.Duration
 			for range b.N {
@@ -73,7 +73,11 @@ func BenchmarkSnapshot1GiB1Pct(b *testing.B) {
 				for c := range changed {
 					// Spread over the volume; a new pattern each time.
 					off := int64(c) * (benchSize / int64(changed)) / chunk * chunk
-					if err := g.tryWrite(off, chunk, byte(run*changed+c+1)); err != nil {
+					// (chunk c, run) → distinct contents: new chunks to upload.
+					if err := g.tryWrite(off, chunk, byte(c+1)); err != nil {
+						b.Fatal(err)
+					}
+					if err := g.tryWrite(off, 512, byte(run)); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -119,4 +123,79 @@ func BenchmarkRestore1GiB(b *testing.B) {
 		srv.kill()
 		os.Remove(path)
 	}
+}
+
+// BenchmarkPointInTime compares, on the same attached 1 GiB volume, how
+// long QEMU is busy starting a point-in-time view with each mechanism
+// considered (docs/volume-snapshots.md): the fleecing transaction volsnap
+// uses, a qcow2 internal snapshot, and an external snapshot (its creation,
+// and the pivot at the end of the block-commit that folds it back).
+func BenchmarkPointInTime(b *testing.B) {
+	g, src, _, _, dir := benchVolume(b)
+	ctx := context.Background()
+	q := g.qmp
+	timed := func(cmd string, args any) time.Duration {
+		t0 := time.Now()
+		if err := q.Execute(ctx, cmd, args, nil); err != nil {
+			b.Fatalf("%s: %v", cmd, err)
+		}
+		return time.Since(t0)
+	}
+	var fleece, internal, external, pivot time.Duration
+	for i := range b.N {
+		id := fmt.Sprintf("snap-pit-%d", i)
+		v, err := src.open(ctx, id, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fleece += v.pause
+		v.close()
+		if err := src.finish(ctx, id, nil, false); err != nil {
+			b.Fatal(err)
+		}
+
+		name := fmt.Sprintf("int%d", i)
+		internal += timed("blockdev-snapshot-internal-sync", map[string]any{"device": volNode, "name": name})
+		timed("blockdev-snapshot-delete-internal-sync", map[string]any{"device": volNode, "name": name})
+
+		ov := filepath.Join(dir, "ext.qcow2")
+		if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", ov, fmt.Sprint(benchSize)).CombinedOutput(); err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+		timed("blockdev-add", map[string]any{"driver": "qcow2", "node-name": "ext", "backing": nil,
+			"file": map[string]any{"driver": "file", "filename": ov}})
+		external += timed("blockdev-snapshot", map[string]any{"node": volNode, "overlay": "ext"})
+		timed("block-commit", map[string]any{"job-id": "commit", "device": "ext", "auto-dismiss": false})
+		waitJob(b, g, "commit", "ready")
+		pivot += timed("block-job-complete", map[string]any{"device": "commit"})
+		waitJob(b, g, "commit", "concluded")
+		timed("job-dismiss", map[string]any{"id": "commit"})
+		timed("blockdev-del", map[string]any{"node-name": "ext"})
+		os.Remove(ov)
+	}
+	b.StopTimer()
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(ms(fleece), "ms-fleecing-transaction")
+	b.ReportMetric(ms(internal), "ms-internal-snapshot")
+	b.ReportMetric(ms(external), "ms-external-snapshot")
+	b.ReportMetric(ms(pivot), "ms-external-commit-pivot")
+}
+
+func waitJob(b *testing.B, g *guest, id, status string) {
+	for range 3000 {
+		var jobs []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		if err := g.qmp.Execute(context.Background(), "query-jobs", nil, &jobs); err != nil {
+			b.Fatal(err)
+		}
+		for _, j := range jobs {
+			if j.ID == id && j.Status == status {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.Fatalf("job %s never %s", id, status)
 }
