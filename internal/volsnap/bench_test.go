@@ -61,7 +61,7 @@ func benchVolume(b *testing.B) (*guest, *QEMU, snapshot.Objects, *snapshot.Manif
 func BenchmarkSnapshot1GiB1Pct(b *testing.B) {
 	g, src, objs, base, _ := benchVolume(b)
 	changed := benchSize / 100 / chunk
-	run := 0          // snapshot ids and patterns are new in every run the framework makes
+	run := 0       // snapshot ids and patterns are new in every run the framework makes
 	parent := base // and each snapshot's parent is the one before (its bitmap is the volume's)
 	for _, mode := range []string{"bitmap", "content"} {
 		b.Run(mode, func(b *testing.B) {
