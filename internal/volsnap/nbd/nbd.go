@@ -269,6 +269,9 @@ func (e *Error) Error() string { return fmt.Sprintf("nbd: server error %d %s", e
 // chunk's type and payload reader to chunk.
 func (c *Client) do(ctx context.Context, cmd uint16, flags uint16, off int64, length uint32, payload []byte,
 	chunk func(typ uint16, r io.Reader, n uint32) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("nbd: %w", err)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if dl, ok := ctx.Deadline(); ok {
