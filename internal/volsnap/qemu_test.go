@@ -134,3 +134,47 @@ func TestAttachedIncremental(t *testing.T) {
 	}
 	sameBytes(t, "snapshot by content", snapshotBytes(t, objs, third.Manifest), want)
 }
+
+// A volume grown online (ModifyVolume: block_resize) since its parent
+// snapshot: the next snapshot has the new size, reads the changed chunks
+// and the new ones holding data, and restores exactly.
+func TestIncrementalAfterOnlineGrow(t *testing.T) {
+	needTools(t)
+	dir := tempDir(t)
+	vol := newVolume(t, dir, testSize)
+	g := startGuest(t, dir, vol, testSize)
+	ctx := context.Background()
+	g.write(0, 4*chunk, 0x61)
+	objs := snapshot.NewMemObjects()
+	src := &QEMU{QMP: g.qmp, Node: volNode, TempDir: dir}
+	first, err := Take(ctx, src, objs, Options{SnapshotID: "snap-g1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const grown = testSize + 8*chunk + 4096 // not a whole number of chunks
+	if err := g.qmp.Execute(ctx, "block_resize", map[string]any{"node-name": volNode, "size": grown}, nil); err != nil {
+		t.Fatal(err)
+	}
+	g.model = append(g.model, make([]byte, grown-testSize)...)
+	g.write(1*chunk, 4096, 0x62)
+	g.write(testSize+2*chunk, chunk, 0x63)
+	g.write(grown-4096, 4096, 0x64)
+	want := slices.Clone(g.model)
+	second, err := Take(ctx, src, objs, Options{SnapshotID: "snap-g2", Parent: first.Manifest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Manifest.VolumeSize != grown || !second.Incremental || second.Read != 2*chunk+4096 {
+		t.Errorf("snapshot after a grow: size %d, incremental %v, read %d; want %d, true, %d",
+			second.Manifest.VolumeSize, second.Incremental, second.Read, grown, 2*chunk+4096)
+	}
+	sameBytes(t, "snapshot after a grow", snapshotBytes(t, objs, second.Manifest), want)
+	restored := filepath.Join(dir, "restored.qcow2")
+	if err := Restore(ctx, objs, second.Manifest, restored, grown, RestoreOptions{TempDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	sameBytes(t, "restored", rawImage(t, restored), want)
+	if err := Restore(ctx, objs, second.Manifest, restored, testSize, RestoreOptions{TempDir: dir}); err == nil {
+		t.Error("restore to a volume smaller than the snapshot succeeded")
+	}
+}
