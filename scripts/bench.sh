@@ -32,6 +32,10 @@ out="bench/results-$(date +%Y%m%d-%H%M%S).txt"
   else
     echo "skipping guest network benchmarks: they need root (network namespaces, nftables)"
   fi
+  # Volume snapshots (docs/volume-snapshots.md): an incremental snapshot of
+  # an attached 1 GiB volume with 1 % changed, by dirty bitmap and by
+  # content, and restore of a full 1 GiB snapshot to the first read.
+  go test -run '^$' -bench . -benchtime "${KUMO_SNAPSHOTS:-3}x" -timeout 30m ./internal/volsnap/
   # Boot times: each iteration boots a VM, so a fixed count.
   go test -run '^$' -bench '^Benchmark(Boot|RunInstances)' -benchtime "${KUMO_BOOTS:-3}x" -timeout 30m ./internal/bench/
   # A first launch of the stock Debian 12 cloud image (images/debian, built
