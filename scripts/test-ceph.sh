@@ -152,6 +152,12 @@ start() {
   echo "$conf"
 }
 
+# One start or stop at a time: test packages running in parallel may each
+# ask for the cluster.
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+flock 9
+
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
