@@ -60,10 +60,9 @@ auth_cluster_required = cephx
 auth_service_required = cephx
 auth_client_required = cephx
 auth_allow_insecure_global_id_reclaim = false
-keyring = $dir/\$cluster.\$name.keyring
+keyring = $dir/ceph.keyring
 run_dir = $dir/run
 pid_file = $dir/run/\$name.pid
-admin_socket = $dir/run/\$name.asok
 log_file = $dir/log/\$name.log
 crash_dir = $dir/crash
 log_to_stderr = false
@@ -82,14 +81,20 @@ mon_warn_on_pool_no_redundancy = false
 mon_data_avail_warn = 2
 mon_data_avail_crit = 1
 
+[client.kumo]
+keyring = $dir/ceph.client.kumo.keyring
+
 [mon]
+admin_socket = $dir/run/\$name.asok
 mon_data = $dir/mon
 
 [mgr]
+admin_socket = $dir/run/\$name.asok
 mgr_data = $dir/mgr
 mgr_initial_modules = iostat
 
 [osd]
+admin_socket = $dir/run/\$name.asok
 osd_data = $dir/osd
 osd_objectstore = bluestore
 bluestore_block_create = true
@@ -106,20 +111,45 @@ osd_crush_update_on_start = true
 EOF
 }
 
-# keys makes the keyrings of every entity, with caps, and the mon's keyring
-# that holds them all (ceph-mon --mkfs imports it, so no `ceph auth` later).
+# key is a new cephx secret as ceph-authtool --gen-key writes it (base64
+# of: u16 type 1 = AES, u32+u32 creation time, u16 length 16, the key);
+# made here because ceph-authtool takes half a second a call on a busy machine.
+key() {
+  { printf '\x01\x00'; printf '\x00%.0s' 1 2 3 4 5 6 7 8; printf '\x10\x00'; head -c 16 /dev/urandom; } | base64
+}
+
+# keys writes the keyring of the daemons and the admin (ceph.keyring, which
+# ceph-mon --mkfs imports, so no `ceph auth` later) and client.kumo's own.
 keys() {
-  local e caps
-  ceph-authtool --create-keyring "$dir/ceph.mon.a.keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
-  while IFS='|' read -r e caps; do
-    eval "ceph-authtool --create-keyring $dir/ceph.$e.keyring --gen-key -n $e $caps" >/dev/null
-    ceph-authtool "$dir/ceph.mon.a.keyring" --import-keyring "$dir/ceph.$e.keyring" >/dev/null
-  done <<EOF
-client.admin|--cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' --cap mds 'allow *'
-mgr.x|--cap mon 'allow profile mgr' --cap osd 'allow *' --cap mds 'allow *'
-osd.0|--cap mon 'allow profile osd' --cap mgr 'allow profile osd' --cap osd 'allow *'
-client.kumo|--cap mon 'profile rbd' --cap mgr 'profile rbd pool=$pool' --cap osd 'profile rbd pool=$pool'
+  local kumo; kumo=$(key)
+  cat > "$dir/ceph.keyring" <<EOF
+[mon.]
+	key = $(key)
+	caps mon = "allow *"
+[client.admin]
+	key = $(key)
+	caps mon = "allow *"
+	caps osd = "allow *"
+	caps mgr = "allow *"
+	caps mds = "allow *"
+[mgr.x]
+	key = $(key)
+	caps mon = "allow profile mgr"
+	caps osd = "allow *"
+	caps mds = "allow *"
+[osd.0]
+	key = $(key)
+	caps mon = "allow profile osd"
+	caps mgr = "allow profile osd"
+	caps osd = "allow *"
+[client.kumo]
+	key = $kumo
+	caps mon = "profile rbd"
+	caps mgr = "profile rbd pool=$pool"
+	caps osd = "profile rbd pool=$pool"
 EOF
+  printf '[client.kumo]\n\tkey = %s\n' "$kumo" > "$dir/ceph.client.kumo.keyring"
+  chmod 600 "$dir"/*.keyring
 }
 
 start() {
@@ -133,15 +163,18 @@ start() {
   keys
   local fsid; fsid=$(sed -n 's/^fsid = //p' "$conf")
   monmaptool --create --addv a "[v2:127.0.0.1:$port]" --fsid "$fsid" "$dir/monmap" >/dev/null
-  ceph-mon --cluster ceph -i a --mkfs --monmap "$dir/monmap" --keyring "$dir/ceph.mon.a.keyring"
-  ceph-mon -i a
-  ceph-mgr -i x
+  ceph-mon --cluster ceph -i a --mkfs --monmap "$dir/monmap" --keyring "$dir/ceph.keyring"
+  ceph-mon -i a 9>&-
+  ceph-mgr -i x 9>&-
+  # The pool is made while the OSD is: its placement groups wait for it.
+  timeout 60 ceph osd pool create "$pool" 8 8 >/dev/null 2>&1 9>&- &
+  local pool_pid=$!
   # The OSD's mkfs fetches the monmap from the monitor: the monitor is up.
   local uuid; uuid=$(cat /proc/sys/kernel/random/uuid)
   [ "$(timeout 60 ceph osd new "$uuid" 0)" = 0 ] || die "ceph osd new did not give id 0 (see $dir/log)"
   ceph-osd -i 0 --mkfs --osd-uuid "$uuid" >"$dir/log/osd-mkfs.log" 2>&1 || { cat "$dir/log/osd-mkfs.log" >&2; die "ceph-osd --mkfs failed"; }
-  ceph-osd -i 0
-  ceph osd pool create "$pool" 8 8 >/dev/null 2>&1
+  ceph-osd -i 0 9>&-
+  wait "$pool_pid" || die "ceph osd pool create $pool failed (see $dir/log)"
   timeout 120 rbd pool init "$pool" || die "rbd pool init $pool failed (see $dir/log)"
   local i
   for i in $(seq 240); do
