@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -221,5 +222,54 @@ func TestQEMUWritesAndGrowsOnline(t *testing.T) {
 	}
 	if err := b.Delete(ctx, id); err == nil {
 		t.Fatal("Delete of a volume QEMU has open succeeded")
+	}
+}
+
+// TestStorageDaemonServesANetworklessQEMU: guests run in their VPC's
+// network namespace, where Ceph's monitors and OSDs are out of reach. A
+// qemu-storage-daemon in the host's namespace opens the image with the
+// same Blockdev arguments and serves it on a unix socket, which crosses
+// namespaces; a QEMU with no network at all then writes to the volume.
+func TestStorageDaemonServesANetworklessQEMU(t *testing.T) {
+	b, id := backend(t)
+	ctx := ctxT(t)
+	qsd, err := exec.LookPath("qemu-storage-daemon")
+	if err != nil {
+		t.Skip("qemu-storage-daemon is not installed (Debian: qemu-system-common)")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and unshare (util-linux) for a namespace without network")
+	}
+	if err := b.Create(ctx, id, 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	opts, _ := json.Marshal(b.Blockdev(id, "vol"))
+	sock := filepath.Join(dir, "nbd.sock")
+	cmd := exec.Command(qsd, "--blockdev", string(opts),
+		"--nbd-server", "addr.type=unix,addr.path="+sock,
+		"--export", "type=nbd,id=e,node-name=vol,name=vol,writable=on")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }) // SIGINT: a clean close of the image
+	for i := 0; ; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if i == 300 {
+			t.Fatalf("qemu-storage-daemon never served %s: %s", sock, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, err := exec.Command("unshare", "--net", "qemu-io", "-f", "raw",
+		"nbd+unix:///vol?socket="+sock, "-c", "write -P 0x6b 4096 4096", "-c", "flush").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "wrote 4096/4096") {
+		t.Fatalf("qemu-io in a namespace without network: %v: %s", err, out)
+	}
+	if got := readAt(t, exportHead(t, id), 4096, 4096); !bytes.Equal(got, fill(0x6b, 4096)) {
+		t.Fatal("rbd export does not read back what the networkless client wrote")
 	}
 }
