@@ -93,3 +93,30 @@ func TestDiffReaderRefusesBadStreams(t *testing.T) {
 		t.Errorf("an unknown record gave %v, want an error", err)
 	}
 }
+
+func TestDiffWriterRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewDiffWriter(&buf, 1<<20)
+	w.Write(4096, []byte("chunk"))
+	w.Zero(8192, 512)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDiffReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Next()
+	if err != nil || c.Offset != 4096 || c.Length != 5 || c.Zero {
+		t.Fatalf("first change %+v, %v", c.Extent, err)
+	}
+	if data, _ := io.ReadAll(c.Data); string(data) != "chunk" {
+		t.Fatalf("data %q", data)
+	}
+	if c, err = d.Next(); err != nil || c.Extent != (Extent{Offset: 8192, Length: 512, Zero: true}) {
+		t.Fatalf("second change %+v, %v", c.Extent, err)
+	}
+	if _, err = d.Next(); !errors.Is(err, io.EOF) || d.Size != 1<<20 {
+		t.Fatalf("end: %v, size %d", err, d.Size)
+	}
+}

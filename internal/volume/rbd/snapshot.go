@@ -227,3 +227,47 @@ func (r *cmdReader) Close() error {
 	r.cmd.Wait()
 	return nil
 }
+
+// ImportDiff applies an export-diff stream (from ExportDiff, or made with
+// a DiffWriter) to the volume, which must exist and should not be open
+// elsewhere. Write the stream, then Close: Close's error says whether rbd
+// applied all of it.
+func (b *Backend) ImportDiff(ctx context.Context, id string) (io.WriteCloser, error) {
+	spec, err := b.spec(id)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"import-diff", "-", spec}
+	cmd := exec.CommandContext(ctx, b.bin, append(b.connArgs(), args...)...)
+	stderr := new(bytes.Buffer)
+	cmd.Stderr = stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("rbd %s: %w", strings.Join(args, " "), err)
+	}
+	return &cmdWriter{b: b, ctx: ctx, args: args, cmd: cmd, in: in, stderr: stderr}, nil
+}
+
+// cmdWriter is a running rbd's stdin.
+type cmdWriter struct {
+	b      *Backend
+	ctx    context.Context
+	args   []string
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	stderr *bytes.Buffer
+}
+
+func (w *cmdWriter) Write(p []byte) (int, error) { return w.in.Write(p) }
+
+// Close ends the stream and waits for rbd.
+func (w *cmdWriter) Close() error {
+	w.in.Close()
+	if err := w.cmd.Wait(); err != nil {
+		return w.b.cliError(w.ctx, w.args, err, w.stderr.String())
+	}
+	return nil
+}

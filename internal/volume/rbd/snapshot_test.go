@@ -165,3 +165,69 @@ func keys(m map[int64][]byte) []string {
 	}
 	return ks
 }
+
+// TestImportDiffWritesChunks: data from elsewhere (a snapshot's chunks)
+// goes into a new volume at its offsets, and a diff read from one volume
+// applies to another, byte for byte.
+func TestImportDiffWritesChunks(t *testing.T) {
+	b, id := backend(t)
+	ctx := ctxT(t)
+	const size = 8 << 20
+	if err := b.Create(ctx, id, size); err != nil {
+		t.Fatal(err)
+	}
+	w, err := b.ImportDiff(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dw := rbd.NewDiffWriter(w, size)
+	if err := dw.Write(512<<10, fill(0x9c, 512<<10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := dw.Write(7<<20, fill(0x3d, 4096)); err != nil {
+		t.Fatal(err)
+	}
+	if err := dw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("rbd import-diff: %v", err)
+	}
+	if err := b.Snapshot(ctx, id, "s"); err != nil {
+		t.Fatal(err)
+	}
+	data := readSnapshot(t, b, id, "s")
+	want := make([]byte, size)
+	copy(want[512<<10:], fill(0x9c, 512<<10))
+	copy(want[7<<20:], fill(0x3d, 4096))
+	if !bytes.Equal(data, want) {
+		t.Fatal("the volume does not hold the chunks written at their offsets")
+	}
+
+	// The same data, as a diff of the first volume, into a second one.
+	b2, id2 := backend(t)
+	if err := b2.Create(ctx, id2, size); err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.ExportDiff(ctx, id, "", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, err := b2.ImportDiff(ctx, id2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(w2, r); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if err := w2.Close(); err != nil {
+		t.Fatalf("rbd import-diff of an export-diff: %v", err)
+	}
+	if err := b2.Snapshot(ctx, id2, "s"); err != nil { // import-diff made "s" already (the diff's end snapshot)
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readSnapshot(t, b2, id2, "s"), want) {
+		t.Fatal("the copy differs from the volume it was exported from")
+	}
+}
