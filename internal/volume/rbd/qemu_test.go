@@ -22,6 +22,13 @@ import (
 // layer and QMP are what is tested) and returns a connection to its monitor.
 func startQEMU(t *testing.T) *qmp.Conn {
 	t.Helper()
+	c, _ := runQEMU(t)
+	return c
+}
+
+// runQEMU is startQEMU that also gives the process (to kill it).
+func runQEMU(t *testing.T) (*qmp.Conn, *os.Process) {
+	t.Helper()
 	bin, err := exec.LookPath("qemu-system-x86_64")
 	if err != nil {
 		t.Skip("qemu-system-x86_64 is not installed (Debian: apt-get install qemu-system-x86)")
@@ -63,7 +70,7 @@ func startQEMU(t *testing.T) *qmp.Conn {
 		c, err := qmp.Dial(ctx, sock)
 		if err == nil {
 			t.Cleanup(func() { c.Close() })
-			return c
+			return c, cmd.Process
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("QEMU's monitor never answered: %v", err)

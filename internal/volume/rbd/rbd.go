@@ -262,3 +262,34 @@ func lastLine(s string) string {
 	}
 	return s
 }
+
+// BreakLock removes the exclusive lock of the volume's writer and fences
+// that writer (librbd blocklists it: it can write no more, even were it
+// alive). It is for a writer known to be gone, a QEMU killed with its
+// node's agent or moved elsewhere: without it the next writer waits until
+// Ceph expires the dead one's watch (30 s, osd_client_watch_timeout).
+// A volume nobody holds is left as it is.
+func (b *Backend) BreakLock(ctx context.Context, id string) error {
+	spec, err := b.spec(id)
+	if err != nil {
+		return err
+	}
+	out, err := b.run(ctx, "lock", "ls", "--format", "json", spec)
+	if err != nil {
+		return fmt.Errorf("break the lock of volume %s: %w", id, err)
+	}
+	var locks []struct {
+		ID     string `json:"id"`
+		Locker string `json:"locker"`
+	}
+	if err := json.Unmarshal(out, &locks); err != nil {
+		return fmt.Errorf("break the lock of volume %s: %w", id, err)
+	}
+	for _, l := range locks {
+		_, err := b.run(ctx, "lock", "rm", spec, l.ID, l.Locker)
+		if err != nil && !errors.Is(err, syscall.ENOENT) {
+			return fmt.Errorf("break the lock of volume %s held by %s: %w", id, l.Locker, err)
+		}
+	}
+	return nil
+}
