@@ -14,6 +14,7 @@ dir=${KUMO_CEPH_DIR:-/var/tmp/kumo-ceph}
 pool=kumo
 conf="$dir/ceph.conf"
 export CEPH_CONF="$conf"
+case "$dir" in /*/*) ;; *) echo "test-ceph: KUMO_CEPH_DIR=$dir: want a directory of its own, such as /var/tmp/kumo-ceph" >&2; exit 2 ;; esac
 
 say() { echo "test-ceph: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -153,7 +154,7 @@ EOF
 }
 
 start() {
-  for b in ceph-mon ceph-mgr ceph-osd ceph rbd rados monmaptool ceph-authtool; do
+  for b in ceph-mon ceph-mgr ceph-osd ceph rbd rados monmaptool; do
     command -v "$b" >/dev/null || die "$b is missing: run scripts/deps.sh (Debian: ceph-mon ceph-mgr ceph-osd ceph-common)"
   done
   if alive && ready; then echo "$conf"; return; fi
