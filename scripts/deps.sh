@@ -20,6 +20,13 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v nft >/dev/null || need+=(nftables)
 command -v python3 >/dev/null || need+=(python3)
+# Ceph RBD volumes: a single-host test cluster (scripts/test-ceph.sh), the
+# rbd CLI the rbd backend runs, and QEMU's rbd block driver.
+command -v ceph-mon >/dev/null || need+=(ceph-mon)
+command -v ceph-mgr >/dev/null || need+=(ceph-mgr)
+command -v ceph-osd >/dev/null || need+=(ceph-osd)
+command -v rbd >/dev/null || need+=(ceph-common)
+ls /usr/lib/*/qemu/block-rbd.so >/dev/null 2>&1 || need+=(qemu-block-extra)
 if [ ${#need[@]} -gt 0 ]; then
   echo "deps: installing ${need[*]}"
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make test: installs what is missing, starts PostgreSQL, runs vet, the Go
+# make test: installs what is missing, starts PostgreSQL and a single-host
+# Ceph cluster (for the RBD volume backend), runs vet, the Go
 # tests on SQLite and PostgreSQL, a short fuzz pass, and the AWS CLI
 # walk-through of the README. Ends with one summary line.
 set -uo pipefail
@@ -12,7 +13,11 @@ step() { echo "== $*"; }
 
 dsn=$(scripts/test-postgres.sh start) || { echo "could not start PostgreSQL" >&2; exit 1; }
 export KUMO_TEST_POSTGRES="$dsn"
-trap 'scripts/test-postgres.sh stop' EXIT
+trap 'scripts/test-postgres.sh stop; scripts/test-ceph.sh stop' EXIT
+
+# Ceph (about 10 s to a usable pool) starts while go vet runs.
+scripts/test-ceph.sh start > "$log/ceph-conf.txt" 2> "$log/ceph-start.txt" &
+ceph_pid=$!
 
 # The stock Debian cloud image (images/debian) builds in the background
 # while the Go tests run; its end-to-end test runs after them.
@@ -26,7 +31,13 @@ fi
 step "go vet"
 if ! go vet ./...; then failed=$((failed+1)); fi
 
-step "go test (SQLite and PostgreSQL at $KUMO_TEST_POSTGRES)"
+if wait "$ceph_pid"; then
+  export KUMO_TEST_CEPH_CONF=$(cat "$log/ceph-conf.txt")
+else
+  echo "FAIL scripts/test-ceph.sh start"; cat "$log/ceph-start.txt"; failed=$((failed+1))
+fi
+
+step "go test (SQLite and PostgreSQL at $KUMO_TEST_POSTGRES, Ceph at ${KUMO_TEST_CEPH_CONF:-none})"
 go test -count=1 -timeout 30m -json $(go list ./... | grep -v '/internal/debiane2e$') > "$log/go-test.json" 2>"$log/go-test.err"
 gorc=$?
 python3 scripts/gotest-summary.py "$log/go-test.json" > "$log/summary.txt"
@@ -34,6 +45,7 @@ cat "$log/summary.txt"
 read -r p f s < <(tail -n1 "$log/summary.txt" | awk '{print $1, $3, $5}')
 passed=$((passed+p)); failed=$((failed+f)); skipped=$((skipped+s))
 if [ $gorc -ne 0 ] && [ "$f" = 0 ]; then cat "$log/go-test.err"; failed=$((failed+1)); fi
+scripts/test-ceph.sh stop   # its memory is the Debian image test's
 
 step "fuzz (short pass over each fuzz target, plus its corpus)"
 # Budgets are execution counts (about 15 s each on a 2-core machine), not
