@@ -36,17 +36,37 @@ var (
 // Principal is who signed a request.
 type Principal struct {
 	AccountID   string
-	UserName    string // "" for the account's root
-	UserID      string
+	UserName    string // "" for the account's root and for role sessions
+	UserID      string // for a role session: the role's id and the session name, "AROA…:name", as AWS's aws:userid
 	AccessKeyID string
+
+	// Temporary credentials (STS) carry the session they belong to.
+	Temporary bool
+	// RoleName and SessionName name an assumed-role session (AssumeRole,
+	// AssumeRoleWithWebIdentity, an instance profile, a directory login).
+	RoleName    string
+	SessionName string
+	// SessionPolicy is the session policy document given when the
+	// session was made ("" : none); it narrows what the session may do.
+	SessionPolicy string
+	// SessionTags are the session's tags (aws:PrincipalTag/…).
+	SessionTags map[string]string
+	Expires     time.Time // when temporary credentials end
 }
 
-// IsRoot reports whether the account's root credentials were used.
-func (p Principal) IsRoot() bool { return p.UserName == "" }
+// IsRoot reports whether the account's root credentials were used (a
+// root's GetSessionToken session included).
+func (p Principal) IsRoot() bool { return p.UserName == "" && p.RoleName == "" }
+
+// IsRoleSession reports whether the caller is an assumed-role session.
+func (p Principal) IsRoleSession() bool { return p.RoleName != "" }
 
 // ARN is the principal's ARN as STS GetCallerIdentity reports it.
 func (p Principal) ARN() string {
-	if p.IsRoot() {
+	switch {
+	case p.IsRoleSession():
+		return "arn:aws:sts::" + p.AccountID + ":assumed-role/" + p.RoleName + "/" + p.SessionName
+	case p.IsRoot():
 		return "arn:aws:iam::" + p.AccountID + ":root"
 	}
 	return "arn:aws:iam::" + p.AccountID + ":user/" + p.UserName
