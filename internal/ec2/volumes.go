@@ -76,21 +76,27 @@ var volumeFields = filter.Fields[volumeView]{
 	"attachment.delete-on-termination": func(v volumeView) []string {
 		return attachmentValues(v, func(a store.VolumeAttachment) string { return strconv.FormatBool(a.DeleteOnTermination) })
 	},
-	"attachment.device":      func(v volumeView) []string { return attachmentValues(v, func(a store.VolumeAttachment) string { return a.Device }) },
-	"attachment.instance-id": func(v volumeView) []string { return attachmentValues(v, func(a store.VolumeAttachment) string { return a.InstanceID }) },
-	"attachment.status":      func(v volumeView) []string { return attachmentValues(v, func(a store.VolumeAttachment) string { return a.State }) },
-	"availability-zone":      func(v volumeView) []string { return filter.One(v.AvailabilityZone) },
-	"create-time":            func(v volumeView) []string { return filter.One(v.CreatedAt.Format(isoMillis)) },
-	"encrypted":              func(volumeView) []string { return filter.Bool(false) },
-	"fast-restored":          func(volumeView) []string { return filter.Bool(false) },
-	"multi-attach-enabled":   func(v volumeView) []string { return filter.Bool(v.MultiAttach) },
-	"operator.managed":       func(volumeView) []string { return filter.Bool(false) },
-	"operator.principal":     func(volumeView) []string { return nil },
-	"size":                   func(v volumeView) []string { return filter.One(strconv.FormatInt(v.SizeGiB, 10)) },
-	"snapshot-id":            func(v volumeView) []string { return filter.One(v.SnapshotID) },
-	"status":                 func(v volumeView) []string { return filter.One(v.State) },
-	"volume-id":              func(v volumeView) []string { return filter.One(v.ID) },
-	"volume-type":            func(v volumeView) []string { return filter.One(v.VolumeType) },
+	"attachment.device": func(v volumeView) []string {
+		return attachmentValues(v, func(a store.VolumeAttachment) string { return a.Device })
+	},
+	"attachment.instance-id": func(v volumeView) []string {
+		return attachmentValues(v, func(a store.VolumeAttachment) string { return a.InstanceID })
+	},
+	"attachment.status": func(v volumeView) []string {
+		return attachmentValues(v, func(a store.VolumeAttachment) string { return a.State })
+	},
+	"availability-zone":    func(v volumeView) []string { return filter.One(v.AvailabilityZone) },
+	"create-time":          func(v volumeView) []string { return filter.One(v.CreatedAt.Format(isoMillis)) },
+	"encrypted":            func(volumeView) []string { return filter.Bool(false) },
+	"fast-restored":        func(volumeView) []string { return filter.Bool(false) },
+	"multi-attach-enabled": func(v volumeView) []string { return filter.Bool(v.MultiAttach) },
+	"operator.managed":     func(volumeView) []string { return filter.Bool(false) },
+	"operator.principal":   func(volumeView) []string { return nil },
+	"size":                 func(v volumeView) []string { return filter.One(strconv.FormatInt(v.SizeGiB, 10)) },
+	"snapshot-id":          func(v volumeView) []string { return filter.One(v.SnapshotID) },
+	"status":               func(v volumeView) []string { return filter.One(v.State) },
+	"volume-id":            func(v volumeView) []string { return filter.One(v.ID) },
+	"volume-type":          func(v volumeView) []string { return filter.One(v.VolumeType) },
 }
 
 // volumeData reads an account's volumes with their attachments and tags in one transaction.

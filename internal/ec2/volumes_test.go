@@ -48,12 +48,12 @@ func TestCreateVolumeTypes(t *testing.T) {
 			size             int32
 			iops, throughput int32
 		}{
-			{"", 10, 100, 0},        // gp2 by default: 3 IOPS per GiB, at least 100
-			{"gp2", 100, 300, 0},    // baseline 3 per GiB
-			{"gp3", 10, 3000, 125},  // gp3's baseline
-			{"standard", 1, 0, 0},   // no IOPS
-			{"st1", 125, 0, 0},      // at least 125 GiB
-			{"sc1", 16384, 0, 0},    // at most 16 TiB
+			{"", 10, 100, 0},         // gp2 by default: 3 IOPS per GiB, at least 100
+			{"gp2", 100, 300, 0},     // baseline 3 per GiB
+			{"gp3", 10, 3000, 125},   // gp3's baseline
+			{"standard", 1, 0, 0},    // no IOPS
+			{"st1", 125, 0, 0},       // at least 125 GiB
+			{"sc1", 16384, 0, 0},     // at most 16 TiB
 			{"gp2", 16384, 16000, 0}, // gp2's IOPS top out at 16000
 		}
 		for _, d := range defaults {
