@@ -354,3 +354,17 @@ func (tx *Tx) ListUsageEvents(ctx context.Context, accountID string) ([]UsageEve
 	}
 	return out, nil
 }
+
+// InstanceNode returns the node an instance is placed on ('' when none or
+// when the instance is gone).
+func (tx *Tx) InstanceNode(ctx context.Context, instanceID string) (string, error) {
+	var node string
+	err := tx.queryRow(ctx, `SELECT node_id FROM instances WHERE id = $1`, []any{instanceID}, &node)
+	if err == ErrNotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("node of %s: %w", instanceID, err)
+	}
+	return node, nil
+}
