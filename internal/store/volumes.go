@@ -355,7 +355,7 @@ func (tx *Tx) ListUsageEvents(ctx context.Context, accountID string) ([]UsageEve
 	return out, nil
 }
 
-// InstanceNode returns the node an instance is placed on ('' when none or
+// InstanceNode returns the node an instance is placed on (” when none or
 // when the instance is gone).
 func (tx *Tx) InstanceNode(ctx context.Context, instanceID string) (string, error) {
 	var node string
