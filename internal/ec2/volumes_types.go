@@ -126,7 +126,7 @@ func resolveIOPS(p volumePerf, k volumeKind, req *int32) (int64, error) {
 		return 0, invalid("Volume iops of %d is too low; minimum is %d for %s volumes.", iops, k.minIOPS, p.Type)
 	case iops > k.maxIOPS:
 		return 0, invalid("Volume iops of %d is too high; maximum is %d for %s volumes.", iops, k.maxIOPS, p.Type)
-	case req != nil && iops > k.iopsPerGiB*p.Size:
+	case iops > max(k.defaultIOPS, k.iopsPerGiB*p.Size): // gp3's 3000 baseline holds at any size
 		return 0, invalid("Iops to volume size ratio of %.1f is too high; maximum is %d.", float64(iops)/float64(p.Size), k.iopsPerGiB)
 	}
 	return iops, nil
