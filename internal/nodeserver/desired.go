@@ -39,6 +39,9 @@ func (s *Server) Desired(ctx context.Context, nodeID string) (*nodeapi.Desired, 
 		if d.Volumes, err = nodeVolumes(ctx, tx, nodeID); err != nil {
 			return err
 		}
+		if d.Snapshots, err = nodeSnapshots(ctx, tx, nodeID); err != nil {
+			return err
+		}
 		if d.VPCs, err = vpcNetworks(ctx, tx, nodeID); err != nil {
 			return err
 		}

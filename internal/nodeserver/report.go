@@ -52,6 +52,11 @@ func (s *Server) applyReport(ctx context.Context, nodeID string, r *nodeapi.Repo
 			changed = changed || c
 		}
 		c, err := s.applyVolumeReports(ctx, tx, nodeID, r.Volumes)
+		if err != nil {
+			return err
+		}
+		changed = changed || c
+		c, err = s.applySnapshotReports(ctx, tx, r.Snapshots)
 		changed = changed || c
 		return err
 	})

@@ -221,3 +221,58 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// nodeSnapshots are the snapshot tasks of the volumes a node holds.
+func nodeSnapshots(ctx context.Context, tx *store.Tx, nodeID string) ([]nodeapi.SnapshotTask, error) {
+	tasks, err := tx.PendingVolumeSnapshots(ctx, nodeID)
+	if err != nil {
+		return nil, err
+	}
+	var out []nodeapi.SnapshotTask
+	for _, t := range tasks {
+		out = append(out, nodeapi.SnapshotTask{SnapshotID: t.SnapshotID, VolumeID: t.VolumeID, Parent: t.Parent})
+	}
+	return out, nil
+}
+
+// applySnapshotReports records a node's progress on its snapshot tasks;
+// a snapshot no longer pending (done, failed, deleted) is left alone.
+func (s *Server) applySnapshotReports(ctx context.Context, tx *store.Tx, list []nodeapi.SnapshotStatus) (bool, error) {
+	changed := false
+	for _, st := range list {
+		sn, err := tx.GetSnapshot(ctx, st.SnapshotID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if sn.State != nodeapi.SnapshotPending {
+			continue
+		}
+		next := sn
+		next.Progress = int64(max(0, min(st.Progress, 100)))
+		switch st.State {
+		case nodeapi.SnapshotCompleted:
+			next.State, next.Progress = nodeapi.SnapshotCompleted, 100
+			if st.SizeBytes > 0 {
+				next.SizeBytes, next.VolumeSize = st.SizeBytes, (st.SizeBytes+gib-1)/gib
+			}
+		case nodeapi.SnapshotError:
+			next.State, next.StateMessage = nodeapi.SnapshotError, st.Reason
+		}
+		if next == sn {
+			continue
+		}
+		if err := tx.UpdateSnapshot(ctx, next); err != nil {
+			return false, fmt.Errorf("snapshot %s: %w", sn.ID, err)
+		}
+		if next.State == nodeapi.SnapshotCompleted {
+			if err := tx.RecordSnapshotUsage(ctx, next, store.UsageCreate, s.now()); err != nil {
+				return false, err
+			}
+		}
+		changed = changed || next.State != sn.State
+	}
+	return changed, nil
+}

@@ -229,3 +229,89 @@ func TestVolumeLifeAcrossNodes(t *testing.T) {
 		})
 	})
 }
+
+// TestSnapshotTasks: a pending snapshot of a volume goes to the node that
+// holds its data (with the volume's previous snapshot as parent), and the
+// node's reports move it to completed with its size and usage recorded.
+func TestSnapshotTasks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		h := startServer(t, b)
+		c1, _ := h.join(t, "host-1")
+		c2, _ := h.join(t, "host-2")
+		n1, n2 := c1.NodeID(), c2.NodeID()
+		f := seedInstance(t, h.db, n1)
+		now := time.Now().UTC()
+		const rootVol = "vol-00000000000000001"
+		storetest.MustUpdate(t, h.db, func(ctx context.Context, tx *store.Tx) error {
+			for _, v := range []store.Volume{
+				{ID: testVol, AccountID: f.account, AvailabilityZone: "kumo-1a", SizeGiB: 4, VolumeType: "gp2", State: store.VolumeAvailable,
+					Backend: "local", HomeNode: n2, CreatedAt: now},
+				{ID: rootVol, AccountID: f.account, AvailabilityZone: "kumo-1a", SizeGiB: 8, VolumeType: "gp2", State: store.VolumeInUse,
+					Backend: "local", HomeNode: "node-elsewhere", RootInstance: f.instance, CreatedAt: now},
+			} {
+				if err := tx.InsertVolume(ctx, v); err != nil {
+					return err
+				}
+			}
+			for _, s := range []store.Snapshot{
+				{ID: "snap-00000000000000011", AccountID: f.account, VolumeID: testVol, VolumeSize: 4, State: "completed", Progress: 100, CreatedAt: now.Add(-time.Hour)},
+				{ID: "snap-00000000000000012", AccountID: f.account, VolumeID: testVol, VolumeSize: 4, State: "pending", CreatedAt: now},
+				{ID: "snap-00000000000000013", AccountID: f.account, VolumeID: rootVol, VolumeSize: 8, State: "pending", CreatedAt: now},
+			} {
+				if err := tx.InsertSnapshot(ctx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		d2 := h.desired(t, n2)
+		if len(d2.Snapshots) != 1 || d2.Snapshots[0] != (nodeapi.SnapshotTask{SnapshotID: "snap-00000000000000012", VolumeID: testVol, Parent: "snap-00000000000000011"}) {
+			t.Fatalf("the home's snapshot tasks: %+v", d2.Snapshots)
+		}
+		if d1 := h.desired(t, n1); len(d1.Snapshots) != 1 || d1.Snapshots[0].VolumeID != rootVol || d1.Snapshots[0].Parent != "" {
+			t.Fatalf("the root volume's snapshot goes to its instance's node: %+v", d1.Snapshots)
+		}
+		s2, err := c2.Connect(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		recvDesired(t, s2, 5*time.Second)
+		snap := func() store.Snapshot {
+			var sn store.Snapshot
+			if err := h.db.View(t.Context(), func(ctx context.Context, tx *store.Tx) (err error) {
+				sn, err = tx.GetSnapshot(ctx, "snap-00000000000000012")
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return sn
+		}
+		report := func(st nodeapi.SnapshotStatus) {
+			t.Helper()
+			if err := s2.Send(&nodeapi.Report{Node: nodeInfo("host-2"), Snapshots: []nodeapi.SnapshotStatus{st}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		report(nodeapi.SnapshotStatus{SnapshotID: "snap-00000000000000012", State: nodeapi.SnapshotPending, Progress: 40})
+		waitFor(t, "progress 40%", func() bool { return snap().Progress == 40 })
+		report(nodeapi.SnapshotStatus{SnapshotID: "snap-00000000000000012", State: nodeapi.SnapshotCompleted, Progress: 100, SizeBytes: 4 << 30, Uploaded: 1 << 20})
+		waitFor(t, "completed", func() bool { s := snap(); return s.State == "completed" && s.Progress == 100 && s.SizeBytes == 4<<30 })
+		if d := h.desired(t, n2); len(d.Snapshots) != 0 {
+			t.Errorf("a completed snapshot is still a task: %+v", d.Snapshots)
+		}
+		var events []store.UsageEvent
+		if err := h.db.View(t.Context(), func(ctx context.Context, tx *store.Tx) (err error) {
+			events, err = tx.ListUsageEvents(ctx, f.account)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range events {
+			found = found || e.ResourceID == "snap-00000000000000012" && e.Event == store.UsageCreate && e.SizeGiB == 4
+		}
+		if !found {
+			t.Errorf("no usage for the completed snapshot: %+v", events)
+		}
+	})
+}

@@ -368,3 +368,48 @@ func (tx *Tx) InstanceNode(ctx context.Context, instanceID string) (string, erro
 	}
 	return node, nil
 }
+
+// VolumeSnapshotTask is a pending snapshot of a volume a node holds.
+type VolumeSnapshotTask struct {
+	SnapshotID, VolumeID, Parent string
+}
+
+// PendingVolumeSnapshots lists the pending snapshots of the volumes whose
+// data a node holds (a data volume's home, a root volume's instance's
+// node), each with the volume's previous completed snapshot.
+func (tx *Tx) PendingVolumeSnapshots(ctx context.Context, nodeID string) ([]VolumeSnapshotTask, error) {
+	var out []VolumeSnapshotTask
+	err := tx.queryRows(ctx, func(r *sql.Rows) error {
+		var t VolumeSnapshotTask
+		err := r.Scan(&t.SnapshotID, &t.VolumeID)
+		out = append(out, t)
+		return err
+	}, `SELECT s.id, s.volume_id FROM snapshots s JOIN volumes v ON v.id = s.volume_id
+		WHERE s.state = 'pending' AND ((v.root_instance = '' AND v.home_node = $1)
+			OR (v.root_instance <> '' AND v.root_instance IN (SELECT id FROM instances WHERE node_id = $1)))
+		ORDER BY s.id`, nodeID)
+	if err != nil {
+		return nil, fmt.Errorf("pending snapshots of node %s: %w", nodeID, err)
+	}
+	for i := range out {
+		err := tx.queryRow(ctx, `SELECT id FROM snapshots WHERE volume_id = $1 AND state = 'completed'
+			AND created_at <= (SELECT created_at FROM snapshots WHERE id = $2) ORDER BY created_at DESC, id DESC LIMIT 1`,
+			[]any{out[i].VolumeID, out[i].SnapshotID}, &out[i].Parent)
+		if err != nil && err != ErrNotFound {
+			return nil, fmt.Errorf("parent of snapshot %s: %w", out[i].SnapshotID, err)
+		}
+	}
+	return out, nil
+}
+
+// RecordSnapshotUsage writes a snapshot's creation (once completed) or
+// deletion to the usage ledger.
+func (tx *Tx) RecordSnapshotUsage(ctx context.Context, s Snapshot, event string, at time.Time) error {
+	_, err := tx.exec(ctx, `INSERT INTO usage_events (id, account_id, resource_id, resource_type, event, volume_type, size_gib, iops, throughput, at)
+		VALUES ($1, $2, $3, 'snapshot', $4, '', $5, 0, 0, $6)`,
+		ids.Resource("use"), s.AccountID, s.ID, event, s.VolumeSize, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("usage of snapshot %s: %w", s.ID, err)
+	}
+	return nil
+}

@@ -33,6 +33,7 @@ type Service interface {
 	AuthorizeSecurityGroupIngress(ctx context.Context, in *AuthorizeSecurityGroupIngressRequest) (*AuthorizeSecurityGroupIngressResult, error)
 	CancelImportTask(ctx context.Context, in *CancelImportTaskRequest) (*CancelImportTaskResult, error)
 	CopyImage(ctx context.Context, in *CopyImageRequest) (*CopyImageResult, error)
+	CopySnapshot(ctx context.Context, in *CopySnapshotRequest) (*CopySnapshotResult, error)
 	CreateDhcpOptions(ctx context.Context, in *CreateDhcpOptionsRequest) (*CreateDhcpOptionsResult, error)
 	CreateInternetGateway(ctx context.Context, in *CreateInternetGatewayRequest) (*CreateInternetGatewayResult, error)
 	CreateKeyPair(ctx context.Context, in *CreateKeyPairRequest) (*KeyPair, error)
@@ -42,6 +43,8 @@ type Service interface {
 	CreateRoute(ctx context.Context, in *CreateRouteRequest) (*CreateRouteResult, error)
 	CreateRouteTable(ctx context.Context, in *CreateRouteTableRequest) (*CreateRouteTableResult, error)
 	CreateSecurityGroup(ctx context.Context, in *CreateSecurityGroupRequest) (*CreateSecurityGroupResult, error)
+	CreateSnapshot(ctx context.Context, in *CreateSnapshotRequest) (*Snapshot, error)
+	CreateSnapshots(ctx context.Context, in *CreateSnapshotsRequest) (*CreateSnapshotsResult, error)
 	CreateSubnet(ctx context.Context, in *CreateSubnetRequest) (*CreateSubnetResult, error)
 	CreateTags(ctx context.Context, in *CreateTagsRequest) (*CreateTagsOutput, error)
 	CreateVolume(ctx context.Context, in *CreateVolumeRequest) (*Volume, error)
@@ -266,7 +269,13 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.CopyImage),
 				HasOutput:   true,
 			},
-			"CopySnapshot":                   {Name: "CopySnapshot"},
+			"CopySnapshot": {
+				Name:        "CopySnapshot",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CopySnapshotRequest],
+				Call:        awsapi.Bind(Service.CopySnapshot),
+				HasOutput:   true,
+			},
 			"CreateCapacityReservation":      {Name: "CreateCapacityReservation"},
 			"CreateCapacityReservationFleet": {Name: "CreateCapacityReservationFleet"},
 			"CreateCarrierGateway":           {Name: "CreateCarrierGateway"},
@@ -368,8 +377,20 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.CreateSecurityGroup),
 				HasOutput:   true,
 			},
-			"CreateSnapshot":                 {Name: "CreateSnapshot"},
-			"CreateSnapshots":                {Name: "CreateSnapshots"},
+			"CreateSnapshot": {
+				Name:        "CreateSnapshot",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateSnapshotRequest],
+				Call:        awsapi.Bind(Service.CreateSnapshot),
+				HasOutput:   true,
+			},
+			"CreateSnapshots": {
+				Name:        "CreateSnapshots",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateSnapshotsRequest],
+				Call:        awsapi.Bind(Service.CreateSnapshots),
+				HasOutput:   true,
+			},
 			"CreateSpotDatafeedSubscription": {Name: "CreateSpotDatafeedSubscription"},
 			"CreateStoreImageTask":           {Name: "CreateStoreImageTask"},
 			"CreateSubnet": {
@@ -1408,6 +1429,7 @@ func ImplementedOperations() []string {
 		"AuthorizeSecurityGroupIngress",
 		"CancelImportTask",
 		"CopyImage",
+		"CopySnapshot",
 		"CreateDhcpOptions",
 		"CreateInternetGateway",
 		"CreateKeyPair",
@@ -1417,6 +1439,8 @@ func ImplementedOperations() []string {
 		"CreateRoute",
 		"CreateRouteTable",
 		"CreateSecurityGroup",
+		"CreateSnapshot",
+		"CreateSnapshots",
 		"CreateSubnet",
 		"CreateTags",
 		"CreateVolume",
@@ -2578,6 +2602,26 @@ type CopyImageResult struct {
 	ImageId *string `awsapi:"in=ImageId,out=imageId"`
 }
 
+// CopySnapshotRequest is the model's CopySnapshotRequest shape.
+type CopySnapshotRequest struct {
+	Description           *string            `awsapi:"in=Description,out=Description"`
+	DestinationOutpostArn *string            `awsapi:"in=DestinationOutpostArn,out=DestinationOutpostArn"`
+	DestinationRegion     *string            `awsapi:"in=DestinationRegion,out=destinationRegion"`
+	Encrypted             *bool              `awsapi:"in=Encrypted,out=encrypted"`
+	KmsKeyId              *string            `awsapi:"in=KmsKeyId,out=kmsKeyId"`
+	PresignedUrl          *string            `awsapi:"in=PresignedUrl,out=presignedUrl"`
+	SourceRegion          *string            `awsapi:"in=SourceRegion,out=SourceRegion,required"`
+	SourceSnapshotId      *string            `awsapi:"in=SourceSnapshotId,out=SourceSnapshotId,required"`
+	TagSpecifications     []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	DryRun                *bool              `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// CopySnapshotResult is the model's CopySnapshotResult shape.
+type CopySnapshotResult struct {
+	SnapshotId *string `awsapi:"in=SnapshotId,out=snapshotId"`
+	Tags       []Tag   `awsapi:"in=TagSet,out=tagSet,member=item"`
+}
+
 // CpuOptions is the model's CpuOptions shape.
 type CpuOptions struct {
 	CoreCount      *int32  `awsapi:"in=CoreCount,out=coreCount"`
@@ -2732,6 +2776,30 @@ type CreateSecurityGroupRequest struct {
 type CreateSecurityGroupResult struct {
 	GroupId *string `awsapi:"in=GroupId,out=groupId"`
 	Tags    []Tag   `awsapi:"in=TagSet,out=tagSet,member=item"`
+}
+
+// CreateSnapshotRequest is the model's CreateSnapshotRequest shape.
+type CreateSnapshotRequest struct {
+	Description       *string            `awsapi:"in=Description,out=Description"`
+	OutpostArn        *string            `awsapi:"in=OutpostArn,out=OutpostArn"`
+	VolumeId          *string            `awsapi:"in=VolumeId,out=VolumeId,required"`
+	TagSpecifications []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	DryRun            *bool              `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// CreateSnapshotsRequest is the model's CreateSnapshotsRequest shape.
+type CreateSnapshotsRequest struct {
+	Description           *string                `awsapi:"in=Description,out=Description"`
+	InstanceSpecification *InstanceSpecification `awsapi:"in=InstanceSpecification,out=InstanceSpecification,required"`
+	OutpostArn            *string                `awsapi:"in=OutpostArn,out=OutpostArn"`
+	TagSpecifications     []TagSpecification     `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	DryRun                *bool                  `awsapi:"in=DryRun,out=DryRun"`
+	CopyTagsFromSource    *string                `awsapi:"in=CopyTagsFromSource,out=CopyTagsFromSource"`
+}
+
+// CreateSnapshotsResult is the model's CreateSnapshotsResult shape.
+type CreateSnapshotsResult struct {
+	Snapshots []SnapshotInfo `awsapi:"in=SnapshotSet,out=snapshotSet,member=item"`
 }
 
 // CreateSubnetRequest is the model's CreateSubnetRequest shape.
@@ -4109,6 +4177,13 @@ type InstancePrivateIpAddress struct {
 	PrivateIpAddress *string                              `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
 }
 
+// InstanceSpecification is the model's InstanceSpecification shape.
+type InstanceSpecification struct {
+	InstanceId           *string  `awsapi:"in=InstanceId,out=InstanceId,required"`
+	ExcludeBootVolume    *bool    `awsapi:"in=ExcludeBootVolume,out=ExcludeBootVolume"`
+	ExcludeDataVolumeIds []string `awsapi:"in=ExcludeDataVolumeId,out=ExcludeDataVolumeId,member=VolumeId"`
+}
+
 // InstanceState is the model's InstanceState shape.
 type InstanceState struct {
 	Code *int32  `awsapi:"in=Code,out=code"`
@@ -5088,6 +5163,22 @@ type SnapshotDiskContainer struct {
 	UserBucket  *UserBucket `awsapi:"in=UserBucket,out=UserBucket"`
 }
 
+// SnapshotInfo is the model's SnapshotInfo shape.
+type SnapshotInfo struct {
+	Description *string    `awsapi:"in=Description,out=description"`
+	Tags        []Tag      `awsapi:"in=TagSet,out=tagSet,member=item"`
+	Encrypted   *bool      `awsapi:"in=Encrypted,out=encrypted"`
+	VolumeId    *string    `awsapi:"in=VolumeId,out=volumeId"`
+	State       *string    `awsapi:"in=State,out=state"`
+	VolumeSize  *int32     `awsapi:"in=VolumeSize,out=volumeSize"`
+	StartTime   *time.Time `awsapi:"in=StartTime,out=startTime"`
+	Progress    *string    `awsapi:"in=Progress,out=progress"`
+	OwnerId     *string    `awsapi:"in=OwnerId,out=ownerId"`
+	SnapshotId  *string    `awsapi:"in=SnapshotId,out=snapshotId"`
+	OutpostArn  *string    `awsapi:"in=OutpostArn,out=outpostArn"`
+	SseType     *string    `awsapi:"in=SseType,out=sseType"`
+}
+
 // SnapshotTaskDetail is the model's SnapshotTaskDetail shape.
 type SnapshotTaskDetail struct {
 	Description   *string            `awsapi:"in=Description,out=description"`
@@ -5536,6 +5627,16 @@ func CapacityReservationPreferenceValues() []string {
 func ValidCapacityReservationPreference(s string) bool {
 	return slices.Contains(CapacityReservationPreferenceValues(), s)
 }
+
+// CopyTagsFromSourceValues returns the values of the model's CopyTagsFromSource enum.
+func CopyTagsFromSourceValues() []string {
+	return []string{
+		"volume",
+	}
+}
+
+// ValidCopyTagsFromSource reports whether s is one of CopyTagsFromSourceValues.
+func ValidCopyTagsFromSource(s string) bool { return slices.Contains(CopyTagsFromSourceValues(), s) }
 
 // DeviceTypeValues returns the values of the model's DeviceType enum.
 func DeviceTypeValues() []string {
