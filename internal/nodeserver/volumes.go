@@ -67,6 +67,14 @@ func nodeVolumes(ctx context.Context, tx *store.Tx, nodeID string) ([]nodeapi.Vo
 	var out []nodeapi.VolumeSpec
 	for _, v := range homed {
 		spec := nodeapi.VolumeSpec{VolumeData: volumeData(v), Delete: v.State == store.VolumeDeleting}
+		if spec.Delete {
+			// A snapshot still being taken reads the data: delete it after.
+			busy, err := tx.VolumeHasPendingSnapshots(ctx, v.ID)
+			if err != nil {
+				return nil, err
+			}
+			spec.Delete = !busy
+		}
 		atts, err := tx.VolumeAttachmentsOf(ctx, v.ID)
 		if err != nil {
 			return nil, err

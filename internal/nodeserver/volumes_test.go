@@ -294,10 +294,25 @@ func TestSnapshotTasks(t *testing.T) {
 		}
 		report(nodeapi.SnapshotStatus{SnapshotID: "snap-00000000000000012", State: nodeapi.SnapshotPending, Progress: 40})
 		waitFor(t, "progress 40%", func() bool { return snap().Progress == 40 })
+		// DeleteVolume meanwhile: the data stays until the snapshot is done.
+		storetest.MustUpdate(t, h.db, func(ctx context.Context, tx *store.Tx) error {
+			v, err := tx.GetVolumeAnyAccount(ctx, testVol)
+			if err != nil {
+				return err
+			}
+			v.State = store.VolumeDeleting
+			return tx.UpdateVolume(ctx, v)
+		})
+		if vs, ok := volSpec(h.desired(t, n2), testVol); !ok || vs.Delete {
+			t.Errorf("a volume being snapshotted is deleted: %+v %v", vs, ok)
+		}
 		report(nodeapi.SnapshotStatus{SnapshotID: "snap-00000000000000012", State: nodeapi.SnapshotCompleted, Progress: 100, SizeBytes: 4 << 30, Uploaded: 1 << 20})
 		waitFor(t, "completed", func() bool { s := snap(); return s.State == "completed" && s.Progress == 100 && s.SizeBytes == 4<<30 })
 		if d := h.desired(t, n2); len(d.Snapshots) != 0 {
 			t.Errorf("a completed snapshot is still a task: %+v", d.Snapshots)
+		}
+		if vs, ok := volSpec(h.desired(t, n2), testVol); !ok || !vs.Delete {
+			t.Errorf("after the snapshot the deleted volume's data goes: %+v %v", vs, ok)
 		}
 		var events []store.UsageEvent
 		if err := h.db.View(t.Context(), func(ctx context.Context, tx *store.Tx) (err error) {

@@ -413,3 +413,14 @@ func (tx *Tx) RecordSnapshotUsage(ctx context.Context, s Snapshot, event string,
 	}
 	return nil
 }
+
+// VolumeHasPendingSnapshots reports whether a snapshot of the volume is
+// still being taken (its data must stay until it is done).
+func (tx *Tx) VolumeHasPendingSnapshots(ctx context.Context, volumeID string) (bool, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM snapshots WHERE volume_id = $1 AND state = 'pending'`, []any{volumeID}, &n)
+	if err != nil {
+		return false, fmt.Errorf("pending snapshots of %s: %w", volumeID, err)
+	}
+	return n > 0, nil
+}
