@@ -16,6 +16,10 @@ import (
 // (/dev/sdf, /dev/xvdf, /dev/xvdba, /dev/sda1) or Windows (xvdf).
 var ebsDevice = regexp.MustCompile(`^(/dev/)?(sd|xvd|hd)[a-z]{1,2}([1-9]|1[0-5])?$`)
 
+// maxVolumeAttachments is how many EBS volumes (the root included) an
+// instance may have, as on EC2's Nitro instances.
+const maxVolumeAttachments = 28
+
 func checkDevice(dev string) error {
 	if dev == "" {
 		return apiErr("MissingParameter", "The request must contain the parameter device")
@@ -114,6 +118,9 @@ func checkAttachable(ctx context.Context, tx *store.Tx, v store.Volume, inst sto
 		if a.Device == dev {
 			return errDeviceInUse(dev)
 		}
+	}
+	if len(mine) >= maxVolumeAttachments {
+		return apiErr("AttachmentLimitExceeded", "The instance '%s' already has the maximum of %d volumes attached.", inst.ID, maxVolumeAttachments)
 	}
 	if dev == inst.RootDeviceName {
 		return errDeviceInUse(dev)
