@@ -199,7 +199,8 @@ func (s *Service) ListUsers(ctx context.Context, in *iamapi.ListUsersRequest) (*
 	return out, nil
 }
 
-// DeleteUser removes a user that has no access keys left.
+// DeleteUser removes a user that has no access keys, password, groups or
+// policies left, as IAM refuses to delete one that has.
 func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) (*iamapi.DeleteUserOutput, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -221,7 +222,10 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 			return err
 		}
 		if len(keys) > 0 {
-			return awsapi.NewError("DeleteConflict", http.StatusConflict, "Cannot delete entity, must delete access keys first.")
+			return deleteConflict("Cannot delete entity, must delete access keys first.")
+		}
+		if err := refuseUserDependents(ctx, tx, u); err != nil {
+			return err
 		}
 		if err := tx.DeleteAllTags(ctx, p.AccountID, u.UserID); err != nil {
 			return err
@@ -229,6 +233,24 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 		return tx.DeleteUser(ctx, p.AccountID, u.Name)
 	})
 	return &iamapi.DeleteUserOutput{}, err
+}
+
+// refuseUserDependents answers DeleteConflict while a user still has a
+// login profile, group memberships or policies.
+func refuseUserDependents(ctx context.Context, tx *store.Tx, u store.User) error {
+	if _, err := tx.GetLoginProfile(ctx, u.UserID); err == nil {
+		return deleteConflict("Cannot delete entity, must delete login profile first.")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	groups, err := tx.GroupsOfUser(ctx, u.UserID)
+	if err != nil {
+		return err
+	}
+	if len(groups) > 0 {
+		return deleteConflict("Cannot delete entity, must remove users from group first.")
+	}
+	return refusePolicies(ctx, tx, u.UserID)
 }
 
 // GetCallerIdentity tells who signed the request.

@@ -21,13 +21,20 @@ const (
 // operation. Errors should be *awsapi.Error; any other error is answered
 // as InternalError.
 type Service interface {
+	AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*AddUserToGroupOutput, error)
 	CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (*CreateAccessKeyResponse, error)
+	CreateGroup(ctx context.Context, in *CreateGroupRequest) (*CreateGroupResponse, error)
 	CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error)
 	DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*DeleteAccessKeyOutput, error)
+	DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*DeleteGroupOutput, error)
 	DeleteUser(ctx context.Context, in *DeleteUserRequest) (*DeleteUserOutput, error)
+	GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupResponse, error)
 	GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error)
 	ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error)
+	ListGroups(ctx context.Context, in *ListGroupsRequest) (*ListGroupsResponse, error)
+	ListGroupsForUser(ctx context.Context, in *ListGroupsForUserRequest) (*ListGroupsForUserResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error)
+	RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*RemoveUserFromGroupOutput, error)
 	UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*UpdateAccessKeyOutput, error)
 }
 
@@ -42,11 +49,16 @@ func Model() *awsapi.ServiceModel {
 		Operations: map[string]*awsapi.Operation{
 			"AddClientIDToOpenIDConnectProvider": {Name: "AddClientIDToOpenIDConnectProvider"},
 			"AddRoleToInstanceProfile":           {Name: "AddRoleToInstanceProfile"},
-			"AddUserToGroup":                     {Name: "AddUserToGroup"},
-			"AttachGroupPolicy":                  {Name: "AttachGroupPolicy"},
-			"AttachRolePolicy":                   {Name: "AttachRolePolicy"},
-			"AttachUserPolicy":                   {Name: "AttachUserPolicy"},
-			"ChangePassword":                     {Name: "ChangePassword"},
+			"AddUserToGroup": {
+				Name:        "AddUserToGroup",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AddUserToGroupRequest],
+				Call:        awsapi.Bind(Service.AddUserToGroup),
+			},
+			"AttachGroupPolicy": {Name: "AttachGroupPolicy"},
+			"AttachRolePolicy":  {Name: "AttachRolePolicy"},
+			"AttachUserPolicy":  {Name: "AttachUserPolicy"},
+			"ChangePassword":    {Name: "ChangePassword"},
 			"CreateAccessKey": {
 				Name:          "CreateAccessKey",
 				Implemented:   true,
@@ -55,8 +67,15 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "CreateAccessKeyResult",
 			},
-			"CreateAccountAlias":              {Name: "CreateAccountAlias"},
-			"CreateGroup":                     {Name: "CreateGroup"},
+			"CreateAccountAlias": {Name: "CreateAccountAlias"},
+			"CreateGroup": {
+				Name:          "CreateGroup",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreateGroupRequest],
+				Call:          awsapi.Bind(Service.CreateGroup),
+				HasOutput:     true,
+				ResultWrapper: "CreateGroupResult",
+			},
 			"CreateInstanceProfile":           {Name: "CreateInstanceProfile"},
 			"CreateLoginProfile":              {Name: "CreateLoginProfile"},
 			"CreateOpenIDConnectProvider":     {Name: "CreateOpenIDConnectProvider"},
@@ -82,9 +101,14 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteAccessKeyRequest],
 				Call:        awsapi.Bind(Service.DeleteAccessKey),
 			},
-			"DeleteAccountAlias":              {Name: "DeleteAccountAlias"},
-			"DeleteAccountPasswordPolicy":     {Name: "DeleteAccountPasswordPolicy"},
-			"DeleteGroup":                     {Name: "DeleteGroup"},
+			"DeleteAccountAlias":          {Name: "DeleteAccountAlias"},
+			"DeleteAccountPasswordPolicy": {Name: "DeleteAccountPasswordPolicy"},
+			"DeleteGroup": {
+				Name:        "DeleteGroup",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteGroupRequest],
+				Call:        awsapi.Bind(Service.DeleteGroup),
+			},
 			"DeleteGroupPolicy":               {Name: "DeleteGroupPolicy"},
 			"DeleteInstanceProfile":           {Name: "DeleteInstanceProfile"},
 			"DeleteLoginProfile":              {Name: "DeleteLoginProfile"},
@@ -106,24 +130,31 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteUserRequest],
 				Call:        awsapi.Bind(Service.DeleteUser),
 			},
-			"DeleteUserPermissionsBoundary":             {Name: "DeleteUserPermissionsBoundary"},
-			"DeleteUserPolicy":                          {Name: "DeleteUserPolicy"},
-			"DeleteVirtualMFADevice":                    {Name: "DeleteVirtualMFADevice"},
-			"DetachGroupPolicy":                         {Name: "DetachGroupPolicy"},
-			"DetachRolePolicy":                          {Name: "DetachRolePolicy"},
-			"DetachUserPolicy":                          {Name: "DetachUserPolicy"},
-			"EnableMFADevice":                           {Name: "EnableMFADevice"},
-			"GenerateCredentialReport":                  {Name: "GenerateCredentialReport"},
-			"GenerateOrganizationsAccessReport":         {Name: "GenerateOrganizationsAccessReport"},
-			"GenerateServiceLastAccessedDetails":        {Name: "GenerateServiceLastAccessedDetails"},
-			"GetAccessKeyLastUsed":                      {Name: "GetAccessKeyLastUsed"},
-			"GetAccountAuthorizationDetails":            {Name: "GetAccountAuthorizationDetails"},
-			"GetAccountPasswordPolicy":                  {Name: "GetAccountPasswordPolicy"},
-			"GetAccountSummary":                         {Name: "GetAccountSummary"},
-			"GetContextKeysForCustomPolicy":             {Name: "GetContextKeysForCustomPolicy"},
-			"GetContextKeysForPrincipalPolicy":          {Name: "GetContextKeysForPrincipalPolicy"},
-			"GetCredentialReport":                       {Name: "GetCredentialReport"},
-			"GetGroup":                                  {Name: "GetGroup"},
+			"DeleteUserPermissionsBoundary":      {Name: "DeleteUserPermissionsBoundary"},
+			"DeleteUserPolicy":                   {Name: "DeleteUserPolicy"},
+			"DeleteVirtualMFADevice":             {Name: "DeleteVirtualMFADevice"},
+			"DetachGroupPolicy":                  {Name: "DetachGroupPolicy"},
+			"DetachRolePolicy":                   {Name: "DetachRolePolicy"},
+			"DetachUserPolicy":                   {Name: "DetachUserPolicy"},
+			"EnableMFADevice":                    {Name: "EnableMFADevice"},
+			"GenerateCredentialReport":           {Name: "GenerateCredentialReport"},
+			"GenerateOrganizationsAccessReport":  {Name: "GenerateOrganizationsAccessReport"},
+			"GenerateServiceLastAccessedDetails": {Name: "GenerateServiceLastAccessedDetails"},
+			"GetAccessKeyLastUsed":               {Name: "GetAccessKeyLastUsed"},
+			"GetAccountAuthorizationDetails":     {Name: "GetAccountAuthorizationDetails"},
+			"GetAccountPasswordPolicy":           {Name: "GetAccountPasswordPolicy"},
+			"GetAccountSummary":                  {Name: "GetAccountSummary"},
+			"GetContextKeysForCustomPolicy":      {Name: "GetContextKeysForCustomPolicy"},
+			"GetContextKeysForPrincipalPolicy":   {Name: "GetContextKeysForPrincipalPolicy"},
+			"GetCredentialReport":                {Name: "GetCredentialReport"},
+			"GetGroup": {
+				Name:          "GetGroup",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetGroupRequest],
+				Call:          awsapi.Bind(Service.GetGroup),
+				HasOutput:     true,
+				ResultWrapper: "GetGroupResult",
+			},
 			"GetGroupPolicy":                            {Name: "GetGroupPolicy"},
 			"GetInstanceProfile":                        {Name: "GetInstanceProfile"},
 			"GetLoginProfile":                           {Name: "GetLoginProfile"},
@@ -157,14 +188,28 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListAccessKeysResult",
 			},
-			"ListAccountAliases":                {Name: "ListAccountAliases"},
-			"ListAttachedGroupPolicies":         {Name: "ListAttachedGroupPolicies"},
-			"ListAttachedRolePolicies":          {Name: "ListAttachedRolePolicies"},
-			"ListAttachedUserPolicies":          {Name: "ListAttachedUserPolicies"},
-			"ListEntitiesForPolicy":             {Name: "ListEntitiesForPolicy"},
-			"ListGroupPolicies":                 {Name: "ListGroupPolicies"},
-			"ListGroups":                        {Name: "ListGroups"},
-			"ListGroupsForUser":                 {Name: "ListGroupsForUser"},
+			"ListAccountAliases":        {Name: "ListAccountAliases"},
+			"ListAttachedGroupPolicies": {Name: "ListAttachedGroupPolicies"},
+			"ListAttachedRolePolicies":  {Name: "ListAttachedRolePolicies"},
+			"ListAttachedUserPolicies":  {Name: "ListAttachedUserPolicies"},
+			"ListEntitiesForPolicy":     {Name: "ListEntitiesForPolicy"},
+			"ListGroupPolicies":         {Name: "ListGroupPolicies"},
+			"ListGroups": {
+				Name:          "ListGroups",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListGroupsRequest],
+				Call:          awsapi.Bind(Service.ListGroups),
+				HasOutput:     true,
+				ResultWrapper: "ListGroupsResult",
+			},
+			"ListGroupsForUser": {
+				Name:          "ListGroupsForUser",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListGroupsForUserRequest],
+				Call:          awsapi.Bind(Service.ListGroupsForUser),
+				HasOutput:     true,
+				ResultWrapper: "ListGroupsForUserResult",
+			},
 			"ListInstanceProfileTags":           {Name: "ListInstanceProfileTags"},
 			"ListInstanceProfiles":              {Name: "ListInstanceProfiles"},
 			"ListInstanceProfilesForRole":       {Name: "ListInstanceProfilesForRole"},
@@ -204,29 +249,34 @@ func Model() *awsapi.ServiceModel {
 			"PutUserPolicy":                           {Name: "PutUserPolicy"},
 			"RemoveClientIDFromOpenIDConnectProvider": {Name: "RemoveClientIDFromOpenIDConnectProvider"},
 			"RemoveRoleFromInstanceProfile":           {Name: "RemoveRoleFromInstanceProfile"},
-			"RemoveUserFromGroup":                     {Name: "RemoveUserFromGroup"},
-			"ResetServiceSpecificCredential":          {Name: "ResetServiceSpecificCredential"},
-			"ResyncMFADevice":                         {Name: "ResyncMFADevice"},
-			"SetDefaultPolicyVersion":                 {Name: "SetDefaultPolicyVersion"},
-			"SetSecurityTokenServicePreferences":      {Name: "SetSecurityTokenServicePreferences"},
-			"SimulateCustomPolicy":                    {Name: "SimulateCustomPolicy"},
-			"SimulatePrincipalPolicy":                 {Name: "SimulatePrincipalPolicy"},
-			"TagInstanceProfile":                      {Name: "TagInstanceProfile"},
-			"TagMFADevice":                            {Name: "TagMFADevice"},
-			"TagOpenIDConnectProvider":                {Name: "TagOpenIDConnectProvider"},
-			"TagPolicy":                               {Name: "TagPolicy"},
-			"TagRole":                                 {Name: "TagRole"},
-			"TagSAMLProvider":                         {Name: "TagSAMLProvider"},
-			"TagServerCertificate":                    {Name: "TagServerCertificate"},
-			"TagUser":                                 {Name: "TagUser"},
-			"UntagInstanceProfile":                    {Name: "UntagInstanceProfile"},
-			"UntagMFADevice":                          {Name: "UntagMFADevice"},
-			"UntagOpenIDConnectProvider":              {Name: "UntagOpenIDConnectProvider"},
-			"UntagPolicy":                             {Name: "UntagPolicy"},
-			"UntagRole":                               {Name: "UntagRole"},
-			"UntagSAMLProvider":                       {Name: "UntagSAMLProvider"},
-			"UntagServerCertificate":                  {Name: "UntagServerCertificate"},
-			"UntagUser":                               {Name: "UntagUser"},
+			"RemoveUserFromGroup": {
+				Name:        "RemoveUserFromGroup",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[RemoveUserFromGroupRequest],
+				Call:        awsapi.Bind(Service.RemoveUserFromGroup),
+			},
+			"ResetServiceSpecificCredential":     {Name: "ResetServiceSpecificCredential"},
+			"ResyncMFADevice":                    {Name: "ResyncMFADevice"},
+			"SetDefaultPolicyVersion":            {Name: "SetDefaultPolicyVersion"},
+			"SetSecurityTokenServicePreferences": {Name: "SetSecurityTokenServicePreferences"},
+			"SimulateCustomPolicy":               {Name: "SimulateCustomPolicy"},
+			"SimulatePrincipalPolicy":            {Name: "SimulatePrincipalPolicy"},
+			"TagInstanceProfile":                 {Name: "TagInstanceProfile"},
+			"TagMFADevice":                       {Name: "TagMFADevice"},
+			"TagOpenIDConnectProvider":           {Name: "TagOpenIDConnectProvider"},
+			"TagPolicy":                          {Name: "TagPolicy"},
+			"TagRole":                            {Name: "TagRole"},
+			"TagSAMLProvider":                    {Name: "TagSAMLProvider"},
+			"TagServerCertificate":               {Name: "TagServerCertificate"},
+			"TagUser":                            {Name: "TagUser"},
+			"UntagInstanceProfile":               {Name: "UntagInstanceProfile"},
+			"UntagMFADevice":                     {Name: "UntagMFADevice"},
+			"UntagOpenIDConnectProvider":         {Name: "UntagOpenIDConnectProvider"},
+			"UntagPolicy":                        {Name: "UntagPolicy"},
+			"UntagRole":                          {Name: "UntagRole"},
+			"UntagSAMLProvider":                  {Name: "UntagSAMLProvider"},
+			"UntagServerCertificate":             {Name: "UntagServerCertificate"},
+			"UntagUser":                          {Name: "UntagUser"},
 			"UpdateAccessKey": {
 				Name:        "UpdateAccessKey",
 				Implemented: true,
@@ -256,13 +306,20 @@ func Model() *awsapi.ServiceModel {
 // ImplementedOperations returns the operations Kumo implements, sorted.
 func ImplementedOperations() []string {
 	return []string{
+		"AddUserToGroup",
 		"CreateAccessKey",
+		"CreateGroup",
 		"CreateUser",
 		"DeleteAccessKey",
+		"DeleteGroup",
 		"DeleteUser",
+		"GetGroup",
 		"GetUser",
 		"ListAccessKeys",
+		"ListGroups",
+		"ListGroupsForUser",
 		"ListUsers",
+		"RemoveUserFromGroup",
 		"UpdateAccessKey",
 	}
 }
@@ -432,11 +489,20 @@ func AllOperations() []string {
 	}
 }
 
+// AddUserToGroupOutput is the empty output of AddUserToGroup, for which the model has no shape.
+type AddUserToGroupOutput struct{}
+
 // DeleteAccessKeyOutput is the empty output of DeleteAccessKey, for which the model has no shape.
 type DeleteAccessKeyOutput struct{}
 
+// DeleteGroupOutput is the empty output of DeleteGroup, for which the model has no shape.
+type DeleteGroupOutput struct{}
+
 // DeleteUserOutput is the empty output of DeleteUser, for which the model has no shape.
 type DeleteUserOutput struct{}
+
+// RemoveUserFromGroupOutput is the empty output of RemoveUserFromGroup, for which the model has no shape.
+type RemoveUserFromGroupOutput struct{}
 
 // UpdateAccessKeyOutput is the empty output of UpdateAccessKey, for which the model has no shape.
 type UpdateAccessKeyOutput struct{}
@@ -458,6 +524,12 @@ type AccessKeyMetadata struct {
 	CreateDate  *time.Time `awsapi:"in=CreateDate,out=CreateDate"`
 }
 
+// AddUserToGroupRequest is the model's AddUserToGroupRequest shape.
+type AddUserToGroupRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
 // AttachedPermissionsBoundary is the model's AttachedPermissionsBoundary shape.
 type AttachedPermissionsBoundary struct {
 	PermissionsBoundaryType *string `awsapi:"in=PermissionsBoundaryType,out=PermissionsBoundaryType"`
@@ -472,6 +544,17 @@ type CreateAccessKeyRequest struct {
 // CreateAccessKeyResponse is the model's CreateAccessKeyResponse shape.
 type CreateAccessKeyResponse struct {
 	AccessKey *AccessKey `awsapi:"in=AccessKey,out=AccessKey,required"`
+}
+
+// CreateGroupRequest is the model's CreateGroupRequest shape.
+type CreateGroupRequest struct {
+	Path      *string `awsapi:"in=Path,out=Path"`
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+}
+
+// CreateGroupResponse is the model's CreateGroupResponse shape.
+type CreateGroupResponse struct {
+	Group *Group `awsapi:"in=Group,out=Group,required"`
 }
 
 // CreateUserRequest is the model's CreateUserRequest shape.
@@ -493,9 +576,29 @@ type DeleteAccessKeyRequest struct {
 	AccessKeyId *string `awsapi:"in=AccessKeyId,out=AccessKeyId,required"`
 }
 
+// DeleteGroupRequest is the model's DeleteGroupRequest shape.
+type DeleteGroupRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+}
+
 // DeleteUserRequest is the model's DeleteUserRequest shape.
 type DeleteUserRequest struct {
 	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// GetGroupRequest is the model's GetGroupRequest shape.
+type GetGroupRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	Marker    *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems  *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// GetGroupResponse is the model's GetGroupResponse shape.
+type GetGroupResponse struct {
+	Group       *Group  `awsapi:"in=Group,out=Group,required"`
+	Users       []User  `awsapi:"in=Users,out=Users,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
 }
 
 // GetUserRequest is the model's GetUserRequest shape.
@@ -506,6 +609,15 @@ type GetUserRequest struct {
 // GetUserResponse is the model's GetUserResponse shape.
 type GetUserResponse struct {
 	User *User `awsapi:"in=User,out=User,required"`
+}
+
+// Group is the model's Group shape.
+type Group struct {
+	Path       *string    `awsapi:"in=Path,out=Path,required"`
+	GroupName  *string    `awsapi:"in=GroupName,out=GroupName,required"`
+	GroupId    *string    `awsapi:"in=GroupId,out=GroupId,required"`
+	Arn        *string    `awsapi:"in=Arn,out=Arn,required"`
+	CreateDate *time.Time `awsapi:"in=CreateDate,out=CreateDate,required"`
 }
 
 // ListAccessKeysRequest is the model's ListAccessKeysRequest shape.
@@ -522,6 +634,34 @@ type ListAccessKeysResponse struct {
 	Marker            *string             `awsapi:"in=Marker,out=Marker"`
 }
 
+// ListGroupsForUserRequest is the model's ListGroupsForUserRequest shape.
+type ListGroupsForUserRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListGroupsForUserResponse is the model's ListGroupsForUserResponse shape.
+type ListGroupsForUserResponse struct {
+	Groups      []Group `awsapi:"in=Groups,out=Groups,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListGroupsRequest is the model's ListGroupsRequest shape.
+type ListGroupsRequest struct {
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListGroupsResponse is the model's ListGroupsResponse shape.
+type ListGroupsResponse struct {
+	Groups      []Group `awsapi:"in=Groups,out=Groups,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
 // ListUsersRequest is the model's ListUsersRequest shape.
 type ListUsersRequest struct {
 	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
@@ -534,6 +674,12 @@ type ListUsersResponse struct {
 	Users       []User  `awsapi:"in=Users,out=Users,member=member,required"`
 	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
 	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// RemoveUserFromGroupRequest is the model's RemoveUserFromGroupRequest shape.
+type RemoveUserFromGroupRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
 }
 
 // Tag is the model's Tag shape.
