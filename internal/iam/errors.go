@@ -28,6 +28,12 @@ func invalidInput(format string, args ...any) error {
 	return awsapi.NewError("InvalidInput", http.StatusBadRequest, format, args...)
 }
 
-func noSuchUser(name string) error  { return noSuchEntity("The user with name %s cannot be found.", name) }
-func noSuchGroup(name string) error { return noSuchEntity("The group with name %s cannot be found.", name) }
-func noSuchRole(name string) error  { return noSuchEntity("The role with name %s cannot be found.", name) }
+func noSuchUser(name string) error {
+	return noSuchEntity("The user with name %s cannot be found.", name)
+}
+func noSuchGroup(name string) error {
+	return noSuchEntity("The group with name %s cannot be found.", name)
+}
+func noSuchRole(name string) error {
+	return noSuchEntity("The role with name %s cannot be found.", name)
+}

@@ -22,19 +22,35 @@ const (
 // as InternalError.
 type Service interface {
 	AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*AddUserToGroupOutput, error)
+	AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyRequest) (*AttachGroupPolicyOutput, error)
+	AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*AttachUserPolicyOutput, error)
 	CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (*CreateAccessKeyResponse, error)
 	CreateGroup(ctx context.Context, in *CreateGroupRequest) (*CreateGroupResponse, error)
+	CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error)
+	CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error)
 	CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error)
 	DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*DeleteAccessKeyOutput, error)
 	DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*DeleteGroupOutput, error)
+	DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*DeletePolicyOutput, error)
+	DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*DeletePolicyVersionOutput, error)
 	DeleteUser(ctx context.Context, in *DeleteUserRequest) (*DeleteUserOutput, error)
+	DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*DetachGroupPolicyOutput, error)
+	DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*DetachUserPolicyOutput, error)
 	GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupResponse, error)
+	GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error)
+	GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error)
 	GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error)
 	ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error)
+	ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error)
+	ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error)
+	ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error)
 	ListGroups(ctx context.Context, in *ListGroupsRequest) (*ListGroupsResponse, error)
 	ListGroupsForUser(ctx context.Context, in *ListGroupsForUserRequest) (*ListGroupsForUserResponse, error)
+	ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error)
+	ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error)
 	RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*RemoveUserFromGroupOutput, error)
+	SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*SetDefaultPolicyVersionOutput, error)
 	UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*UpdateAccessKeyOutput, error)
 }
 
@@ -55,10 +71,20 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[AddUserToGroupRequest],
 				Call:        awsapi.Bind(Service.AddUserToGroup),
 			},
-			"AttachGroupPolicy": {Name: "AttachGroupPolicy"},
-			"AttachRolePolicy":  {Name: "AttachRolePolicy"},
-			"AttachUserPolicy":  {Name: "AttachUserPolicy"},
-			"ChangePassword":    {Name: "ChangePassword"},
+			"AttachGroupPolicy": {
+				Name:        "AttachGroupPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AttachGroupPolicyRequest],
+				Call:        awsapi.Bind(Service.AttachGroupPolicy),
+			},
+			"AttachRolePolicy": {Name: "AttachRolePolicy"},
+			"AttachUserPolicy": {
+				Name:        "AttachUserPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AttachUserPolicyRequest],
+				Call:        awsapi.Bind(Service.AttachUserPolicy),
+			},
+			"ChangePassword": {Name: "ChangePassword"},
 			"CreateAccessKey": {
 				Name:          "CreateAccessKey",
 				Implemented:   true,
@@ -76,11 +102,25 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "CreateGroupResult",
 			},
-			"CreateInstanceProfile":           {Name: "CreateInstanceProfile"},
-			"CreateLoginProfile":              {Name: "CreateLoginProfile"},
-			"CreateOpenIDConnectProvider":     {Name: "CreateOpenIDConnectProvider"},
-			"CreatePolicy":                    {Name: "CreatePolicy"},
-			"CreatePolicyVersion":             {Name: "CreatePolicyVersion"},
+			"CreateInstanceProfile":       {Name: "CreateInstanceProfile"},
+			"CreateLoginProfile":          {Name: "CreateLoginProfile"},
+			"CreateOpenIDConnectProvider": {Name: "CreateOpenIDConnectProvider"},
+			"CreatePolicy": {
+				Name:          "CreatePolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreatePolicyRequest],
+				Call:          awsapi.Bind(Service.CreatePolicy),
+				HasOutput:     true,
+				ResultWrapper: "CreatePolicyResult",
+			},
+			"CreatePolicyVersion": {
+				Name:          "CreatePolicyVersion",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreatePolicyVersionRequest],
+				Call:          awsapi.Bind(Service.CreatePolicyVersion),
+				HasOutput:     true,
+				ResultWrapper: "CreatePolicyVersionResult",
+			},
 			"CreateRole":                      {Name: "CreateRole"},
 			"CreateSAMLProvider":              {Name: "CreateSAMLProvider"},
 			"CreateServiceLinkedRole":         {Name: "CreateServiceLinkedRole"},
@@ -109,12 +149,22 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteGroupRequest],
 				Call:        awsapi.Bind(Service.DeleteGroup),
 			},
-			"DeleteGroupPolicy":               {Name: "DeleteGroupPolicy"},
-			"DeleteInstanceProfile":           {Name: "DeleteInstanceProfile"},
-			"DeleteLoginProfile":              {Name: "DeleteLoginProfile"},
-			"DeleteOpenIDConnectProvider":     {Name: "DeleteOpenIDConnectProvider"},
-			"DeletePolicy":                    {Name: "DeletePolicy"},
-			"DeletePolicyVersion":             {Name: "DeletePolicyVersion"},
+			"DeleteGroupPolicy":           {Name: "DeleteGroupPolicy"},
+			"DeleteInstanceProfile":       {Name: "DeleteInstanceProfile"},
+			"DeleteLoginProfile":          {Name: "DeleteLoginProfile"},
+			"DeleteOpenIDConnectProvider": {Name: "DeleteOpenIDConnectProvider"},
+			"DeletePolicy": {
+				Name:        "DeletePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeletePolicyRequest],
+				Call:        awsapi.Bind(Service.DeletePolicy),
+			},
+			"DeletePolicyVersion": {
+				Name:        "DeletePolicyVersion",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeletePolicyVersionRequest],
+				Call:        awsapi.Bind(Service.DeletePolicyVersion),
+			},
 			"DeleteRole":                      {Name: "DeleteRole"},
 			"DeleteRolePermissionsBoundary":   {Name: "DeleteRolePermissionsBoundary"},
 			"DeleteRolePolicy":                {Name: "DeleteRolePolicy"},
@@ -130,12 +180,22 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteUserRequest],
 				Call:        awsapi.Bind(Service.DeleteUser),
 			},
-			"DeleteUserPermissionsBoundary":      {Name: "DeleteUserPermissionsBoundary"},
-			"DeleteUserPolicy":                   {Name: "DeleteUserPolicy"},
-			"DeleteVirtualMFADevice":             {Name: "DeleteVirtualMFADevice"},
-			"DetachGroupPolicy":                  {Name: "DetachGroupPolicy"},
-			"DetachRolePolicy":                   {Name: "DetachRolePolicy"},
-			"DetachUserPolicy":                   {Name: "DetachUserPolicy"},
+			"DeleteUserPermissionsBoundary": {Name: "DeleteUserPermissionsBoundary"},
+			"DeleteUserPolicy":              {Name: "DeleteUserPolicy"},
+			"DeleteVirtualMFADevice":        {Name: "DeleteVirtualMFADevice"},
+			"DetachGroupPolicy": {
+				Name:        "DetachGroupPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DetachGroupPolicyRequest],
+				Call:        awsapi.Bind(Service.DetachGroupPolicy),
+			},
+			"DetachRolePolicy": {Name: "DetachRolePolicy"},
+			"DetachUserPolicy": {
+				Name:        "DetachUserPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DetachUserPolicyRequest],
+				Call:        awsapi.Bind(Service.DetachUserPolicy),
+			},
 			"EnableMFADevice":                    {Name: "EnableMFADevice"},
 			"GenerateCredentialReport":           {Name: "GenerateCredentialReport"},
 			"GenerateOrganizationsAccessReport":  {Name: "GenerateOrganizationsAccessReport"},
@@ -155,14 +215,28 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "GetGroupResult",
 			},
-			"GetGroupPolicy":                            {Name: "GetGroupPolicy"},
-			"GetInstanceProfile":                        {Name: "GetInstanceProfile"},
-			"GetLoginProfile":                           {Name: "GetLoginProfile"},
-			"GetMFADevice":                              {Name: "GetMFADevice"},
-			"GetOpenIDConnectProvider":                  {Name: "GetOpenIDConnectProvider"},
-			"GetOrganizationsAccessReport":              {Name: "GetOrganizationsAccessReport"},
-			"GetPolicy":                                 {Name: "GetPolicy"},
-			"GetPolicyVersion":                          {Name: "GetPolicyVersion"},
+			"GetGroupPolicy":               {Name: "GetGroupPolicy"},
+			"GetInstanceProfile":           {Name: "GetInstanceProfile"},
+			"GetLoginProfile":              {Name: "GetLoginProfile"},
+			"GetMFADevice":                 {Name: "GetMFADevice"},
+			"GetOpenIDConnectProvider":     {Name: "GetOpenIDConnectProvider"},
+			"GetOrganizationsAccessReport": {Name: "GetOrganizationsAccessReport"},
+			"GetPolicy": {
+				Name:          "GetPolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetPolicyRequest],
+				Call:          awsapi.Bind(Service.GetPolicy),
+				HasOutput:     true,
+				ResultWrapper: "GetPolicyResult",
+			},
+			"GetPolicyVersion": {
+				Name:          "GetPolicyVersion",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetPolicyVersionRequest],
+				Call:          awsapi.Bind(Service.GetPolicyVersion),
+				HasOutput:     true,
+				ResultWrapper: "GetPolicyVersionResult",
+			},
 			"GetRole":                                   {Name: "GetRole"},
 			"GetRolePolicy":                             {Name: "GetRolePolicy"},
 			"GetSAMLProvider":                           {Name: "GetSAMLProvider"},
@@ -188,12 +262,33 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListAccessKeysResult",
 			},
-			"ListAccountAliases":        {Name: "ListAccountAliases"},
-			"ListAttachedGroupPolicies": {Name: "ListAttachedGroupPolicies"},
-			"ListAttachedRolePolicies":  {Name: "ListAttachedRolePolicies"},
-			"ListAttachedUserPolicies":  {Name: "ListAttachedUserPolicies"},
-			"ListEntitiesForPolicy":     {Name: "ListEntitiesForPolicy"},
-			"ListGroupPolicies":         {Name: "ListGroupPolicies"},
+			"ListAccountAliases": {Name: "ListAccountAliases"},
+			"ListAttachedGroupPolicies": {
+				Name:          "ListAttachedGroupPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListAttachedGroupPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListAttachedGroupPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListAttachedGroupPoliciesResult",
+			},
+			"ListAttachedRolePolicies": {Name: "ListAttachedRolePolicies"},
+			"ListAttachedUserPolicies": {
+				Name:          "ListAttachedUserPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListAttachedUserPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListAttachedUserPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListAttachedUserPoliciesResult",
+			},
+			"ListEntitiesForPolicy": {
+				Name:          "ListEntitiesForPolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListEntitiesForPolicyRequest],
+				Call:          awsapi.Bind(Service.ListEntitiesForPolicy),
+				HasOutput:     true,
+				ResultWrapper: "ListEntitiesForPolicyResult",
+			},
+			"ListGroupPolicies": {Name: "ListGroupPolicies"},
 			"ListGroups": {
 				Name:          "ListGroups",
 				Implemented:   true,
@@ -210,29 +305,43 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListGroupsForUserResult",
 			},
-			"ListInstanceProfileTags":           {Name: "ListInstanceProfileTags"},
-			"ListInstanceProfiles":              {Name: "ListInstanceProfiles"},
-			"ListInstanceProfilesForRole":       {Name: "ListInstanceProfilesForRole"},
-			"ListMFADeviceTags":                 {Name: "ListMFADeviceTags"},
-			"ListMFADevices":                    {Name: "ListMFADevices"},
-			"ListOpenIDConnectProviderTags":     {Name: "ListOpenIDConnectProviderTags"},
-			"ListOpenIDConnectProviders":        {Name: "ListOpenIDConnectProviders"},
-			"ListPolicies":                      {Name: "ListPolicies"},
+			"ListInstanceProfileTags":       {Name: "ListInstanceProfileTags"},
+			"ListInstanceProfiles":          {Name: "ListInstanceProfiles"},
+			"ListInstanceProfilesForRole":   {Name: "ListInstanceProfilesForRole"},
+			"ListMFADeviceTags":             {Name: "ListMFADeviceTags"},
+			"ListMFADevices":                {Name: "ListMFADevices"},
+			"ListOpenIDConnectProviderTags": {Name: "ListOpenIDConnectProviderTags"},
+			"ListOpenIDConnectProviders":    {Name: "ListOpenIDConnectProviders"},
+			"ListPolicies": {
+				Name:          "ListPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListPoliciesResult",
+			},
 			"ListPoliciesGrantingServiceAccess": {Name: "ListPoliciesGrantingServiceAccess"},
 			"ListPolicyTags":                    {Name: "ListPolicyTags"},
-			"ListPolicyVersions":                {Name: "ListPolicyVersions"},
-			"ListRolePolicies":                  {Name: "ListRolePolicies"},
-			"ListRoleTags":                      {Name: "ListRoleTags"},
-			"ListRoles":                         {Name: "ListRoles"},
-			"ListSAMLProviderTags":              {Name: "ListSAMLProviderTags"},
-			"ListSAMLProviders":                 {Name: "ListSAMLProviders"},
-			"ListSSHPublicKeys":                 {Name: "ListSSHPublicKeys"},
-			"ListServerCertificateTags":         {Name: "ListServerCertificateTags"},
-			"ListServerCertificates":            {Name: "ListServerCertificates"},
-			"ListServiceSpecificCredentials":    {Name: "ListServiceSpecificCredentials"},
-			"ListSigningCertificates":           {Name: "ListSigningCertificates"},
-			"ListUserPolicies":                  {Name: "ListUserPolicies"},
-			"ListUserTags":                      {Name: "ListUserTags"},
+			"ListPolicyVersions": {
+				Name:          "ListPolicyVersions",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListPolicyVersionsRequest],
+				Call:          awsapi.Bind(Service.ListPolicyVersions),
+				HasOutput:     true,
+				ResultWrapper: "ListPolicyVersionsResult",
+			},
+			"ListRolePolicies":               {Name: "ListRolePolicies"},
+			"ListRoleTags":                   {Name: "ListRoleTags"},
+			"ListRoles":                      {Name: "ListRoles"},
+			"ListSAMLProviderTags":           {Name: "ListSAMLProviderTags"},
+			"ListSAMLProviders":              {Name: "ListSAMLProviders"},
+			"ListSSHPublicKeys":              {Name: "ListSSHPublicKeys"},
+			"ListServerCertificateTags":      {Name: "ListServerCertificateTags"},
+			"ListServerCertificates":         {Name: "ListServerCertificates"},
+			"ListServiceSpecificCredentials": {Name: "ListServiceSpecificCredentials"},
+			"ListSigningCertificates":        {Name: "ListSigningCertificates"},
+			"ListUserPolicies":               {Name: "ListUserPolicies"},
+			"ListUserTags":                   {Name: "ListUserTags"},
 			"ListUsers": {
 				Name:          "ListUsers",
 				Implemented:   true,
@@ -255,9 +364,14 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[RemoveUserFromGroupRequest],
 				Call:        awsapi.Bind(Service.RemoveUserFromGroup),
 			},
-			"ResetServiceSpecificCredential":     {Name: "ResetServiceSpecificCredential"},
-			"ResyncMFADevice":                    {Name: "ResyncMFADevice"},
-			"SetDefaultPolicyVersion":            {Name: "SetDefaultPolicyVersion"},
+			"ResetServiceSpecificCredential": {Name: "ResetServiceSpecificCredential"},
+			"ResyncMFADevice":                {Name: "ResyncMFADevice"},
+			"SetDefaultPolicyVersion": {
+				Name:        "SetDefaultPolicyVersion",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[SetDefaultPolicyVersionRequest],
+				Call:        awsapi.Bind(Service.SetDefaultPolicyVersion),
+			},
 			"SetSecurityTokenServicePreferences": {Name: "SetSecurityTokenServicePreferences"},
 			"SimulateCustomPolicy":               {Name: "SimulateCustomPolicy"},
 			"SimulatePrincipalPolicy":            {Name: "SimulatePrincipalPolicy"},
@@ -307,19 +421,35 @@ func Model() *awsapi.ServiceModel {
 func ImplementedOperations() []string {
 	return []string{
 		"AddUserToGroup",
+		"AttachGroupPolicy",
+		"AttachUserPolicy",
 		"CreateAccessKey",
 		"CreateGroup",
+		"CreatePolicy",
+		"CreatePolicyVersion",
 		"CreateUser",
 		"DeleteAccessKey",
 		"DeleteGroup",
+		"DeletePolicy",
+		"DeletePolicyVersion",
 		"DeleteUser",
+		"DetachGroupPolicy",
+		"DetachUserPolicy",
 		"GetGroup",
+		"GetPolicy",
+		"GetPolicyVersion",
 		"GetUser",
 		"ListAccessKeys",
+		"ListAttachedGroupPolicies",
+		"ListAttachedUserPolicies",
+		"ListEntitiesForPolicy",
 		"ListGroups",
 		"ListGroupsForUser",
+		"ListPolicies",
+		"ListPolicyVersions",
 		"ListUsers",
 		"RemoveUserFromGroup",
+		"SetDefaultPolicyVersion",
 		"UpdateAccessKey",
 	}
 }
@@ -492,17 +622,38 @@ func AllOperations() []string {
 // AddUserToGroupOutput is the empty output of AddUserToGroup, for which the model has no shape.
 type AddUserToGroupOutput struct{}
 
+// AttachGroupPolicyOutput is the empty output of AttachGroupPolicy, for which the model has no shape.
+type AttachGroupPolicyOutput struct{}
+
+// AttachUserPolicyOutput is the empty output of AttachUserPolicy, for which the model has no shape.
+type AttachUserPolicyOutput struct{}
+
 // DeleteAccessKeyOutput is the empty output of DeleteAccessKey, for which the model has no shape.
 type DeleteAccessKeyOutput struct{}
 
 // DeleteGroupOutput is the empty output of DeleteGroup, for which the model has no shape.
 type DeleteGroupOutput struct{}
 
+// DeletePolicyOutput is the empty output of DeletePolicy, for which the model has no shape.
+type DeletePolicyOutput struct{}
+
+// DeletePolicyVersionOutput is the empty output of DeletePolicyVersion, for which the model has no shape.
+type DeletePolicyVersionOutput struct{}
+
 // DeleteUserOutput is the empty output of DeleteUser, for which the model has no shape.
 type DeleteUserOutput struct{}
 
+// DetachGroupPolicyOutput is the empty output of DetachGroupPolicy, for which the model has no shape.
+type DetachGroupPolicyOutput struct{}
+
+// DetachUserPolicyOutput is the empty output of DetachUserPolicy, for which the model has no shape.
+type DetachUserPolicyOutput struct{}
+
 // RemoveUserFromGroupOutput is the empty output of RemoveUserFromGroup, for which the model has no shape.
 type RemoveUserFromGroupOutput struct{}
+
+// SetDefaultPolicyVersionOutput is the empty output of SetDefaultPolicyVersion, for which the model has no shape.
+type SetDefaultPolicyVersionOutput struct{}
 
 // UpdateAccessKeyOutput is the empty output of UpdateAccessKey, for which the model has no shape.
 type UpdateAccessKeyOutput struct{}
@@ -530,10 +681,28 @@ type AddUserToGroupRequest struct {
 	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
 }
 
+// AttachGroupPolicyRequest is the model's AttachGroupPolicyRequest shape.
+type AttachGroupPolicyRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// AttachUserPolicyRequest is the model's AttachUserPolicyRequest shape.
+type AttachUserPolicyRequest struct {
+	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
 // AttachedPermissionsBoundary is the model's AttachedPermissionsBoundary shape.
 type AttachedPermissionsBoundary struct {
 	PermissionsBoundaryType *string `awsapi:"in=PermissionsBoundaryType,out=PermissionsBoundaryType"`
 	PermissionsBoundaryArn  *string `awsapi:"in=PermissionsBoundaryArn,out=PermissionsBoundaryArn"`
+}
+
+// AttachedPolicy is the model's AttachedPolicy shape.
+type AttachedPolicy struct {
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName"`
+	PolicyArn  *string `awsapi:"in=PolicyArn,out=PolicyArn"`
 }
 
 // CreateAccessKeyRequest is the model's CreateAccessKeyRequest shape.
@@ -555,6 +724,32 @@ type CreateGroupRequest struct {
 // CreateGroupResponse is the model's CreateGroupResponse shape.
 type CreateGroupResponse struct {
 	Group *Group `awsapi:"in=Group,out=Group,required"`
+}
+
+// CreatePolicyRequest is the model's CreatePolicyRequest shape.
+type CreatePolicyRequest struct {
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	Path           *string `awsapi:"in=Path,out=Path"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+	Description    *string `awsapi:"in=Description,out=Description"`
+	Tags           []Tag   `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// CreatePolicyResponse is the model's CreatePolicyResponse shape.
+type CreatePolicyResponse struct {
+	Policy *Policy `awsapi:"in=Policy,out=Policy"`
+}
+
+// CreatePolicyVersionRequest is the model's CreatePolicyVersionRequest shape.
+type CreatePolicyVersionRequest struct {
+	PolicyArn      *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+	SetAsDefault   *bool   `awsapi:"in=SetAsDefault,out=SetAsDefault"`
+}
+
+// CreatePolicyVersionResponse is the model's CreatePolicyVersionResponse shape.
+type CreatePolicyVersionResponse struct {
+	PolicyVersion *PolicyVersion `awsapi:"in=PolicyVersion,out=PolicyVersion"`
 }
 
 // CreateUserRequest is the model's CreateUserRequest shape.
@@ -581,9 +776,32 @@ type DeleteGroupRequest struct {
 	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
 }
 
+// DeletePolicyRequest is the model's DeletePolicyRequest shape.
+type DeletePolicyRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// DeletePolicyVersionRequest is the model's DeletePolicyVersionRequest shape.
+type DeletePolicyVersionRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	VersionId *string `awsapi:"in=VersionId,out=VersionId,required"`
+}
+
 // DeleteUserRequest is the model's DeleteUserRequest shape.
 type DeleteUserRequest struct {
 	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// DetachGroupPolicyRequest is the model's DetachGroupPolicyRequest shape.
+type DetachGroupPolicyRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// DetachUserPolicyRequest is the model's DetachUserPolicyRequest shape.
+type DetachUserPolicyRequest struct {
+	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
 }
 
 // GetGroupRequest is the model's GetGroupRequest shape.
@@ -599,6 +817,27 @@ type GetGroupResponse struct {
 	Users       []User  `awsapi:"in=Users,out=Users,member=member,required"`
 	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
 	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// GetPolicyRequest is the model's GetPolicyRequest shape.
+type GetPolicyRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// GetPolicyResponse is the model's GetPolicyResponse shape.
+type GetPolicyResponse struct {
+	Policy *Policy `awsapi:"in=Policy,out=Policy"`
+}
+
+// GetPolicyVersionRequest is the model's GetPolicyVersionRequest shape.
+type GetPolicyVersionRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	VersionId *string `awsapi:"in=VersionId,out=VersionId,required"`
+}
+
+// GetPolicyVersionResponse is the model's GetPolicyVersionResponse shape.
+type GetPolicyVersionResponse struct {
+	PolicyVersion *PolicyVersion `awsapi:"in=PolicyVersion,out=PolicyVersion"`
 }
 
 // GetUserRequest is the model's GetUserRequest shape.
@@ -634,6 +873,55 @@ type ListAccessKeysResponse struct {
 	Marker            *string             `awsapi:"in=Marker,out=Marker"`
 }
 
+// ListAttachedGroupPoliciesRequest is the model's ListAttachedGroupPoliciesRequest shape.
+type ListAttachedGroupPoliciesRequest struct {
+	GroupName  *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListAttachedGroupPoliciesResponse is the model's ListAttachedGroupPoliciesResponse shape.
+type ListAttachedGroupPoliciesResponse struct {
+	AttachedPolicies []AttachedPolicy `awsapi:"in=AttachedPolicies,out=AttachedPolicies,member=member"`
+	IsTruncated      *bool            `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string          `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListAttachedUserPoliciesRequest is the model's ListAttachedUserPoliciesRequest shape.
+type ListAttachedUserPoliciesRequest struct {
+	UserName   *string `awsapi:"in=UserName,out=UserName,required"`
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListAttachedUserPoliciesResponse is the model's ListAttachedUserPoliciesResponse shape.
+type ListAttachedUserPoliciesResponse struct {
+	AttachedPolicies []AttachedPolicy `awsapi:"in=AttachedPolicies,out=AttachedPolicies,member=member"`
+	IsTruncated      *bool            `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string          `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListEntitiesForPolicyRequest is the model's ListEntitiesForPolicyRequest shape.
+type ListEntitiesForPolicyRequest struct {
+	PolicyArn         *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	EntityFilter      *string `awsapi:"in=EntityFilter,out=EntityFilter"`
+	PathPrefix        *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	PolicyUsageFilter *string `awsapi:"in=PolicyUsageFilter,out=PolicyUsageFilter"`
+	Marker            *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems          *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListEntitiesForPolicyResponse is the model's ListEntitiesForPolicyResponse shape.
+type ListEntitiesForPolicyResponse struct {
+	PolicyGroups []PolicyGroup `awsapi:"in=PolicyGroups,out=PolicyGroups,member=member"`
+	PolicyUsers  []PolicyUser  `awsapi:"in=PolicyUsers,out=PolicyUsers,member=member"`
+	PolicyRoles  []PolicyRole  `awsapi:"in=PolicyRoles,out=PolicyRoles,member=member"`
+	IsTruncated  *bool         `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker       *string       `awsapi:"in=Marker,out=Marker"`
+}
+
 // ListGroupsForUserRequest is the model's ListGroupsForUserRequest shape.
 type ListGroupsForUserRequest struct {
 	UserName *string `awsapi:"in=UserName,out=UserName,required"`
@@ -662,6 +950,37 @@ type ListGroupsResponse struct {
 	Marker      *string `awsapi:"in=Marker,out=Marker"`
 }
 
+// ListPoliciesRequest is the model's ListPoliciesRequest shape.
+type ListPoliciesRequest struct {
+	Scope             *string `awsapi:"in=Scope,out=Scope"`
+	OnlyAttached      *bool   `awsapi:"in=OnlyAttached,out=OnlyAttached"`
+	PathPrefix        *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	PolicyUsageFilter *string `awsapi:"in=PolicyUsageFilter,out=PolicyUsageFilter"`
+	Marker            *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems          *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListPoliciesResponse is the model's ListPoliciesResponse shape.
+type ListPoliciesResponse struct {
+	Policies    []Policy `awsapi:"in=Policies,out=Policies,member=member"`
+	IsTruncated *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListPolicyVersionsRequest is the model's ListPolicyVersionsRequest shape.
+type ListPolicyVersionsRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	Marker    *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems  *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListPolicyVersionsResponse is the model's ListPolicyVersionsResponse shape.
+type ListPolicyVersionsResponse struct {
+	Versions    []PolicyVersion `awsapi:"in=Versions,out=Versions,member=member"`
+	IsTruncated *bool           `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string         `awsapi:"in=Marker,out=Marker"`
+}
+
 // ListUsersRequest is the model's ListUsersRequest shape.
 type ListUsersRequest struct {
 	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
@@ -676,10 +995,58 @@ type ListUsersResponse struct {
 	Marker      *string `awsapi:"in=Marker,out=Marker"`
 }
 
+// Policy is the model's Policy shape.
+type Policy struct {
+	PolicyName                    *string    `awsapi:"in=PolicyName,out=PolicyName"`
+	PolicyId                      *string    `awsapi:"in=PolicyId,out=PolicyId"`
+	Arn                           *string    `awsapi:"in=Arn,out=Arn"`
+	Path                          *string    `awsapi:"in=Path,out=Path"`
+	DefaultVersionId              *string    `awsapi:"in=DefaultVersionId,out=DefaultVersionId"`
+	AttachmentCount               *int32     `awsapi:"in=AttachmentCount,out=AttachmentCount"`
+	PermissionsBoundaryUsageCount *int32     `awsapi:"in=PermissionsBoundaryUsageCount,out=PermissionsBoundaryUsageCount"`
+	IsAttachable                  *bool      `awsapi:"in=IsAttachable,out=IsAttachable"`
+	Description                   *string    `awsapi:"in=Description,out=Description"`
+	CreateDate                    *time.Time `awsapi:"in=CreateDate,out=CreateDate"`
+	UpdateDate                    *time.Time `awsapi:"in=UpdateDate,out=UpdateDate"`
+	Tags                          []Tag      `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// PolicyGroup is the model's PolicyGroup shape.
+type PolicyGroup struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName"`
+	GroupId   *string `awsapi:"in=GroupId,out=GroupId"`
+}
+
+// PolicyRole is the model's PolicyRole shape.
+type PolicyRole struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName"`
+	RoleId   *string `awsapi:"in=RoleId,out=RoleId"`
+}
+
+// PolicyUser is the model's PolicyUser shape.
+type PolicyUser struct {
+	UserName *string `awsapi:"in=UserName,out=UserName"`
+	UserId   *string `awsapi:"in=UserId,out=UserId"`
+}
+
+// PolicyVersion is the model's PolicyVersion shape.
+type PolicyVersion struct {
+	Document         *string    `awsapi:"in=Document,out=Document"`
+	VersionId        *string    `awsapi:"in=VersionId,out=VersionId"`
+	IsDefaultVersion *bool      `awsapi:"in=IsDefaultVersion,out=IsDefaultVersion"`
+	CreateDate       *time.Time `awsapi:"in=CreateDate,out=CreateDate"`
+}
+
 // RemoveUserFromGroupRequest is the model's RemoveUserFromGroupRequest shape.
 type RemoveUserFromGroupRequest struct {
 	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
 	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// SetDefaultPolicyVersionRequest is the model's SetDefaultPolicyVersionRequest shape.
+type SetDefaultPolicyVersionRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	VersionId *string `awsapi:"in=VersionId,out=VersionId,required"`
 }
 
 // Tag is the model's Tag shape.
@@ -707,6 +1074,20 @@ type User struct {
 	Tags                []Tag                        `awsapi:"in=Tags,out=Tags,member=member"`
 }
 
+// EntityTypeValues returns the values of the model's EntityType enum.
+func EntityTypeValues() []string {
+	return []string{
+		"User",
+		"Role",
+		"Group",
+		"LocalManagedPolicy",
+		"AWSManagedPolicy",
+	}
+}
+
+// ValidEntityType reports whether s is one of EntityTypeValues.
+func ValidEntityType(s string) bool { return slices.Contains(EntityTypeValues(), s) }
+
 // PermissionsBoundaryAttachmentTypeValues returns the values of the model's PermissionsBoundaryAttachmentType enum.
 func PermissionsBoundaryAttachmentTypeValues() []string {
 	return []string{
@@ -718,6 +1099,29 @@ func PermissionsBoundaryAttachmentTypeValues() []string {
 func ValidPermissionsBoundaryAttachmentType(s string) bool {
 	return slices.Contains(PermissionsBoundaryAttachmentTypeValues(), s)
 }
+
+// PolicyScopeTypeValues returns the values of the model's policyScopeType enum.
+func PolicyScopeTypeValues() []string {
+	return []string{
+		"All",
+		"AWS",
+		"Local",
+	}
+}
+
+// ValidPolicyScopeType reports whether s is one of PolicyScopeTypeValues.
+func ValidPolicyScopeType(s string) bool { return slices.Contains(PolicyScopeTypeValues(), s) }
+
+// PolicyUsageTypeValues returns the values of the model's PolicyUsageType enum.
+func PolicyUsageTypeValues() []string {
+	return []string{
+		"PermissionsPolicy",
+		"PermissionsBoundary",
+	}
+}
+
+// ValidPolicyUsageType reports whether s is one of PolicyUsageTypeValues.
+func ValidPolicyUsageType(s string) bool { return slices.Contains(PolicyUsageTypeValues(), s) }
 
 // StatusTypeValues returns the values of the model's statusType enum.
 func StatusTypeValues() []string {
