@@ -31,24 +31,32 @@ type Service interface {
 	CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error)
 	DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*DeleteAccessKeyOutput, error)
 	DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*DeleteGroupOutput, error)
+	DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyRequest) (*DeleteGroupPolicyOutput, error)
 	DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*DeletePolicyOutput, error)
 	DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*DeletePolicyVersionOutput, error)
 	DeleteUser(ctx context.Context, in *DeleteUserRequest) (*DeleteUserOutput, error)
+	DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyRequest) (*DeleteUserPolicyOutput, error)
 	DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*DetachGroupPolicyOutput, error)
 	DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*DetachUserPolicyOutput, error)
 	GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupResponse, error)
+	GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*GetGroupPolicyResponse, error)
 	GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error)
 	GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error)
 	GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error)
+	GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*GetUserPolicyResponse, error)
 	ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error)
 	ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error)
 	ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error)
 	ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error)
+	ListGroupPolicies(ctx context.Context, in *ListGroupPoliciesRequest) (*ListGroupPoliciesResponse, error)
 	ListGroups(ctx context.Context, in *ListGroupsRequest) (*ListGroupsResponse, error)
 	ListGroupsForUser(ctx context.Context, in *ListGroupsForUserRequest) (*ListGroupsForUserResponse, error)
 	ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error)
 	ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error)
+	ListUserPolicies(ctx context.Context, in *ListUserPoliciesRequest) (*ListUserPoliciesResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error)
+	PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*PutGroupPolicyOutput, error)
+	PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*PutUserPolicyOutput, error)
 	RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*RemoveUserFromGroupOutput, error)
 	SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*SetDefaultPolicyVersionOutput, error)
 	UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*UpdateAccessKeyOutput, error)
@@ -149,7 +157,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteGroupRequest],
 				Call:        awsapi.Bind(Service.DeleteGroup),
 			},
-			"DeleteGroupPolicy":           {Name: "DeleteGroupPolicy"},
+			"DeleteGroupPolicy": {
+				Name:        "DeleteGroupPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteGroupPolicyRequest],
+				Call:        awsapi.Bind(Service.DeleteGroupPolicy),
+			},
 			"DeleteInstanceProfile":       {Name: "DeleteInstanceProfile"},
 			"DeleteLoginProfile":          {Name: "DeleteLoginProfile"},
 			"DeleteOpenIDConnectProvider": {Name: "DeleteOpenIDConnectProvider"},
@@ -181,8 +194,13 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.DeleteUser),
 			},
 			"DeleteUserPermissionsBoundary": {Name: "DeleteUserPermissionsBoundary"},
-			"DeleteUserPolicy":              {Name: "DeleteUserPolicy"},
-			"DeleteVirtualMFADevice":        {Name: "DeleteVirtualMFADevice"},
+			"DeleteUserPolicy": {
+				Name:        "DeleteUserPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteUserPolicyRequest],
+				Call:        awsapi.Bind(Service.DeleteUserPolicy),
+			},
+			"DeleteVirtualMFADevice": {Name: "DeleteVirtualMFADevice"},
 			"DetachGroupPolicy": {
 				Name:        "DetachGroupPolicy",
 				Implemented: true,
@@ -215,7 +233,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "GetGroupResult",
 			},
-			"GetGroupPolicy":               {Name: "GetGroupPolicy"},
+			"GetGroupPolicy": {
+				Name:          "GetGroupPolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetGroupPolicyRequest],
+				Call:          awsapi.Bind(Service.GetGroupPolicy),
+				HasOutput:     true,
+				ResultWrapper: "GetGroupPolicyResult",
+			},
 			"GetInstanceProfile":           {Name: "GetInstanceProfile"},
 			"GetLoginProfile":              {Name: "GetLoginProfile"},
 			"GetMFADevice":                 {Name: "GetMFADevice"},
@@ -253,7 +278,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "GetUserResult",
 			},
-			"GetUserPolicy": {Name: "GetUserPolicy"},
+			"GetUserPolicy": {
+				Name:          "GetUserPolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetUserPolicyRequest],
+				Call:          awsapi.Bind(Service.GetUserPolicy),
+				HasOutput:     true,
+				ResultWrapper: "GetUserPolicyResult",
+			},
 			"ListAccessKeys": {
 				Name:          "ListAccessKeys",
 				Implemented:   true,
@@ -288,7 +320,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListEntitiesForPolicyResult",
 			},
-			"ListGroupPolicies": {Name: "ListGroupPolicies"},
+			"ListGroupPolicies": {
+				Name:          "ListGroupPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListGroupPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListGroupPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListGroupPoliciesResult",
+			},
 			"ListGroups": {
 				Name:          "ListGroups",
 				Implemented:   true,
@@ -340,8 +379,15 @@ func Model() *awsapi.ServiceModel {
 			"ListServerCertificates":         {Name: "ListServerCertificates"},
 			"ListServiceSpecificCredentials": {Name: "ListServiceSpecificCredentials"},
 			"ListSigningCertificates":        {Name: "ListSigningCertificates"},
-			"ListUserPolicies":               {Name: "ListUserPolicies"},
-			"ListUserTags":                   {Name: "ListUserTags"},
+			"ListUserPolicies": {
+				Name:          "ListUserPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListUserPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListUserPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListUserPoliciesResult",
+			},
+			"ListUserTags": {Name: "ListUserTags"},
 			"ListUsers": {
 				Name:          "ListUsers",
 				Implemented:   true,
@@ -350,12 +396,22 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListUsersResult",
 			},
-			"ListVirtualMFADevices":                   {Name: "ListVirtualMFADevices"},
-			"PutGroupPolicy":                          {Name: "PutGroupPolicy"},
-			"PutRolePermissionsBoundary":              {Name: "PutRolePermissionsBoundary"},
-			"PutRolePolicy":                           {Name: "PutRolePolicy"},
-			"PutUserPermissionsBoundary":              {Name: "PutUserPermissionsBoundary"},
-			"PutUserPolicy":                           {Name: "PutUserPolicy"},
+			"ListVirtualMFADevices": {Name: "ListVirtualMFADevices"},
+			"PutGroupPolicy": {
+				Name:        "PutGroupPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutGroupPolicyRequest],
+				Call:        awsapi.Bind(Service.PutGroupPolicy),
+			},
+			"PutRolePermissionsBoundary": {Name: "PutRolePermissionsBoundary"},
+			"PutRolePolicy":              {Name: "PutRolePolicy"},
+			"PutUserPermissionsBoundary": {Name: "PutUserPermissionsBoundary"},
+			"PutUserPolicy": {
+				Name:        "PutUserPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutUserPolicyRequest],
+				Call:        awsapi.Bind(Service.PutUserPolicy),
+			},
 			"RemoveClientIDFromOpenIDConnectProvider": {Name: "RemoveClientIDFromOpenIDConnectProvider"},
 			"RemoveRoleFromInstanceProfile":           {Name: "RemoveRoleFromInstanceProfile"},
 			"RemoveUserFromGroup": {
@@ -430,24 +486,32 @@ func ImplementedOperations() []string {
 		"CreateUser",
 		"DeleteAccessKey",
 		"DeleteGroup",
+		"DeleteGroupPolicy",
 		"DeletePolicy",
 		"DeletePolicyVersion",
 		"DeleteUser",
+		"DeleteUserPolicy",
 		"DetachGroupPolicy",
 		"DetachUserPolicy",
 		"GetGroup",
+		"GetGroupPolicy",
 		"GetPolicy",
 		"GetPolicyVersion",
 		"GetUser",
+		"GetUserPolicy",
 		"ListAccessKeys",
 		"ListAttachedGroupPolicies",
 		"ListAttachedUserPolicies",
 		"ListEntitiesForPolicy",
+		"ListGroupPolicies",
 		"ListGroups",
 		"ListGroupsForUser",
 		"ListPolicies",
 		"ListPolicyVersions",
+		"ListUserPolicies",
 		"ListUsers",
+		"PutGroupPolicy",
+		"PutUserPolicy",
 		"RemoveUserFromGroup",
 		"SetDefaultPolicyVersion",
 		"UpdateAccessKey",
@@ -634,6 +698,9 @@ type DeleteAccessKeyOutput struct{}
 // DeleteGroupOutput is the empty output of DeleteGroup, for which the model has no shape.
 type DeleteGroupOutput struct{}
 
+// DeleteGroupPolicyOutput is the empty output of DeleteGroupPolicy, for which the model has no shape.
+type DeleteGroupPolicyOutput struct{}
+
 // DeletePolicyOutput is the empty output of DeletePolicy, for which the model has no shape.
 type DeletePolicyOutput struct{}
 
@@ -643,11 +710,20 @@ type DeletePolicyVersionOutput struct{}
 // DeleteUserOutput is the empty output of DeleteUser, for which the model has no shape.
 type DeleteUserOutput struct{}
 
+// DeleteUserPolicyOutput is the empty output of DeleteUserPolicy, for which the model has no shape.
+type DeleteUserPolicyOutput struct{}
+
 // DetachGroupPolicyOutput is the empty output of DetachGroupPolicy, for which the model has no shape.
 type DetachGroupPolicyOutput struct{}
 
 // DetachUserPolicyOutput is the empty output of DetachUserPolicy, for which the model has no shape.
 type DetachUserPolicyOutput struct{}
+
+// PutGroupPolicyOutput is the empty output of PutGroupPolicy, for which the model has no shape.
+type PutGroupPolicyOutput struct{}
+
+// PutUserPolicyOutput is the empty output of PutUserPolicy, for which the model has no shape.
+type PutUserPolicyOutput struct{}
 
 // RemoveUserFromGroupOutput is the empty output of RemoveUserFromGroup, for which the model has no shape.
 type RemoveUserFromGroupOutput struct{}
@@ -771,6 +847,12 @@ type DeleteAccessKeyRequest struct {
 	AccessKeyId *string `awsapi:"in=AccessKeyId,out=AccessKeyId,required"`
 }
 
+// DeleteGroupPolicyRequest is the model's DeleteGroupPolicyRequest shape.
+type DeleteGroupPolicyRequest struct {
+	GroupName  *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
 // DeleteGroupRequest is the model's DeleteGroupRequest shape.
 type DeleteGroupRequest struct {
 	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
@@ -785,6 +867,12 @@ type DeletePolicyRequest struct {
 type DeletePolicyVersionRequest struct {
 	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
 	VersionId *string `awsapi:"in=VersionId,out=VersionId,required"`
+}
+
+// DeleteUserPolicyRequest is the model's DeleteUserPolicyRequest shape.
+type DeleteUserPolicyRequest struct {
+	UserName   *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
 }
 
 // DeleteUserRequest is the model's DeleteUserRequest shape.
@@ -802,6 +890,19 @@ type DetachGroupPolicyRequest struct {
 type DetachUserPolicyRequest struct {
 	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
 	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// GetGroupPolicyRequest is the model's GetGroupPolicyRequest shape.
+type GetGroupPolicyRequest struct {
+	GroupName  *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
+// GetGroupPolicyResponse is the model's GetGroupPolicyResponse shape.
+type GetGroupPolicyResponse struct {
+	GroupName      *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
 }
 
 // GetGroupRequest is the model's GetGroupRequest shape.
@@ -838,6 +939,19 @@ type GetPolicyVersionRequest struct {
 // GetPolicyVersionResponse is the model's GetPolicyVersionResponse shape.
 type GetPolicyVersionResponse struct {
 	PolicyVersion *PolicyVersion `awsapi:"in=PolicyVersion,out=PolicyVersion"`
+}
+
+// GetUserPolicyRequest is the model's GetUserPolicyRequest shape.
+type GetUserPolicyRequest struct {
+	UserName   *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
+// GetUserPolicyResponse is the model's GetUserPolicyResponse shape.
+type GetUserPolicyResponse struct {
+	UserName       *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
 }
 
 // GetUserRequest is the model's GetUserRequest shape.
@@ -922,6 +1036,20 @@ type ListEntitiesForPolicyResponse struct {
 	Marker       *string       `awsapi:"in=Marker,out=Marker"`
 }
 
+// ListGroupPoliciesRequest is the model's ListGroupPoliciesRequest shape.
+type ListGroupPoliciesRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	Marker    *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems  *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListGroupPoliciesResponse is the model's ListGroupPoliciesResponse shape.
+type ListGroupPoliciesResponse struct {
+	PolicyNames []string `awsapi:"in=PolicyNames,out=PolicyNames,member=member,required"`
+	IsTruncated *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string  `awsapi:"in=Marker,out=Marker"`
+}
+
 // ListGroupsForUserRequest is the model's ListGroupsForUserRequest shape.
 type ListGroupsForUserRequest struct {
 	UserName *string `awsapi:"in=UserName,out=UserName,required"`
@@ -981,6 +1109,20 @@ type ListPolicyVersionsResponse struct {
 	Marker      *string         `awsapi:"in=Marker,out=Marker"`
 }
 
+// ListUserPoliciesRequest is the model's ListUserPoliciesRequest shape.
+type ListUserPoliciesRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListUserPoliciesResponse is the model's ListUserPoliciesResponse shape.
+type ListUserPoliciesResponse struct {
+	PolicyNames []string `awsapi:"in=PolicyNames,out=PolicyNames,member=member,required"`
+	IsTruncated *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string  `awsapi:"in=Marker,out=Marker"`
+}
+
 // ListUsersRequest is the model's ListUsersRequest shape.
 type ListUsersRequest struct {
 	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
@@ -1035,6 +1177,20 @@ type PolicyVersion struct {
 	VersionId        *string    `awsapi:"in=VersionId,out=VersionId"`
 	IsDefaultVersion *bool      `awsapi:"in=IsDefaultVersion,out=IsDefaultVersion"`
 	CreateDate       *time.Time `awsapi:"in=CreateDate,out=CreateDate"`
+}
+
+// PutGroupPolicyRequest is the model's PutGroupPolicyRequest shape.
+type PutGroupPolicyRequest struct {
+	GroupName      *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// PutUserPolicyRequest is the model's PutUserPolicyRequest shape.
+type PutUserPolicyRequest struct {
+	UserName       *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
 }
 
 // RemoveUserFromGroupRequest is the model's RemoveUserFromGroupRequest shape.
