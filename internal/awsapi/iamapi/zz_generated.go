@@ -21,45 +21,65 @@ const (
 // operation. Errors should be *awsapi.Error; any other error is answered
 // as InternalError.
 type Service interface {
+	AddRoleToInstanceProfile(ctx context.Context, in *AddRoleToInstanceProfileRequest) (*AddRoleToInstanceProfileOutput, error)
 	AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*AddUserToGroupOutput, error)
 	AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyRequest) (*AttachGroupPolicyOutput, error)
+	AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest) (*AttachRolePolicyOutput, error)
 	AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*AttachUserPolicyOutput, error)
 	CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (*CreateAccessKeyResponse, error)
 	CreateGroup(ctx context.Context, in *CreateGroupRequest) (*CreateGroupResponse, error)
+	CreateInstanceProfile(ctx context.Context, in *CreateInstanceProfileRequest) (*CreateInstanceProfileResponse, error)
 	CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error)
 	CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error)
+	CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRoleResponse, error)
 	CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error)
 	DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*DeleteAccessKeyOutput, error)
 	DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*DeleteGroupOutput, error)
 	DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyRequest) (*DeleteGroupPolicyOutput, error)
+	DeleteInstanceProfile(ctx context.Context, in *DeleteInstanceProfileRequest) (*DeleteInstanceProfileOutput, error)
 	DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*DeletePolicyOutput, error)
 	DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*DeletePolicyVersionOutput, error)
+	DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*DeleteRoleOutput, error)
+	DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyRequest) (*DeleteRolePolicyOutput, error)
 	DeleteUser(ctx context.Context, in *DeleteUserRequest) (*DeleteUserOutput, error)
 	DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyRequest) (*DeleteUserPolicyOutput, error)
 	DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*DetachGroupPolicyOutput, error)
+	DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*DetachRolePolicyOutput, error)
 	DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*DetachUserPolicyOutput, error)
 	GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupResponse, error)
 	GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*GetGroupPolicyResponse, error)
+	GetInstanceProfile(ctx context.Context, in *GetInstanceProfileRequest) (*GetInstanceProfileResponse, error)
 	GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error)
 	GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error)
+	GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse, error)
+	GetRolePolicy(ctx context.Context, in *GetRolePolicyRequest) (*GetRolePolicyResponse, error)
 	GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error)
 	GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*GetUserPolicyResponse, error)
 	ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error)
 	ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error)
+	ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesRequest) (*ListAttachedRolePoliciesResponse, error)
 	ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error)
 	ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error)
 	ListGroupPolicies(ctx context.Context, in *ListGroupPoliciesRequest) (*ListGroupPoliciesResponse, error)
 	ListGroups(ctx context.Context, in *ListGroupsRequest) (*ListGroupsResponse, error)
 	ListGroupsForUser(ctx context.Context, in *ListGroupsForUserRequest) (*ListGroupsForUserResponse, error)
+	ListInstanceProfiles(ctx context.Context, in *ListInstanceProfilesRequest) (*ListInstanceProfilesResponse, error)
+	ListInstanceProfilesForRole(ctx context.Context, in *ListInstanceProfilesForRoleRequest) (*ListInstanceProfilesForRoleResponse, error)
 	ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error)
 	ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error)
+	ListRolePolicies(ctx context.Context, in *ListRolePoliciesRequest) (*ListRolePoliciesResponse, error)
+	ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesResponse, error)
 	ListUserPolicies(ctx context.Context, in *ListUserPoliciesRequest) (*ListUserPoliciesResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error)
 	PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*PutGroupPolicyOutput, error)
+	PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*PutRolePolicyOutput, error)
 	PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*PutUserPolicyOutput, error)
+	RemoveRoleFromInstanceProfile(ctx context.Context, in *RemoveRoleFromInstanceProfileRequest) (*RemoveRoleFromInstanceProfileOutput, error)
 	RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*RemoveUserFromGroupOutput, error)
 	SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*SetDefaultPolicyVersionOutput, error)
 	UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*UpdateAccessKeyOutput, error)
+	UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePolicyRequest) (*UpdateAssumeRolePolicyOutput, error)
+	UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error)
 }
 
 // Model describes the IAM API for awsapi.Invoke: every operation of the AWS
@@ -72,7 +92,12 @@ func Model() *awsapi.ServiceModel {
 		Protocol:     awsapi.ProtocolQuery,
 		Operations: map[string]*awsapi.Operation{
 			"AddClientIDToOpenIDConnectProvider": {Name: "AddClientIDToOpenIDConnectProvider"},
-			"AddRoleToInstanceProfile":           {Name: "AddRoleToInstanceProfile"},
+			"AddRoleToInstanceProfile": {
+				Name:        "AddRoleToInstanceProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AddRoleToInstanceProfileRequest],
+				Call:        awsapi.Bind(Service.AddRoleToInstanceProfile),
+			},
 			"AddUserToGroup": {
 				Name:        "AddUserToGroup",
 				Implemented: true,
@@ -85,7 +110,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[AttachGroupPolicyRequest],
 				Call:        awsapi.Bind(Service.AttachGroupPolicy),
 			},
-			"AttachRolePolicy": {Name: "AttachRolePolicy"},
+			"AttachRolePolicy": {
+				Name:        "AttachRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AttachRolePolicyRequest],
+				Call:        awsapi.Bind(Service.AttachRolePolicy),
+			},
 			"AttachUserPolicy": {
 				Name:        "AttachUserPolicy",
 				Implemented: true,
@@ -110,7 +140,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "CreateGroupResult",
 			},
-			"CreateInstanceProfile":       {Name: "CreateInstanceProfile"},
+			"CreateInstanceProfile": {
+				Name:          "CreateInstanceProfile",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreateInstanceProfileRequest],
+				Call:          awsapi.Bind(Service.CreateInstanceProfile),
+				HasOutput:     true,
+				ResultWrapper: "CreateInstanceProfileResult",
+			},
 			"CreateLoginProfile":          {Name: "CreateLoginProfile"},
 			"CreateOpenIDConnectProvider": {Name: "CreateOpenIDConnectProvider"},
 			"CreatePolicy": {
@@ -129,7 +166,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "CreatePolicyVersionResult",
 			},
-			"CreateRole":                      {Name: "CreateRole"},
+			"CreateRole": {
+				Name:          "CreateRole",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreateRoleRequest],
+				Call:          awsapi.Bind(Service.CreateRole),
+				HasOutput:     true,
+				ResultWrapper: "CreateRoleResult",
+			},
 			"CreateSAMLProvider":              {Name: "CreateSAMLProvider"},
 			"CreateServiceLinkedRole":         {Name: "CreateServiceLinkedRole"},
 			"CreateServiceSpecificCredential": {Name: "CreateServiceSpecificCredential"},
@@ -163,7 +207,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteGroupPolicyRequest],
 				Call:        awsapi.Bind(Service.DeleteGroupPolicy),
 			},
-			"DeleteInstanceProfile":       {Name: "DeleteInstanceProfile"},
+			"DeleteInstanceProfile": {
+				Name:        "DeleteInstanceProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteInstanceProfileRequest],
+				Call:        awsapi.Bind(Service.DeleteInstanceProfile),
+			},
 			"DeleteLoginProfile":          {Name: "DeleteLoginProfile"},
 			"DeleteOpenIDConnectProvider": {Name: "DeleteOpenIDConnectProvider"},
 			"DeletePolicy": {
@@ -178,9 +227,19 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeletePolicyVersionRequest],
 				Call:        awsapi.Bind(Service.DeletePolicyVersion),
 			},
-			"DeleteRole":                      {Name: "DeleteRole"},
-			"DeleteRolePermissionsBoundary":   {Name: "DeleteRolePermissionsBoundary"},
-			"DeleteRolePolicy":                {Name: "DeleteRolePolicy"},
+			"DeleteRole": {
+				Name:        "DeleteRole",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteRoleRequest],
+				Call:        awsapi.Bind(Service.DeleteRole),
+			},
+			"DeleteRolePermissionsBoundary": {Name: "DeleteRolePermissionsBoundary"},
+			"DeleteRolePolicy": {
+				Name:        "DeleteRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteRolePolicyRequest],
+				Call:        awsapi.Bind(Service.DeleteRolePolicy),
+			},
 			"DeleteSAMLProvider":              {Name: "DeleteSAMLProvider"},
 			"DeleteSSHPublicKey":              {Name: "DeleteSSHPublicKey"},
 			"DeleteServerCertificate":         {Name: "DeleteServerCertificate"},
@@ -207,7 +266,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DetachGroupPolicyRequest],
 				Call:        awsapi.Bind(Service.DetachGroupPolicy),
 			},
-			"DetachRolePolicy": {Name: "DetachRolePolicy"},
+			"DetachRolePolicy": {
+				Name:        "DetachRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DetachRolePolicyRequest],
+				Call:        awsapi.Bind(Service.DetachRolePolicy),
+			},
 			"DetachUserPolicy": {
 				Name:        "DetachUserPolicy",
 				Implemented: true,
@@ -241,7 +305,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "GetGroupPolicyResult",
 			},
-			"GetInstanceProfile":           {Name: "GetInstanceProfile"},
+			"GetInstanceProfile": {
+				Name:          "GetInstanceProfile",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetInstanceProfileRequest],
+				Call:          awsapi.Bind(Service.GetInstanceProfile),
+				HasOutput:     true,
+				ResultWrapper: "GetInstanceProfileResult",
+			},
 			"GetLoginProfile":              {Name: "GetLoginProfile"},
 			"GetMFADevice":                 {Name: "GetMFADevice"},
 			"GetOpenIDConnectProvider":     {Name: "GetOpenIDConnectProvider"},
@@ -262,8 +333,22 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "GetPolicyVersionResult",
 			},
-			"GetRole":                                   {Name: "GetRole"},
-			"GetRolePolicy":                             {Name: "GetRolePolicy"},
+			"GetRole": {
+				Name:          "GetRole",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetRoleRequest],
+				Call:          awsapi.Bind(Service.GetRole),
+				HasOutput:     true,
+				ResultWrapper: "GetRoleResult",
+			},
+			"GetRolePolicy": {
+				Name:          "GetRolePolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetRolePolicyRequest],
+				Call:          awsapi.Bind(Service.GetRolePolicy),
+				HasOutput:     true,
+				ResultWrapper: "GetRolePolicyResult",
+			},
 			"GetSAMLProvider":                           {Name: "GetSAMLProvider"},
 			"GetSSHPublicKey":                           {Name: "GetSSHPublicKey"},
 			"GetServerCertificate":                      {Name: "GetServerCertificate"},
@@ -303,7 +388,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListAttachedGroupPoliciesResult",
 			},
-			"ListAttachedRolePolicies": {Name: "ListAttachedRolePolicies"},
+			"ListAttachedRolePolicies": {
+				Name:          "ListAttachedRolePolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListAttachedRolePoliciesRequest],
+				Call:          awsapi.Bind(Service.ListAttachedRolePolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListAttachedRolePoliciesResult",
+			},
 			"ListAttachedUserPolicies": {
 				Name:          "ListAttachedUserPolicies",
 				Implemented:   true,
@@ -344,9 +436,23 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListGroupsForUserResult",
 			},
-			"ListInstanceProfileTags":       {Name: "ListInstanceProfileTags"},
-			"ListInstanceProfiles":          {Name: "ListInstanceProfiles"},
-			"ListInstanceProfilesForRole":   {Name: "ListInstanceProfilesForRole"},
+			"ListInstanceProfileTags": {Name: "ListInstanceProfileTags"},
+			"ListInstanceProfiles": {
+				Name:          "ListInstanceProfiles",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListInstanceProfilesRequest],
+				Call:          awsapi.Bind(Service.ListInstanceProfiles),
+				HasOutput:     true,
+				ResultWrapper: "ListInstanceProfilesResult",
+			},
+			"ListInstanceProfilesForRole": {
+				Name:          "ListInstanceProfilesForRole",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListInstanceProfilesForRoleRequest],
+				Call:          awsapi.Bind(Service.ListInstanceProfilesForRole),
+				HasOutput:     true,
+				ResultWrapper: "ListInstanceProfilesForRoleResult",
+			},
 			"ListMFADeviceTags":             {Name: "ListMFADeviceTags"},
 			"ListMFADevices":                {Name: "ListMFADevices"},
 			"ListOpenIDConnectProviderTags": {Name: "ListOpenIDConnectProviderTags"},
@@ -369,9 +475,23 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListPolicyVersionsResult",
 			},
-			"ListRolePolicies":               {Name: "ListRolePolicies"},
-			"ListRoleTags":                   {Name: "ListRoleTags"},
-			"ListRoles":                      {Name: "ListRoles"},
+			"ListRolePolicies": {
+				Name:          "ListRolePolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListRolePoliciesRequest],
+				Call:          awsapi.Bind(Service.ListRolePolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListRolePoliciesResult",
+			},
+			"ListRoleTags": {Name: "ListRoleTags"},
+			"ListRoles": {
+				Name:          "ListRoles",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListRolesRequest],
+				Call:          awsapi.Bind(Service.ListRoles),
+				HasOutput:     true,
+				ResultWrapper: "ListRolesResult",
+			},
 			"ListSAMLProviderTags":           {Name: "ListSAMLProviderTags"},
 			"ListSAMLProviders":              {Name: "ListSAMLProviders"},
 			"ListSSHPublicKeys":              {Name: "ListSSHPublicKeys"},
@@ -404,7 +524,12 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.PutGroupPolicy),
 			},
 			"PutRolePermissionsBoundary": {Name: "PutRolePermissionsBoundary"},
-			"PutRolePolicy":              {Name: "PutRolePolicy"},
+			"PutRolePolicy": {
+				Name:        "PutRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutRolePolicyRequest],
+				Call:        awsapi.Bind(Service.PutRolePolicy),
+			},
 			"PutUserPermissionsBoundary": {Name: "PutUserPermissionsBoundary"},
 			"PutUserPolicy": {
 				Name:        "PutUserPolicy",
@@ -413,7 +538,12 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.PutUserPolicy),
 			},
 			"RemoveClientIDFromOpenIDConnectProvider": {Name: "RemoveClientIDFromOpenIDConnectProvider"},
-			"RemoveRoleFromInstanceProfile":           {Name: "RemoveRoleFromInstanceProfile"},
+			"RemoveRoleFromInstanceProfile": {
+				Name:        "RemoveRoleFromInstanceProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[RemoveRoleFromInstanceProfileRequest],
+				Call:        awsapi.Bind(Service.RemoveRoleFromInstanceProfile),
+			},
 			"RemoveUserFromGroup": {
 				Name:        "RemoveUserFromGroup",
 				Implemented: true,
@@ -453,22 +583,34 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[UpdateAccessKeyRequest],
 				Call:        awsapi.Bind(Service.UpdateAccessKey),
 			},
-			"UpdateAccountPasswordPolicy":           {Name: "UpdateAccountPasswordPolicy"},
-			"UpdateAssumeRolePolicy":                {Name: "UpdateAssumeRolePolicy"},
+			"UpdateAccountPasswordPolicy": {Name: "UpdateAccountPasswordPolicy"},
+			"UpdateAssumeRolePolicy": {
+				Name:        "UpdateAssumeRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UpdateAssumeRolePolicyRequest],
+				Call:        awsapi.Bind(Service.UpdateAssumeRolePolicy),
+			},
 			"UpdateGroup":                           {Name: "UpdateGroup"},
 			"UpdateLoginProfile":                    {Name: "UpdateLoginProfile"},
 			"UpdateOpenIDConnectProviderThumbprint": {Name: "UpdateOpenIDConnectProviderThumbprint"},
-			"UpdateRole":                            {Name: "UpdateRole"},
-			"UpdateRoleDescription":                 {Name: "UpdateRoleDescription"},
-			"UpdateSAMLProvider":                    {Name: "UpdateSAMLProvider"},
-			"UpdateSSHPublicKey":                    {Name: "UpdateSSHPublicKey"},
-			"UpdateServerCertificate":               {Name: "UpdateServerCertificate"},
-			"UpdateServiceSpecificCredential":       {Name: "UpdateServiceSpecificCredential"},
-			"UpdateSigningCertificate":              {Name: "UpdateSigningCertificate"},
-			"UpdateUser":                            {Name: "UpdateUser"},
-			"UploadSSHPublicKey":                    {Name: "UploadSSHPublicKey"},
-			"UploadServerCertificate":               {Name: "UploadServerCertificate"},
-			"UploadSigningCertificate":              {Name: "UploadSigningCertificate"},
+			"UpdateRole": {
+				Name:          "UpdateRole",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[UpdateRoleRequest],
+				Call:          awsapi.Bind(Service.UpdateRole),
+				HasOutput:     true,
+				ResultWrapper: "UpdateRoleResult",
+			},
+			"UpdateRoleDescription":           {Name: "UpdateRoleDescription"},
+			"UpdateSAMLProvider":              {Name: "UpdateSAMLProvider"},
+			"UpdateSSHPublicKey":              {Name: "UpdateSSHPublicKey"},
+			"UpdateServerCertificate":         {Name: "UpdateServerCertificate"},
+			"UpdateServiceSpecificCredential": {Name: "UpdateServiceSpecificCredential"},
+			"UpdateSigningCertificate":        {Name: "UpdateSigningCertificate"},
+			"UpdateUser":                      {Name: "UpdateUser"},
+			"UploadSSHPublicKey":              {Name: "UploadSSHPublicKey"},
+			"UploadServerCertificate":         {Name: "UploadServerCertificate"},
+			"UploadSigningCertificate":        {Name: "UploadSigningCertificate"},
 		},
 	}
 }
@@ -476,45 +618,65 @@ func Model() *awsapi.ServiceModel {
 // ImplementedOperations returns the operations Kumo implements, sorted.
 func ImplementedOperations() []string {
 	return []string{
+		"AddRoleToInstanceProfile",
 		"AddUserToGroup",
 		"AttachGroupPolicy",
+		"AttachRolePolicy",
 		"AttachUserPolicy",
 		"CreateAccessKey",
 		"CreateGroup",
+		"CreateInstanceProfile",
 		"CreatePolicy",
 		"CreatePolicyVersion",
+		"CreateRole",
 		"CreateUser",
 		"DeleteAccessKey",
 		"DeleteGroup",
 		"DeleteGroupPolicy",
+		"DeleteInstanceProfile",
 		"DeletePolicy",
 		"DeletePolicyVersion",
+		"DeleteRole",
+		"DeleteRolePolicy",
 		"DeleteUser",
 		"DeleteUserPolicy",
 		"DetachGroupPolicy",
+		"DetachRolePolicy",
 		"DetachUserPolicy",
 		"GetGroup",
 		"GetGroupPolicy",
+		"GetInstanceProfile",
 		"GetPolicy",
 		"GetPolicyVersion",
+		"GetRole",
+		"GetRolePolicy",
 		"GetUser",
 		"GetUserPolicy",
 		"ListAccessKeys",
 		"ListAttachedGroupPolicies",
+		"ListAttachedRolePolicies",
 		"ListAttachedUserPolicies",
 		"ListEntitiesForPolicy",
 		"ListGroupPolicies",
 		"ListGroups",
 		"ListGroupsForUser",
+		"ListInstanceProfiles",
+		"ListInstanceProfilesForRole",
 		"ListPolicies",
 		"ListPolicyVersions",
+		"ListRolePolicies",
+		"ListRoles",
 		"ListUserPolicies",
 		"ListUsers",
 		"PutGroupPolicy",
+		"PutRolePolicy",
 		"PutUserPolicy",
+		"RemoveRoleFromInstanceProfile",
 		"RemoveUserFromGroup",
 		"SetDefaultPolicyVersion",
 		"UpdateAccessKey",
+		"UpdateAssumeRolePolicy",
+		"UpdateRole",
 	}
 }
 
@@ -683,11 +845,17 @@ func AllOperations() []string {
 	}
 }
 
+// AddRoleToInstanceProfileOutput is the empty output of AddRoleToInstanceProfile, for which the model has no shape.
+type AddRoleToInstanceProfileOutput struct{}
+
 // AddUserToGroupOutput is the empty output of AddUserToGroup, for which the model has no shape.
 type AddUserToGroupOutput struct{}
 
 // AttachGroupPolicyOutput is the empty output of AttachGroupPolicy, for which the model has no shape.
 type AttachGroupPolicyOutput struct{}
+
+// AttachRolePolicyOutput is the empty output of AttachRolePolicy, for which the model has no shape.
+type AttachRolePolicyOutput struct{}
 
 // AttachUserPolicyOutput is the empty output of AttachUserPolicy, for which the model has no shape.
 type AttachUserPolicyOutput struct{}
@@ -701,11 +869,20 @@ type DeleteGroupOutput struct{}
 // DeleteGroupPolicyOutput is the empty output of DeleteGroupPolicy, for which the model has no shape.
 type DeleteGroupPolicyOutput struct{}
 
+// DeleteInstanceProfileOutput is the empty output of DeleteInstanceProfile, for which the model has no shape.
+type DeleteInstanceProfileOutput struct{}
+
 // DeletePolicyOutput is the empty output of DeletePolicy, for which the model has no shape.
 type DeletePolicyOutput struct{}
 
 // DeletePolicyVersionOutput is the empty output of DeletePolicyVersion, for which the model has no shape.
 type DeletePolicyVersionOutput struct{}
+
+// DeleteRoleOutput is the empty output of DeleteRole, for which the model has no shape.
+type DeleteRoleOutput struct{}
+
+// DeleteRolePolicyOutput is the empty output of DeleteRolePolicy, for which the model has no shape.
+type DeleteRolePolicyOutput struct{}
 
 // DeleteUserOutput is the empty output of DeleteUser, for which the model has no shape.
 type DeleteUserOutput struct{}
@@ -716,14 +893,23 @@ type DeleteUserPolicyOutput struct{}
 // DetachGroupPolicyOutput is the empty output of DetachGroupPolicy, for which the model has no shape.
 type DetachGroupPolicyOutput struct{}
 
+// DetachRolePolicyOutput is the empty output of DetachRolePolicy, for which the model has no shape.
+type DetachRolePolicyOutput struct{}
+
 // DetachUserPolicyOutput is the empty output of DetachUserPolicy, for which the model has no shape.
 type DetachUserPolicyOutput struct{}
 
 // PutGroupPolicyOutput is the empty output of PutGroupPolicy, for which the model has no shape.
 type PutGroupPolicyOutput struct{}
 
+// PutRolePolicyOutput is the empty output of PutRolePolicy, for which the model has no shape.
+type PutRolePolicyOutput struct{}
+
 // PutUserPolicyOutput is the empty output of PutUserPolicy, for which the model has no shape.
 type PutUserPolicyOutput struct{}
+
+// RemoveRoleFromInstanceProfileOutput is the empty output of RemoveRoleFromInstanceProfile, for which the model has no shape.
+type RemoveRoleFromInstanceProfileOutput struct{}
 
 // RemoveUserFromGroupOutput is the empty output of RemoveUserFromGroup, for which the model has no shape.
 type RemoveUserFromGroupOutput struct{}
@@ -733,6 +919,9 @@ type SetDefaultPolicyVersionOutput struct{}
 
 // UpdateAccessKeyOutput is the empty output of UpdateAccessKey, for which the model has no shape.
 type UpdateAccessKeyOutput struct{}
+
+// UpdateAssumeRolePolicyOutput is the empty output of UpdateAssumeRolePolicy, for which the model has no shape.
+type UpdateAssumeRolePolicyOutput struct{}
 
 // AccessKey is the model's AccessKey shape.
 type AccessKey struct {
@@ -751,6 +940,12 @@ type AccessKeyMetadata struct {
 	CreateDate  *time.Time `awsapi:"in=CreateDate,out=CreateDate"`
 }
 
+// AddRoleToInstanceProfileRequest is the model's AddRoleToInstanceProfileRequest shape.
+type AddRoleToInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+	RoleName            *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
 // AddUserToGroupRequest is the model's AddUserToGroupRequest shape.
 type AddUserToGroupRequest struct {
 	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
@@ -760,6 +955,12 @@ type AddUserToGroupRequest struct {
 // AttachGroupPolicyRequest is the model's AttachGroupPolicyRequest shape.
 type AttachGroupPolicyRequest struct {
 	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// AttachRolePolicyRequest is the model's AttachRolePolicyRequest shape.
+type AttachRolePolicyRequest struct {
+	RoleName  *string `awsapi:"in=RoleName,out=RoleName,required"`
 	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
 }
 
@@ -802,6 +1003,18 @@ type CreateGroupResponse struct {
 	Group *Group `awsapi:"in=Group,out=Group,required"`
 }
 
+// CreateInstanceProfileRequest is the model's CreateInstanceProfileRequest shape.
+type CreateInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+	Path                *string `awsapi:"in=Path,out=Path"`
+	Tags                []Tag   `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// CreateInstanceProfileResponse is the model's CreateInstanceProfileResponse shape.
+type CreateInstanceProfileResponse struct {
+	InstanceProfile *InstanceProfile `awsapi:"in=InstanceProfile,out=InstanceProfile,required"`
+}
+
 // CreatePolicyRequest is the model's CreatePolicyRequest shape.
 type CreatePolicyRequest struct {
 	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
@@ -826,6 +1039,22 @@ type CreatePolicyVersionRequest struct {
 // CreatePolicyVersionResponse is the model's CreatePolicyVersionResponse shape.
 type CreatePolicyVersionResponse struct {
 	PolicyVersion *PolicyVersion `awsapi:"in=PolicyVersion,out=PolicyVersion"`
+}
+
+// CreateRoleRequest is the model's CreateRoleRequest shape.
+type CreateRoleRequest struct {
+	Path                     *string `awsapi:"in=Path,out=Path"`
+	RoleName                 *string `awsapi:"in=RoleName,out=RoleName,required"`
+	AssumeRolePolicyDocument *string `awsapi:"in=AssumeRolePolicyDocument,out=AssumeRolePolicyDocument,required"`
+	Description              *string `awsapi:"in=Description,out=Description"`
+	MaxSessionDuration       *int32  `awsapi:"in=MaxSessionDuration,out=MaxSessionDuration"`
+	PermissionsBoundary      *string `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary"`
+	Tags                     []Tag   `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// CreateRoleResponse is the model's CreateRoleResponse shape.
+type CreateRoleResponse struct {
+	Role *Role `awsapi:"in=Role,out=Role,required"`
 }
 
 // CreateUserRequest is the model's CreateUserRequest shape.
@@ -858,6 +1087,11 @@ type DeleteGroupRequest struct {
 	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
 }
 
+// DeleteInstanceProfileRequest is the model's DeleteInstanceProfileRequest shape.
+type DeleteInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+}
+
 // DeletePolicyRequest is the model's DeletePolicyRequest shape.
 type DeletePolicyRequest struct {
 	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
@@ -867,6 +1101,17 @@ type DeletePolicyRequest struct {
 type DeletePolicyVersionRequest struct {
 	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
 	VersionId *string `awsapi:"in=VersionId,out=VersionId,required"`
+}
+
+// DeleteRolePolicyRequest is the model's DeleteRolePolicyRequest shape.
+type DeleteRolePolicyRequest struct {
+	RoleName   *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
+// DeleteRoleRequest is the model's DeleteRoleRequest shape.
+type DeleteRoleRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
 }
 
 // DeleteUserPolicyRequest is the model's DeleteUserPolicyRequest shape.
@@ -883,6 +1128,12 @@ type DeleteUserRequest struct {
 // DetachGroupPolicyRequest is the model's DetachGroupPolicyRequest shape.
 type DetachGroupPolicyRequest struct {
 	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// DetachRolePolicyRequest is the model's DetachRolePolicyRequest shape.
+type DetachRolePolicyRequest struct {
+	RoleName  *string `awsapi:"in=RoleName,out=RoleName,required"`
 	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
 }
 
@@ -920,6 +1171,16 @@ type GetGroupResponse struct {
 	Marker      *string `awsapi:"in=Marker,out=Marker"`
 }
 
+// GetInstanceProfileRequest is the model's GetInstanceProfileRequest shape.
+type GetInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+}
+
+// GetInstanceProfileResponse is the model's GetInstanceProfileResponse shape.
+type GetInstanceProfileResponse struct {
+	InstanceProfile *InstanceProfile `awsapi:"in=InstanceProfile,out=InstanceProfile,required"`
+}
+
 // GetPolicyRequest is the model's GetPolicyRequest shape.
 type GetPolicyRequest struct {
 	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
@@ -939,6 +1200,29 @@ type GetPolicyVersionRequest struct {
 // GetPolicyVersionResponse is the model's GetPolicyVersionResponse shape.
 type GetPolicyVersionResponse struct {
 	PolicyVersion *PolicyVersion `awsapi:"in=PolicyVersion,out=PolicyVersion"`
+}
+
+// GetRolePolicyRequest is the model's GetRolePolicyRequest shape.
+type GetRolePolicyRequest struct {
+	RoleName   *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
+// GetRolePolicyResponse is the model's GetRolePolicyResponse shape.
+type GetRolePolicyResponse struct {
+	RoleName       *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// GetRoleRequest is the model's GetRoleRequest shape.
+type GetRoleRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
+// GetRoleResponse is the model's GetRoleResponse shape.
+type GetRoleResponse struct {
+	Role *Role `awsapi:"in=Role,out=Role,required"`
 }
 
 // GetUserPolicyRequest is the model's GetUserPolicyRequest shape.
@@ -973,6 +1257,17 @@ type Group struct {
 	CreateDate *time.Time `awsapi:"in=CreateDate,out=CreateDate,required"`
 }
 
+// InstanceProfile is the model's InstanceProfile shape.
+type InstanceProfile struct {
+	Path                *string    `awsapi:"in=Path,out=Path,required"`
+	InstanceProfileName *string    `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+	InstanceProfileId   *string    `awsapi:"in=InstanceProfileId,out=InstanceProfileId,required"`
+	Arn                 *string    `awsapi:"in=Arn,out=Arn,required"`
+	CreateDate          *time.Time `awsapi:"in=CreateDate,out=CreateDate,required"`
+	Roles               []Role     `awsapi:"in=Roles,out=Roles,member=member,required"`
+	Tags                []Tag      `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
 // ListAccessKeysRequest is the model's ListAccessKeysRequest shape.
 type ListAccessKeysRequest struct {
 	UserName *string `awsapi:"in=UserName,out=UserName"`
@@ -997,6 +1292,21 @@ type ListAttachedGroupPoliciesRequest struct {
 
 // ListAttachedGroupPoliciesResponse is the model's ListAttachedGroupPoliciesResponse shape.
 type ListAttachedGroupPoliciesResponse struct {
+	AttachedPolicies []AttachedPolicy `awsapi:"in=AttachedPolicies,out=AttachedPolicies,member=member"`
+	IsTruncated      *bool            `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string          `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListAttachedRolePoliciesRequest is the model's ListAttachedRolePoliciesRequest shape.
+type ListAttachedRolePoliciesRequest struct {
+	RoleName   *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListAttachedRolePoliciesResponse is the model's ListAttachedRolePoliciesResponse shape.
+type ListAttachedRolePoliciesResponse struct {
 	AttachedPolicies []AttachedPolicy `awsapi:"in=AttachedPolicies,out=AttachedPolicies,member=member"`
 	IsTruncated      *bool            `awsapi:"in=IsTruncated,out=IsTruncated"`
 	Marker           *string          `awsapi:"in=Marker,out=Marker"`
@@ -1078,6 +1388,34 @@ type ListGroupsResponse struct {
 	Marker      *string `awsapi:"in=Marker,out=Marker"`
 }
 
+// ListInstanceProfilesForRoleRequest is the model's ListInstanceProfilesForRoleRequest shape.
+type ListInstanceProfilesForRoleRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListInstanceProfilesForRoleResponse is the model's ListInstanceProfilesForRoleResponse shape.
+type ListInstanceProfilesForRoleResponse struct {
+	InstanceProfiles []InstanceProfile `awsapi:"in=InstanceProfiles,out=InstanceProfiles,member=member,required"`
+	IsTruncated      *bool             `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string           `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListInstanceProfilesRequest is the model's ListInstanceProfilesRequest shape.
+type ListInstanceProfilesRequest struct {
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListInstanceProfilesResponse is the model's ListInstanceProfilesResponse shape.
+type ListInstanceProfilesResponse struct {
+	InstanceProfiles []InstanceProfile `awsapi:"in=InstanceProfiles,out=InstanceProfiles,member=member,required"`
+	IsTruncated      *bool             `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string           `awsapi:"in=Marker,out=Marker"`
+}
+
 // ListPoliciesRequest is the model's ListPoliciesRequest shape.
 type ListPoliciesRequest struct {
 	Scope             *string `awsapi:"in=Scope,out=Scope"`
@@ -1107,6 +1445,34 @@ type ListPolicyVersionsResponse struct {
 	Versions    []PolicyVersion `awsapi:"in=Versions,out=Versions,member=member"`
 	IsTruncated *bool           `awsapi:"in=IsTruncated,out=IsTruncated"`
 	Marker      *string         `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListRolePoliciesRequest is the model's ListRolePoliciesRequest shape.
+type ListRolePoliciesRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListRolePoliciesResponse is the model's ListRolePoliciesResponse shape.
+type ListRolePoliciesResponse struct {
+	PolicyNames []string `awsapi:"in=PolicyNames,out=PolicyNames,member=member,required"`
+	IsTruncated *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListRolesRequest is the model's ListRolesRequest shape.
+type ListRolesRequest struct {
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListRolesResponse is the model's ListRolesResponse shape.
+type ListRolesResponse struct {
+	Roles       []Role  `awsapi:"in=Roles,out=Roles,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
 }
 
 // ListUserPoliciesRequest is the model's ListUserPoliciesRequest shape.
@@ -1186,6 +1552,13 @@ type PutGroupPolicyRequest struct {
 	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
 }
 
+// PutRolePolicyRequest is the model's PutRolePolicyRequest shape.
+type PutRolePolicyRequest struct {
+	RoleName       *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
 // PutUserPolicyRequest is the model's PutUserPolicyRequest shape.
 type PutUserPolicyRequest struct {
 	UserName       *string `awsapi:"in=UserName,out=UserName,required"`
@@ -1193,10 +1566,37 @@ type PutUserPolicyRequest struct {
 	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
 }
 
+// RemoveRoleFromInstanceProfileRequest is the model's RemoveRoleFromInstanceProfileRequest shape.
+type RemoveRoleFromInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+	RoleName            *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
 // RemoveUserFromGroupRequest is the model's RemoveUserFromGroupRequest shape.
 type RemoveUserFromGroupRequest struct {
 	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
 	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// Role is the model's Role shape.
+type Role struct {
+	Path                     *string                      `awsapi:"in=Path,out=Path,required"`
+	RoleName                 *string                      `awsapi:"in=RoleName,out=RoleName,required"`
+	RoleId                   *string                      `awsapi:"in=RoleId,out=RoleId,required"`
+	Arn                      *string                      `awsapi:"in=Arn,out=Arn,required"`
+	CreateDate               *time.Time                   `awsapi:"in=CreateDate,out=CreateDate,required"`
+	AssumeRolePolicyDocument *string                      `awsapi:"in=AssumeRolePolicyDocument,out=AssumeRolePolicyDocument"`
+	Description              *string                      `awsapi:"in=Description,out=Description"`
+	MaxSessionDuration       *int32                       `awsapi:"in=MaxSessionDuration,out=MaxSessionDuration"`
+	PermissionsBoundary      *AttachedPermissionsBoundary `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary"`
+	Tags                     []Tag                        `awsapi:"in=Tags,out=Tags,member=member"`
+	RoleLastUsed             *RoleLastUsed                `awsapi:"in=RoleLastUsed,out=RoleLastUsed"`
+}
+
+// RoleLastUsed is the model's RoleLastUsed shape.
+type RoleLastUsed struct {
+	LastUsedDate *time.Time `awsapi:"in=LastUsedDate,out=LastUsedDate"`
+	Region       *string    `awsapi:"in=Region,out=Region"`
 }
 
 // SetDefaultPolicyVersionRequest is the model's SetDefaultPolicyVersionRequest shape.
@@ -1217,6 +1617,22 @@ type UpdateAccessKeyRequest struct {
 	AccessKeyId *string `awsapi:"in=AccessKeyId,out=AccessKeyId,required"`
 	Status      *string `awsapi:"in=Status,out=Status,required"`
 }
+
+// UpdateAssumeRolePolicyRequest is the model's UpdateAssumeRolePolicyRequest shape.
+type UpdateAssumeRolePolicyRequest struct {
+	RoleName       *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// UpdateRoleRequest is the model's UpdateRoleRequest shape.
+type UpdateRoleRequest struct {
+	RoleName           *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Description        *string `awsapi:"in=Description,out=Description"`
+	MaxSessionDuration *int32  `awsapi:"in=MaxSessionDuration,out=MaxSessionDuration"`
+}
+
+// UpdateRoleResponse is the model's UpdateRoleResponse shape.
+type UpdateRoleResponse struct{}
 
 // User is the model's User shape.
 type User struct {
