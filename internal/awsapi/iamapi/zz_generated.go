@@ -27,16 +27,20 @@ type Service interface {
 	AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest) (*AttachRolePolicyOutput, error)
 	AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*AttachUserPolicyOutput, error)
 	CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (*CreateAccessKeyResponse, error)
+	CreateAccountAlias(ctx context.Context, in *CreateAccountAliasRequest) (*CreateAccountAliasOutput, error)
 	CreateGroup(ctx context.Context, in *CreateGroupRequest) (*CreateGroupResponse, error)
 	CreateInstanceProfile(ctx context.Context, in *CreateInstanceProfileRequest) (*CreateInstanceProfileResponse, error)
+	CreateLoginProfile(ctx context.Context, in *CreateLoginProfileRequest) (*CreateLoginProfileResponse, error)
 	CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error)
 	CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error)
 	CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRoleResponse, error)
 	CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error)
 	DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*DeleteAccessKeyOutput, error)
+	DeleteAccountAlias(ctx context.Context, in *DeleteAccountAliasRequest) (*DeleteAccountAliasOutput, error)
 	DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*DeleteGroupOutput, error)
 	DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyRequest) (*DeleteGroupPolicyOutput, error)
 	DeleteInstanceProfile(ctx context.Context, in *DeleteInstanceProfileRequest) (*DeleteInstanceProfileOutput, error)
+	DeleteLoginProfile(ctx context.Context, in *DeleteLoginProfileRequest) (*DeleteLoginProfileOutput, error)
 	DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*DeletePolicyOutput, error)
 	DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*DeletePolicyVersionOutput, error)
 	DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*DeleteRoleOutput, error)
@@ -46,9 +50,11 @@ type Service interface {
 	DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*DetachGroupPolicyOutput, error)
 	DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*DetachRolePolicyOutput, error)
 	DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*DetachUserPolicyOutput, error)
+	GetAccountAuthorizationDetails(ctx context.Context, in *GetAccountAuthorizationDetailsRequest) (*GetAccountAuthorizationDetailsResponse, error)
 	GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupResponse, error)
 	GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*GetGroupPolicyResponse, error)
 	GetInstanceProfile(ctx context.Context, in *GetInstanceProfileRequest) (*GetInstanceProfileResponse, error)
+	GetLoginProfile(ctx context.Context, in *GetLoginProfileRequest) (*GetLoginProfileResponse, error)
 	GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error)
 	GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error)
 	GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse, error)
@@ -56,6 +62,7 @@ type Service interface {
 	GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error)
 	GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*GetUserPolicyResponse, error)
 	ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error)
+	ListAccountAliases(ctx context.Context, in *ListAccountAliasesRequest) (*ListAccountAliasesResponse, error)
 	ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error)
 	ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesRequest) (*ListAttachedRolePoliciesResponse, error)
 	ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error)
@@ -66,10 +73,13 @@ type Service interface {
 	ListInstanceProfiles(ctx context.Context, in *ListInstanceProfilesRequest) (*ListInstanceProfilesResponse, error)
 	ListInstanceProfilesForRole(ctx context.Context, in *ListInstanceProfilesForRoleRequest) (*ListInstanceProfilesForRoleResponse, error)
 	ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error)
+	ListPolicyTags(ctx context.Context, in *ListPolicyTagsRequest) (*ListPolicyTagsResponse, error)
 	ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error)
 	ListRolePolicies(ctx context.Context, in *ListRolePoliciesRequest) (*ListRolePoliciesResponse, error)
+	ListRoleTags(ctx context.Context, in *ListRoleTagsRequest) (*ListRoleTagsResponse, error)
 	ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesResponse, error)
 	ListUserPolicies(ctx context.Context, in *ListUserPoliciesRequest) (*ListUserPoliciesResponse, error)
+	ListUserTags(ctx context.Context, in *ListUserTagsRequest) (*ListUserTagsResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error)
 	PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*PutGroupPolicyOutput, error)
 	PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*PutRolePolicyOutput, error)
@@ -77,8 +87,15 @@ type Service interface {
 	RemoveRoleFromInstanceProfile(ctx context.Context, in *RemoveRoleFromInstanceProfileRequest) (*RemoveRoleFromInstanceProfileOutput, error)
 	RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*RemoveUserFromGroupOutput, error)
 	SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*SetDefaultPolicyVersionOutput, error)
+	TagPolicy(ctx context.Context, in *TagPolicyRequest) (*TagPolicyOutput, error)
+	TagRole(ctx context.Context, in *TagRoleRequest) (*TagRoleOutput, error)
+	TagUser(ctx context.Context, in *TagUserRequest) (*TagUserOutput, error)
+	UntagPolicy(ctx context.Context, in *UntagPolicyRequest) (*UntagPolicyOutput, error)
+	UntagRole(ctx context.Context, in *UntagRoleRequest) (*UntagRoleOutput, error)
+	UntagUser(ctx context.Context, in *UntagUserRequest) (*UntagUserOutput, error)
 	UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*UpdateAccessKeyOutput, error)
 	UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePolicyRequest) (*UpdateAssumeRolePolicyOutput, error)
+	UpdateLoginProfile(ctx context.Context, in *UpdateLoginProfileRequest) (*UpdateLoginProfileOutput, error)
 	UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error)
 }
 
@@ -131,7 +148,12 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "CreateAccessKeyResult",
 			},
-			"CreateAccountAlias": {Name: "CreateAccountAlias"},
+			"CreateAccountAlias": {
+				Name:        "CreateAccountAlias",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateAccountAliasRequest],
+				Call:        awsapi.Bind(Service.CreateAccountAlias),
+			},
 			"CreateGroup": {
 				Name:          "CreateGroup",
 				Implemented:   true,
@@ -148,7 +170,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "CreateInstanceProfileResult",
 			},
-			"CreateLoginProfile":          {Name: "CreateLoginProfile"},
+			"CreateLoginProfile": {
+				Name:          "CreateLoginProfile",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreateLoginProfileRequest],
+				Call:          awsapi.Bind(Service.CreateLoginProfile),
+				HasOutput:     true,
+				ResultWrapper: "CreateLoginProfileResult",
+			},
 			"CreateOpenIDConnectProvider": {Name: "CreateOpenIDConnectProvider"},
 			"CreatePolicy": {
 				Name:          "CreatePolicy",
@@ -193,7 +222,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteAccessKeyRequest],
 				Call:        awsapi.Bind(Service.DeleteAccessKey),
 			},
-			"DeleteAccountAlias":          {Name: "DeleteAccountAlias"},
+			"DeleteAccountAlias": {
+				Name:        "DeleteAccountAlias",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteAccountAliasRequest],
+				Call:        awsapi.Bind(Service.DeleteAccountAlias),
+			},
 			"DeleteAccountPasswordPolicy": {Name: "DeleteAccountPasswordPolicy"},
 			"DeleteGroup": {
 				Name:        "DeleteGroup",
@@ -213,7 +247,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteInstanceProfileRequest],
 				Call:        awsapi.Bind(Service.DeleteInstanceProfile),
 			},
-			"DeleteLoginProfile":          {Name: "DeleteLoginProfile"},
+			"DeleteLoginProfile": {
+				Name:        "DeleteLoginProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteLoginProfileRequest],
+				Call:        awsapi.Bind(Service.DeleteLoginProfile),
+			},
 			"DeleteOpenIDConnectProvider": {Name: "DeleteOpenIDConnectProvider"},
 			"DeletePolicy": {
 				Name:        "DeletePolicy",
@@ -283,12 +322,19 @@ func Model() *awsapi.ServiceModel {
 			"GenerateOrganizationsAccessReport":  {Name: "GenerateOrganizationsAccessReport"},
 			"GenerateServiceLastAccessedDetails": {Name: "GenerateServiceLastAccessedDetails"},
 			"GetAccessKeyLastUsed":               {Name: "GetAccessKeyLastUsed"},
-			"GetAccountAuthorizationDetails":     {Name: "GetAccountAuthorizationDetails"},
-			"GetAccountPasswordPolicy":           {Name: "GetAccountPasswordPolicy"},
-			"GetAccountSummary":                  {Name: "GetAccountSummary"},
-			"GetContextKeysForCustomPolicy":      {Name: "GetContextKeysForCustomPolicy"},
-			"GetContextKeysForPrincipalPolicy":   {Name: "GetContextKeysForPrincipalPolicy"},
-			"GetCredentialReport":                {Name: "GetCredentialReport"},
+			"GetAccountAuthorizationDetails": {
+				Name:          "GetAccountAuthorizationDetails",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetAccountAuthorizationDetailsRequest],
+				Call:          awsapi.Bind(Service.GetAccountAuthorizationDetails),
+				HasOutput:     true,
+				ResultWrapper: "GetAccountAuthorizationDetailsResult",
+			},
+			"GetAccountPasswordPolicy":         {Name: "GetAccountPasswordPolicy"},
+			"GetAccountSummary":                {Name: "GetAccountSummary"},
+			"GetContextKeysForCustomPolicy":    {Name: "GetContextKeysForCustomPolicy"},
+			"GetContextKeysForPrincipalPolicy": {Name: "GetContextKeysForPrincipalPolicy"},
+			"GetCredentialReport":              {Name: "GetCredentialReport"},
 			"GetGroup": {
 				Name:          "GetGroup",
 				Implemented:   true,
@@ -313,7 +359,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "GetInstanceProfileResult",
 			},
-			"GetLoginProfile":              {Name: "GetLoginProfile"},
+			"GetLoginProfile": {
+				Name:          "GetLoginProfile",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetLoginProfileRequest],
+				Call:          awsapi.Bind(Service.GetLoginProfile),
+				HasOutput:     true,
+				ResultWrapper: "GetLoginProfileResult",
+			},
 			"GetMFADevice":                 {Name: "GetMFADevice"},
 			"GetOpenIDConnectProvider":     {Name: "GetOpenIDConnectProvider"},
 			"GetOrganizationsAccessReport": {Name: "GetOrganizationsAccessReport"},
@@ -379,7 +432,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListAccessKeysResult",
 			},
-			"ListAccountAliases": {Name: "ListAccountAliases"},
+			"ListAccountAliases": {
+				Name:          "ListAccountAliases",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListAccountAliasesRequest],
+				Call:          awsapi.Bind(Service.ListAccountAliases),
+				HasOutput:     true,
+				ResultWrapper: "ListAccountAliasesResult",
+			},
 			"ListAttachedGroupPolicies": {
 				Name:          "ListAttachedGroupPolicies",
 				Implemented:   true,
@@ -466,7 +526,14 @@ func Model() *awsapi.ServiceModel {
 				ResultWrapper: "ListPoliciesResult",
 			},
 			"ListPoliciesGrantingServiceAccess": {Name: "ListPoliciesGrantingServiceAccess"},
-			"ListPolicyTags":                    {Name: "ListPolicyTags"},
+			"ListPolicyTags": {
+				Name:          "ListPolicyTags",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListPolicyTagsRequest],
+				Call:          awsapi.Bind(Service.ListPolicyTags),
+				HasOutput:     true,
+				ResultWrapper: "ListPolicyTagsResult",
+			},
 			"ListPolicyVersions": {
 				Name:          "ListPolicyVersions",
 				Implemented:   true,
@@ -483,7 +550,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListRolePoliciesResult",
 			},
-			"ListRoleTags": {Name: "ListRoleTags"},
+			"ListRoleTags": {
+				Name:          "ListRoleTags",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListRoleTagsRequest],
+				Call:          awsapi.Bind(Service.ListRoleTags),
+				HasOutput:     true,
+				ResultWrapper: "ListRoleTagsResult",
+			},
 			"ListRoles": {
 				Name:          "ListRoles",
 				Implemented:   true,
@@ -507,7 +581,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListUserPoliciesResult",
 			},
-			"ListUserTags": {Name: "ListUserTags"},
+			"ListUserTags": {
+				Name:          "ListUserTags",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListUserTagsRequest],
+				Call:          awsapi.Bind(Service.ListUserTags),
+				HasOutput:     true,
+				ResultWrapper: "ListUserTagsResult",
+			},
 			"ListUsers": {
 				Name:          "ListUsers",
 				Implemented:   true,
@@ -564,19 +645,49 @@ func Model() *awsapi.ServiceModel {
 			"TagInstanceProfile":                 {Name: "TagInstanceProfile"},
 			"TagMFADevice":                       {Name: "TagMFADevice"},
 			"TagOpenIDConnectProvider":           {Name: "TagOpenIDConnectProvider"},
-			"TagPolicy":                          {Name: "TagPolicy"},
-			"TagRole":                            {Name: "TagRole"},
-			"TagSAMLProvider":                    {Name: "TagSAMLProvider"},
-			"TagServerCertificate":               {Name: "TagServerCertificate"},
-			"TagUser":                            {Name: "TagUser"},
-			"UntagInstanceProfile":               {Name: "UntagInstanceProfile"},
-			"UntagMFADevice":                     {Name: "UntagMFADevice"},
-			"UntagOpenIDConnectProvider":         {Name: "UntagOpenIDConnectProvider"},
-			"UntagPolicy":                        {Name: "UntagPolicy"},
-			"UntagRole":                          {Name: "UntagRole"},
-			"UntagSAMLProvider":                  {Name: "UntagSAMLProvider"},
-			"UntagServerCertificate":             {Name: "UntagServerCertificate"},
-			"UntagUser":                          {Name: "UntagUser"},
+			"TagPolicy": {
+				Name:        "TagPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[TagPolicyRequest],
+				Call:        awsapi.Bind(Service.TagPolicy),
+			},
+			"TagRole": {
+				Name:        "TagRole",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[TagRoleRequest],
+				Call:        awsapi.Bind(Service.TagRole),
+			},
+			"TagSAMLProvider":      {Name: "TagSAMLProvider"},
+			"TagServerCertificate": {Name: "TagServerCertificate"},
+			"TagUser": {
+				Name:        "TagUser",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[TagUserRequest],
+				Call:        awsapi.Bind(Service.TagUser),
+			},
+			"UntagInstanceProfile":       {Name: "UntagInstanceProfile"},
+			"UntagMFADevice":             {Name: "UntagMFADevice"},
+			"UntagOpenIDConnectProvider": {Name: "UntagOpenIDConnectProvider"},
+			"UntagPolicy": {
+				Name:        "UntagPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UntagPolicyRequest],
+				Call:        awsapi.Bind(Service.UntagPolicy),
+			},
+			"UntagRole": {
+				Name:        "UntagRole",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UntagRoleRequest],
+				Call:        awsapi.Bind(Service.UntagRole),
+			},
+			"UntagSAMLProvider":      {Name: "UntagSAMLProvider"},
+			"UntagServerCertificate": {Name: "UntagServerCertificate"},
+			"UntagUser": {
+				Name:        "UntagUser",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UntagUserRequest],
+				Call:        awsapi.Bind(Service.UntagUser),
+			},
 			"UpdateAccessKey": {
 				Name:        "UpdateAccessKey",
 				Implemented: true,
@@ -590,8 +701,13 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[UpdateAssumeRolePolicyRequest],
 				Call:        awsapi.Bind(Service.UpdateAssumeRolePolicy),
 			},
-			"UpdateGroup":                           {Name: "UpdateGroup"},
-			"UpdateLoginProfile":                    {Name: "UpdateLoginProfile"},
+			"UpdateGroup": {Name: "UpdateGroup"},
+			"UpdateLoginProfile": {
+				Name:        "UpdateLoginProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UpdateLoginProfileRequest],
+				Call:        awsapi.Bind(Service.UpdateLoginProfile),
+			},
 			"UpdateOpenIDConnectProviderThumbprint": {Name: "UpdateOpenIDConnectProviderThumbprint"},
 			"UpdateRole": {
 				Name:          "UpdateRole",
@@ -624,16 +740,20 @@ func ImplementedOperations() []string {
 		"AttachRolePolicy",
 		"AttachUserPolicy",
 		"CreateAccessKey",
+		"CreateAccountAlias",
 		"CreateGroup",
 		"CreateInstanceProfile",
+		"CreateLoginProfile",
 		"CreatePolicy",
 		"CreatePolicyVersion",
 		"CreateRole",
 		"CreateUser",
 		"DeleteAccessKey",
+		"DeleteAccountAlias",
 		"DeleteGroup",
 		"DeleteGroupPolicy",
 		"DeleteInstanceProfile",
+		"DeleteLoginProfile",
 		"DeletePolicy",
 		"DeletePolicyVersion",
 		"DeleteRole",
@@ -643,9 +763,11 @@ func ImplementedOperations() []string {
 		"DetachGroupPolicy",
 		"DetachRolePolicy",
 		"DetachUserPolicy",
+		"GetAccountAuthorizationDetails",
 		"GetGroup",
 		"GetGroupPolicy",
 		"GetInstanceProfile",
+		"GetLoginProfile",
 		"GetPolicy",
 		"GetPolicyVersion",
 		"GetRole",
@@ -653,6 +775,7 @@ func ImplementedOperations() []string {
 		"GetUser",
 		"GetUserPolicy",
 		"ListAccessKeys",
+		"ListAccountAliases",
 		"ListAttachedGroupPolicies",
 		"ListAttachedRolePolicies",
 		"ListAttachedUserPolicies",
@@ -663,10 +786,13 @@ func ImplementedOperations() []string {
 		"ListInstanceProfiles",
 		"ListInstanceProfilesForRole",
 		"ListPolicies",
+		"ListPolicyTags",
 		"ListPolicyVersions",
 		"ListRolePolicies",
+		"ListRoleTags",
 		"ListRoles",
 		"ListUserPolicies",
+		"ListUserTags",
 		"ListUsers",
 		"PutGroupPolicy",
 		"PutRolePolicy",
@@ -674,8 +800,15 @@ func ImplementedOperations() []string {
 		"RemoveRoleFromInstanceProfile",
 		"RemoveUserFromGroup",
 		"SetDefaultPolicyVersion",
+		"TagPolicy",
+		"TagRole",
+		"TagUser",
+		"UntagPolicy",
+		"UntagRole",
+		"UntagUser",
 		"UpdateAccessKey",
 		"UpdateAssumeRolePolicy",
+		"UpdateLoginProfile",
 		"UpdateRole",
 	}
 }
@@ -860,8 +993,14 @@ type AttachRolePolicyOutput struct{}
 // AttachUserPolicyOutput is the empty output of AttachUserPolicy, for which the model has no shape.
 type AttachUserPolicyOutput struct{}
 
+// CreateAccountAliasOutput is the empty output of CreateAccountAlias, for which the model has no shape.
+type CreateAccountAliasOutput struct{}
+
 // DeleteAccessKeyOutput is the empty output of DeleteAccessKey, for which the model has no shape.
 type DeleteAccessKeyOutput struct{}
+
+// DeleteAccountAliasOutput is the empty output of DeleteAccountAlias, for which the model has no shape.
+type DeleteAccountAliasOutput struct{}
 
 // DeleteGroupOutput is the empty output of DeleteGroup, for which the model has no shape.
 type DeleteGroupOutput struct{}
@@ -871,6 +1010,9 @@ type DeleteGroupPolicyOutput struct{}
 
 // DeleteInstanceProfileOutput is the empty output of DeleteInstanceProfile, for which the model has no shape.
 type DeleteInstanceProfileOutput struct{}
+
+// DeleteLoginProfileOutput is the empty output of DeleteLoginProfile, for which the model has no shape.
+type DeleteLoginProfileOutput struct{}
 
 // DeletePolicyOutput is the empty output of DeletePolicy, for which the model has no shape.
 type DeletePolicyOutput struct{}
@@ -917,11 +1059,32 @@ type RemoveUserFromGroupOutput struct{}
 // SetDefaultPolicyVersionOutput is the empty output of SetDefaultPolicyVersion, for which the model has no shape.
 type SetDefaultPolicyVersionOutput struct{}
 
+// TagPolicyOutput is the empty output of TagPolicy, for which the model has no shape.
+type TagPolicyOutput struct{}
+
+// TagRoleOutput is the empty output of TagRole, for which the model has no shape.
+type TagRoleOutput struct{}
+
+// TagUserOutput is the empty output of TagUser, for which the model has no shape.
+type TagUserOutput struct{}
+
+// UntagPolicyOutput is the empty output of UntagPolicy, for which the model has no shape.
+type UntagPolicyOutput struct{}
+
+// UntagRoleOutput is the empty output of UntagRole, for which the model has no shape.
+type UntagRoleOutput struct{}
+
+// UntagUserOutput is the empty output of UntagUser, for which the model has no shape.
+type UntagUserOutput struct{}
+
 // UpdateAccessKeyOutput is the empty output of UpdateAccessKey, for which the model has no shape.
 type UpdateAccessKeyOutput struct{}
 
 // UpdateAssumeRolePolicyOutput is the empty output of UpdateAssumeRolePolicy, for which the model has no shape.
 type UpdateAssumeRolePolicyOutput struct{}
+
+// UpdateLoginProfileOutput is the empty output of UpdateLoginProfile, for which the model has no shape.
+type UpdateLoginProfileOutput struct{}
 
 // AccessKey is the model's AccessKey shape.
 type AccessKey struct {
@@ -992,6 +1155,11 @@ type CreateAccessKeyResponse struct {
 	AccessKey *AccessKey `awsapi:"in=AccessKey,out=AccessKey,required"`
 }
 
+// CreateAccountAliasRequest is the model's CreateAccountAliasRequest shape.
+type CreateAccountAliasRequest struct {
+	AccountAlias *string `awsapi:"in=AccountAlias,out=AccountAlias,required"`
+}
+
 // CreateGroupRequest is the model's CreateGroupRequest shape.
 type CreateGroupRequest struct {
 	Path      *string `awsapi:"in=Path,out=Path"`
@@ -1013,6 +1181,18 @@ type CreateInstanceProfileRequest struct {
 // CreateInstanceProfileResponse is the model's CreateInstanceProfileResponse shape.
 type CreateInstanceProfileResponse struct {
 	InstanceProfile *InstanceProfile `awsapi:"in=InstanceProfile,out=InstanceProfile,required"`
+}
+
+// CreateLoginProfileRequest is the model's CreateLoginProfileRequest shape.
+type CreateLoginProfileRequest struct {
+	UserName              *string `awsapi:"in=UserName,out=UserName,required"`
+	Password              *string `awsapi:"in=Password,out=Password,required"`
+	PasswordResetRequired *bool   `awsapi:"in=PasswordResetRequired,out=PasswordResetRequired"`
+}
+
+// CreateLoginProfileResponse is the model's CreateLoginProfileResponse shape.
+type CreateLoginProfileResponse struct {
+	LoginProfile *LoginProfile `awsapi:"in=LoginProfile,out=LoginProfile,required"`
 }
 
 // CreatePolicyRequest is the model's CreatePolicyRequest shape.
@@ -1076,6 +1256,11 @@ type DeleteAccessKeyRequest struct {
 	AccessKeyId *string `awsapi:"in=AccessKeyId,out=AccessKeyId,required"`
 }
 
+// DeleteAccountAliasRequest is the model's DeleteAccountAliasRequest shape.
+type DeleteAccountAliasRequest struct {
+	AccountAlias *string `awsapi:"in=AccountAlias,out=AccountAlias,required"`
+}
+
 // DeleteGroupPolicyRequest is the model's DeleteGroupPolicyRequest shape.
 type DeleteGroupPolicyRequest struct {
 	GroupName  *string `awsapi:"in=GroupName,out=GroupName,required"`
@@ -1090,6 +1275,11 @@ type DeleteGroupRequest struct {
 // DeleteInstanceProfileRequest is the model's DeleteInstanceProfileRequest shape.
 type DeleteInstanceProfileRequest struct {
 	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+}
+
+// DeleteLoginProfileRequest is the model's DeleteLoginProfileRequest shape.
+type DeleteLoginProfileRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
 }
 
 // DeletePolicyRequest is the model's DeletePolicyRequest shape.
@@ -1143,6 +1333,23 @@ type DetachUserPolicyRequest struct {
 	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
 }
 
+// GetAccountAuthorizationDetailsRequest is the model's GetAccountAuthorizationDetailsRequest shape.
+type GetAccountAuthorizationDetailsRequest struct {
+	Filter   []string `awsapi:"in=Filter,out=Filter,member=member"`
+	MaxItems *int32   `awsapi:"in=MaxItems,out=MaxItems"`
+	Marker   *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// GetAccountAuthorizationDetailsResponse is the model's GetAccountAuthorizationDetailsResponse shape.
+type GetAccountAuthorizationDetailsResponse struct {
+	UserDetailList  []UserDetail          `awsapi:"in=UserDetailList,out=UserDetailList,member=member"`
+	GroupDetailList []GroupDetail         `awsapi:"in=GroupDetailList,out=GroupDetailList,member=member"`
+	RoleDetailList  []RoleDetail          `awsapi:"in=RoleDetailList,out=RoleDetailList,member=member"`
+	Policies        []ManagedPolicyDetail `awsapi:"in=Policies,out=Policies,member=member"`
+	IsTruncated     *bool                 `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker          *string               `awsapi:"in=Marker,out=Marker"`
+}
+
 // GetGroupPolicyRequest is the model's GetGroupPolicyRequest shape.
 type GetGroupPolicyRequest struct {
 	GroupName  *string `awsapi:"in=GroupName,out=GroupName,required"`
@@ -1179,6 +1386,16 @@ type GetInstanceProfileRequest struct {
 // GetInstanceProfileResponse is the model's GetInstanceProfileResponse shape.
 type GetInstanceProfileResponse struct {
 	InstanceProfile *InstanceProfile `awsapi:"in=InstanceProfile,out=InstanceProfile,required"`
+}
+
+// GetLoginProfileRequest is the model's GetLoginProfileRequest shape.
+type GetLoginProfileRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// GetLoginProfileResponse is the model's GetLoginProfileResponse shape.
+type GetLoginProfileResponse struct {
+	LoginProfile *LoginProfile `awsapi:"in=LoginProfile,out=LoginProfile,required"`
 }
 
 // GetPolicyRequest is the model's GetPolicyRequest shape.
@@ -1257,6 +1474,17 @@ type Group struct {
 	CreateDate *time.Time `awsapi:"in=CreateDate,out=CreateDate,required"`
 }
 
+// GroupDetail is the model's GroupDetail shape.
+type GroupDetail struct {
+	Path                    *string          `awsapi:"in=Path,out=Path"`
+	GroupName               *string          `awsapi:"in=GroupName,out=GroupName"`
+	GroupId                 *string          `awsapi:"in=GroupId,out=GroupId"`
+	Arn                     *string          `awsapi:"in=Arn,out=Arn"`
+	CreateDate              *time.Time       `awsapi:"in=CreateDate,out=CreateDate"`
+	GroupPolicyList         []PolicyDetail   `awsapi:"in=GroupPolicyList,out=GroupPolicyList,member=member"`
+	AttachedManagedPolicies []AttachedPolicy `awsapi:"in=AttachedManagedPolicies,out=AttachedManagedPolicies,member=member"`
+}
+
 // InstanceProfile is the model's InstanceProfile shape.
 type InstanceProfile struct {
 	Path                *string    `awsapi:"in=Path,out=Path,required"`
@@ -1280,6 +1508,19 @@ type ListAccessKeysResponse struct {
 	AccessKeyMetadata []AccessKeyMetadata `awsapi:"in=AccessKeyMetadata,out=AccessKeyMetadata,member=member,required"`
 	IsTruncated       *bool               `awsapi:"in=IsTruncated,out=IsTruncated"`
 	Marker            *string             `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListAccountAliasesRequest is the model's ListAccountAliasesRequest shape.
+type ListAccountAliasesRequest struct {
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListAccountAliasesResponse is the model's ListAccountAliasesResponse shape.
+type ListAccountAliasesResponse struct {
+	AccountAliases []string `awsapi:"in=AccountAliases,out=AccountAliases,member=member,required"`
+	IsTruncated    *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker         *string  `awsapi:"in=Marker,out=Marker"`
 }
 
 // ListAttachedGroupPoliciesRequest is the model's ListAttachedGroupPoliciesRequest shape.
@@ -1433,6 +1674,20 @@ type ListPoliciesResponse struct {
 	Marker      *string  `awsapi:"in=Marker,out=Marker"`
 }
 
+// ListPolicyTagsRequest is the model's ListPolicyTagsRequest shape.
+type ListPolicyTagsRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	Marker    *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems  *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListPolicyTagsResponse is the model's ListPolicyTagsResponse shape.
+type ListPolicyTagsResponse struct {
+	Tags        []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
 // ListPolicyVersionsRequest is the model's ListPolicyVersionsRequest shape.
 type ListPolicyVersionsRequest struct {
 	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
@@ -1459,6 +1714,20 @@ type ListRolePoliciesResponse struct {
 	PolicyNames []string `awsapi:"in=PolicyNames,out=PolicyNames,member=member,required"`
 	IsTruncated *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
 	Marker      *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListRoleTagsRequest is the model's ListRoleTagsRequest shape.
+type ListRoleTagsRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListRoleTagsResponse is the model's ListRoleTagsResponse shape.
+type ListRoleTagsResponse struct {
+	Tags        []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
 }
 
 // ListRolesRequest is the model's ListRolesRequest shape.
@@ -1489,6 +1758,20 @@ type ListUserPoliciesResponse struct {
 	Marker      *string  `awsapi:"in=Marker,out=Marker"`
 }
 
+// ListUserTagsRequest is the model's ListUserTagsRequest shape.
+type ListUserTagsRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListUserTagsResponse is the model's ListUserTagsResponse shape.
+type ListUserTagsResponse struct {
+	Tags        []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
 // ListUsersRequest is the model's ListUsersRequest shape.
 type ListUsersRequest struct {
 	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
@@ -1501,6 +1784,29 @@ type ListUsersResponse struct {
 	Users       []User  `awsapi:"in=Users,out=Users,member=member,required"`
 	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
 	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// LoginProfile is the model's LoginProfile shape.
+type LoginProfile struct {
+	UserName              *string    `awsapi:"in=UserName,out=UserName,required"`
+	CreateDate            *time.Time `awsapi:"in=CreateDate,out=CreateDate,required"`
+	PasswordResetRequired *bool      `awsapi:"in=PasswordResetRequired,out=PasswordResetRequired"`
+}
+
+// ManagedPolicyDetail is the model's ManagedPolicyDetail shape.
+type ManagedPolicyDetail struct {
+	PolicyName                    *string         `awsapi:"in=PolicyName,out=PolicyName"`
+	PolicyId                      *string         `awsapi:"in=PolicyId,out=PolicyId"`
+	Arn                           *string         `awsapi:"in=Arn,out=Arn"`
+	Path                          *string         `awsapi:"in=Path,out=Path"`
+	DefaultVersionId              *string         `awsapi:"in=DefaultVersionId,out=DefaultVersionId"`
+	AttachmentCount               *int32          `awsapi:"in=AttachmentCount,out=AttachmentCount"`
+	PermissionsBoundaryUsageCount *int32          `awsapi:"in=PermissionsBoundaryUsageCount,out=PermissionsBoundaryUsageCount"`
+	IsAttachable                  *bool           `awsapi:"in=IsAttachable,out=IsAttachable"`
+	Description                   *string         `awsapi:"in=Description,out=Description"`
+	CreateDate                    *time.Time      `awsapi:"in=CreateDate,out=CreateDate"`
+	UpdateDate                    *time.Time      `awsapi:"in=UpdateDate,out=UpdateDate"`
+	PolicyVersionList             []PolicyVersion `awsapi:"in=PolicyVersionList,out=PolicyVersionList,member=member"`
 }
 
 // Policy is the model's Policy shape.
@@ -1517,6 +1823,12 @@ type Policy struct {
 	CreateDate                    *time.Time `awsapi:"in=CreateDate,out=CreateDate"`
 	UpdateDate                    *time.Time `awsapi:"in=UpdateDate,out=UpdateDate"`
 	Tags                          []Tag      `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// PolicyDetail is the model's PolicyDetail shape.
+type PolicyDetail struct {
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument"`
 }
 
 // PolicyGroup is the model's PolicyGroup shape.
@@ -1593,6 +1905,22 @@ type Role struct {
 	RoleLastUsed             *RoleLastUsed                `awsapi:"in=RoleLastUsed,out=RoleLastUsed"`
 }
 
+// RoleDetail is the model's RoleDetail shape.
+type RoleDetail struct {
+	Path                     *string                      `awsapi:"in=Path,out=Path"`
+	RoleName                 *string                      `awsapi:"in=RoleName,out=RoleName"`
+	RoleId                   *string                      `awsapi:"in=RoleId,out=RoleId"`
+	Arn                      *string                      `awsapi:"in=Arn,out=Arn"`
+	CreateDate               *time.Time                   `awsapi:"in=CreateDate,out=CreateDate"`
+	AssumeRolePolicyDocument *string                      `awsapi:"in=AssumeRolePolicyDocument,out=AssumeRolePolicyDocument"`
+	InstanceProfileList      []InstanceProfile            `awsapi:"in=InstanceProfileList,out=InstanceProfileList,member=member"`
+	RolePolicyList           []PolicyDetail               `awsapi:"in=RolePolicyList,out=RolePolicyList,member=member"`
+	AttachedManagedPolicies  []AttachedPolicy             `awsapi:"in=AttachedManagedPolicies,out=AttachedManagedPolicies,member=member"`
+	PermissionsBoundary      *AttachedPermissionsBoundary `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary"`
+	Tags                     []Tag                        `awsapi:"in=Tags,out=Tags,member=member"`
+	RoleLastUsed             *RoleLastUsed                `awsapi:"in=RoleLastUsed,out=RoleLastUsed"`
+}
+
 // RoleLastUsed is the model's RoleLastUsed shape.
 type RoleLastUsed struct {
 	LastUsedDate *time.Time `awsapi:"in=LastUsedDate,out=LastUsedDate"`
@@ -1611,6 +1939,42 @@ type Tag struct {
 	Value *string `awsapi:"in=Value,out=Value,required"`
 }
 
+// TagPolicyRequest is the model's TagPolicyRequest shape.
+type TagPolicyRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	Tags      []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+}
+
+// TagRoleRequest is the model's TagRoleRequest shape.
+type TagRoleRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Tags     []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+}
+
+// TagUserRequest is the model's TagUserRequest shape.
+type TagUserRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+	Tags     []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+}
+
+// UntagPolicyRequest is the model's UntagPolicyRequest shape.
+type UntagPolicyRequest struct {
+	PolicyArn *string  `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	TagKeys   []string `awsapi:"in=TagKeys,out=TagKeys,member=member,required"`
+}
+
+// UntagRoleRequest is the model's UntagRoleRequest shape.
+type UntagRoleRequest struct {
+	RoleName *string  `awsapi:"in=RoleName,out=RoleName,required"`
+	TagKeys  []string `awsapi:"in=TagKeys,out=TagKeys,member=member,required"`
+}
+
+// UntagUserRequest is the model's UntagUserRequest shape.
+type UntagUserRequest struct {
+	UserName *string  `awsapi:"in=UserName,out=UserName,required"`
+	TagKeys  []string `awsapi:"in=TagKeys,out=TagKeys,member=member,required"`
+}
+
 // UpdateAccessKeyRequest is the model's UpdateAccessKeyRequest shape.
 type UpdateAccessKeyRequest struct {
 	UserName    *string `awsapi:"in=UserName,out=UserName"`
@@ -1622,6 +1986,13 @@ type UpdateAccessKeyRequest struct {
 type UpdateAssumeRolePolicyRequest struct {
 	RoleName       *string `awsapi:"in=RoleName,out=RoleName,required"`
 	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// UpdateLoginProfileRequest is the model's UpdateLoginProfileRequest shape.
+type UpdateLoginProfileRequest struct {
+	UserName              *string `awsapi:"in=UserName,out=UserName,required"`
+	Password              *string `awsapi:"in=Password,out=Password"`
+	PasswordResetRequired *bool   `awsapi:"in=PasswordResetRequired,out=PasswordResetRequired"`
 }
 
 // UpdateRoleRequest is the model's UpdateRoleRequest shape.
@@ -1644,6 +2015,20 @@ type User struct {
 	PasswordLastUsed    *time.Time                   `awsapi:"in=PasswordLastUsed,out=PasswordLastUsed"`
 	PermissionsBoundary *AttachedPermissionsBoundary `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary"`
 	Tags                []Tag                        `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// UserDetail is the model's UserDetail shape.
+type UserDetail struct {
+	Path                    *string                      `awsapi:"in=Path,out=Path"`
+	UserName                *string                      `awsapi:"in=UserName,out=UserName"`
+	UserId                  *string                      `awsapi:"in=UserId,out=UserId"`
+	Arn                     *string                      `awsapi:"in=Arn,out=Arn"`
+	CreateDate              *time.Time                   `awsapi:"in=CreateDate,out=CreateDate"`
+	UserPolicyList          []PolicyDetail               `awsapi:"in=UserPolicyList,out=UserPolicyList,member=member"`
+	GroupList               []string                     `awsapi:"in=GroupList,out=GroupList,member=member"`
+	AttachedManagedPolicies []AttachedPolicy             `awsapi:"in=AttachedManagedPolicies,out=AttachedManagedPolicies,member=member"`
+	PermissionsBoundary     *AttachedPermissionsBoundary `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary"`
+	Tags                    []Tag                        `awsapi:"in=Tags,out=Tags,member=member"`
 }
 
 // EntityTypeValues returns the values of the model's EntityType enum.
