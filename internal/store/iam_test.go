@@ -17,7 +17,9 @@ var iamTables = []string{"iam_groups", "iam_group_members", "iam_roles", "iam_po
 func seedIAM(ctx context.Context, tx *store.Tx, acct string) error {
 	now := time.Now()
 	steps := []func() error{
-		func() error { return tx.InsertAccount(ctx, store.Account{ID: acct, Name: "team-" + acct, CreatedAt: now}) },
+		func() error {
+			return tx.InsertAccount(ctx, store.Account{ID: acct, Name: "team-" + acct, CreatedAt: now})
+		},
 		func() error {
 			return tx.InsertUser(ctx, store.User{AccountID: acct, UserID: "AIDA" + acct, Name: "alice", Path: "/", CreatedAt: now})
 		},
