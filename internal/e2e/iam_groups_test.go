@@ -49,6 +49,10 @@ func TestIAMGroups(t *testing.T) {
 		wantCode(t, err, "ValidationError")
 		_, err = c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(strings.Repeat("g", 129))})
 		wantCode(t, err, "ValidationError")
+		long := strings.Repeat("g", 128) // group names are longer than user names
+		_, err = c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(long)})
+		noErr(t, err)
+		noErr(t, second(c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String(long)})))
 		_, err = c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("ops")})
 		noErr(t, err)
 

@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"regexp"
 	"time"
 	"unicode/utf8"
 
@@ -20,10 +21,13 @@ const (
 	maxTagsPerThing = 50
 )
 
+// namePattern is the characters of IAM names; lengths differ by kind.
+var namePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
+
 // validName checks a name parameter as IAM's model constrains it; field is
 // the parameter's name in lowerCamelCase, as IAM's messages spell it.
 func validName(field, value string, max int) error {
-	if !userNamePattern.MatchString(value) || utf8.RuneCountInString(value) > max {
+	if !namePattern.MatchString(value) || utf8.RuneCountInString(value) > max {
 		return validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length between 1 and %d", value, field, max)
 	}
 	return nil
