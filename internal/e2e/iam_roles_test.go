@@ -52,6 +52,21 @@ func TestIAMRoles(t *testing.T) {
 		}
 		_, err = c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("nope")})
 		wantCode(t, err, "NoSuchEntity")
+		bp, err := c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(boundary)})
+		noErr(t, err)
+		if aws.ToInt32(bp.Policy.PermissionsBoundaryUsageCount) != 1 || aws.ToInt32(bp.Policy.AttachmentCount) != 0 {
+			t.Errorf("boundary policy usage = %d attached, %d as boundary", aws.ToInt32(bp.Policy.AttachmentCount), aws.ToInt32(bp.Policy.PermissionsBoundaryUsageCount))
+		}
+		bounded, err := c.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(boundary), PolicyUsageFilter: iamtypes.PolicyUsageTypePermissionsBoundary})
+		noErr(t, err)
+		if len(bounded.PolicyRoles) != 1 || aws.ToString(bounded.PolicyRoles[0].RoleName) != "web" {
+			t.Errorf("ListEntitiesForPolicy(PermissionsBoundary) = %+v", bounded.PolicyRoles)
+		}
+		asBoundary, err := c.ListPolicies(ctx, &iam.ListPoliciesInput{OnlyAttached: true, PolicyUsageFilter: iamtypes.PolicyUsageTypePermissionsBoundary})
+		noErr(t, err)
+		if got := policyARNs(asBoundary.Policies); !slices.Equal(got, []string{boundary}) {
+			t.Errorf("ListPolicies(boundaries) = %v", got)
+		}
 
 		newTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct.ID + `:root"},"Action":"sts:AssumeRole"}]}`
 		noErr(t, second(c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("web"), PolicyDocument: aws.String(newTrust)})))

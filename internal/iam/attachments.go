@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/iamapi"
@@ -199,6 +200,9 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iamapi.ListEnti
 	if err != nil {
 		return nil, err
 	}
+	if u := deref(in.PolicyUsageFilter); u != "" && u != "PermissionsPolicy" && u != "PermissionsBoundary" {
+		return nil, validation("1 validation error detected: Value '%s' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]", u)
+	}
 	filter := deref(in.EntityFilter)
 	wanted := map[string]string{"": "", "User": store.EntityUser, "Group": store.EntityGroup, "Role": store.EntityRole,
 		"LocalManagedPolicy": "", "AWSManagedPolicy": ""}
@@ -215,7 +219,7 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iamapi.ListEnti
 		if (filter == "LocalManagedPolicy" && m.awsManaged) || (filter == "AWSManagedPolicy" && !m.awsManaged) {
 			return nil
 		}
-		entities, err = attachedEntities(ctx, tx, p.AccountID, m.ARN)
+		entities, err = policyEntities(ctx, tx, p.AccountID, m.ARN, deref(in.PolicyUsageFilter))
 		return err
 	})
 	if err != nil {
@@ -246,19 +250,41 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iamapi.ListEnti
 	return out, nil
 }
 
-// attachedEntities resolves the users, groups and roles a policy is attached to.
-func attachedEntities(ctx context.Context, tx *store.Tx, account, policyARN string) ([]entity, error) {
-	attached, err := tx.PolicyAttachments(ctx, account, policyARN)
-	if err != nil || len(attached) == 0 {
-		return nil, err
+// policyEntities resolves the users, groups and roles a policy is
+// attached to (usage "PermissionsPolicy"), the roles it bounds
+// ("PermissionsBoundary"), or both ("").
+func policyEntities(ctx context.Context, tx *store.Tx, account, policyARN, usage string) ([]entity, error) {
+	var ids []string
+	if usage != "PermissionsBoundary" {
+		attached, err := tx.PolicyAttachments(ctx, account, policyARN)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range attached {
+			ids = append(ids, a.EntityID)
+		}
+	}
+	if usage != "PermissionsPolicy" {
+		roles, err := tx.ListRoles(ctx, account, "/")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range roles {
+			if r.PermissionsBoundary == policyARN && !slices.Contains(ids, r.RoleID) {
+				ids = append(ids, r.RoleID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	byID, err := accountEntities(ctx, tx, account)
 	if err != nil {
 		return nil, err
 	}
 	var out []entity
-	for _, a := range attached {
-		if e, ok := byID[a.EntityID]; ok {
+	for _, id := range ids {
+		if e, ok := byID[id]; ok {
 			out = append(out, e)
 		}
 	}

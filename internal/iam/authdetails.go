@@ -191,7 +191,7 @@ func roleDetails(ctx context.Context, tx *store.Tx, account string, want map[str
 // policyDetails lists the account's own policies and the AWS managed
 // policies attached in it, each with all its versions.
 func policyDetails(ctx context.Context, tx *store.Tx, account string, want map[string]bool) ([]authItem, error) {
-	counts, err := tx.AttachmentCounts(ctx, account)
+	used, err := usages(ctx, tx, account)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func policyDetails(ctx context.Context, tx *store.Tx, account string, want map[s
 	}
 	if want["AWSManagedPolicy"] {
 		for _, a := range awspolicies.All() {
-			if counts[a.ARN()] > 0 {
+			if u := used[a.ARN()]; u.attached+u.boundary > 0 {
 				all = append(all, fromAWS(a))
 			}
 		}
@@ -218,7 +218,7 @@ func policyDetails(ctx context.Context, tx *store.Tx, account string, want map[s
 		if err != nil {
 			return nil, err
 		}
-		v := apiPolicy(m, counts[m.ARN], nil, true)
+		v := apiPolicy(m, used[m.ARN], nil, true)
 		d := &iamapi.ManagedPolicyDetail{PolicyName: v.PolicyName, PolicyId: v.PolicyId, Arn: v.Arn, Path: v.Path, DefaultVersionId: v.DefaultVersionId,
 			AttachmentCount: v.AttachmentCount, PermissionsBoundaryUsageCount: v.PermissionsBoundaryUsageCount, IsAttachable: v.IsAttachable,
 			Description: v.Description, CreateDate: v.CreateDate, UpdateDate: v.UpdateDate, PolicyVersionList: []iamapi.PolicyVersion{}}

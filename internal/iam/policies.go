@@ -76,10 +76,36 @@ func customerPolicy(ctx context.Context, tx *store.Tx, account, arn string) (man
 	return m, err
 }
 
-func apiPolicy(m managed, attachments int, tags []store.Tag, withDescription bool) iamapi.Policy {
+// usage counts where in an account a managed policy is used.
+type usage struct {
+	attached int // attachments to users, groups and roles
+	boundary int // roles whose permissions boundary it is
+}
+
+// usages loads the usage of every policy used in an account, by ARN.
+func usages(ctx context.Context, tx *store.Tx, account string) (map[string]usage, error) {
+	attached, err := tx.AttachmentCounts(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	boundary, err := tx.BoundaryUsageCounts(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]usage{}
+	for arn, n := range attached {
+		out[arn] = usage{attached: n, boundary: boundary[arn]}
+	}
+	for arn, n := range boundary {
+		out[arn] = usage{attached: attached[arn], boundary: n}
+	}
+	return out, nil
+}
+
+func apiPolicy(m managed, u usage, tags []store.Tag, withDescription bool) iamapi.Policy {
 	out := iamapi.Policy{
 		PolicyName: ptr(m.Name), PolicyId: ptr(m.PolicyID), Arn: ptr(m.ARN), Path: ptr(m.Path), DefaultVersionId: ptr(m.DefaultVersion),
-		AttachmentCount: ptr(int32(attachments)), PermissionsBoundaryUsageCount: ptr(int32(0)), IsAttachable: ptr(true),
+		AttachmentCount: ptr(int32(u.attached)), PermissionsBoundaryUsageCount: ptr(int32(u.boundary)), IsAttachable: ptr(true),
 		CreateDate: ptr(m.CreatedAt), UpdateDate: ptr(m.UpdatedAt), Tags: apiTags(tags),
 	}
 	if withDescription && m.Description != "" {
@@ -148,7 +174,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *iamapi.CreatePolicyReque
 	if err != nil {
 		return nil, fmt.Errorf("create policy %s: %w", name, err)
 	}
-	out := apiPolicy(managed{Policy: pol}, 0, tags, true)
+	out := apiPolicy(managed{Policy: pol}, usage{}, tags, true)
 	return &iamapi.CreatePolicyResponse{Policy: &out}, nil
 }
 
@@ -164,7 +190,7 @@ func (s *Service) GetPolicy(ctx context.Context, in *iamapi.GetPolicyRequest) (*
 		if err != nil {
 			return err
 		}
-		attached, err := tx.PolicyAttachments(ctx, p.AccountID, m.ARN)
+		used, err := usages(ctx, tx, p.AccountID)
 		if err != nil {
 			return err
 		}
@@ -174,7 +200,7 @@ func (s *Service) GetPolicy(ctx context.Context, in *iamapi.GetPolicyRequest) (*
 				return err
 			}
 		}
-		out = apiPolicy(m, len(attached), tags, true)
+		out = apiPolicy(m, used[m.ARN], tags, true)
 		return nil
 	})
 	if err != nil {
@@ -200,10 +226,14 @@ func (s *Service) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesReque
 	if err != nil {
 		return nil, err
 	}
+	filter := deref(in.PolicyUsageFilter)
+	if filter != "" && filter != "PermissionsPolicy" && filter != "PermissionsBoundary" {
+		return nil, validation("1 validation error detected: Value '%s' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]", filter)
+	}
 	var all []managed
-	var counts map[string]int
+	var used map[string]usage
 	err = s.Identity.DB.View(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if counts, err = tx.AttachmentCounts(ctx, p.AccountID); err != nil {
+		if used, err = usages(ctx, tx, p.AccountID); err != nil {
 			return err
 		}
 		if scope != "AWS" {
@@ -227,8 +257,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesReque
 	}
 	var chosen []managed
 	for _, m := range all {
-		if strings.HasPrefix(m.Path, prefix) && (!flag(in.OnlyAttached) || counts[m.ARN] > 0) &&
-			deref(in.PolicyUsageFilter) != "PermissionsBoundary" {
+		if strings.HasPrefix(m.Path, prefix) && (!flag(in.OnlyAttached) || inUse(used[m.ARN], filter)) {
 			chosen = append(chosen, m)
 		}
 	}
@@ -238,9 +267,21 @@ func (s *Service) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesReque
 	}
 	out := &iamapi.ListPoliciesResponse{Policies: []iamapi.Policy{}, IsTruncated: ptr(marker != nil), Marker: marker}
 	for _, m := range page {
-		out.Policies = append(out.Policies, apiPolicy(m, counts[m.ARN], nil, false))
+		out.Policies = append(out.Policies, apiPolicy(m, used[m.ARN], nil, false))
 	}
 	return out, nil
+}
+
+// inUse says whether a policy is attached (or, by PolicyUsageFilter, used
+// as a permissions policy or as a boundary).
+func inUse(u usage, filter string) bool {
+	switch filter {
+	case "PermissionsPolicy":
+		return u.attached > 0
+	case "PermissionsBoundary":
+		return u.boundary > 0
+	}
+	return u.attached+u.boundary > 0
 }
 
 // flag reads an optional boolean parameter.
@@ -261,11 +302,11 @@ func (s *Service) DeletePolicy(ctx context.Context, in *iamapi.DeletePolicyReque
 		if err != nil {
 			return err
 		}
-		attached, err := tx.PolicyAttachments(ctx, p.AccountID, m.ARN)
+		used, err := usages(ctx, tx, p.AccountID)
 		if err != nil {
 			return err
 		}
-		if len(attached) > 0 {
+		if u := used[m.ARN]; u.attached+u.boundary > 0 {
 			return deleteConflict("Cannot delete a policy attached to entities.")
 		}
 		versions, err := tx.ListPolicyVersions(ctx, m.PolicyID)

@@ -211,3 +211,17 @@ func (tx *Tx) InsertAccountAlias(ctx context.Context, accountID, alias string) e
 func (tx *Tx) DeleteAccountAlias(ctx context.Context, accountID, alias string) error {
 	return tx.execOne(ctx, `DELETE FROM iam_account_aliases WHERE account_id = $1 AND alias = $2`, accountID, alias)
 }
+
+// BoundaryUsageCounts counts, per policy ARN, the roles of an account that
+// use it as their permissions boundary.
+func (tx *Tx) BoundaryUsageCounts(ctx context.Context, accountID string) (map[string]int, error) {
+	out := map[string]int{}
+	err := tx.queryRows(ctx, func(r *sql.Rows) error {
+		var arn string
+		var n int
+		err := r.Scan(&arn, &n)
+		out[arn] = n
+		return err
+	}, `SELECT permissions_boundary, COUNT(*) FROM iam_roles WHERE account_id = $1 AND permissions_boundary <> '' GROUP BY permissions_boundary`, accountID)
+	return out, err
+}
