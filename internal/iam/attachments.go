@@ -251,7 +251,7 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iamapi.ListEnti
 }
 
 // policyEntities resolves the users, groups and roles a policy is
-// attached to (usage "PermissionsPolicy"), the roles it bounds
+// attached to (usage "PermissionsPolicy"), the users and roles it bounds
 // ("PermissionsBoundary"), or both ("").
 func policyEntities(ctx context.Context, tx *store.Tx, account, policyARN, usage string) ([]entity, error) {
 	var ids []string
@@ -265,6 +265,15 @@ func policyEntities(ctx context.Context, tx *store.Tx, account, policyARN, usage
 		}
 	}
 	if usage != "PermissionsPolicy" {
+		users, err := tx.ListUsers(ctx, account, "/")
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if u.PermissionsBoundary == policyARN && !slices.Contains(ids, u.UserID) {
+				ids = append(ids, u.UserID)
+			}
+		}
 		roles, err := tx.ListRoles(ctx, account, "/")
 		if err != nil {
 			return nil, err

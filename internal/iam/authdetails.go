@@ -116,7 +116,8 @@ func userDetails(ctx context.Context, tx *store.Tx, account string, want map[str
 			return nil, err
 		}
 		d := &iamapi.UserDetail{Path: ptr(u.Path), UserName: ptr(u.Name), UserId: ptr(u.UserID), Arn: ptr(userARN(u.AccountID, u.Path, u.Name)),
-			CreateDate: ptr(u.CreatedAt), UserPolicyList: inline, GroupList: []string{}, AttachedManagedPolicies: attached, Tags: apiTags(tags[u.UserID])}
+			CreateDate: ptr(u.CreatedAt), UserPolicyList: inline, GroupList: []string{}, AttachedManagedPolicies: attached, Tags: apiTags(tags[u.UserID]),
+			PermissionsBoundary: apiBoundary(u.PermissionsBoundary)}
 		for _, g := range groups {
 			d.GroupList = append(d.GroupList, g.Name)
 		}

@@ -69,6 +69,7 @@ func (s *Service) GetGroup(ctx context.Context, in *iamapi.GetGroupRequest) (*ia
 	}
 	out := &iamapi.GetGroupResponse{Group: ptr(apiGroup(g)), Users: []iamapi.User{}, IsTruncated: ptr(marker != nil), Marker: marker}
 	for _, u := range page {
+		u.PermissionsBoundary = "" // IAM lists users without their boundaries
 		out.Users = append(out.Users, *apiUser(u, nil))
 	}
 	return out, nil

@@ -61,8 +61,9 @@ func (s *Service) PoliciesForRoleName(ctx context.Context, accountID, roleName s
 	return out, err
 }
 
-// PoliciesForUser gathers a user's inline and attached policies and those
-// of its groups. store.ErrNotFound when the user does not exist.
+// PoliciesForUser gathers a user's inline and attached policies, those of
+// its groups, and its permissions boundary. store.ErrNotFound when the
+// user does not exist.
 func PoliciesForUser(ctx context.Context, tx *store.Tx, accountID, userName string) (PrincipalPolicies, error) {
 	u, err := tx.GetUser(ctx, accountID, userName)
 	if err != nil {
@@ -82,7 +83,24 @@ func PoliciesForUser(ctx context.Context, tx *store.Tx, accountID, userName stri
 	if err != nil {
 		return PrincipalPolicies{}, fmt.Errorf("policies of user %s: %w", userName, err)
 	}
-	return PrincipalPolicies{Identity: docs}, nil
+	out := PrincipalPolicies{Identity: docs}
+	out.Boundary, err = boundary(ctx, tx, accountID, owners[u.UserID], u.PermissionsBoundary)
+	if err != nil {
+		return out, fmt.Errorf("boundary of user %s: %w", userName, err)
+	}
+	return out, nil
+}
+
+// boundary loads a permissions boundary's document (nil when there is none).
+func boundary(ctx context.Context, tx *store.Tx, accountID, owner, policyARN string) (*PolicyDocument, error) {
+	if policyARN == "" {
+		return nil, nil
+	}
+	doc, err := managedDocuments(ctx, tx, accountID, []string{policyARN})
+	if err != nil {
+		return nil, err
+	}
+	return &PolicyDocument{Owner: owner, Name: policyARN, Managed: true, Document: doc[policyARN]}, nil
 }
 
 // PoliciesForRole gathers a role's inline and attached policies and its
@@ -98,12 +116,9 @@ func PoliciesForRole(ctx context.Context, tx *store.Tx, accountID, roleName stri
 		return PrincipalPolicies{}, fmt.Errorf("policies of role %s: %w", roleName, err)
 	}
 	out := PrincipalPolicies{Identity: docs}
-	if r.PermissionsBoundary != "" {
-		doc, err := managedDocuments(ctx, tx, accountID, []string{r.PermissionsBoundary})
-		if err != nil {
-			return out, fmt.Errorf("boundary of role %s: %w", roleName, err)
-		}
-		out.Boundary = &PolicyDocument{Owner: owner, Name: r.PermissionsBoundary, Managed: true, Document: doc[r.PermissionsBoundary]}
+	out.Boundary, err = boundary(ctx, tx, accountID, owner, r.PermissionsBoundary)
+	if err != nil {
+		return out, fmt.Errorf("boundary of role %s: %w", roleName, err)
 	}
 	return out, nil
 }

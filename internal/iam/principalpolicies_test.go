@@ -93,6 +93,11 @@ func TestPoliciesFor(t *testing.T) {
 		if got.Boundary != nil {
 			t.Errorf("alice's boundary = %+v", got.Boundary)
 		}
+		must[*iamapi.PutUserPermissionsBoundaryOutput](t)(s.PutUserPermissionsBoundary(ctx, &iamapi.PutUserPermissionsBoundaryRequest{UserName: str("alice"), PermissionsBoundary: str(admin)}))
+		got, err = s.PoliciesFor(ctx, identity.Principal{AccountID: acct, UserName: "alice"})
+		if err != nil || got.Boundary == nil || got.Boundary.Name != admin || got.Boundary.Owner != "user/alice" || got.Boundary.Document != adminDoc[admin] {
+			t.Errorf("alice's boundary = %+v, %v", got.Boundary, err)
+		}
 		bob, err := s.PoliciesFor(ctx, identity.Principal{AccountID: acct, UserName: "bob"})
 		if err != nil || len(bob.Identity) != 0 {
 			t.Errorf("bob's policies = %+v, %v; want none", bob, err)

@@ -36,9 +36,7 @@ func apiRole(r store.Role, v roleView) iamapi.Role {
 	if v.full {
 		out.Tags = apiTags(v.tags)
 		out.RoleLastUsed = &iamapi.RoleLastUsed{}
-		if r.PermissionsBoundary != "" {
-			out.PermissionsBoundary = &iamapi.AttachedPermissionsBoundary{PermissionsBoundaryType: ptr("PermissionsBoundaryPolicy"), PermissionsBoundaryArn: ptr(r.PermissionsBoundary)}
-		}
+		out.PermissionsBoundary = apiBoundary(r.PermissionsBoundary)
 	}
 	return out
 }

@@ -102,7 +102,7 @@ func (tx *Tx) GroupMembers(ctx context.Context, groupID string) ([]User, error) 
 		u, err := scanUser(r)
 		out = append(out, u)
 		return err
-	}, `SELECT u.account_id, u.user_id, u.name, u.path, u.created_at FROM users u JOIN iam_group_members m ON m.user_id = u.user_id
+	}, `SELECT u.account_id, u.user_id, u.name, u.path, u.permissions_boundary, u.created_at FROM users u JOIN iam_group_members m ON m.user_id = u.user_id
 		WHERE m.group_id = $1 ORDER BY u.name_key`, groupID)
 	return out, err
 }

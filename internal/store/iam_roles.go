@@ -212,8 +212,8 @@ func (tx *Tx) DeleteAccountAlias(ctx context.Context, accountID, alias string) e
 	return tx.execOne(ctx, `DELETE FROM iam_account_aliases WHERE account_id = $1 AND alias = $2`, accountID, alias)
 }
 
-// BoundaryUsageCounts counts, per policy ARN, the roles of an account that
-// use it as their permissions boundary.
+// BoundaryUsageCounts counts, per policy ARN, the users and roles of an
+// account that use it as their permissions boundary.
 func (tx *Tx) BoundaryUsageCounts(ctx context.Context, accountID string) (map[string]int, error) {
 	out := map[string]int{}
 	err := tx.queryRows(ctx, func(r *sql.Rows) error {
@@ -222,6 +222,9 @@ func (tx *Tx) BoundaryUsageCounts(ctx context.Context, accountID string) (map[st
 		err := r.Scan(&arn, &n)
 		out[arn] = n
 		return err
-	}, `SELECT permissions_boundary, COUNT(*) FROM iam_roles WHERE account_id = $1 AND permissions_boundary <> '' GROUP BY permissions_boundary`, accountID)
+	}, `SELECT permissions_boundary, COUNT(*) FROM (
+			SELECT permissions_boundary FROM iam_roles WHERE account_id = $1 AND permissions_boundary <> ''
+			UNION ALL SELECT permissions_boundary FROM users WHERE account_id = $1 AND permissions_boundary <> '') b
+		GROUP BY permissions_boundary`, accountID)
 	return out, err
 }

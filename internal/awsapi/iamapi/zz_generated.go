@@ -44,8 +44,10 @@ type Service interface {
 	DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*DeletePolicyOutput, error)
 	DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*DeletePolicyVersionOutput, error)
 	DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*DeleteRoleOutput, error)
+	DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRolePermissionsBoundaryRequest) (*DeleteRolePermissionsBoundaryOutput, error)
 	DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyRequest) (*DeleteRolePolicyOutput, error)
 	DeleteUser(ctx context.Context, in *DeleteUserRequest) (*DeleteUserOutput, error)
+	DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserPermissionsBoundaryRequest) (*DeleteUserPermissionsBoundaryOutput, error)
 	DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyRequest) (*DeleteUserPolicyOutput, error)
 	DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*DetachGroupPolicyOutput, error)
 	DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*DetachRolePolicyOutput, error)
@@ -82,7 +84,9 @@ type Service interface {
 	ListUserTags(ctx context.Context, in *ListUserTagsRequest) (*ListUserTagsResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error)
 	PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*PutGroupPolicyOutput, error)
+	PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermissionsBoundaryRequest) (*PutRolePermissionsBoundaryOutput, error)
 	PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*PutRolePolicyOutput, error)
+	PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermissionsBoundaryRequest) (*PutUserPermissionsBoundaryOutput, error)
 	PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*PutUserPolicyOutput, error)
 	RemoveRoleFromInstanceProfile(ctx context.Context, in *RemoveRoleFromInstanceProfileRequest) (*RemoveRoleFromInstanceProfileOutput, error)
 	RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*RemoveUserFromGroupOutput, error)
@@ -272,7 +276,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteRoleRequest],
 				Call:        awsapi.Bind(Service.DeleteRole),
 			},
-			"DeleteRolePermissionsBoundary": {Name: "DeleteRolePermissionsBoundary"},
+			"DeleteRolePermissionsBoundary": {
+				Name:        "DeleteRolePermissionsBoundary",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteRolePermissionsBoundaryRequest],
+				Call:        awsapi.Bind(Service.DeleteRolePermissionsBoundary),
+			},
 			"DeleteRolePolicy": {
 				Name:        "DeleteRolePolicy",
 				Implemented: true,
@@ -291,7 +300,12 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteUserRequest],
 				Call:        awsapi.Bind(Service.DeleteUser),
 			},
-			"DeleteUserPermissionsBoundary": {Name: "DeleteUserPermissionsBoundary"},
+			"DeleteUserPermissionsBoundary": {
+				Name:        "DeleteUserPermissionsBoundary",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteUserPermissionsBoundaryRequest],
+				Call:        awsapi.Bind(Service.DeleteUserPermissionsBoundary),
+			},
 			"DeleteUserPolicy": {
 				Name:        "DeleteUserPolicy",
 				Implemented: true,
@@ -604,14 +618,24 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[PutGroupPolicyRequest],
 				Call:        awsapi.Bind(Service.PutGroupPolicy),
 			},
-			"PutRolePermissionsBoundary": {Name: "PutRolePermissionsBoundary"},
+			"PutRolePermissionsBoundary": {
+				Name:        "PutRolePermissionsBoundary",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutRolePermissionsBoundaryRequest],
+				Call:        awsapi.Bind(Service.PutRolePermissionsBoundary),
+			},
 			"PutRolePolicy": {
 				Name:        "PutRolePolicy",
 				Implemented: true,
 				NewInput:    awsapi.NewInput[PutRolePolicyRequest],
 				Call:        awsapi.Bind(Service.PutRolePolicy),
 			},
-			"PutUserPermissionsBoundary": {Name: "PutUserPermissionsBoundary"},
+			"PutUserPermissionsBoundary": {
+				Name:        "PutUserPermissionsBoundary",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutUserPermissionsBoundaryRequest],
+				Call:        awsapi.Bind(Service.PutUserPermissionsBoundary),
+			},
 			"PutUserPolicy": {
 				Name:        "PutUserPolicy",
 				Implemented: true,
@@ -757,8 +781,10 @@ func ImplementedOperations() []string {
 		"DeletePolicy",
 		"DeletePolicyVersion",
 		"DeleteRole",
+		"DeleteRolePermissionsBoundary",
 		"DeleteRolePolicy",
 		"DeleteUser",
+		"DeleteUserPermissionsBoundary",
 		"DeleteUserPolicy",
 		"DetachGroupPolicy",
 		"DetachRolePolicy",
@@ -795,7 +821,9 @@ func ImplementedOperations() []string {
 		"ListUserTags",
 		"ListUsers",
 		"PutGroupPolicy",
+		"PutRolePermissionsBoundary",
 		"PutRolePolicy",
+		"PutUserPermissionsBoundary",
 		"PutUserPolicy",
 		"RemoveRoleFromInstanceProfile",
 		"RemoveUserFromGroup",
@@ -1023,11 +1051,17 @@ type DeletePolicyVersionOutput struct{}
 // DeleteRoleOutput is the empty output of DeleteRole, for which the model has no shape.
 type DeleteRoleOutput struct{}
 
+// DeleteRolePermissionsBoundaryOutput is the empty output of DeleteRolePermissionsBoundary, for which the model has no shape.
+type DeleteRolePermissionsBoundaryOutput struct{}
+
 // DeleteRolePolicyOutput is the empty output of DeleteRolePolicy, for which the model has no shape.
 type DeleteRolePolicyOutput struct{}
 
 // DeleteUserOutput is the empty output of DeleteUser, for which the model has no shape.
 type DeleteUserOutput struct{}
+
+// DeleteUserPermissionsBoundaryOutput is the empty output of DeleteUserPermissionsBoundary, for which the model has no shape.
+type DeleteUserPermissionsBoundaryOutput struct{}
 
 // DeleteUserPolicyOutput is the empty output of DeleteUserPolicy, for which the model has no shape.
 type DeleteUserPolicyOutput struct{}
@@ -1044,8 +1078,14 @@ type DetachUserPolicyOutput struct{}
 // PutGroupPolicyOutput is the empty output of PutGroupPolicy, for which the model has no shape.
 type PutGroupPolicyOutput struct{}
 
+// PutRolePermissionsBoundaryOutput is the empty output of PutRolePermissionsBoundary, for which the model has no shape.
+type PutRolePermissionsBoundaryOutput struct{}
+
 // PutRolePolicyOutput is the empty output of PutRolePolicy, for which the model has no shape.
 type PutRolePolicyOutput struct{}
+
+// PutUserPermissionsBoundaryOutput is the empty output of PutUserPermissionsBoundary, for which the model has no shape.
+type PutUserPermissionsBoundaryOutput struct{}
 
 // PutUserPolicyOutput is the empty output of PutUserPolicy, for which the model has no shape.
 type PutUserPolicyOutput struct{}
@@ -1293,6 +1333,11 @@ type DeletePolicyVersionRequest struct {
 	VersionId *string `awsapi:"in=VersionId,out=VersionId,required"`
 }
 
+// DeleteRolePermissionsBoundaryRequest is the model's DeleteRolePermissionsBoundaryRequest shape.
+type DeleteRolePermissionsBoundaryRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
 // DeleteRolePolicyRequest is the model's DeleteRolePolicyRequest shape.
 type DeleteRolePolicyRequest struct {
 	RoleName   *string `awsapi:"in=RoleName,out=RoleName,required"`
@@ -1302,6 +1347,11 @@ type DeleteRolePolicyRequest struct {
 // DeleteRoleRequest is the model's DeleteRoleRequest shape.
 type DeleteRoleRequest struct {
 	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
+// DeleteUserPermissionsBoundaryRequest is the model's DeleteUserPermissionsBoundaryRequest shape.
+type DeleteUserPermissionsBoundaryRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
 }
 
 // DeleteUserPolicyRequest is the model's DeleteUserPolicyRequest shape.
@@ -1864,11 +1914,23 @@ type PutGroupPolicyRequest struct {
 	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
 }
 
+// PutRolePermissionsBoundaryRequest is the model's PutRolePermissionsBoundaryRequest shape.
+type PutRolePermissionsBoundaryRequest struct {
+	RoleName            *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PermissionsBoundary *string `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary,required"`
+}
+
 // PutRolePolicyRequest is the model's PutRolePolicyRequest shape.
 type PutRolePolicyRequest struct {
 	RoleName       *string `awsapi:"in=RoleName,out=RoleName,required"`
 	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
 	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// PutUserPermissionsBoundaryRequest is the model's PutUserPermissionsBoundaryRequest shape.
+type PutUserPermissionsBoundaryRequest struct {
+	UserName            *string `awsapi:"in=UserName,out=UserName,required"`
+	PermissionsBoundary *string `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary,required"`
 }
 
 // PutUserPolicyRequest is the model's PutUserPolicyRequest shape.

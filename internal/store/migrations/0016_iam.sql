@@ -107,3 +107,6 @@ CREATE TABLE iam_account_aliases (
     account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     alias      TEXT NOT NULL UNIQUE
 );
+
+-- A user's permissions boundary: '' or a managed policy ARN.
+ALTER TABLE users ADD COLUMN permissions_boundary TEXT NOT NULL DEFAULT '';
