@@ -184,6 +184,7 @@ func (w *worker) reconcile(ctx context.Context) {
 		force := spec.ForceStop || w.status().State == nodeapi.ObservedCrashed
 		if w.stopGuest(ctx, force) {
 			w.set(nodeapi.ObservedStopped, "")
+			w.syncVolumes(ctx, spec)
 		}
 		w.skipReboots(spec)
 	case nodeapi.PowerTerminated:
@@ -235,6 +236,7 @@ func (w *worker) ensureRunning(ctx context.Context, spec *nodeapi.InstanceSpec) 
 		if !w.halted {
 			w.start(ctx, spec)
 		}
+		w.syncVolumes(ctx, spec)
 		return
 	}
 	if !w.netReady {
@@ -248,6 +250,7 @@ func (w *worker) ensureRunning(ctx context.Context, spec *nodeapi.InstanceSpec) 
 		}
 	}
 	w.syncNICs(ctx, spec)
+	w.syncVolumes(ctx, spec)
 	w.rebootGuest(ctx, spec)
 }
 
@@ -325,6 +328,7 @@ func (w *worker) doneReboot(seq int64, booted bool) {
 func (w *worker) start(ctx context.Context, spec *nodeapi.InstanceSpec) {
 	w.set(nodeapi.ObservedStarting, "")
 	s, err := w.a.prepare(ctx, w.dir, spec)
+	s.HotplugSlots = volumeSlots
 	if err == nil {
 		w.netReady = w.a.cfg.Network != nil
 		w.guest, err = w.a.cfg.Driver.Start(ctx, s)
@@ -388,6 +392,7 @@ func (w *worker) terminate(ctx context.Context, spec *nodeapi.InstanceSpec) {
 		w.a.log.Warn("delete instance dir", "instance", w.id, "err", err)
 		return
 	}
+	w.detachAll(spec)
 	w.set(nodeapi.ObservedDeleted, "")
 	w.a.dropVPC(ctx, spec.Network.VPCID)
 }
