@@ -338,8 +338,6 @@ func (a *agent) report(sent map[string][sha256.Size]byte) (*nodeapi.Report, bool
 		}
 		r.Instances = append(r.Instances, st)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	r.Volumes = a.vols.report(ctx)
+	r.Volumes = a.vols.report()
 	return r, news
 }

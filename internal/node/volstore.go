@@ -34,6 +34,7 @@ type volStore struct {
 	locks   map[string]*sync.Mutex
 	desired []nodeapi.VolumeSpec
 	status  map[string]nodeapi.VolumeStatus // of desired volumes: Export, Deleted, Reason
+	held    []nodeapi.VolumeStatus          // what report returns, refreshed by the loop
 }
 
 func newVolStore(a *agent) *volStore {
@@ -167,12 +168,10 @@ func (v *volStore) reconcile(ctx context.Context) {
 		next[s.VolumeID] = st
 	}
 	v.unexportOthers(ctx, exported)
+	held := v.list(ctx, next)
 	v.mu.Lock()
-	changed := len(next) != len(v.status)
-	for id, st := range next {
-		changed = changed || v.status[id] != st
-	}
-	v.status = next
+	changed := !slices.Equal(held, v.held)
+	v.status, v.held = next, held
 	v.mu.Unlock()
 	if changed {
 		v.a.notify()
@@ -268,15 +267,17 @@ func (v *volStore) unexportOthers(ctx context.Context, keep map[string]bool) {
 	}
 }
 
-// report lists every volume the backends hold, with what the node knows
-// of the desired ones (export, failure), and the deleted ones still named.
-func (v *volStore) report(ctx context.Context) []nodeapi.VolumeStatus {
+// report is what the node reports of volumes, as the loop last saw them
+// (listing a backend on every report would be too dear for some).
+func (v *volStore) report() []nodeapi.VolumeStatus {
 	v.mu.Lock()
-	status := make(map[string]nodeapi.VolumeStatus, len(v.status))
-	for id, st := range v.status {
-		status[id] = st
-	}
-	v.mu.Unlock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.held)
+}
+
+// list lists every volume the backends hold, with what the node knows of
+// the desired ones (export, failure), and the deleted ones still named.
+func (v *volStore) list(ctx context.Context, status map[string]nodeapi.VolumeStatus) []nodeapi.VolumeStatus {
 	var out []nodeapi.VolumeStatus
 	seen := map[string]bool{}
 	for _, name := range sortedKeys(v.backends) {

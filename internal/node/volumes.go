@@ -67,7 +67,11 @@ func (a *agent) attachedTo(volumeID string) string {
 // a running guest the volumes' data is made ready and they count as
 // attached (they are plugged when the guest starts).
 func (w *worker) syncVolumes(ctx context.Context, spec *nodeapi.InstanceSpec) {
-	g, _ := w.guest.(volumeGuest)
+	g, ok := w.guest.(volumeGuest)
+	if w.guest != nil && !ok {
+		w.noVolumes(spec)
+		return
+	}
 	var plugged []qemu.PluggedVolume
 	if g != nil {
 		var err error
@@ -189,6 +193,20 @@ func (w *worker) growVolume(ctx context.Context, g volumeGuest, att nodeapi.Volu
 	}
 	w.a.log.Info("grew attached volume", "instance", w.id, "volume", att.VolumeID, "bytes", att.SizeBytes)
 	return nil
+}
+
+// noVolumes records the attachments of a guest that cannot have volumes
+// as failed (detachments as done).
+func (w *worker) noVolumes(spec *nodeapi.InstanceSpec) {
+	var sts []nodeapi.VolumeAttachmentStatus
+	for _, att := range attachments(spec) {
+		st := nodeapi.VolumeAttachmentStatus{VolumeID: att.VolumeID, State: nodeapi.AttachDetached}
+		if !att.Detach {
+			st.State, st.Reason = nodeapi.AttachFailed, "this node's hypervisor cannot attach volumes"
+		}
+		sts = append(sts, st)
+	}
+	w.setVolumes(sts)
 }
 
 // detachAll records every attachment as detached: the guest is gone for

@@ -174,9 +174,7 @@ func TestVolumesTwoNodes(t *testing.T) {
 	if read.Fields["sha256"] != written.Fields["sha256"] {
 		t.Fatalf("B's guest read %q; A's guest wrote %q", read.Text, written.Text)
 	}
-	if v, ok := volumeOf(b.srv.last()); !ok || v.SizeBytes != 20<<30 {
-		t.Fatalf("B reports the volume as %+v, %v", v, ok)
-	}
+	b.waitReport(t, "B holds the volume", func(r *nodeapi.Report) bool { v, _ := volumeOf(r); return v.SizeBytes == 20<<30 })
 
 	// A deletes its copy.
 	a.push(nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec}, Volumes: []nodeapi.VolumeSpec{{VolumeData: vd, Delete: true}}})

@@ -48,21 +48,27 @@ func volumeGuest(t *testing.T, img string, fill bool) (*qemu.Instance, string) {
 	return inst, log
 }
 
-// lastMarker waits for the n-th marker of event and returns it.
-func nthMarker(t *testing.T, log, event string, n int, timeout time.Duration) demotest.Marker {
+// findMarker waits for a marker of event that satisfies ok.
+func findMarker(t *testing.T, log, event string, ok func(demotest.Marker) bool) demotest.Marker {
 	t.Helper()
-	waitMarkers(t, log, event, n, timeout)
-	b, _ := qemu.ConsoleTail(log, 0)
-	var seen int
-	for _, m := range demotest.Parse(b) {
-		if m.Event == event {
-			if seen++; seen == n {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := qemu.ConsoleTail(log, 0)
+		for _, m := range demotest.Parse(b) {
+			if m.Event == event && ok(m) {
 				return m
 			}
 		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("marker %s #%d vanished", event, n)
+	t.Fatalf("no %s marker as wanted after 30s", event)
 	return demotest.Marker{}
+}
+
+func ofVolume(m demotest.Marker) bool { return m.Fields["serial"] == "vol0123456789abcdef1" }
+
+func onDisk(name string) func(demotest.Marker) bool {
+	return func(m demotest.Marker) bool { return m.Arg(0) == name }
 }
 
 func plugged(t *testing.T, inst *qemu.Instance) []qemu.PluggedVolume {
@@ -112,12 +118,12 @@ func TestVolumeHotplugLocal(t *testing.T) {
 	if err := a.PlugVolume(ctx, vol); err != nil { // idempotent
 		t.Fatalf("second plug: %v", err)
 	}
-	disk := nthMarker(t, logA, demotest.Disk, 2, 20*time.Second) // root disk, then the volume
+	disk := findMarker(t, logA, demotest.Disk, ofVolume)
 	t.Logf("plug → guest saw the disk: %v", time.Since(at).Round(time.Millisecond))
 	if disk.Fields["size"] != "10737418240" || disk.Fields["serial"] != "vol0123456789abcdef1" {
 		t.Fatalf("guest sees %q, want size=10737418240 serial=vol0123456789abcdef1", disk.Text)
 	}
-	written := nthMarker(t, logA, demotest.DiskData, 1, 30*time.Second)
+	written := findMarker(t, logA, demotest.DiskData, onDisk(disk.Arg(0)))
 	if written.Fields["written"] != "1" {
 		t.Fatalf("guest A did not write its pattern: %q", written.Text)
 	}
@@ -145,7 +151,7 @@ func TestVolumeHotplugLocal(t *testing.T) {
 	if err := be.Grow(ctx, volID, 20<<30); err != nil { // a no-op now, and safe while attached
 		t.Fatal(err)
 	}
-	resized := nthMarker(t, logA, demotest.DiskResized, 1, 20*time.Second)
+	resized := findMarker(t, logA, demotest.DiskResized, onDisk(disk.Arg(0)))
 	t.Logf("block_resize → guest saw the new size: %v", time.Since(at).Round(time.Millisecond))
 	if resized.Fields["size"] != "21474836480" {
 		t.Fatalf("after the grow the guest sees %q, want size=21474836480", resized.Text)
@@ -156,7 +162,7 @@ func TestVolumeHotplugLocal(t *testing.T) {
 
 	d := unplug(t, a, false)
 	t.Logf("unplug → guest released it and the nodes are gone: %v", d.Round(time.Millisecond))
-	nthMarker(t, logA, demotest.DiskRemoved, 1, 10*time.Second)
+	findMarker(t, logA, demotest.DiskRemoved, onDisk(disk.Arg(0)))
 	if vs := plugged(t, a); len(vs) != 0 {
 		t.Fatalf("volumes of A after the unplug: %+v", vs)
 	}
@@ -166,11 +172,11 @@ func TestVolumeHotplugLocal(t *testing.T) {
 	if err := b.PlugVolume(ctx, vol); err != nil {
 		t.Fatal(err)
 	}
-	disk = nthMarker(t, logB, demotest.Disk, 2, 20*time.Second)
+	disk = findMarker(t, logB, demotest.Disk, ofVolume)
 	if disk.Fields["size"] != "21474836480" {
 		t.Fatalf("guest B sees %q, want size=21474836480", disk.Text)
 	}
-	read := nthMarker(t, logB, demotest.DiskData, 1, 30*time.Second)
+	read := findMarker(t, logB, demotest.DiskData, onDisk(disk.Arg(0)))
 	if read.Fields["sha256"] != written.Fields["sha256"] || read.Fields["written"] != "" {
 		t.Fatalf("guest B read %q, guest A wrote %q", read.Text, written.Text)
 	}

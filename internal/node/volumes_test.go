@@ -1,0 +1,159 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/volume"
+)
+
+// memBackend is a volume.Backend in memory, without Fill: it cannot copy.
+type memBackend struct {
+	mu   sync.Mutex
+	vols map[string]int64
+}
+
+func (m *memBackend) Name() string { return "mem" }
+
+func (m *memBackend) Create(_ context.Context, id string, size int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.vols[id]; !ok {
+		m.vols[id] = size
+	}
+	return nil
+}
+
+func (m *memBackend) Size(_ context.Context, id string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, ok := m.vols[id]
+	if !ok {
+		return 0, fmt.Errorf("%s: %w", id, volume.ErrNotFound)
+	}
+	return n, nil
+}
+
+func (m *memBackend) Grow(_ context.Context, id string, size int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.vols[id] = max(m.vols[id], size)
+	return nil
+}
+
+func (m *memBackend) Delete(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.vols, id)
+	return nil
+}
+
+func (m *memBackend) List(context.Context) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for id := range m.vols {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func (m *memBackend) Blockdev(id, node string) map[string]any {
+	return map[string]any{"driver": "null-co", "node-name": node}
+}
+
+func volHarness(t *testing.T) (*harness, *memBackend) {
+	h := newHarness(t)
+	be := &memBackend{vols: map[string]int64{}}
+	h.cfgHook = func(c *Config) {
+		c.VolumeBackends = map[string]volume.Backend{nodeapi.VolumeBackendLocal: be}
+	}
+	return h, be
+}
+
+func attachStatus(srv *fakeServer, id string) nodeapi.VolumeAttachmentStatus {
+	for _, v := range lastStatus(srv).Volumes {
+		if v.VolumeID == id {
+			return v
+		}
+	}
+	return nodeapi.VolumeAttachmentStatus{}
+}
+
+func reportedVolume(srv *fakeServer, id string) nodeapi.VolumeStatus {
+	if r := srv.last(); r != nil {
+		for _, v := range r.Volumes {
+			if v.VolumeID == id {
+				return v
+			}
+		}
+	}
+	return nodeapi.VolumeStatus{}
+}
+
+// A stopped instance's volumes are made and count as attached; a guest
+// that cannot hot-plug (this fake) fails them with a reason.
+func TestVolumeAttachmentsWithoutHotplug(t *testing.T) {
+	h, be := volHarness(t)
+	h.start()
+	spec := testSpec()
+	spec.Power = nodeapi.PowerStopped
+	spec.Volumes = []nodeapi.VolumeAttachment{
+		{VolumeData: nodeapi.VolumeData{VolumeID: "vol-0123456789abcdef0", SizeBytes: 1 << 30}, Device: "/dev/sdf"},
+		{VolumeData: nodeapi.VolumeData{VolumeID: "vol-0123456789abcdef1", SizeBytes: 1 << 30, SnapshotID: "snap-1"}, Device: "/dev/sdg"},
+		{VolumeData: nodeapi.VolumeData{VolumeID: "../../etc", SizeBytes: 1 << 30}, Device: "/dev/sdh"},
+	}
+	h.srv.push(spec)
+	waitUntil(t, "attached while stopped", func() bool {
+		return attachStatus(h.srv, "vol-0123456789abcdef0").State == nodeapi.AttachAttached
+	})
+	if st := attachStatus(h.srv, "vol-0123456789abcdef0"); st.SizeBytes != 1<<30 {
+		t.Errorf("attachment %+v", st)
+	}
+	st := attachStatus(h.srv, "vol-0123456789abcdef1")
+	if st.State != nodeapi.AttachFailed || st.Reason == "" {
+		t.Errorf("a snapshot volume on a backend that cannot copy: %+v, want failed with a reason", st)
+	}
+	if n := len(lastStatus(h.srv).Volumes); n != 2 {
+		t.Errorf("%d attachments reported, want 2 (the bad id is left out)", n)
+	}
+	waitUntil(t, "the volume in Report.Volumes", func() bool {
+		return reportedVolume(h.srv, "vol-0123456789abcdef0").SizeBytes == 1<<30
+	})
+
+	spec.Power = nodeapi.PowerRunning
+	h.srv.push(spec)
+	waitUntil(t, "failed on a guest without hot-plug", func() bool {
+		return attachStatus(h.srv, "vol-0123456789abcdef0").State == nodeapi.AttachFailed
+	})
+
+	// Delete refuses a volume attached here; Export needs an address.
+	h.srv.desired <- &nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec}, Volumes: []nodeapi.VolumeSpec{
+		{VolumeData: nodeapi.VolumeData{VolumeID: "vol-0123456789abcdef0"}, Delete: true},
+		{VolumeData: nodeapi.VolumeData{VolumeID: "vol-0123456789abcdef3", SizeBytes: 4 << 20}, Export: true},
+	}}
+	waitUntil(t, "refusals reported", func() bool {
+		return reportedVolume(h.srv, "vol-0123456789abcdef0").Reason != "" && reportedVolume(h.srv, "vol-0123456789abcdef3").Reason != ""
+	})
+	if _, err := be.Size(context.Background(), "vol-0123456789abcdef0"); err != nil {
+		t.Fatalf("an attached volume was deleted: %v", err)
+	}
+	if n, _ := be.Size(context.Background(), "vol-0123456789abcdef3"); n != 4<<20 {
+		t.Errorf("a volume homed here was not created: size %d", n)
+	}
+
+	// Detached, it can be deleted.
+	spec.Volumes = nil
+	h.srv.desired <- &nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec}, Volumes: []nodeapi.VolumeSpec{
+		{VolumeData: nodeapi.VolumeData{VolumeID: "vol-0123456789abcdef0"}, Delete: true},
+	}}
+	waitUntil(t, "deleted", func() bool { return reportedVolume(h.srv, "vol-0123456789abcdef0").Deleted })
+	if _, err := be.Size(context.Background(), "vol-0123456789abcdef0"); err == nil {
+		t.Fatal("volume still there after Delete")
+	}
+}
