@@ -72,6 +72,11 @@ func (w *worker) syncVolumes(ctx context.Context, spec *nodeapi.InstanceSpec) {
 		w.noVolumes(spec)
 		return
 	}
+	want := attachments(spec)
+	if len(want) == 0 && (g == nil || w.volsClean == w.guest) {
+		w.setVolumes(nil)
+		return // nothing wanted, and this guest was found with nothing
+	}
 	var plugged []qemu.PluggedVolume
 	if g != nil {
 		var err error
@@ -80,7 +85,10 @@ func (w *worker) syncVolumes(ctx context.Context, spec *nodeapi.InstanceSpec) {
 			return
 		}
 	}
-	want := attachments(spec)
+	w.volsClean = nil
+	if len(want) == 0 && len(plugged) == 0 {
+		w.volsClean = w.guest
+	}
 	var sts []nodeapi.VolumeAttachmentStatus
 	for _, att := range want {
 		i := slices.IndexFunc(plugged, func(p qemu.PluggedVolume) bool { return p.ID == att.VolumeID })

@@ -54,6 +54,10 @@ type worker struct {
 	// running guest (guarded by mu): syncNICs plugs them again.
 	replug map[string]bool
 
+	// volsClean is the guest last found with no volume while the spec
+	// named none: it is not asked again until the spec names one.
+	volsClean Guest
+
 	// reboot is a reboot the guest's OS was asked for and has not done yet.
 	reboot *pendingReboot
 }

@@ -109,7 +109,7 @@ func TestVolumeHotplugLocal(t *testing.T) {
 	b, logB := volumeGuest(t, img, false)
 	waitMarkers(t, logA, demotest.Ready, 1, 90*time.Second)
 	vol := qemu.Volume{ID: volID, Blockdev: be.Blockdev(volID, qemu.VolumeNode(volID)),
-		Limits: qemu.Limits{IOPS: 3000, ThroughputMiB: 125}}
+		Limits: qemu.Limits{IOPS: 3000, ThroughputMiB: 1}} // 1 MiB/s: the guest's 3 MiB of I/O take 2 s or more
 
 	at := time.Now()
 	if err := a.PlugVolume(ctx, vol); err != nil {
@@ -126,6 +126,12 @@ func TestVolumeHotplugLocal(t *testing.T) {
 	written := findMarker(t, logA, demotest.DiskData, onDisk(disk.Arg(0)))
 	if written.Fields["written"] != "1" {
 		t.Fatalf("guest A did not write its pattern: %q", written.Text)
+	}
+	// Read 1 MiB, write 1 MiB, read it back at 1 MiB/s.
+	if d := time.Since(at); d < 2*time.Second {
+		t.Errorf("3 MiB of guest I/O at 1 MiB/s took %v: the throttle group does not hold", d)
+	} else {
+		t.Logf("plug → 3 MiB of guest I/O done at 1 MiB/s: %v", d.Round(time.Millisecond))
 	}
 	vs := plugged(t, a)
 	if len(vs) != 1 || !vs[0].Device || vs[0].Size != 10<<30 || vs[0].Limits != vol.Limits {
@@ -167,8 +173,10 @@ func TestVolumeHotplugLocal(t *testing.T) {
 		t.Fatalf("volumes of A after the unplug: %+v", vs)
 	}
 
-	// Guest B reads back what A wrote.
+	// Guest B reads back what A wrote, without limits.
 	waitMarkers(t, logB, demotest.Ready, 1, 90*time.Second)
+	vol.Limits = qemu.Limits{}
+	at = time.Now()
 	if err := b.PlugVolume(ctx, vol); err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +188,7 @@ func TestVolumeHotplugLocal(t *testing.T) {
 	if read.Fields["sha256"] != written.Fields["sha256"] || read.Fields["written"] != "" {
 		t.Fatalf("guest B read %q, guest A wrote %q", read.Text, written.Text)
 	}
+	t.Logf("plug → 1 MiB read unthrottled: %v", time.Since(at).Round(time.Millisecond))
 
 	// A forced detach is done at once and releases the file (qemu-img
 	// takes the write lock only when QEMU holds none).
