@@ -1,13 +1,18 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/snapshot"
 	"github.com/kumo-cloud/kumo/internal/volume"
 )
 
@@ -156,4 +161,38 @@ func TestVolumeAttachmentsWithoutHotplug(t *testing.T) {
 	if _, err := be.Size(context.Background(), "vol-0123456789abcdef0"); err == nil {
 		t.Fatal("volume still there after Delete")
 	}
+}
+
+// A volume from a snapshot gets the snapshot's bytes, then zeros up to
+// its size (real qemu-img, the local backend, the image cache).
+func TestVolumeFromSnapshot(t *testing.T) {
+	if _, err := exec.LookPath("qemu-img"); err != nil {
+		t.Skip("qemu-img not installed")
+	}
+	h := newHarness(t)
+	data := bytes.Repeat([]byte("snapshot"), 1<<17) // 1 MiB
+	if _, err := (&snapshot.Store{Objects: h.objects}).Write(context.Background(), "snap-0123456789abcdef0", bytes.NewReader(data), int64(len(data)), nil); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	spec := testSpec()
+	spec.Power = nodeapi.PowerStopped
+	const id = "vol-0123456789abcdef0"
+	spec.Volumes = []nodeapi.VolumeAttachment{{VolumeData: nodeapi.VolumeData{VolumeID: id, SizeBytes: 8 << 20,
+		Backend: nodeapi.VolumeBackendLocal, SnapshotID: "snap-0123456789abcdef0"}, Device: "/dev/sdf"}}
+	h.srv.push(spec)
+	waitUntil(t, "attached", func() bool { return attachStatus(h.srv, id).State == nodeapi.AttachAttached })
+	if st := attachStatus(h.srv, id); st.SizeBytes != 8<<20 {
+		t.Fatalf("attachment %+v", st)
+	}
+	out := filepath.Join(t.TempDir(), "out.raw")
+	path := filepath.Join(h.dir, "volumes", id+".qcow2")
+	if o, err := exec.Command("qemu-img", "convert", "-f", "qcow2", "-O", "raw", path, out).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, o)
+	}
+	got, _ := os.ReadFile(out)
+	if len(got) != 8<<20 || !bytes.Equal(got[:len(data)], data) || !bytes.Equal(got[len(data):], make([]byte, 7<<20)) {
+		t.Fatal("the volume is not the snapshot's bytes then zeros")
+	}
+	waitUntil(t, "reported", func() bool { return reportedVolume(h.srv, id).SizeBytes == 8<<20 })
 }
