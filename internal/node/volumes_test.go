@@ -10,7 +10,9 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
 	"github.com/kumo-cloud/kumo/internal/volume"
@@ -195,4 +197,162 @@ func TestVolumeFromSnapshot(t *testing.T) {
 		t.Fatal("the volume is not the snapshot's bytes then zeros")
 	}
 	waitUntil(t, "reported", func() bool { return reportedVolume(h.srv, id).SizeBytes == 8<<20 })
+}
+
+// volHypervisor hands out fake guests that can have volumes, kept by run
+// directory so that they outlive an agent, as QEMU's do.
+type volHypervisor struct {
+	*fakeHypervisor
+	mu     sync.Mutex
+	guests map[string]*fakeVolGuest
+}
+
+func (h *volHypervisor) wrap(g Guest, err error) (Guest, error) {
+	if err != nil {
+		return nil, err
+	}
+	fg := g.(*fakeGuest)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	vg := h.guests[fg.spec.RunDir]
+	if vg == nil || vg.fakeGuest != fg {
+		vg = &fakeVolGuest{fakeGuest: fg, vols: map[string]*qemu.PluggedVolume{}}
+		h.guests[fg.spec.RunDir] = vg
+	}
+	return vg, nil
+}
+
+func (h *volHypervisor) Start(ctx context.Context, s qemu.Spec) (Guest, error) {
+	return h.wrap(h.fakeHypervisor.Start(ctx, s))
+}
+
+func (h *volHypervisor) Attach(ctx context.Context, runDir string) (Guest, error) {
+	return h.wrap(h.fakeHypervisor.Attach(ctx, runDir))
+}
+
+// fakeVolGuest keeps its volumes in memory; holding makes its OS keep a
+// device it is asked to release.
+type fakeVolGuest struct {
+	*fakeGuest
+	vmu     sync.Mutex
+	vols    map[string]*qemu.PluggedVolume
+	plugs   int
+	holding bool
+}
+
+func (g *fakeVolGuest) PlugVolume(_ context.Context, v qemu.Volume) error {
+	g.vmu.Lock()
+	defer g.vmu.Unlock()
+	g.plugs++
+	g.vols[v.ID] = &qemu.PluggedVolume{ID: v.ID, Device: true, Size: 1 << 30, Limits: v.Limits}
+	return nil
+}
+
+func (g *fakeVolGuest) UnplugVolume(_ context.Context, id string, force bool) (bool, error) {
+	g.vmu.Lock()
+	defer g.vmu.Unlock()
+	v := g.vols[id]
+	switch {
+	case v == nil:
+		return true, nil
+	case !g.holding:
+		delete(g.vols, id)
+		return true, nil
+	case force:
+		v.Cut = true
+		return true, nil
+	}
+	return false, nil
+}
+
+func (g *fakeVolGuest) Volumes(context.Context) ([]qemu.PluggedVolume, error) {
+	g.vmu.Lock()
+	defer g.vmu.Unlock()
+	var out []qemu.PluggedVolume
+	for _, v := range g.vols {
+		out = append(out, *v)
+	}
+	return out, nil
+}
+
+func (g *fakeVolGuest) ResizeVolume(_ context.Context, id string, size int64) error {
+	g.vmu.Lock()
+	defer g.vmu.Unlock()
+	g.vols[id].Size = size
+	return nil
+}
+
+func (g *fakeVolGuest) SetVolumeLimits(_ context.Context, id string, l qemu.Limits) error {
+	g.vmu.Lock()
+	defer g.vmu.Unlock()
+	g.vols[id].Limits = l
+	return nil
+}
+
+func (g *fakeVolGuest) volume(id string) (qemu.PluggedVolume, int) {
+	g.vmu.Lock()
+	defer g.vmu.Unlock()
+	if v := g.vols[id]; v != nil {
+		return *v, g.plugs
+	}
+	return qemu.PluggedVolume{}, g.plugs
+}
+
+// The attachment states through a guest's life: attach, grow, limits, an
+// agent restart, a detach the guest holds up, then forced.
+func TestVolumeAttachmentStates(t *testing.T) {
+	h, be := volHarness(t)
+	hv := &volHypervisor{fakeHypervisor: h.hv, guests: map[string]*fakeVolGuest{}}
+	h.cfgHook = func(c *Config) {
+		c.Driver = hv
+		c.VolumeBackends = map[string]volume.Backend{nodeapi.VolumeBackendLocal: be}
+	}
+	h.start()
+	const id = "vol-0123456789abcdef0"
+	spec := testSpec()
+	spec.Volumes = []nodeapi.VolumeAttachment{{VolumeData: nodeapi.VolumeData{VolumeID: id, SizeBytes: 1 << 30, IOPS: 3000, ThroughputMiB: 125}, Device: "/dev/sdf"}}
+	h.srv.push(spec)
+	waitUntil(t, "attached", func() bool { return attachStatus(h.srv, id).State == nodeapi.AttachAttached })
+	hv.mu.Lock()
+	g := hv.guests[filepath.Join(h.dir, "instances", testID)]
+	hv.mu.Unlock()
+	if h.hv.lastStart().HotplugSlots != volumeSlots {
+		t.Errorf("guest started with %d volume slots", h.hv.lastStart().HotplugSlots)
+	}
+
+	spec.Volumes = slices.Clone(spec.Volumes) // the pushed spec shares the array
+	spec.Volumes[0].SizeBytes, spec.Volumes[0].IOPS = 2<<30, 16000
+	h.srv.push(spec)
+	waitUntil(t, "grown", func() bool { return attachStatus(h.srv, id).SizeBytes == 2<<30 })
+	if v, _ := g.volume(id); v.Limits != (qemu.Limits{IOPS: 16000, ThroughputMiB: 125}) {
+		t.Errorf("limits %+v after the change", v.Limits)
+	}
+	if n, _ := be.Size(context.Background(), id); n != 2<<30 {
+		t.Errorf("backend size %d after the grow", n)
+	}
+
+	h.stop()
+	h.srv = newFakeServer()
+	h.start()
+	h.srv.push(spec)
+	waitUntil(t, "attached after restart", func() bool { return attachStatus(h.srv, id).State == nodeapi.AttachAttached })
+	if _, plugs := g.volume(id); plugs != 1 {
+		t.Errorf("%d plugs after an agent restart, want 1", plugs)
+	}
+
+	g.vmu.Lock()
+	g.holding = true
+	g.vmu.Unlock()
+	spec.Volumes = slices.Clone(spec.Volumes) // the pushed spec shares the array
+	spec.Volumes[0].Detach = true
+	h.srv.push(spec)
+	waitUntil(t, "detaching", func() bool { return attachStatus(h.srv, id).State == nodeapi.AttachDetaching })
+	time.Sleep(100 * time.Millisecond)
+	if st := attachStatus(h.srv, id); st.State != nodeapi.AttachDetaching {
+		t.Fatalf("a held volume went %s without Force", st.State)
+	}
+	spec.Volumes = slices.Clone(spec.Volumes) // the pushed spec shares the array
+	spec.Volumes[0].Force = true
+	h.srv.push(spec)
+	waitUntil(t, "detached by force", func() bool { return attachStatus(h.srv, id).State == nodeapi.AttachDetached })
 }
