@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,7 +98,8 @@ func (i *Instance) plugVolume(ctx context.Context, v Volume) error {
 		}
 	}
 	if !slices.Contains(nodes, n.format) {
-		bd := maps(v.Blockdev)
+		bd := map[string]any{}
+		maps.Copy(bd, v.Blockdev)
 		bd["node-name"] = n.format
 		if err := i.conn.Execute(ctx, "blockdev-add", bd, nil); err != nil {
 			return fmt.Errorf("open the volume: %w", err)
@@ -126,14 +128,6 @@ func (i *Instance) plugVolume(ctx context.Context, v Volume) error {
 		return err
 	}
 	return nil
-}
-
-func maps(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // throttleLimits is the throttle group's "limits" property.
