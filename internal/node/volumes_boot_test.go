@@ -140,6 +140,7 @@ func TestVolumesTwoNodes(t *testing.T) {
 	written := consoleMarker(t, a.srv, demotest.DiskData, func(m demotest.Marker) bool { return m.Fields["written"] == "1" })
 
 	// Grow online.
+	spec.Volumes = slices.Clone(spec.Volumes) // the pushed spec shares the array
 	spec.Volumes[0].SizeBytes = 20 << 30
 	at = time.Now()
 	a.push(nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec}})
@@ -148,6 +149,7 @@ func TestVolumesTwoNodes(t *testing.T) {
 	t.Logf("grow → guest saw 20 GiB: %v", time.Since(at).Round(time.Millisecond))
 
 	// Detach, then export.
+	spec.Volumes = slices.Clone(spec.Volumes) // the pushed spec shares the array
 	spec.Volumes[0].Detach = true
 	a.push(nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec}})
 	a.waitReport(t, "detached", attachedWith(nodeapi.AttachDetached, 0))
