@@ -12,7 +12,7 @@ import (
 
 // volumeSlots is how many EBS volumes a guest can have attached at once:
 // each gets its own PCIe root port, so that it can be unplugged.
-const volumeSlots = 16
+const volumeSlots = 8
 
 // volumeGuest is a Guest whose volumes can be hot-plugged (a QEMU guest).
 type volumeGuest interface {
