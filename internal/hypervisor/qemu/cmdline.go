@@ -29,7 +29,9 @@ func Args(s Spec, accel Accel) []string {
 		}
 	}
 	for i := range s.HotplugSlots {
-		a = append(a, "-device", fmt.Sprintf("pcie-root-port,id=hotplug%d,chassis=%d", i, i+1))
+		// No I/O port window: virtio on PCIe needs none, and 64 KiB of port
+		// space runs out with a few dozen ports (the kernel logs each failure).
+		a = append(a, "-device", fmt.Sprintf("pcie-root-port,id=hotplug%d,chassis=%d,io-reserve=0", i, i+1))
 	}
 	for slot := 1; slot <= s.NICSlots; slot++ {
 		a = append(a, "-device", fmt.Sprintf("pcie-root-port,id=%s,chassis=%d", NICPort(slot), nicChassis+slot))

@@ -48,8 +48,8 @@ const wantArgs = `-name guest=i-0123456789abcdef0,debug-threads=on
 -device virtio-blk-pci,id=disk1-dev,drive=disk1,serial=vol0123456789abcdef0
 -netdev tap,id=net0,ifname=tap-0123456789a,script=no,downscript=no
 -device virtio-net-pci,id=net0-dev,netdev=net0,mac=02:00:0a:00:00:05
--device pcie-root-port,id=hotplug0,chassis=1
--device pcie-root-port,id=hotplug1,chassis=2
+-device pcie-root-port,id=hotplug0,chassis=1,io-reserve=0
+-device pcie-root-port,id=hotplug1,chassis=2,io-reserve=0
 `
 
 // render puts each option on a line with its value, for readable diffs.
