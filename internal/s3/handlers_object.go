@@ -12,10 +12,16 @@ import (
 )
 
 // checkPutACL: setting a non-private ACL while writing needs
-// s3:PutObjectAcl as well as s3:PutObject.
+// s3:PutObjectAcl as well as s3:PutObject, and setting tags
+// s3:PutObjectTagging.
 func checkPutACL(a *access, meta backend.Meta, key string) error {
 	if meta.ACL != aclPrivate {
-		return a.check("s3:PutObjectAcl", key)
+		if err := a.check("s3:PutObjectAcl", key); err != nil {
+			return err
+		}
+	}
+	if len(meta.Tags) > 0 {
+		return a.check("s3:PutObjectTagging", key)
 	}
 	return nil
 }
@@ -147,15 +153,7 @@ func (s *Server) putObjectACL(q *request) error {
 	if err != nil {
 		return err
 	}
-	ctx := q.r.Context()
-	rd, err := s.backend.GetObject(ctx, q.route.bucket, q.route.key, nil)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	meta := rd.Meta
-	meta.ACL = acl
-	if _, err := s.backend.PutObject(ctx, q.route.bucket, q.route.key, rd, rd.Size, meta); err != nil {
+	if err := s.rewriteMeta(q, func(m *backend.Meta) { m.ACL = acl }); err != nil {
 		return err
 	}
 	q.w.WriteHeader(http.StatusOK)
@@ -244,12 +242,19 @@ func (s *Server) copyObject(q *request) error {
 		if src.bucket == q.route.bucket && src.key == q.route.key {
 			return apiError(ErrInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		}
-		acl := meta.ACL
+		acl, tags := meta.ACL, meta.Tags
 		meta = rd.Meta
-		meta.ACL = acl
+		meta.ACL, meta.Tags = acl, tags
 	case "REPLACE":
 	default:
 		return apiError(ErrInvalidArgument, "Unknown metadata directive.")
+	}
+	switch q.r.Header.Get("X-Amz-Tagging-Directive") {
+	case "", "COPY":
+		meta.Tags = rd.Tags
+	case "REPLACE":
+	default:
+		return apiError(ErrInvalidArgument, "Unknown tagging directive.")
 	}
 	obj, err := s.backend.PutObject(q.r.Context(), q.route.bucket, q.route.key, rd, rd.Size, meta)
 	if err != nil {

@@ -74,6 +74,8 @@ type Meta struct {
 	User map[string]string
 	// ACL is the object's canned ACL; "" means private.
 	ACL string
+	// Tags are the object's tags (at most 10), by key.
+	Tags map[string]string
 }
 
 // StoredHeaders lists the HTTP headers kept in Meta.Headers.
