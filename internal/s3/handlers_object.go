@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -26,25 +25,6 @@ func checkPutACL(a *access, meta backend.Meta, key string) error {
 	return nil
 }
 
-// checkWriteConditions applies If-Match / If-None-Match to a write: "*"
-// in If-None-Match means only if no object exists.
-func (s *Server) checkWriteConditions(q *request) error {
-	if q.r.Header.Get("If-Match") == "" && q.r.Header.Get("If-None-Match") == "" {
-		return nil
-	}
-	obj, err := s.backend.HeadObject(q.r.Context(), q.route.bucket, q.route.key)
-	switch {
-	case errors.Is(err, backend.ErrNoSuchKey):
-		if q.r.Header.Get("If-Match") != "" {
-			return apiError(ErrNoSuchKey, "")
-		}
-		return nil
-	case err != nil:
-		return err
-	}
-	return checkConditionsErr(checkConditions(q.r.Header, obj, false))
-}
-
 // checkConditionsErr avoids a typed nil in an error interface.
 func checkConditionsErr(e *Error) error {
 	if e == nil {
@@ -61,17 +41,19 @@ func (s *Server) putObject(q *request) error {
 	if err := checkPutACL(q.access, meta, q.route.key); err != nil {
 		return err
 	}
-	if err := s.checkWriteConditions(q); err != nil {
-		return err
-	}
 	body, aerr := newBody(q.r, q.auth)
 	if aerr != nil {
 		return aerr
 	}
-	obj, err := s.backend.PutObject(q.r.Context(), q.route.bucket, q.route.key, body, body.size, meta)
-	if body.err != nil {
-		return body.err
-	}
+	var obj backend.Object
+	err := s.conditionalWrite(q, func() error {
+		var err error
+		obj, err = s.backend.PutObject(q.r.Context(), q.route.bucket, q.route.key, body, body.size, meta)
+		if body.err != nil {
+			return body.err
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -209,14 +191,9 @@ func (s *Server) openCopySource(q *request, rng *backend.ByteRange) (*backend.Re
 	if err != nil {
 		return nil, src, a.hideMissing(err)
 	}
-	h := q.r.Header
-	if v := h.Get("X-Amz-Copy-Source-If-Match"); v != "" && !etagMatches(v, rd.ETag) {
+	if aerr := checkCopySourceConditions(q.r.Header, rd.Object); aerr != nil {
 		rd.Close()
-		return nil, src, apiError(ErrPreconditionFailed, "")
-	}
-	if v := h.Get("X-Amz-Copy-Source-If-None-Match"); v != "" && etagMatches(v, rd.ETag) {
-		rd.Close()
-		return nil, src, apiError(ErrPreconditionFailed, "")
+		return nil, src, aerr
 	}
 	return rd, src, nil
 }
