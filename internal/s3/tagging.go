@@ -228,10 +228,15 @@ func refuseVersionID(q *request) *Error {
 	return nil
 }
 
-// rewriteMeta rewrites an object with changed metadata: objects are
-// immutable files, so the bytes are copied (as for PutObjectAcl).
+// rewriteMeta changes an object's metadata (tags, ACL). Objects are
+// immutable, so the bytes are copied: by the backend keeping the ETag and
+// Last-Modified when it can (backend.MetaSetter), else through PutObject.
 func (s *Server) rewriteMeta(q *request, change func(*backend.Meta)) error {
 	ctx := q.r.Context()
+	if ms, ok := s.backend.(backend.MetaSetter); ok {
+		_, err := ms.SetMeta(ctx, q.route.bucket, q.route.key, change)
+		return err
+	}
 	rd, err := s.backend.GetObject(ctx, q.route.bucket, q.route.key, nil)
 	if err != nil {
 		return err

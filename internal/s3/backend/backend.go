@@ -182,3 +182,12 @@ func MultipartETag(parts []Part) (string, error) {
 	}
 	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(parts)), nil
 }
+
+// MetaSetter is implemented by backends that can replace an object's
+// metadata (tags, ACL) keeping its bytes, ETag and Last-Modified, as S3's
+// PutObjectTagging and PutObjectAcl do. Without it the S3 front end
+// rewrites the object through PutObject, which gives a multipart object a
+// single-part ETag.
+type MetaSetter interface {
+	SetMeta(ctx context.Context, bucket, key string, change func(*Meta)) (Object, error)
+}

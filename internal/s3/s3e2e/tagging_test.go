@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -36,11 +37,13 @@ func TestObjectTagging(t *testing.T) {
 			return startWith(t, controllertest.Start(t, b), be)
 		},
 	} {
-		t.Run(name, func(t *testing.T) { testObjectTagging(t, mk(t)) })
+		t.Run(name, func(t *testing.T) { testObjectTagging(t, mk(t), name == "disk") })
 	}
 }
 
-func testObjectTagging(t *testing.T, e *env) {
+// keepsObject: the backend changes tags in place (backend.MetaSetter),
+// so a multipart object keeps its ETag and Last-Modified, as in S3.
+func testObjectTagging(t *testing.T, e *env, keepsObject bool) {
 	u, other := e.account(t, "tagger"), e.account(t, "stranger")
 	c := u.S3
 	ctx := context.Background()
@@ -84,6 +87,18 @@ func testObjectTagging(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	sameTags(t, "multipart upload", objectTags(t, c, bucket, "mp"), "kind", "multipart")
+	before := must[*s3.HeadObjectOutput](t)(c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("mp")}))
+	time.Sleep(1100 * time.Millisecond) // Last-Modified has whole seconds
+	_, err = c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: &bucket, Key: aws.String("mp"), Tagging: &types.Tagging{TagSet: tagSet("kind", "retagged")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := must[*s3.HeadObjectOutput](t)(c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("mp")}))
+	if keepsObject && (aws.ToString(after.ETag) != aws.ToString(before.ETag) || !after.LastModified.Equal(*before.LastModified)) {
+		t.Errorf("PutObjectTagging changed the object: ETag %s -> %s, Last-Modified %v -> %v", aws.ToString(before.ETag),
+			aws.ToString(after.ETag), before.LastModified, after.LastModified)
+	}
+	sameTags(t, "PutObjectTagging of a multipart object", objectTags(t, c, bucket, "mp"), "kind", "retagged")
 
 	// Put replaces the whole set; Delete empties it; the bytes stay.
 	_, err = c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: &bucket, Key: aws.String("a"), Tagging: &types.Tagging{TagSet: tagSet("only", "this")}})
