@@ -45,6 +45,8 @@ func (s *Server) putObject(q *request) error {
 	if aerr != nil {
 		return aerr
 	}
+	body.checksum = &backend.Checksum{}
+	meta.Checksum = body.checksum
 	var obj backend.Object
 	err := s.conditionalWrite(q, func() error {
 		var err error
@@ -58,6 +60,7 @@ func (s *Server) putObject(q *request) error {
 		return err
 	}
 	q.w.Header().Set("ETag", quoted(obj.ETag))
+	setChecksumHeaders(q.w.Header(), body.checksum)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -87,6 +90,9 @@ func (s *Server) getObject(q *request) error {
 	setObjectHeaders(h, rd.Object)
 	if !q.caller().Anonymous {
 		applyResponseOverrides(h, q.route.query)
+	}
+	if strings.EqualFold(q.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && !rd.Ranged {
+		setChecksumHeaders(h, rd.Checksum)
 	}
 	h.Set("Content-Length", strconv.FormatInt(rd.Length, 10))
 	status := http.StatusOK

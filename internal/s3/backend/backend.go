@@ -76,6 +76,17 @@ type Meta struct {
 	ACL string
 	// Tags are the object's tags (at most 10), by key.
 	Tags map[string]string
+	// Checksum is the whole-object checksum the client sent and the front
+	// end verified, or nil. On PutObject the front end fills it in while
+	// the body streams (it is known only once the last byte is checked):
+	// a backend reads it after the body ends, or not at all.
+	Checksum *Checksum
+}
+
+// Checksum is one x-amz-checksum-* value of an object.
+type Checksum struct {
+	Algorithm string `json:"a"` // CRC32, CRC32C, CRC64NVME, SHA1, SHA256
+	Value     string `json:"v"` // base64, as in the header
 }
 
 // StoredHeaders lists the HTTP headers kept in Meta.Headers.
