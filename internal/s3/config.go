@@ -54,6 +54,8 @@ func (s *Server) configHandler(o op) func(*request) error {
 		return s.putObjectTagging
 	case opDeleteObjectTagging:
 		return s.deleteObjectTagging
+	case opGetObjectAttributes:
+		return s.getObjectAttributes
 	}
 	return nil
 }

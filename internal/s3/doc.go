@@ -21,7 +21,8 @@
 // see writeLocks) and x-amz-copy-source-if-*. The bucket configuration
 // reads Terraform makes answer as AWS does for a bucket without them
 // (config.go). A PutObject's verified checksum is kept (backend.Checksum)
-// and returned with x-amz-checksum-mode: ENABLED.
+// and returned with x-amz-checksum-mode: ENABLED and by
+// GetObjectAttributes.
 //
 // Requests are routed by a table generated from AWS's S3 model
 // (zz_routes.go, by s3routegen): method, path level, the subresources of

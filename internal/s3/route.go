@@ -56,6 +56,7 @@ const (
 	opGetObjectLockConfig     op = "GetObjectLockConfiguration"
 	opGetBucketOwnership      op = "GetBucketOwnershipControls"
 	opGetPublicAccessBlock    op = "GetPublicAccessBlock"
+	opGetObjectAttributes     op = "GetObjectAttributes"
 )
 
 // bodyKind says how an operation's request body is read.
@@ -149,7 +150,7 @@ func (o op) lookupConfig() (opSpec, bool) {
 		opGetBucketLogging: "s3:GetBucketLogging", opGetBucketLifecycle: "s3:GetLifecycleConfiguration",
 		opGetBucketReplication: "s3:GetReplicationConfiguration", opGetBucketEncryption: "s3:GetEncryptionConfiguration",
 		opGetObjectLockConfig: "s3:GetBucketObjectLockConfiguration", opGetBucketOwnership: "s3:GetBucketOwnershipControls",
-		opGetPublicAccessBlock: "s3:GetBucketPublicAccessBlock",
+		opGetPublicAccessBlock: "s3:GetBucketPublicAccessBlock", opGetObjectAttributes: "s3:GetObjectAttributes",
 	}[o]
 	if !ok {
 		return opSpec{}, false

@@ -3,8 +3,10 @@ package s3e2e
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"hash/crc32"
 	"hash/crc64"
 	"io"
@@ -90,4 +92,57 @@ func TestStoredChecksums(t *testing.T) {
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("bad"), Body: bytes.NewReader(data),
 		ChecksumSHA256: aws.String(b64(make([]byte, 32)))})
 	wantCode(t, "PutObject with a wrong x-amz-checksum-sha256", err, "BadDigest")
+}
+
+// TestGetObjectAttributes: the attributes asked for, as S3 answers them
+// (ETag unquoted, PartsCount for a multipart object, the stored checksum).
+func TestGetObjectAttributes(t *testing.T) {
+	e := start(t, storetest.Backends()[0])
+	u := e.account(t, "attrs")
+	c, ctx := u.S3, context.Background()
+	bucket := mkBucket(t, u, "attrs")
+	data := []byte("attributes")
+	sha := sha256.Sum256(data)
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("k"), Body: bytes.NewReader(data),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []types.ObjectAttributes{types.ObjectAttributesEtag, types.ObjectAttributesChecksum, types.ObjectAttributesObjectParts,
+		types.ObjectAttributesStorageClass, types.ObjectAttributesObjectSize}
+	out := must[*s3.GetObjectAttributesOutput](t)(c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: &bucket, Key: aws.String("k"), ObjectAttributes: all}))
+	if aws.ToString(out.ETag) != hexMD5(data) || aws.ToInt64(out.ObjectSize) != int64(len(data)) ||
+		out.StorageClass != types.StorageClassStandard || out.ObjectParts != nil || out.LastModified == nil {
+		t.Errorf("GetObjectAttributes: ETag %s size %d class %s parts %v modified %v", aws.ToString(out.ETag), aws.ToInt64(out.ObjectSize),
+			out.StorageClass, out.ObjectParts, out.LastModified)
+	}
+	if out.Checksum == nil || aws.ToString(out.Checksum.ChecksumSHA256) != b64(sha[:]) || out.Checksum.ChecksumType != types.ChecksumTypeFullObject {
+		t.Errorf("GetObjectAttributes checksum: %+v", out.Checksum)
+	}
+	only := must[*s3.GetObjectAttributesOutput](t)(c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: &bucket, Key: aws.String("k"),
+		ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectSize}}))
+	if only.ETag != nil || only.Checksum != nil || aws.ToInt64(only.ObjectSize) != int64(len(data)) {
+		t.Errorf("GetObjectAttributes ObjectSize only: %+v", only)
+	}
+
+	id := *must[*s3.CreateMultipartUploadOutput](t)(c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: aws.String("mp")})).UploadId
+	part := uploadPart(t, c, bucket, "mp", id, 1, data)
+	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &bucket, Key: aws.String("mp"), UploadId: &id,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{part}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := must[*s3.GetObjectAttributesOutput](t)(c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: &bucket, Key: aws.String("mp"), ObjectAttributes: all}))
+	if mp.ObjectParts == nil || aws.ToInt32(mp.ObjectParts.TotalPartsCount) != 1 {
+		t.Errorf("GetObjectAttributes of a multipart object: parts %+v", mp.ObjectParts)
+	}
+	_, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: &bucket, Key: aws.String("missing"), ObjectAttributes: all})
+	wantCode(t, "GetObjectAttributes of a missing key", err, "NoSuchKey")
+	_, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: &bucket, Key: aws.String("k"), ObjectAttributes: []types.ObjectAttributes{"Color"}})
+	wantCode(t, "GetObjectAttributes of an unknown attribute", err, "InvalidArgument")
+}
+
+func hexMD5(data []byte) string {
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
 }
