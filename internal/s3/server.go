@@ -53,6 +53,8 @@ type Server struct {
 	now      func() time.Time
 	idle     time.Duration
 	logLimit ratelog.Limiter // bounds the lines of repeated server failures
+	// condLocks serializes conditional writes per key (see writeLocks).
+	condLocks writeLocks
 }
 
 // NewServer checks cfg and makes sure the system bucket exists.
