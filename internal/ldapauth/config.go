@@ -49,7 +49,7 @@ type Config struct {
 	GroupFilter string `json:"group_filter"`
 	// MemberOfAttribute, when set (memberOf), also takes the group DNs
 	// listed on the user's own entry (Active Directory, OpenLDAP memberof).
-	MemberOfAttribute string `json:"member_of_attribute"`
+	MemberOfAttribute string    `json:"member_of_attribute"`
 	Mappings          []Mapping `json:"mappings"`
 	// MaxSession caps the lifetime of the credentials a login returns.
 	MaxSession Duration `json:"max_session"`
