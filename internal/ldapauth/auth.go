@@ -65,6 +65,11 @@ func New(cfg Config, logger *slog.Logger) (*Authenticator, error) {
 			return nil, fmt.Errorf("ldap ca_file %s: no PEM certificate in it", cfg.CAFile)
 		}
 	}
+	// Read at every login (so it can be rotated), but checked now so a
+	// typo fails at start-up rather than at the first login.
+	if _, err := os.ReadFile(cfg.BindPasswordFile); err != nil {
+		return nil, fmt.Errorf("ldap bind_password_file: %w", err)
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

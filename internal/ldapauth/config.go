@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -96,6 +97,12 @@ func LoadConfig(path string) (Config, error) {
 	}
 	if err := c.withDefaults().Validate(); err != nil {
 		return Config{}, fmt.Errorf("ldap config %s: %w", path, err)
+	}
+	// Files named in the config are relative to it, not to the server's cwd.
+	for _, p := range []*string{&c.CAFile, &c.BindPasswordFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(filepath.Dir(path), *p)
+		}
 	}
 	return c, nil
 }
