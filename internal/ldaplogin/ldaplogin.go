@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kumo-cloud/kumo/internal/awsapi"
 	"github.com/kumo-cloud/kumo/internal/ldapauth"
 )
 
@@ -135,7 +136,14 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, req Request, res
 	creds, err := h.Issuer.IssueRoleSession(r.Context(), m.AccountID, m.Role, SessionName(res.User), d, map[string]string{"LdapUser": res.User})
 	if err != nil {
 		h.logger().ErrorContext(r.Context(), "ldap login: issue role session", "user", res.User, "role", RoleArn(m), "err", err)
-		writeError(w, http.StatusForbidden, Error{Code: "AccessDenied", Message: fmt.Sprintf("role %s could not be assumed: %v", RoleArn(m), err)})
+		var ae *awsapi.Error
+		if errors.As(err, &ae) && ae.Status() < 500 { // e.g. a session longer than the role's MaxSessionDuration
+			writeError(w, ae.Status(), Error{Code: ae.Code, Message: fmt.Sprintf("role %s: %s", RoleArn(m), ae.Message)})
+			return
+		}
+		// Anything else (no such role, a database error) is the
+		// operator's to read in the log, not the client's.
+		writeError(w, http.StatusForbidden, Error{Code: "AccessDenied", Message: fmt.Sprintf("role %s could not be assumed; ask the operator to check the LDAP mapping", RoleArn(m))})
 		return
 	}
 	h.logger().InfoContext(r.Context(), "ldap login: role session issued", "user", res.User, "role", RoleArn(m), "key", creds.AccessKeyID, "expires", creds.Expiration)

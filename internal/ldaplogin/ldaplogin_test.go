@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kumo-cloud/kumo/internal/awsapi"
 	"github.com/kumo-cloud/kumo/internal/ldapauth"
 	"github.com/kumo-cloud/kumo/internal/ldaptest"
 )
@@ -182,9 +183,13 @@ func TestLoginAfterGroupRemoval(t *testing.T) {
 
 func TestLoginIssuerFailure(t *testing.T) {
 	f := newFixture(t)
-	f.issuer.err = errors.New("role Developer does not exist")
-	if _, err := f.post(t, Request{User: "bob", Password: "bob-pw"}); code(err) != "AccessDenied" {
-		t.Fatalf("issuer failure = %v, want AccessDenied", err)
+	f.issuer.err = errors.New("read role Developer: database is locked")
+	if _, err := f.post(t, Request{User: "bob", Password: "bob-pw"}); code(err) != "AccessDenied" || strings.Contains(err.Error(), "database") {
+		t.Fatalf("issuer failure = %v, want AccessDenied without the internal cause", err)
+	}
+	f.issuer.err = awsapi.NewError("ValidationError", http.StatusBadRequest, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	if _, err := f.post(t, Request{User: "bob", Password: "bob-pw"}); code(err) != "ValidationError" || !strings.Contains(err.Error(), "MaxSessionDuration") {
+		t.Fatalf("issuer validation error = %v, want it passed on", err)
 	}
 }
 
