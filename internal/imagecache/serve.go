@@ -31,28 +31,42 @@ const maxSocketPath = 107
 // earlier agent reconnecting). While it runs, LazyRootDisk makes root
 // disks without waiting for their base.
 func (c *Cache) ServeNBD(ctx context.Context) error {
-	dir, err := c.dir()
+	done, err := c.StartNBD(ctx)
 	if err != nil {
 		return err
 	}
+	return <-done
+}
+
+// StartNBD is ServeNBD in the background: once it returns, LazyRootDisk
+// serves; done gives Serve's end (nil when ctx ended).
+func (c *Cache) StartNBD(ctx context.Context) (done <-chan error, err error) {
+	dir, err := c.dir()
+	if err != nil {
+		return nil, err
+	}
 	sock := filepath.Join(dir, socketName)
 	if len(sock) > maxSocketPath {
-		return fmt.Errorf("image cache: socket %s: path too long for a unix socket", sock)
+		return nil, fmt.Errorf("image cache: socket %s: path too long for a unix socket", sock)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("image cache: %w", err)
+		return nil, fmt.Errorf("image cache: %w", err)
 	}
 	if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("image cache: %w", err)
+		return nil, fmt.Errorf("image cache: %w", err)
 	}
 	l, err := net.Listen("unix", sock)
 	if err != nil {
-		return fmt.Errorf("image cache: %w", err)
+		return nil, fmt.Errorf("image cache: %w", err)
 	}
 	c.setServing(ctx, sock)
-	defer c.setServing(nil, "")
-	srv := &nbd.Server{Open: c.openExport, Logger: c.log()}
-	return srv.Serve(ctx, l)
+	ch := make(chan error, 1)
+	go func() {
+		defer c.setServing(nil, "")
+		srv := &nbd.Server{Open: c.openExport, Logger: c.log()}
+		ch <- srv.Serve(ctx, l)
+	}()
+	return ch, nil
 }
 
 func (c *Cache) setServing(ctx context.Context, sock string) {

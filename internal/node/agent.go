@@ -72,6 +72,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer a.wg.Wait()
+	a.serveImages(ctx)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

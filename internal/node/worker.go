@@ -248,6 +248,7 @@ func (w *worker) ensureRunning(ctx context.Context, spec *nodeapi.InstanceSpec) 
 		}
 	}
 	w.syncNICs(ctx, spec)
+	w.switchBacking(ctx)
 	w.rebootGuest(ctx, spec)
 }
 
