@@ -15,20 +15,16 @@ const (
 
 	optExportName = 1
 	optAbort      = 2
-	optList       = 3
 	optInfo       = 6
 	optGo         = 7
 
 	repAck       = 1
-	repServer    = 2
 	repInfo      = 3
 	repErrUnsup  = 1<<31 | 1
-	repErrPolicy = 1<<31 | 2
 	repErrInval  = 1<<31 | 3
 	repErrUnknwn = 1<<31 | 6
 
-	infoExport    = 0
-	infoBlockSize = 3
+	infoExport = 0
 
 	// Transmission flags: read-only, and several connections may read
 	// at once (nothing is ever written, so they always agree).
@@ -41,12 +37,10 @@ const (
 	cmdWrite = 1
 	cmdDisc  = 2
 	cmdFlush = 3
-	cmdCache = 5
 
 	errPerm  = 1
 	errIO    = 5
 	errInval = 22
-	errNoSup = 95
 )
 
 // Limits the server enforces on what a client sends.
