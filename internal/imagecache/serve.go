@@ -184,14 +184,22 @@ func (c *Cache) LazyRootDisk(ctx context.Context, snapshotID, path string, sizeG
 	return &Export{Socket: c.socket, Name: snapshotID}, nil
 }
 
-// Complete returns the path of snapshotID's base when it is complete.
+// Complete returns the path of snapshotID's base when it is complete;
+// otherwise, when the cache serves NBD, it makes sure the base is being
+// filled (a guest left reading over NBD by an earlier agent may not have
+// reconnected yet, having read nothing since).
 func (c *Cache) Complete(snapshotID string) (string, bool) {
 	path, err := c.basePath(snapshotID)
 	if err != nil {
 		return "", false
 	}
-	ok, _ := regularFile(path)
-	return path, ok
+	if ok, _ := regularFile(path); ok {
+		return path, true
+	}
+	if _, err := c.joinLazy(snapshotID, path); err != nil && !errors.Is(err, errNotServing) {
+		c.log().Warn("image cache: fill", "snapshot", snapshotID, "err", err)
+	}
+	return path, false
 }
 
 // baseExport is a complete base served over NBD.
