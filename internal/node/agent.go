@@ -75,6 +75,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer a.wg.Wait()
+	a.serveImages(ctx)
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()

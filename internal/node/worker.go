@@ -255,6 +255,7 @@ func (w *worker) ensureRunning(ctx context.Context, spec *nodeapi.InstanceSpec) 
 	}
 	w.syncNICs(ctx, spec)
 	w.syncVolumes(ctx, spec)
+	w.switchBacking(ctx)
 	w.rebootGuest(ctx, spec)
 }
 
