@@ -51,7 +51,7 @@ func volumeGuest(t *testing.T, img string, fill bool) (*qemu.Instance, string) {
 // findMarker waits for a marker of event that satisfies ok.
 func findMarker(t *testing.T, log, event string, ok func(demotest.Marker) bool) demotest.Marker {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
 		b, _ := qemu.ConsoleTail(log, 0)
 		for _, m := range demotest.Parse(b) {
@@ -61,7 +61,7 @@ func findMarker(t *testing.T, log, event string, ok func(demotest.Marker) bool) 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("no %s marker as wanted after 30s", event)
+	t.Fatalf("no %s marker as wanted after 120s", event)
 	return demotest.Marker{}
 }
 
@@ -91,8 +91,8 @@ func unplug(t *testing.T, inst *qemu.Instance, force bool) time.Duration {
 		if gone {
 			return time.Since(start)
 		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatal("the guest did not release the volume in 30 s")
+		if time.Since(start) > 120*time.Second {
+			t.Fatal("the guest did not release the volume in 120 s")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -196,7 +196,7 @@ func TestVolumeHotplugLocal(t *testing.T) {
 	if out, err := exec.Command("qemu-img", "info", be.Path(volID)).CombinedOutput(); err != nil {
 		t.Fatalf("the volume's file is still locked after a forced detach: %v: %s", err, out)
 	}
-	waitFor := time.Now().Add(10 * time.Second)
+	waitFor := time.Now().Add(60 * time.Second)
 	for len(plugged(t, b)) != 0 && time.Now().Before(waitFor) {
 		unplug(t, b, true)
 		time.Sleep(200 * time.Millisecond)
