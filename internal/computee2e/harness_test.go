@@ -192,11 +192,13 @@ const testPublicPool = "198.18.0.200-198.18.0.220"
 // where its public addresses are published), its guests' namespaces get
 // their own prefix, and the guests are found by guestPIDs through
 // dataDir. It returns the node's metrics address.
-func (c *cluster) startHostNode(name, zone, hostNetns, underlay, dataDir, prefix string) string {
+// More flags of the node come in extra.
+func (c *cluster) startHostNode(name, zone, hostNetns, underlay, dataDir, prefix string, extra ...string) string {
 	metrics := freePort(c.t)
-	c.extra = append(c.extra, c.spawn(name, "node", "--server", c.nodeAddr, "--join-token", c.token, "--data-dir", dataDir,
+	args := []string{"node", "--server", c.nodeAddr, "--join-token", c.token, "--data-dir", dataDir,
 		"--name", name, "--zone", zone, "--netns-prefix", prefix, "--host-netns", hostNetns,
-		"--underlay-address", underlay, "--uplink", "uplink", "--metrics-listen", metrics, "--log-format", "json"))
+		"--underlay-address", underlay, "--uplink", "uplink", "--metrics-listen", metrics, "--log-format", "json"}
+	c.extra = append(c.extra, c.spawn(name, append(args, extra...)...))
 	return metrics
 }
 
