@@ -95,7 +95,9 @@ func attachedTo(instance string) func(types.Volume) bool {
 	}
 }
 
-func available(v types.Volume) bool { return v.State == types.VolumeStateAvailable && len(v.Attachments) == 0 }
+func available(v types.Volume) bool {
+	return v.State == types.VolumeStateAvailable && len(v.Attachments) == 0
+}
 
 // TestVolumeLife walks an EBS volume through its life with real processes:
 // a kumo server and two kumo nodes of one zone on two fake hosts, real
