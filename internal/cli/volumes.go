@@ -15,7 +15,7 @@ const volumeBackendUsage = "where volumes' data lives: local (a qcow2 file on th
 // volumes that stay "creating" forever.
 func checkVolumeBackend(b string) error {
 	switch b {
-	case nodeapi.VolumeBackendLocal:
+	case nodeapi.VolumeBackendLocal, "":
 		return nil
 	case nodeapi.VolumeBackendRBD:
 		return fmt.Errorf("--volume-backend rbd: not supported yet: nodes cannot attach Ceph RBD volumes to guests (see docs/ceph.md)")
