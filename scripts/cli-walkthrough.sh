@@ -12,7 +12,7 @@ kumo="$work/kumo"
 demo=${KUMO_DEMO_IMAGE_DIR:-$HOME/.cache/kumo/images/demo}
 images/demo/build.sh "$demo" >"$work/demo-build.log" 2>&1 || { cat "$work/demo-build.log"; exit 1; }
 
-prefix=kumowalk
+prefix=${KUMO_NETNS_PREFIX:-kumowalk}
 "$kumo" dev --data-dir "$work/data" --ec2-listen 127.0.0.1:$ec2_port --s3-listen 127.0.0.1:${KUMO_S3_PORT:-18774} --admin-listen 127.0.0.1:$admin_port \
   --node-listen 127.0.0.1:${KUMO_NODE_PORT:-18776} --netns-prefix $prefix \
   --demo-image "$demo" --log-format json >"$work/dev.out" 2>"$work/dev.log" &
@@ -58,7 +58,7 @@ vpc=$($aws ec2 create-vpc --cidr-block 10.20.0.0/16 | json 'd["Vpc"]["VpcId"]')
 check "create-subnet in a new VPC" "10.20.1.0/24" "$($aws ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.20.1.0/24 | json 'd["Subnet"]["CidrBlock"]')"
 check "describe-tags" "team=blue" "$($aws ec2 describe-tags --filters Name=resource-id,Values=$sg | json 'd["Tags"][0]["Key"] + "=" + d["Tags"][0]["Value"]')"
 check "not yet implemented actions say so" "UnsupportedOperation" \
-  "$($aws ec2 describe-volumes 2>&1 >/dev/null | sed -n 's/.*(\(.*\)).*/\1/p' | head -1)"
+  "$($aws ec2 describe-nat-gateways 2>&1 >/dev/null | sed -n 's/.*(\(.*\)).*/\1/p' | head -1)"
 check "the demo image is public" "kumo-demo machine True kumo" \
   "$($aws ec2 describe-images --filters Name=name,Values=kumo-demo | json '" ".join([d["Images"][0]["Name"], d["Images"][0]["ImageType"], str(d["Images"][0]["Public"]), d["Images"][0]["ImageOwnerAlias"]])')"
 check "metrics are served" "1" "$(curl -fs http://127.0.0.1:$admin_port/metrics | grep -c '^kumo_db_connections_in_use')"
@@ -110,6 +110,43 @@ EOF
   check "start-instances" "running" "$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].State.Name' --output text)"
   $aws ec2 reboot-instances --instance-ids "$iid"
   check "reboot-instances keeps it running" "running" "$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].State.Name' --output text)"
+  # Volumes: the README's "Volumes" walk-through, on the same instance.
+  vol=$($aws ec2 create-volume --availability-zone kumo-1a --size 10 --volume-type gp3 \
+        --tag-specifications 'ResourceType=volume,Tags=[{Key=team,Value=blue}]' --query VolumeId --output text)
+  check "create-volume returns a vol- id" "vol-" "${vol:0:4}"
+  $aws ec2 wait volume-available --volume-ids "$vol"
+  check "describe-volumes by tag" "$vol 10 gp3 available" \
+    "$($aws ec2 describe-volumes --filters Name=tag:team,Values=blue --query 'Volumes[0].[VolumeId,Size,VolumeType,State]' --output text | tr '\t' ' ')"
+  $aws ec2 attach-volume --volume-id "$vol" --instance-id "$iid" --device /dev/sdf >/dev/null
+  state=""
+  for _ in $(seq 60); do
+    state=$($aws ec2 describe-volumes --volume-ids "$vol" --query 'Volumes[0].[State,Attachments[0].State,Attachments[0].Device]' --output text | tr '\t' ' ')
+    [ "$state" = "in-use attached /dev/sdf" ] && break; sleep 1
+  done
+  check "attach-volume: in-use, attached as /dev/sdf" "in-use attached /dev/sdf" "$state"
+  serial=${vol/-/}
+  console_marker() { # console_marker REGEX: the first console line matching it, waiting up to 60 s
+    local line=""
+    for _ in $(seq 60); do
+      line=$($aws ec2 get-console-output --instance-id "$iid" --latest --query Output --output text | tr -d '\r' | grep -m1 -E "$1" || true)
+      [ -n "$line" ] && break; sleep 1
+    done
+    echo "$line"
+  }
+  disk=$(console_marker "^KUMO-DEMO: disk vd[a-z]+ size=[0-9]+ serial=$serial\$")
+  check "the guest sees a disk of exactly 10 GiB with the volume's serial" "size=10737418240 serial=$serial" "${disk#KUMO-DEMO: disk vd? }"
+  dev=$(echo "$disk" | cut -d' ' -f3)
+  $aws ec2 modify-volume --volume-id "$vol" --size 20 >/dev/null
+  check "modify-volume --size 20: the guest sees 20 GiB without a detach" "KUMO-DEMO: disk-resized $dev size=21474836480" \
+    "$(console_marker "^KUMO-DEMO: disk-resized $dev size=21474836480\$")"
+  check "describe-volumes shows 20 GiB" "20" "$($aws ec2 describe-volumes --volume-ids "$vol" --query 'Volumes[0].Size' --output text)"
+  $aws ec2 detach-volume --volume-id "$vol" >/dev/null
+  $aws ec2 wait volume-available --volume-ids "$vol"
+  check "detach-volume: available again" "available" "$($aws ec2 describe-volumes --volume-ids "$vol" --query 'Volumes[0].State' --output text)"
+  $aws ec2 delete-volume --volume-id "$vol"
+  $aws ec2 wait volume-deleted --volume-ids "$vol"
+  check "delete-volume: the volume is gone" "InvalidVolume.NotFound" \
+    "$($aws ec2 describe-volumes --volume-ids "$vol" 2>&1 >/dev/null | sed -n 's/.*(\(.*\)).*/\1/p' | head -1)"
   $aws ec2 terminate-instances --instance-ids "$iid" >/dev/null
   $aws ec2 wait instance-terminated --instance-ids "$iid"
   check "terminate-instances" "terminated" "$($aws ec2 describe-instances --instance-ids "$iid" --query 'Reservations[0].Instances[0].State.Name' --output text)"

@@ -31,6 +31,7 @@ func newDevCmd() *cobra.Command {
 	var accel string
 	var reset bool
 	var dnsUpstreams []string
+	var volumeExportAddr string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a whole cloud on this machine with an embedded database",
@@ -49,6 +50,9 @@ func newDevCmd() *cobra.Command {
 			}
 			cfg, err := f.config()
 			if err != nil {
+				return err
+			}
+			if err := checkHostPort("volume-export-addr", volumeExportAddr); err != nil {
 				return err
 			}
 			withNode := !noNode && os.Geteuid() == 0
@@ -78,7 +82,7 @@ func newDevCmd() *cobra.Command {
 					cfg.Logger.Warn("no compute node: kumo dev must run as root to start guests (network namespaces, taps); run it with sudo, or use --no-node to silence this")
 					return
 				}
-				go runDevNode(ctx, c, cfg, prefix, choice, dnsUpstreams)
+				go runDevNode(ctx, c, cfg, devNodeOptions{prefix: prefix, accel: choice, dnsUpstreams: dnsUpstreams, volumeExportAddr: volumeExportAddr})
 			})
 		},
 	}
@@ -88,13 +92,23 @@ func newDevCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&reset, "reset", false, "remove everything this data dir's node left on the host (guests, namespaces, routes, proxy entries, nftables table), then exit; the data dir is kept")
 	cmd.Flags().StringVar(&accel, "accel", qemu.ChooseAuto, accelUsage)
 	registerDNSUpstream(cmd.Flags(), &dnsUpstreams)
+	registerVolumeExport(cmd.Flags(), &volumeExportAddr)
 	return cmd
+}
+
+// devNodeOptions are kumo dev's flags for its node.
+type devNodeOptions struct {
+	prefix           string
+	accel            *qemu.Choice
+	dnsUpstreams     []string
+	volumeExportAddr string
 }
 
 // runDevNode runs a compute node in this process with the code of kumo
 // node, joined with a token the controller makes for it. The node's guests
-// outlive the process, as they outlive a kumo node.
-func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Config, prefix string, accel *qemu.Choice, dnsUpstreams []string) {
+// outlive the process, as they outlive a kumo node. Its volumes are the
+// local backend's, in <data-dir>/node/volumes.
+func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Config, o devNodeOptions) {
 	token, err := c.Nodes.CreateJoinToken(ctx, time.Hour)
 	if err != nil {
 		cfg.Logger.Error("kumo dev: node join token; running without a compute node", "error", err)
@@ -103,8 +117,8 @@ func runDevNode(ctx context.Context, c *controller.Controller, cfg controller.Co
 	host, _ := os.Hostname()
 	err = node.Start(ctx, node.Options{
 		Server: loopbackAddr(c.NodeAddr), JoinToken: token, DataDir: filepath.Join(cfg.DataDir, "node"),
-		Name: host, Zone: cfg.Zones[0], Version: Version, NetnsPrefix: prefix, ExposeToHost: true,
-		Logger: cfg.Logger.With("role", "node"), AccelChoice: accel, DNSUpstreams: dnsUpstreams,
+		Name: host, Zone: cfg.Zones[0], Version: Version, NetnsPrefix: o.prefix, ExposeToHost: true,
+		Logger: cfg.Logger.With("role", "node"), AccelChoice: o.accel, DNSUpstreams: o.dnsUpstreams, VolumeExportAddr: o.volumeExportAddr,
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		// The APIs stay up: images, S3 and everything but guests still work.

@@ -22,6 +22,7 @@ type nodeFlags struct {
 	server, joinToken, dataDir, name, zone, netnsPrefix, logFormat string
 	underlay, metricsListen, hostNetns, uplink                     string
 	accel                                                          string
+	volumeBackend, volumeExportAddr                                string
 	dnsUpstreams                                                   []string
 	exposeToHost                                                   bool
 	vcpus                                                          int
@@ -44,7 +45,15 @@ func (f *nodeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.uplink, "uplink", "", "host interface on the operator's public network: guests' elastic IPs are answered for (proxy ARP) and forwarded through it, and guests reach nothing beyond this host any other way (default: none, public addresses reach only this host)")
 	fs.StringVar(&f.accel, "accel", qemu.ChooseAuto, accelUsage)
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
+	fs.StringVar(&f.volumeBackend, "volume-backend", "local", volumeBackendUsage)
 	registerDNSUpstream(fs, &f.dnsUpstreams)
+	registerVolumeExport(fs, &f.volumeExportAddr)
+}
+
+// registerVolumeExport adds --volume-export-addr (kumo node and kumo dev).
+func registerVolumeExport(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "volume-export-addr", "", "IP:port where this node serves the volumes it holds over NBD to the other nodes of its zone "+
+		"(default: the underlay address, 127.0.0.1 without one, port 10809; none with --host-netns)")
 }
 
 // registerDNSUpstream adds --dns-upstream (kumo node and kumo dev).
@@ -70,6 +79,12 @@ func (f *nodeFlags) options() (node.Options, error) {
 			return node.Options{}, fmt.Errorf("--underlay-address: %w", err)
 		}
 	}
+	if err := checkVolumeBackend(f.volumeBackend); err != nil {
+		return node.Options{}, err
+	}
+	if err := checkHostPort("volume-export-addr", f.volumeExportAddr); err != nil {
+		return node.Options{}, err
+	}
 	if _, err := node.ParseUpstreams(f.dnsUpstreams); err != nil {
 		return node.Options{}, fmt.Errorf("--dns-upstream: %w", err)
 	}
@@ -80,6 +95,7 @@ func (f *nodeFlags) options() (node.Options, error) {
 		Capacity: nodeapi.Capacity{VCPUs: f.vcpus, MemoryMiB: f.memoryMiB},
 		Accel:    f.accel,
 		Logger:   newLogger(os.Stderr, f.logFormat), DNSUpstreams: f.dnsUpstreams,
+		VolumeExportAddr: f.volumeExportAddr,
 	}, nil
 }
 

@@ -22,6 +22,8 @@ type serverFlags struct {
 	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat, demoImage string
 	s3Listen, s3BackendEndpoint, s3BackendRegion, s3BackendPrefix                                 string
 	nodeListen, publicIPs, ldapConfig                                                             string
+	volumeBackend                                                                                 string
+	volumeStorageGiB                                                                              int64
 	vcpuOvercommit                                                                                float64
 	nodeNames                                                                                     []string
 }
@@ -45,6 +47,8 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.instanceTypes, "instance-types", "", "JSON file with the instance type catalogue (default: t3.nano ... m5.2xlarge)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
 	fs.StringVar(&f.ldapConfig, "ldap-config", "", "JSON file with the LDAP/AD directory, bind account, searches and group → account/role mappings; enables POST /kumo/login for kumo login (docs/ldap.md)")
+	fs.StringVar(&f.volumeBackend, "volume-backend", "local", volumeBackendUsage)
+	fs.Int64Var(&f.volumeStorageGiB, "volume-storage-gib", 0, "each account's EBS storage limit per volume type, GiB, as EC2's storage quotas (default: 51200)")
 	fs.StringVar(&f.demoImage, "demo-image", "", "directory with the demo guest's vmlinuz and initrd.img (images/demo/build.sh) to register as the public image kumo-demo")
 }
 
@@ -69,6 +73,12 @@ func (f *serverFlags) config() (controller.Config, error) {
 	if err := absPaths(map[string]*string{"data-dir": &f.dataDir, "demo-image": &f.demoImage, "instance-types": &f.instanceTypes}); err != nil {
 		return controller.Config{}, err
 	}
+	if err := checkVolumeBackend(f.volumeBackend); err != nil {
+		return controller.Config{}, err
+	}
+	if f.volumeStorageGiB < 0 {
+		return controller.Config{}, fmt.Errorf("--volume-storage-gib %d: must not be negative", f.volumeStorageGiB)
+	}
 	var ldapCfg *ldapauth.Config
 	if f.ldapConfig != "" {
 		c, err := ldapauth.LoadConfig(f.ldapConfig)
@@ -83,7 +93,8 @@ func (f *serverFlags) config() (controller.Config, error) {
 	}
 	return controller.Config{PublicIPs: pool, DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
 		S3Listen: f.s3Listen, S3Remote: f.s3Remote(), NodeListen: f.nodeListen, NodeNames: f.nodeNames, VCPUOvercommit: f.vcpuOvercommit,
-		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage, LDAP: ldapCfg}, nil
+		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage, LDAP: ldapCfg,
+		VolumeBackend: f.volumeBackend, VolumeStorageGiB: f.volumeStorageGiB}, nil
 }
 
 // s3Remote configures the external S3 backend; its secret comes from the

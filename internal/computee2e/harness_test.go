@@ -192,11 +192,13 @@ const testPublicPool = "198.18.0.200-198.18.0.220"
 // where its public addresses are published), its guests' namespaces get
 // their own prefix, and the guests are found by guestPIDs through
 // dataDir. It returns the node's metrics address.
-func (c *cluster) startHostNode(name, zone, hostNetns, underlay, dataDir, prefix string) string {
+// More flags of the node come in extra.
+func (c *cluster) startHostNode(name, zone, hostNetns, underlay, dataDir, prefix string, extra ...string) string {
 	metrics := freePort(c.t)
-	c.extra = append(c.extra, c.spawn(name, "node", "--server", c.nodeAddr, "--join-token", c.token, "--data-dir", dataDir,
+	args := []string{"node", "--server", c.nodeAddr, "--join-token", c.token, "--data-dir", dataDir,
 		"--name", name, "--zone", zone, "--netns-prefix", prefix, "--host-netns", hostNetns,
-		"--underlay-address", underlay, "--uplink", "uplink", "--metrics-listen", metrics, "--log-format", "json"))
+		"--underlay-address", underlay, "--uplink", "uplink", "--metrics-listen", metrics, "--log-format", "json"}
+	c.extra = append(c.extra, c.spawn(name, append(args, extra...)...))
 	return metrics
 }
 
@@ -252,6 +254,10 @@ func (c *cluster) shutdown() {
 	for _, pid := range c.guestPIDs("") {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
+	// The nodes' storage daemons outlive them too (docs/volumes.md).
+	for _, pid := range c.procsUnder("qemu-storage-daemon") {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 	exec.Command("sh", "-c", "for n in $(ls /run/netns | grep '^"+c.prefix+"'); do ip netns del $n; done").Run()
 	exec.Command("nft", "delete", "table", "inet", "kumo_public_"+c.prefix).Run()
 	os.Remove("/run/kumo/owners/" + c.prefix + ".lock")
@@ -262,6 +268,24 @@ func tail(b []byte, n int) []byte {
 		return b[len(b)-n:]
 	}
 	return b
+}
+
+// procsUnder finds the processes of program whose command line names a
+// path under this cluster's directory.
+func (c *cluster) procsUnder(program string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.HasPrefix(b, []byte(program)) && bytes.Contains(b, []byte(filepath.Dir(c.nodeDir)+"/")) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // guestPIDs finds QEMU processes of this cluster's node (of one instance,

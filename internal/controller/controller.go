@@ -58,6 +58,10 @@ type Config struct {
 	// initrd.img (images/demo/build.sh); when set, it is registered at
 	// start-up as the public image kumo-demo.
 	DemoImage string
+	// VolumeBackend is where new volumes' data lives (ec2.Config.VolumeBackend).
+	VolumeBackend string
+	// VolumeStorageGiB is each account's EBS storage limit per volume type (0: ec2's default).
+	VolumeStorageGiB int64
 	// NodeListen is the node protocol's address (gRPC over mutual TLS);
 	// empty means an ephemeral loopback port (tests).
 	NodeListen string
@@ -213,7 +217,8 @@ func (c *Controller) openStorage(cfg Config) error {
 
 func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metrics.Registry) *apiserver.Server {
 	ec2svc := ec2.New(c.DB, ec2.Config{Region: cfg.Region, Zones: cfg.Zones, Endpoint: c.EC2Addr.String(), InstanceTypes: types,
-		VCPUOvercommit: cfg.VCPUOvercommit, PublicIPs: cfg.PublicIPs})
+		VCPUOvercommit: cfg.VCPUOvercommit, PublicIPs: cfg.PublicIPs,
+		VolumeBackend: cfg.VolumeBackend, VolumeStorageGiB: cfg.VolumeStorageGiB})
 	ec2svc.Snapshots = snapshotData{c.snapshots}
 	ec2svc.Notify = c.Nodes.Notify
 	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Services: map[string]apiserver.Service{
