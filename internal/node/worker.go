@@ -41,9 +41,9 @@ type worker struct {
 
 	guest    Guest
 	shared   atomic.Pointer[guestRef] // guest, published after each round for other goroutines (snapshots)
-	reattach bool // a live guest whose monitor could not be reached yet
-	halted   bool // the guest went off (or failed) by itself while meant to run: wait for the server
-	netReady bool // DHCP and IMDS serve this instance's subnet in this process
+	reattach bool                     // a live guest whose monitor could not be reached yet
+	halted   bool                     // the guest went off (or failed) by itself while meant to run: wait for the server
+	netReady bool                     // DHCP and IMDS serve this instance's subnet in this process
 
 	// The guest whose further interfaces were last found to be those of
 	// nicsKey (see syncNICs); after a failed round towards nicsTried, the
