@@ -1,0 +1,108 @@
+package node
+
+// Volume snapshots through two real agents sharing one object store and
+// real demo guests under TCG: A's guest writes a random first MiB to an
+// attached volume; A snapshots it while attached (through the guest's
+// QEMU), then again detached (as a file, incremental on the first); B
+// creates a volume from the second snapshot and its guest reads back
+// exactly the bytes A's guest wrote.
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kumo-cloud/kumo/images/demo/demotest"
+	"github.com/kumo-cloud/kumo/internal/nodeapi"
+	"github.com/kumo-cloud/kumo/internal/snapshot"
+)
+
+const (
+	testSnap1 = "snap-0123456789abcdef1"
+	testSnap2 = "snap-0123456789abcdef2"
+)
+
+func snapshotOf(r *nodeapi.Report, id string) nodeapi.SnapshotStatus {
+	i := slices.IndexFunc(r.Snapshots, func(s nodeapi.SnapshotStatus) bool { return s.SnapshotID == id })
+	if i < 0 {
+		return nodeapi.SnapshotStatus{}
+	}
+	return r.Snapshots[i]
+}
+
+func snapshotDone(id string) func(*nodeapi.Report) bool {
+	return func(r *nodeapi.Report) bool { return snapshotOf(r, id).State != "" && snapshotOf(r, id).State != nodeapi.SnapshotPending }
+}
+
+func TestVolumeSnapshotsTwoNodes(t *testing.T) {
+	img := demoImage(t)
+	a := newVolNode(t, img, " kumo.disk_fill")
+	b := newVolNode(t, img, "")
+	b.cfg.Objects = a.cfg.Objects // one object store, as the server's
+	objs := a.cfg.Objects
+	runAgent(t, a.cfg)
+	runAgent(t, b.cfg)
+
+	spec := demoSpec()
+	vd := nodeapi.VolumeData{VolumeID: testVol, SizeBytes: 1 << 30, Backend: nodeapi.VolumeBackendLocal}
+	spec.Volumes = []nodeapi.VolumeAttachment{{VolumeData: vd, Device: "/dev/sdf"}}
+	a.push(nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec}})
+	a.srv.waitFor(t, testID, nodeapi.ObservedRunning, 60*time.Second)
+	a.waitReport(t, "attached", attachedWith(nodeapi.AttachAttached, 1<<30))
+	written := consoleMarker(t, a.srv, demotest.DiskData, func(m demotest.Marker) bool { return m.Fields["written"] == "1" })
+
+	// While attached: read through the guest's QEMU.
+	at := time.Now()
+	a.push(nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec},
+		Snapshots: []nodeapi.SnapshotTask{{SnapshotID: testSnap1, VolumeID: testVol}}})
+	r := a.waitReport(t, "snapshot while attached", snapshotDone(testSnap1))
+	if st := snapshotOf(r, testSnap1); st.State != nodeapi.SnapshotCompleted || st.Progress != 100 || st.SizeBytes != 1<<30 {
+		t.Fatalf("snapshot while attached: %+v", st)
+	}
+	t.Logf("snapshot of the attached 1 GiB volume: %v", time.Since(at).Round(time.Millisecond))
+	if attachmentOf(r).State != nodeapi.AttachAttached {
+		t.Fatalf("the volume after the snapshot: %+v", attachmentOf(r))
+	}
+
+	// Detached, homed on A: read as a file, incremental on the first.
+	detached := slices.Clone(spec.Volumes)
+	detached[0].Detach = true
+	spec.Volumes = detached
+	a.push(nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec}})
+	a.waitReport(t, "detached", attachedWith(nodeapi.AttachDetached, 0))
+	spec.Volumes = nil
+	a.push(nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec}, Volumes: []nodeapi.VolumeSpec{{VolumeData: vd}},
+		Snapshots: []nodeapi.SnapshotTask{{SnapshotID: testSnap2, VolumeID: testVol, Parent: testSnap1}}})
+	r = a.waitReport(t, "snapshot while detached", snapshotDone(testSnap2))
+	if st := snapshotOf(r, testSnap2); st.State != nodeapi.SnapshotCompleted || st.SizeBytes != 1<<30 || st.Uploaded != 0 {
+		t.Fatalf("snapshot while detached (nothing new to upload): %+v", st)
+	}
+	store := &snapshot.Store{Objects: objs}
+	m1, err := store.Manifest(t.Context(), testSnap1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := store.Manifest(t.Context(), testSnap2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m1.Chunks, m2.Chunks) {
+		t.Fatal("the detached snapshot differs from the attached one; nothing was written in between")
+	}
+	// The task is dropped once the server recorded it: so is its status.
+	a.push(nodeapi.Desired{Instances: []nodeapi.InstanceSpec{spec}, Volumes: []nodeapi.VolumeSpec{{VolumeData: vd}}})
+	a.waitReport(t, "finished tasks forgotten", func(r *nodeapi.Report) bool { return len(r.Snapshots) == 0 })
+
+	// B: a new volume from the snapshot, attached at boot.
+	specB := demoSpec()
+	vdB := nodeapi.VolumeData{VolumeID: testVol, SizeBytes: 2 << 30, Backend: nodeapi.VolumeBackendLocal, SnapshotID: testSnap2}
+	specB.Volumes = []nodeapi.VolumeAttachment{{VolumeData: vdB, Device: "/dev/sdf"}}
+	at = time.Now()
+	b.push(nodeapi.Desired{Instances: []nodeapi.InstanceSpec{specB}})
+	b.waitReport(t, "attached on B", attachedWith(nodeapi.AttachAttached, 2<<30))
+	t.Logf("volume from the snapshot on B: %v", time.Since(at).Round(time.Millisecond))
+	read := consoleMarker(t, b.srv, demotest.DiskData, func(demotest.Marker) bool { return true })
+	if read.Fields["sha256"] != written.Fields["sha256"] || read.Fields["written"] != "" {
+		t.Fatalf("B's guest read %q; A's guest wrote %q", read.Text, written.Text)
+	}
+}
