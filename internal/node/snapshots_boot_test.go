@@ -31,7 +31,9 @@ func snapshotOf(r *nodeapi.Report, id string) nodeapi.SnapshotStatus {
 }
 
 func snapshotDone(id string) func(*nodeapi.Report) bool {
-	return func(r *nodeapi.Report) bool { return snapshotOf(r, id).State != "" && snapshotOf(r, id).State != nodeapi.SnapshotPending }
+	return func(r *nodeapi.Report) bool {
+		return snapshotOf(r, id).State != "" && snapshotOf(r, id).State != nodeapi.SnapshotPending
+	}
 }
 
 func TestVolumeSnapshotsTwoNodes(t *testing.T) {
