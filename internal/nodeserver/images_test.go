@@ -74,7 +74,10 @@ func TestSnapshotReportsSettleImages(t *testing.T) {
 			nodeapi.SnapshotStatus{SnapshotID: snaps[1], State: nodeapi.SnapshotPending, Progress: 50})
 		waitFor(t, "the root snapshot completed", func() bool {
 			var sn store.Snapshot
-			_ = h.db.View(t.Context(), func(ctx context.Context, tx *store.Tx) (err error) { sn, err = tx.GetSnapshot(ctx, snaps[0]); return err })
+			_ = h.db.View(t.Context(), func(ctx context.Context, tx *store.Tx) (err error) {
+				sn, err = tx.GetSnapshot(ctx, snaps[0])
+				return err
+			})
 			return sn.State == "completed"
 		})
 		if st := image("ami-00000000000000031").State; st != "pending" {
