@@ -45,6 +45,7 @@ type agent struct {
 	metrics *prometheus.Registry // the agent's own, served on Config.MetricsListen
 	vnet    *vpcNet
 	vols    *volStore
+	snaps   *snapshotter
 
 	// vpcMu keeps a VPC's namespace from being deleted while an instance
 	// is being plugged into it (read-locked while preparing a NIC).
@@ -76,10 +77,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer a.wg.Wait()
 	a.serveImages(ctx)
-	a.wg.Add(2)
+	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()
 		a.vnet.loop(ctx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.snaps.loop(ctx)
 	}()
 	go func() {
 		defer a.wg.Done()
@@ -115,7 +120,7 @@ func newAgent(cfg Config) (*agent, error) {
 	if a.images == nil {
 		a.images = qemuimg.Tool{}
 	}
-	for _, d := range []string{a.imagesDir(), a.instancesDir()} {
+	for _, d := range []string{a.imagesDir(), a.instancesDir(), a.snapshotDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("node: %w", err)
 		}
@@ -137,6 +142,7 @@ func newAgent(cfg Config) (*agent, error) {
 			nodeapi.VolumeBackendLocal: &local.Backend{Dir: filepath.Join(cfg.DataDir, "volumes")}}
 	}
 	a.vols = newVolStore(a)
+	a.snaps = newSnapshotter(a)
 	a.net = &netServices{a: a, dhcp: map[string]*dhcpd.Server{}, imds: map[string]*http.Server{}, dns: map[string]*vpcdns.Running{}}
 	capacity, err := measureCapacity(cfg.DataDir, cfg.Capacity)
 	if err != nil {
@@ -158,6 +164,10 @@ func newAgent(cfg Config) (*agent, error) {
 func (a *agent) imagesDir() string    { return filepath.Join(a.cfg.DataDir, "images") }
 func (a *agent) instancesDir() string { return filepath.Join(a.cfg.DataDir, "instances") }
 func (a *agent) volumeRunDir() string { return filepath.Join(a.cfg.DataDir, "qsd") }
+
+// snapshotDir holds volume snapshots' temporary overlays and sockets: on
+// the volumes' file system, with a path short enough for a socket.
+func (a *agent) snapshotDir() string { return filepath.Join(a.cfg.DataDir, "snap") }
 
 func (a *agent) now() time.Time {
 	if a.cfg.Now != nil {
@@ -211,6 +221,12 @@ func (a *agent) startWorker(ctx context.Context, w *worker) {
 	}()
 }
 
+func (a *agent) worker(id string) *worker {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.workers[id]
+}
+
 func (a *agent) workerList() []*worker {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -257,6 +273,7 @@ func (a *agent) apply(ctx context.Context, d *nodeapi.Desired) {
 	a.net.setZones(d.VPCs, d.PublicPool)
 	a.vnet.setDesired(d.VPCs)
 	a.vols.setDesired(d.Volumes)
+	a.snaps.setDesired(d.Snapshots)
 }
 
 // validID keeps instance ids usable as directory names.
@@ -340,5 +357,6 @@ func (a *agent) report(sent map[string][sha256.Size]byte) (*nodeapi.Report, bool
 		r.Instances = append(r.Instances, st)
 	}
 	r.Volumes = a.vols.report()
+	r.Snapshots = a.snaps.report()
 	return r, news
 }

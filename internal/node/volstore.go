@@ -186,6 +186,10 @@ func (v *volStore) reconcileOne(ctx context.Context, s nodeapi.VolumeSpec) nodea
 			st.Reason = "attached to " + inst + " on this node"
 			return st
 		}
+		if v.a.snaps.busy(s.VolumeID) {
+			st.Reason = "a snapshot of it is being taken"
+			return st
+		}
 		if err := v.delete(ctx, s.VolumeData); err != nil {
 			st.Reason = reason(err)
 			v.a.log.Warn("delete volume", "volume", s.VolumeID, "err", err)

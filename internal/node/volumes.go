@@ -61,6 +61,34 @@ func (a *agent) attachedTo(volumeID string) string {
 	return ""
 }
 
+// rootOf is the instance of this node whose root disk is the volume
+// (spec.RootVolumeID), "" for none.
+func (a *agent) rootOf(volumeID string) string {
+	for _, w := range a.workerList() {
+		if spec := w.desired(); spec != nil && spec.RootVolumeID == volumeID && spec.Power != nodeapi.PowerTerminated {
+			return w.id
+		}
+	}
+	return ""
+}
+
+// pluggedIn is the instance of this node a volume is being detached
+// from (the server asks it, the guest has not let go yet), "" for none.
+func (a *agent) pluggedIn(volumeID string) string {
+	for _, w := range a.workerList() {
+		spec := w.desired()
+		if spec == nil || spec.Power == nodeapi.PowerTerminated {
+			continue
+		}
+		for _, att := range spec.Volumes {
+			if att.VolumeID == volumeID && att.Detach && w.prev(volumeID).State != nodeapi.AttachDetached {
+				return w.id
+			}
+		}
+	}
+	return ""
+}
+
 // syncVolumes converges the guest's volumes on the spec's attachments and
 // records their states. What is plugged is asked of QEMU every time, so a
 // restarted agent neither plugs a volume twice nor forgets one. Without
@@ -121,6 +149,11 @@ func (w *worker) syncVolume(ctx context.Context, g volumeGuest, att nodeapi.Volu
 		if pv == nil {
 			return st
 		}
+		if w.a.snaps.busy(att.VolumeID) {
+			// QEMU reads it for a snapshot: unplugged when that is done.
+			st.State, st.SizeBytes = nodeapi.AttachDetaching, pv.Size
+			return st
+		}
 		gone, err := g.UnplugVolume(ctx, att.VolumeID, att.Force)
 		if err != nil {
 			return fail(err)
@@ -130,6 +163,12 @@ func (w *worker) syncVolume(ctx context.Context, g volumeGuest, att nodeapi.Volu
 		} else if w.prev(att.VolumeID).State != nodeapi.AttachDetached {
 			w.a.log.Info("detached volume", "instance", w.id, "volume", att.VolumeID, "force", att.Force)
 		}
+		return st
+	}
+	if pv == nil && w.a.snaps.busy(att.VolumeID) {
+		// Its file is being read for a snapshot (qemu-nbd holds it):
+		// plugged when that is done.
+		st.State = nodeapi.AttachAttaching
 		return st
 	}
 	size, err := w.a.vols.ensureData(ctx, att.VolumeData, pv == nil || g == nil)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/hypervisor/qemu"
@@ -39,9 +40,10 @@ type worker struct {
 	abort context.CancelFunc // ends a graceful stop in progress
 
 	guest    Guest
-	reattach bool // a live guest whose monitor could not be reached yet
-	halted   bool // the guest went off (or failed) by itself while meant to run: wait for the server
-	netReady bool // DHCP and IMDS serve this instance's subnet in this process
+	shared   atomic.Pointer[guestRef] // guest, published after each round for other goroutines (snapshots)
+	reattach bool                     // a live guest whose monitor could not be reached yet
+	halted   bool                     // the guest went off (or failed) by itself while meant to run: wait for the server
+	netReady bool                     // DHCP and IMDS serve this instance's subnet in this process
 
 	// The guest whose further interfaces were last found to be those of
 	// nicsKey (see syncNICs); after a failed round towards nicsTried, the
@@ -127,8 +129,10 @@ func (w *worker) run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		w.reconcile(ctx)
+		w.shared.Store(&guestRef{w.guest})
 		select {
 		case <-ctx.Done():
+			w.shared.Store(nil)
 			if w.guest != nil {
 				w.guest.Close()
 			}
@@ -137,6 +141,19 @@ func (w *worker) run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// guestRef is a worker's guest as last published (g nil: none).
+type guestRef struct{ g Guest }
+
+// liveGuest is the worker's guest as of its last round, for goroutines
+// other than the worker's (nil: none, or not known yet).
+// known is false until the worker's first round.
+func (w *worker) liveGuest() (g Guest, known bool) {
+	if r := w.shared.Load(); r != nil {
+		return r.g, true
+	}
+	return nil, false
 }
 
 // recover finds a guest left by a previous agent in the instance directory.

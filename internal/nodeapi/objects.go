@@ -13,7 +13,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/snapshot"
 )
 
-// ErrReadOnly: a node cannot write to the server's object store.
+// ErrReadOnly: a node cannot delete from the server's object store.
 var ErrReadOnly = errors.New("the server's object store is read-only for nodes")
 
 // remoteObjects is snapshot.Objects over GetObject and ListObjects.
@@ -91,10 +91,47 @@ func (o remoteObjects) List(ctx context.Context, prefix string) ([]string, error
 	return out.Keys, nil
 }
 
-// Put is refused: nodes only read.
-func (remoteObjects) Put(context.Context, string, io.Reader, int64) error { return ErrReadOnly }
+var putObjectDesc = grpc.StreamDesc{StreamName: "PutObject", ClientStreams: true}
 
-// Delete is refused: nodes only read.
+// Put stores an object through the server, which accepts only what a
+// node may write: chunks (checked against their hash) and the manifests
+// of the snapshots it was asked to take.
+func (o remoteObjects) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := o.conn.NewStream(ctx, &putObjectDesc, MethodPutObject)
+	if err != nil {
+		return objectError("put object", key, err)
+	}
+	part := &PutObjectPart{Key: key, Size: size}
+	buf := make([]byte, min(max(size, 1), MaxChunk))
+	for sent := int64(0); ; {
+		n, rerr := io.ReadFull(r, buf)
+		part.Data = buf[:n]
+		sent += int64(n)
+		if n > 0 || sent == 0 {
+			if err := s.SendMsg(part); err != nil {
+				return objectError("put object", key, err)
+			}
+		}
+		part = &PutObjectPart{}
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("put object %s: %w", key, rerr)
+		}
+	}
+	if err := s.CloseSend(); err != nil {
+		return objectError("put object", key, err)
+	}
+	if err := s.RecvMsg(new(PutObjectResponse)); err != nil {
+		return objectError("put object", key, err)
+	}
+	return nil
+}
+
+// Delete is refused: nodes never delete the server's objects.
 func (remoteObjects) Delete(context.Context, string) error { return ErrReadOnly }
 
 type objectReader struct {

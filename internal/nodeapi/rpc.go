@@ -39,6 +39,17 @@ type ListObjectsResponse struct {
 	Keys []string `json:"keys"`
 }
 
+// PutObjectPart is one part of an object a node stores; the first names
+// it and gives its whole size.
+type PutObjectPart struct {
+	Key  string `json:"key,omitempty"`
+	Size int64  `json:"size,omitempty"`
+	Data []byte `json:"data,omitempty"`
+}
+
+// PutObjectResponse ends a PutObject.
+type PutObjectResponse struct{}
+
 // MaxChunk bounds the bytes in one ObjectChunk.
 const MaxChunk = 1 << 20
 

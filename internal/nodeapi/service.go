@@ -15,6 +15,7 @@ const (
 	MethodConnect     = "/" + ServiceName + "/Connect"
 	MethodGetObject   = "/" + ServiceName + "/GetObject"
 	MethodListObjects = "/" + ServiceName + "/ListObjects"
+	MethodPutObject   = "/" + ServiceName + "/PutObject"
 )
 
 // NodeServer is the server side of the service.
@@ -27,6 +28,16 @@ type NodeServer interface {
 	GetObject(*ObjectRequest, ObjectStream) error
 	// ListObjects lists keys under a prefix.
 	ListObjects(context.Context, *ListObjectsRequest) (*ListObjectsResponse, error)
+	// PutObject stores an object a node wrote (a volume snapshot's chunk
+	// or manifest), sent in parts of at most MaxChunk bytes.
+	PutObject(PutObjectStream) error
+}
+
+// PutObjectStream is the server's side of PutObject.
+type PutObjectStream interface {
+	Context() context.Context
+	Recv() (*PutObjectPart, error)
+	SendAndClose(*PutObjectResponse) error
 }
 
 // ConnectStream is the server's side of Connect.
@@ -60,6 +71,7 @@ var serviceDesc = grpc.ServiceDesc{
 	Streams: []grpc.StreamDesc{
 		{StreamName: "Connect", Handler: connectHandler, ServerStreams: true, ClientStreams: true},
 		{StreamName: "GetObject", Handler: getObjectHandler, ServerStreams: true},
+		{StreamName: "PutObject", Handler: putObjectHandler, ClientStreams: true},
 	},
 	Metadata: "kumo/node/v1",
 }
@@ -119,3 +131,19 @@ func (s connectServer) Recv() (*Report, error) {
 type objectServer struct{ grpc.ServerStream }
 
 func (s objectServer) Send(c *ObjectChunk) error { return s.SendMsg(c) }
+
+func putObjectHandler(srv any, stream grpc.ServerStream) error {
+	return srv.(NodeServer).PutObject(putObjectServer{stream})
+}
+
+type putObjectServer struct{ grpc.ServerStream }
+
+func (s putObjectServer) Recv() (*PutObjectPart, error) {
+	p := new(PutObjectPart)
+	if err := s.RecvMsg(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (s putObjectServer) SendAndClose(r *PutObjectResponse) error { return s.SendMsg(r) }

@@ -146,6 +146,7 @@ func (r rpc) Connect(st nodeapi.ConnectStream) error { return r.s.connect(st) }
 func (r rpc) GetObject(req *nodeapi.ObjectRequest, st nodeapi.ObjectStream) error {
 	return r.s.getObject(req, st)
 }
+func (r rpc) PutObject(st nodeapi.PutObjectStream) error { return r.s.putObject(st) }
 func (r rpc) ListObjects(ctx context.Context, req *nodeapi.ListObjectsRequest) (*nodeapi.ListObjectsResponse, error) {
 	return r.s.listObjects(ctx, req)
 }

@@ -280,6 +280,11 @@ func (s *Server) applySnapshotReports(ctx context.Context, tx *store.Tx, list []
 				return false, err
 			}
 		}
+		if next.State != sn.State {
+			if err := settleImages(ctx, tx, sn.ID); err != nil {
+				return false, err
+			}
+		}
 		changed = changed || next.State != sn.State
 	}
 	return changed, nil

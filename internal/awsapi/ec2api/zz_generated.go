@@ -35,6 +35,7 @@ type Service interface {
 	CopyImage(ctx context.Context, in *CopyImageRequest) (*CopyImageResult, error)
 	CopySnapshot(ctx context.Context, in *CopySnapshotRequest) (*CopySnapshotResult, error)
 	CreateDhcpOptions(ctx context.Context, in *CreateDhcpOptionsRequest) (*CreateDhcpOptionsResult, error)
+	CreateImage(ctx context.Context, in *CreateImageRequest) (*CreateImageResult, error)
 	CreateInternetGateway(ctx context.Context, in *CreateInternetGatewayRequest) (*CreateInternetGatewayResult, error)
 	CreateKeyPair(ctx context.Context, in *CreateKeyPairRequest) (*KeyPair, error)
 	CreateNetworkAcl(ctx context.Context, in *CreateNetworkAclRequest) (*CreateNetworkAclResult, error)
@@ -297,10 +298,16 @@ func Model() *awsapi.ServiceModel {
 			"CreateFleet":                     {Name: "CreateFleet"},
 			"CreateFlowLogs":                  {Name: "CreateFlowLogs"},
 			"CreateFpgaImage":                 {Name: "CreateFpgaImage"},
-			"CreateImage":                     {Name: "CreateImage"},
-			"CreateInstanceConnectEndpoint":   {Name: "CreateInstanceConnectEndpoint"},
-			"CreateInstanceEventWindow":       {Name: "CreateInstanceEventWindow"},
-			"CreateInstanceExportTask":        {Name: "CreateInstanceExportTask"},
+			"CreateImage": {
+				Name:        "CreateImage",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateImageRequest],
+				Call:        awsapi.Bind(Service.CreateImage),
+				HasOutput:   true,
+			},
+			"CreateInstanceConnectEndpoint": {Name: "CreateInstanceConnectEndpoint"},
+			"CreateInstanceEventWindow":     {Name: "CreateInstanceEventWindow"},
+			"CreateInstanceExportTask":      {Name: "CreateInstanceExportTask"},
 			"CreateInternetGateway": {
 				Name:        "CreateInternetGateway",
 				Implemented: true,
@@ -1431,6 +1438,7 @@ func ImplementedOperations() []string {
 		"CopyImage",
 		"CopySnapshot",
 		"CreateDhcpOptions",
+		"CreateImage",
 		"CreateInternetGateway",
 		"CreateKeyPair",
 		"CreateNetworkAcl",
@@ -2646,6 +2654,22 @@ type CreateDhcpOptionsRequest struct {
 // CreateDhcpOptionsResult is the model's CreateDhcpOptionsResult shape.
 type CreateDhcpOptionsResult struct {
 	DhcpOptions *DhcpOptions `awsapi:"in=DhcpOptions,out=dhcpOptions"`
+}
+
+// CreateImageRequest is the model's CreateImageRequest shape.
+type CreateImageRequest struct {
+	BlockDeviceMappings []BlockDeviceMapping `awsapi:"in=BlockDeviceMapping,out=blockDeviceMapping,member=BlockDeviceMapping"`
+	Description         *string              `awsapi:"in=Description,out=description"`
+	DryRun              *bool                `awsapi:"in=DryRun,out=dryRun"`
+	InstanceId          *string              `awsapi:"in=InstanceId,out=instanceId,required"`
+	Name                *string              `awsapi:"in=Name,out=name,required"`
+	NoReboot            *bool                `awsapi:"in=NoReboot,out=noReboot"`
+	TagSpecifications   []TagSpecification   `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+}
+
+// CreateImageResult is the model's CreateImageResult shape.
+type CreateImageResult struct {
+	ImageId *string `awsapi:"in=ImageId,out=imageId"`
 }
 
 // CreateInternetGatewayRequest is the model's CreateInternetGatewayRequest shape.

@@ -80,6 +80,10 @@ func bootArgs(s Spec) []string {
 	return a
 }
 
+// RootNode is the block node of a guest's first disk (its root disk): the
+// format node over its file.
+const RootNode = "disk0"
+
 // diskArgs is a file node, a format node over it (and its NBD backing
 // node), and a virtio-blk device.
 func diskArgs(i int, d Disk, bootable bool) []string {
