@@ -145,16 +145,10 @@ func readRequest(r *http.Request) ([]byte, url.Values, error) {
 // authenticate verifies the signature and returns the caller and the
 // service named by the credential scope.
 func (s *Server) authenticate(r *http.Request, body []byte, guess string) (identity.Principal, string, error) {
-	var principal identity.Principal
-	v := sigv4.Verifier{Now: s.Now, Lookup: func(ctx context.Context, keyID string) (string, error) {
-		secret, p, err := s.Identity.Resolve(ctx, keyID)
-		if errors.Is(err, identity.ErrUnknownKey) {
-			return "", fmt.Errorf("%w: %w", sigv4.ErrUnknownAccessKey, err)
-		}
-		principal = p
-		return secret, err
-	}}
+	creds := s.Identity.Credentials()
+	v := sigv4.Verifier{Now: s.Now, Lookup: creds.Lookup, SessionToken: creds.SessionToken}
 	res, err := v.Verify(r.Context(), r, body)
+	principal := creds.Principal
 	if err != nil {
 		return principal, guess, authError(guess, err)
 	}
@@ -189,6 +183,12 @@ func authError(service string, err error) error {
 		return awsapi.NewError("RequestExpired", http.StatusBadRequest, "Request has expired: its time is more than 15 minutes from the server's, or its presigned URL has expired.")
 	case errors.Is(err, sigv4.ErrMalformed):
 		return awsapi.NewError("IncompleteSignature", http.StatusBadRequest, "The request signature does not conform to AWS standards: %s", err)
+	case errors.Is(err, sigv4.ErrExpiredSessionToken):
+		status := http.StatusForbidden
+		if ec2 {
+			status = http.StatusBadRequest
+		}
+		return awsapi.NewError("ExpiredToken", status, "The security token included in the request is expired")
 	case (errors.Is(err, sigv4.ErrUnknownAccessKey) || errors.Is(err, sigv4.ErrInvalidSessionToken)) && ec2:
 		return awsapi.NewError("AuthFailure", http.StatusUnauthorized, "AWS was not able to validate the provided access credentials")
 	case errors.Is(err, sigv4.ErrUnknownAccessKey), errors.Is(err, sigv4.ErrInvalidSessionToken):

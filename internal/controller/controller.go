@@ -34,6 +34,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/secrets"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
 	"github.com/kumo-cloud/kumo/internal/store"
+	"github.com/kumo-cloud/kumo/internal/sts"
 )
 
 // Config is what `kumo server` is told on its command line.
@@ -69,8 +70,11 @@ type Config struct {
 
 // Controller is a running cloud controller.
 type Controller struct {
-	DB        *store.DB
-	Identity  *identity.Service
+	DB       *store.DB
+	Identity *identity.Service
+	// STS issues temporary credentials (role sessions for directory
+	// logins and instance profiles too).
+	STS       *sts.Service
 	EC2Addr   net.Addr
 	AdminAddr net.Addr
 	S3Addr    net.Addr
@@ -133,6 +137,8 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 		}
 	}
 	c = &Controller{DB: db, Identity: &identity.Service{DB: db, Box: box}, logger: cfg.Logger, errc: make(chan error, 5)}
+	c.STS = &sts.Service{DB: db, Box: box, IAM: &iam.Service{Identity: c.Identity}}
+	c.Identity.Sessions = c.STS
 	ec2Ln, err := net.Listen("tcp", cfg.EC2Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen for the EC2 API on %s: %w", cfg.EC2Listen, err)
@@ -207,7 +213,7 @@ func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metric
 	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Services: map[string]apiserver.Service{
 		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
 		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
-		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},
+		"sts": {Model: stsapi.Model(), Impl: c.STS},
 	}}
 }
 
