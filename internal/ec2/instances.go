@@ -45,6 +45,8 @@ type instanceView struct {
 	owner  string
 	// noHostnames: the VPC's enableDnsHostnames is off (no public names).
 	noHostnames bool
+	// profile is the instance profile association; zero when none.
+	profile store.ProfileAssociation
 }
 
 // instanceData is one consistent read of an account's instances and what
@@ -59,6 +61,8 @@ type instanceData struct {
 	nodes     map[string]store.Node
 	// noHostnames are the VPCs whose enableDnsHostnames is off.
 	noHostnames map[string]bool
+	// profiles are the instance profile associations by instance id.
+	profiles map[string]store.ProfileAssociation
 }
 
 func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instanceData, error) {
@@ -100,6 +104,14 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 	for _, g := range groups {
 		d.groups[g.ID] = g.Name
 	}
+	assocs, err := tx.ProfileAssociations(ctx, account)
+	if err != nil {
+		return d, err
+	}
+	d.profiles = map[string]store.ProfileAssociation{}
+	for _, a := range assocs {
+		d.profiles[a.InstanceID] = a
+	}
 	nodes, err := tx.ListNodes(ctx)
 	if err != nil {
 		return d, err
@@ -114,7 +126,7 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 func (d instanceData) view(i store.Instance) instanceView {
 	eni := d.enis[i.ID]
 	return instanceView{Instance: i, tags: d.tags[i.ID], eni: eni, enis: d.attached[i.ID], eip: d.eips[eipKey(eni.ID, eni.PrivateIP)],
-		eips: d.eips, groups: d.groups, owner: i.AccountID, noHostnames: d.noHostnames[i.VPCID]}
+		eips: d.eips, groups: d.groups, owner: i.AccountID, noHostnames: d.noHostnames[i.VPCID], profile: d.profiles[i.ID]}
 }
 
 // visibleViews returns the instances DescribeInstances shows at now:
@@ -200,6 +212,9 @@ func (s *Service) apiInstance(v instanceView) ec2api.Instance {
 	}
 	if v.noHostnames {
 		dropPublicNames(&out)
+	}
+	if v.profile.AssociationID != "" {
+		out.IamInstanceProfile = &ec2api.IamInstanceProfile{Arn: str(v.profile.ProfileARN), Id: str(v.profile.ProfileID)}
 	}
 	return out
 }
