@@ -312,7 +312,7 @@ func (c *Controller) Close(ctx context.Context) error {
 // its listener.
 func (c *Controller) startNodes(cfg Config) (net.Listener, error) {
 	var err error
-	c.Nodes, err = nodeserver.New(nodeserver.Config{DB: c.DB, Objects: c.objects, Logger: cfg.Logger.With("component", "nodes"),
+	c.Nodes, err = nodeserver.New(nodeserver.Config{DB: c.DB, Objects: c.objects, Issuer: c.STS, Logger: cfg.Logger.With("component", "nodes"),
 		Region: cfg.Region, DataDir: cfg.DataDir, Names: cfg.NodeNames, PublicPool: cfg.PublicIPs.Prefixes()})
 	if err != nil {
 		return nil, err

@@ -42,6 +42,7 @@ type agent struct {
 	changed chan struct{}
 	metrics *prometheus.Registry // the agent's own, served on Config.MetricsListen
 	vnet    *vpcNet
+	creds   *credentialCache // instances' role credentials for the metadata service
 
 	// vpcMu keeps a VPC's namespace from being deleted while an instance
 	// is being plugged into it (read-locked while preparing a NIC).
@@ -119,6 +120,11 @@ func newAgent(cfg Config) (*agent, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	a.imdsKey = key
+	fetch := cfg.Credentials
+	if fetch == nil {
+		fetch, _ = cfg.Connector.(nodeapi.CredentialsFetcher) // the server client is one
+	}
+	a.creds = newCredentialCache(fetch, cfg.Now)
 	a.metrics = cfg.Metrics
 	if a.metrics == nil {
 		a.metrics = prometheus.NewRegistry()

@@ -27,6 +27,9 @@ type NodeServer interface {
 	GetObject(*ObjectRequest, ObjectStream) error
 	// ListObjects lists keys under a prefix.
 	ListObjects(context.Context, *ListObjectsRequest) (*ListObjectsResponse, error)
+	// InstanceCredentials issues the role credentials of an instance on
+	// the calling node.
+	InstanceCredentials(context.Context, *InstanceCredentialsRequest) (*InstanceCredentials, error)
 }
 
 // ConnectStream is the server's side of Connect.
@@ -56,6 +59,7 @@ var serviceDesc = grpc.ServiceDesc{
 	Methods: []grpc.MethodDesc{
 		{MethodName: "Join", Handler: joinHandler},
 		{MethodName: "ListObjects", Handler: listObjectsHandler},
+		{MethodName: "InstanceCredentials", Handler: instanceCredentialsHandler},
 	},
 	Streams: []grpc.StreamDesc{
 		{StreamName: "Connect", Handler: connectHandler, ServerStreams: true, ClientStreams: true},
