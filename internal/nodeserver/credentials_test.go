@@ -70,7 +70,7 @@ func TestInstanceCredentials(t *testing.T) {
 		storetest.MustUpdate(t, h.db, func(ctx context.Context, tx *store.Tx) error {
 			return errors.Join(
 				tx.InsertRole(ctx, store.Role{AccountID: f.account, RoleID: "AROAEXAMPLEEXAMPLE01", Name: "web-role", Path: "/",
-					TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+					TrustPolicy:        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
 					MaxSessionDuration: 3600, CreatedAt: now}),
 				tx.InsertInstanceProfile(ctx, store.InstanceProfile{AccountID: f.account, ProfileID: "AIPAEXAMPLEEXAMPLE01", Name: "web", Path: "/", RoleID: "AROAEXAMPLEEXAMPLE01", CreatedAt: now}),
 				tx.InsertProfileAssociation(ctx, store.ProfileAssociation{AssociationID: "iip-assoc-0000000000000001", AccountID: f.account,
