@@ -102,6 +102,17 @@ func (s *Server) handle(r *http.Request, reqID string, res *result) ([]byte, err
 		return nil, err
 	}
 	res.action = params.Get("Action")
+	if unsignedSTS(r, params) {
+		// AWS takes these unsigned: the token in the request is the
+		// credential. The action sees no principal.
+		res.service = "sts"
+		svc, ok := s.Services["sts"]
+		if !ok {
+			return nil, awsapi.NewError("InvalidAction", http.StatusBadRequest, "The service 'sts' is not served on this endpoint.")
+		}
+		res.authenticated = true
+		return awsapi.Invoke(WithLogger(r.Context(), s.Logger.With("request_id", reqID)), svc.Model, svc.Impl, params, reqID)
+	}
 	principal, scope, err := s.authenticate(r, body, res.service)
 	if err != nil {
 		return nil, err
@@ -115,6 +126,17 @@ func (s *Server) handle(r *http.Request, reqID string, res *result) ([]byte, err
 	ctx := identity.WithPrincipal(r.Context(), principal)
 	ctx = WithLogger(ctx, s.Logger.With("request_id", reqID, "account", principal.AccountID))
 	return awsapi.Invoke(ctx, svc.Model, svc.Impl, params, reqID)
+}
+
+// unsignedSTS reports a request AWS's STS answers without a signature:
+// AssumeRoleWithWebIdentity with no Authorization header and no
+// presigned query.
+func unsignedSTS(r *http.Request, params url.Values) bool {
+	if params.Get("Action") != "AssumeRoleWithWebIdentity" || r.Header.Get("Authorization") != "" {
+		return false
+	}
+	q := r.URL.Query()
+	return !q.Has("X-Amz-Credential") && !q.Has("X-Amz-Signature")
 }
 
 // readRequest reads the bounded body and merges query and form parameters.

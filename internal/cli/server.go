@@ -15,11 +15,13 @@ import (
 	"github.com/kumo-cloud/kumo/internal/controller"
 	"github.com/kumo-cloud/kumo/internal/ec2"
 	"github.com/kumo-cloud/kumo/internal/s3/backend/remote"
+	"github.com/kumo-cloud/kumo/internal/sts"
 )
 
 type serverFlags struct {
 	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat, demoImage string
 	s3Listen, s3BackendEndpoint, s3BackendRegion, s3BackendPrefix                                 string
+	oidcProviders                                                                                 []string
 	nodeListen, publicIPs                                                                         string
 	vcpuOvercommit                                                                                float64
 	nodeNames                                                                                     []string
@@ -43,6 +45,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.zones, "zones", "a,b,c", "availability zone suffixes (kumo-1a, kumo-1b, ...) or full names, comma separated")
 	fs.StringVar(&f.instanceTypes, "instance-types", "", "JSON file with the instance type catalogue (default: t3.nano ... m5.2xlarge)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
+	fs.StringArrayVar(&f.oidcProviders, "oidc-provider", nil, "an OpenID Connect issuer AssumeRoleWithWebIdentity trusts: issuer=https://…,audience=<client id>[;<client id>…],jwks=<JWKS file> (repeatable)")
 	fs.StringVar(&f.demoImage, "demo-image", "", "directory with the demo guest's vmlinuz and initrd.img (images/demo/build.sh) to register as the public image kumo-demo")
 }
 
@@ -71,9 +74,31 @@ func (f *serverFlags) config() (controller.Config, error) {
 	if err != nil {
 		return controller.Config{}, fmt.Errorf("--public-ips: %w", err)
 	}
-	return controller.Config{PublicIPs: pool, DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
+	oidc, err := f.oidc()
+	if err != nil {
+		return controller.Config{}, err
+	}
+	return controller.Config{OIDCProviders: oidc, PublicIPs: pool, DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
 		S3Listen: f.s3Listen, S3Remote: f.s3Remote(), NodeListen: f.nodeListen, NodeNames: f.nodeNames, VCPUOvercommit: f.vcpuOvercommit,
 		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage}, nil
+}
+
+// oidc reads the --oidc-provider flags.
+func (f *serverFlags) oidc() ([]sts.OIDCProvider, error) {
+	var out []sts.OIDCProvider
+	for _, spec := range f.oidcProviders {
+		kv := map[string]string{}
+		for _, part := range strings.Split(spec, ",") {
+			k, v, _ := strings.Cut(part, "=")
+			kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		p, err := sts.LoadOIDCProvider(kv["issuer"], kv["audience"], kv["jwks"])
+		if err != nil {
+			return nil, fmt.Errorf("--oidc-provider %q: %w", spec, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // s3Remote configures the external S3 backend; its secret comes from the

@@ -39,6 +39,8 @@ import (
 
 // Config is what `kumo server` is told on its command line.
 type Config struct {
+	// OIDCProviders are the OpenID Connect issuers AssumeRoleWithWebIdentity trusts.
+	OIDCProviders     []sts.OIDCProvider
 	DataDir           string
 	Database          string // "" = SQLite in DataDir; postgres://… = PostgreSQL
 	EC2Listen         string
@@ -138,6 +140,7 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	}
 	c = &Controller{DB: db, Identity: &identity.Service{DB: db, Box: box}, logger: cfg.Logger, errc: make(chan error, 5)}
 	c.STS = &sts.Service{DB: db, Box: box, IAM: &iam.Service{Identity: c.Identity}}
+	c.STS.SetOIDCProviders(cfg.OIDCProviders)
 	c.Identity.Sessions = c.STS
 	ec2Ln, err := net.Listen("tcp", cfg.EC2Listen)
 	if err != nil {

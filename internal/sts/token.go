@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/identity"
@@ -41,6 +42,8 @@ type Service struct {
 	IAM PolicySource
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// oidc are the trusted OpenID Connect issuers (SetOIDCProviders).
+	oidc atomic.Pointer[[]OIDCProvider]
 }
 
 // session is what a token seals. Short JSON names keep tokens short.

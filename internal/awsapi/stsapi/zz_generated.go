@@ -21,6 +21,7 @@ const (
 // as InternalError.
 type Service interface {
 	AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRoleResponse, error)
+	AssumeRoleWithWebIdentity(ctx context.Context, in *AssumeRoleWithWebIdentityRequest) (*AssumeRoleWithWebIdentityResponse, error)
 	DecodeAuthorizationMessage(ctx context.Context, in *DecodeAuthorizationMessageRequest) (*DecodeAuthorizationMessageResponse, error)
 	GetAccessKeyInfo(ctx context.Context, in *GetAccessKeyInfoRequest) (*GetAccessKeyInfoResponse, error)
 	GetCallerIdentity(ctx context.Context, in *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error)
@@ -44,8 +45,15 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "AssumeRoleResult",
 			},
-			"AssumeRoleWithSAML":        {Name: "AssumeRoleWithSAML"},
-			"AssumeRoleWithWebIdentity": {Name: "AssumeRoleWithWebIdentity"},
+			"AssumeRoleWithSAML": {Name: "AssumeRoleWithSAML"},
+			"AssumeRoleWithWebIdentity": {
+				Name:          "AssumeRoleWithWebIdentity",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[AssumeRoleWithWebIdentityRequest],
+				Call:          awsapi.Bind(Service.AssumeRoleWithWebIdentity),
+				HasOutput:     true,
+				ResultWrapper: "AssumeRoleWithWebIdentityResult",
+			},
 			"DecodeAuthorizationMessage": {
 				Name:          "DecodeAuthorizationMessage",
 				Implemented:   true,
@@ -87,6 +95,7 @@ func Model() *awsapi.ServiceModel {
 func ImplementedOperations() []string {
 	return []string{
 		"AssumeRole",
+		"AssumeRoleWithWebIdentity",
 		"DecodeAuthorizationMessage",
 		"GetAccessKeyInfo",
 		"GetCallerIdentity",
@@ -130,6 +139,28 @@ type AssumeRoleResponse struct {
 	AssumedRoleUser  *AssumedRoleUser `awsapi:"in=AssumedRoleUser,out=AssumedRoleUser"`
 	PackedPolicySize *int32           `awsapi:"in=PackedPolicySize,out=PackedPolicySize"`
 	SourceIdentity   *string          `awsapi:"in=SourceIdentity,out=SourceIdentity"`
+}
+
+// AssumeRoleWithWebIdentityRequest is the model's AssumeRoleWithWebIdentityRequest shape.
+type AssumeRoleWithWebIdentityRequest struct {
+	RoleArn          *string                `awsapi:"in=RoleArn,out=RoleArn,required"`
+	RoleSessionName  *string                `awsapi:"in=RoleSessionName,out=RoleSessionName,required"`
+	WebIdentityToken *string                `awsapi:"in=WebIdentityToken,out=WebIdentityToken,required"`
+	ProviderId       *string                `awsapi:"in=ProviderId,out=ProviderId"`
+	PolicyArns       []PolicyDescriptorType `awsapi:"in=PolicyArns,out=PolicyArns,member=member"`
+	Policy           *string                `awsapi:"in=Policy,out=Policy"`
+	DurationSeconds  *int32                 `awsapi:"in=DurationSeconds,out=DurationSeconds"`
+}
+
+// AssumeRoleWithWebIdentityResponse is the model's AssumeRoleWithWebIdentityResponse shape.
+type AssumeRoleWithWebIdentityResponse struct {
+	Credentials                 *Credentials     `awsapi:"in=Credentials,out=Credentials"`
+	SubjectFromWebIdentityToken *string          `awsapi:"in=SubjectFromWebIdentityToken,out=SubjectFromWebIdentityToken"`
+	AssumedRoleUser             *AssumedRoleUser `awsapi:"in=AssumedRoleUser,out=AssumedRoleUser"`
+	PackedPolicySize            *int32           `awsapi:"in=PackedPolicySize,out=PackedPolicySize"`
+	Provider                    *string          `awsapi:"in=Provider,out=Provider"`
+	Audience                    *string          `awsapi:"in=Audience,out=Audience"`
+	SourceIdentity              *string          `awsapi:"in=SourceIdentity,out=SourceIdentity"`
 }
 
 // AssumedRoleUser is the model's AssumedRoleUser shape.
