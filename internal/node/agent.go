@@ -124,7 +124,7 @@ func newAgent(cfg Config) (*agent, error) {
 	if fetch == nil {
 		fetch, _ = cfg.Connector.(nodeapi.CredentialsFetcher) // the server client is one
 	}
-	a.creds = newCredentialCache(fetch, cfg.Now)
+	a.creds = newCredentialCache(fetch, cfg.Now, a.log)
 	a.metrics = cfg.Metrics
 	if a.metrics == nil {
 		a.metrics = prometheus.NewRegistry()

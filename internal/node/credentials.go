@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -38,16 +39,20 @@ type credentialEntry struct {
 type credentialCache struct {
 	fetch nodeapi.CredentialsFetcher
 	now   func() time.Time
+	log   *slog.Logger
 
 	mu sync.Mutex
 	m  map[string]credentialEntry
 }
 
-func newCredentialCache(fetch nodeapi.CredentialsFetcher, now func() time.Time) *credentialCache {
+func newCredentialCache(fetch nodeapi.CredentialsFetcher, now func() time.Time, log *slog.Logger) *credentialCache {
 	if now == nil {
 		now = time.Now
 	}
-	return &credentialCache{fetch: fetch, now: now, m: map[string]credentialEntry{}}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &credentialCache{fetch: fetch, now: now, log: log, m: map[string]credentialEntry{}}
 }
 
 // fresh reports whether e can be served at now without asking again.
@@ -87,6 +92,7 @@ func (c *credentialCache) iam(ctx context.Context, instanceID, profileARN string
 // credentialRetry.
 func (c *credentialCache) refresh(ctx context.Context, instanceID, profileARN string, old credentialEntry, now time.Time) credentialEntry {
 	if c.fetch == nil {
+		c.log.WarnContext(ctx, "instance credentials: no way to ask the server", "instance", instanceID)
 		return old
 	}
 	ctx, cancel := context.WithTimeout(ctx, credentialFetch)
@@ -97,6 +103,7 @@ func (c *credentialCache) refresh(ctx context.Context, instanceID, profileARN st
 		e.retryAfter = now.Add(credentialRetry)
 	}
 	if err != nil {
+		c.log.WarnContext(ctx, "instance credentials", "instance", instanceID, "err", err)
 		e = old
 		if e.profileARN != profileARN {
 			e = credentialEntry{profileARN: profileARN}

@@ -35,7 +35,7 @@ func (f *fakeFetcher) InstanceCredentials(_ context.Context, id string) (nodeapi
 func TestCredentialCache(t *testing.T) {
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	f := &fakeFetcher{now: &now, role: "web-role"}
-	c := newCredentialCache(f, func() time.Time { return now })
+	c := newCredentialCache(f, func() time.Time { return now }, nil)
 	ctx := context.Background()
 	const arn = "arn:aws:iam::1:instance-profile/web"
 	if got := c.iam(ctx, "i-1", ""); got != nil || f.calls != 0 {
