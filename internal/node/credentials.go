@@ -22,6 +22,9 @@ const (
 	// credentialRetry bounds how often a profile without a role (or a
 	// failing server) is asked again.
 	credentialRetry = 30 * time.Second
+	// failedRetry is sooner: a guest that found no credentials retries
+	// within seconds (botocore waits 1 s per attempt).
+	failedRetry     = 5 * time.Second
 	credentialFetch = 5 * time.Second
 )
 
@@ -89,7 +92,7 @@ func (c *credentialCache) iam(ctx context.Context, instanceID, profileARN string
 
 // refresh asks the server; on failure the old entry stands (its
 // credentials are served until they expire) and is asked again after
-// credentialRetry.
+// failedRetry.
 func (c *credentialCache) refresh(ctx context.Context, instanceID, profileARN string, old credentialEntry, now time.Time) credentialEntry {
 	if c.fetch == nil {
 		c.log.WarnContext(ctx, "instance credentials: no way to ask the server", "instance", instanceID)
@@ -108,7 +111,7 @@ func (c *credentialCache) refresh(ctx context.Context, instanceID, profileARN st
 		if e.profileARN != profileARN {
 			e = credentialEntry{profileARN: profileARN}
 		}
-		e.retryAfter = now.Add(credentialRetry)
+		e.retryAfter = now.Add(failedRetry)
 	}
 	c.mu.Lock()
 	c.m[instanceID] = e
