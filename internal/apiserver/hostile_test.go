@@ -31,6 +31,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/logtest"
 	"github.com/kumo-cloud/kumo/internal/metrics"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
+	kumosts "github.com/kumo-cloud/kumo/internal/sts"
 )
 
 // api is the Query API of a real controller's store and identities, served
@@ -50,7 +51,7 @@ func startAPI(t *testing.T, ctl *controllertest.Server) *api {
 		Region: controllertest.Region, Services: map[string]apiserver.Service{
 			"ec2": {Model: ec2api.Model(), Impl: ec2svc},
 			"iam": {Model: iamapi.Model(), Impl: &kumoiam.Service{Identity: ctl.Identity}},
-			"sts": {Model: stsapi.Model(), Impl: kumoiam.STS{}},
+			"sts": {Model: stsapi.Model(), Impl: &kumosts.Service{DB: ctl.DB, Box: ctl.Identity.Box, IAM: &kumoiam.Service{Identity: ctl.Identity}}},
 		}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

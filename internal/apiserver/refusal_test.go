@@ -28,6 +28,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/ec2"
 	"github.com/kumo-cloud/kumo/internal/iam"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
+	"github.com/kumo-cloud/kumo/internal/sts"
 )
 
 // ran records which operations of a model decoded an input or were
@@ -93,7 +94,7 @@ func TestQueryListenerRunsOnlyTheActionAsked(t *testing.T) {
 			Services: map[string]apiserver.Service{
 				"ec2": {Model: recording(ec2api.Model(), r), Impl: ec2svc},
 				"iam": {Model: recording(iamapi.Model(), r), Impl: &iam.Service{Identity: ctl.Identity}},
-				"sts": {Model: recording(stsapi.Model(), r), Impl: iam.STS{}},
+				"sts": {Model: recording(stsapi.Model(), r), Impl: &sts.Service{DB: ctl.DB, Box: ctl.Identity.Box, IAM: &iam.Service{Identity: ctl.Identity}}},
 			}}
 		endpoint := serve(t, srv)
 		services := []querySvc{

@@ -102,6 +102,17 @@ func (s *Server) handle(r *http.Request, reqID string, res *result) ([]byte, err
 		return nil, err
 	}
 	res.action = params.Get("Action")
+	if unsignedSTS(r, params) {
+		// AWS takes these unsigned: the token in the request is the
+		// credential. The action sees no principal.
+		res.service = "sts"
+		svc, ok := s.Services["sts"]
+		if !ok {
+			return nil, awsapi.NewError("InvalidAction", http.StatusBadRequest, "The service 'sts' is not served on this endpoint.")
+		}
+		res.authenticated = true
+		return awsapi.Invoke(WithLogger(r.Context(), s.Logger.With("request_id", reqID)), svc.Model, svc.Impl, params, reqID)
+	}
 	principal, scope, err := s.authenticate(r, body, res.service)
 	if err != nil {
 		return nil, err
@@ -115,6 +126,17 @@ func (s *Server) handle(r *http.Request, reqID string, res *result) ([]byte, err
 	ctx := identity.WithPrincipal(r.Context(), principal)
 	ctx = WithLogger(ctx, s.Logger.With("request_id", reqID, "account", principal.AccountID))
 	return awsapi.Invoke(ctx, svc.Model, svc.Impl, params, reqID)
+}
+
+// unsignedSTS reports a request AWS's STS answers without a signature:
+// AssumeRoleWithWebIdentity with no Authorization header and no
+// presigned query.
+func unsignedSTS(r *http.Request, params url.Values) bool {
+	if params.Get("Action") != "AssumeRoleWithWebIdentity" || r.Header.Get("Authorization") != "" {
+		return false
+	}
+	q := r.URL.Query()
+	return !q.Has("X-Amz-Credential") && !q.Has("X-Amz-Signature")
 }
 
 // readRequest reads the bounded body and merges query and form parameters.
@@ -145,16 +167,10 @@ func readRequest(r *http.Request) ([]byte, url.Values, error) {
 // authenticate verifies the signature and returns the caller and the
 // service named by the credential scope.
 func (s *Server) authenticate(r *http.Request, body []byte, guess string) (identity.Principal, string, error) {
-	var principal identity.Principal
-	v := sigv4.Verifier{Now: s.Now, Lookup: func(ctx context.Context, keyID string) (string, error) {
-		secret, p, err := s.Identity.Resolve(ctx, keyID)
-		if errors.Is(err, identity.ErrUnknownKey) {
-			return "", fmt.Errorf("%w: %w", sigv4.ErrUnknownAccessKey, err)
-		}
-		principal = p
-		return secret, err
-	}}
+	creds := s.Identity.Credentials()
+	v := sigv4.Verifier{Now: s.Now, Lookup: creds.Lookup, SessionToken: creds.SessionToken}
 	res, err := v.Verify(r.Context(), r, body)
+	principal := creds.Principal
 	if err != nil {
 		return principal, guess, authError(guess, err)
 	}
@@ -189,6 +205,12 @@ func authError(service string, err error) error {
 		return awsapi.NewError("RequestExpired", http.StatusBadRequest, "Request has expired: its time is more than 15 minutes from the server's, or its presigned URL has expired.")
 	case errors.Is(err, sigv4.ErrMalformed):
 		return awsapi.NewError("IncompleteSignature", http.StatusBadRequest, "The request signature does not conform to AWS standards: %s", err)
+	case errors.Is(err, sigv4.ErrExpiredSessionToken):
+		status := http.StatusForbidden
+		if ec2 {
+			status = http.StatusBadRequest
+		}
+		return awsapi.NewError("ExpiredToken", status, "The security token included in the request is expired")
 	case (errors.Is(err, sigv4.ErrUnknownAccessKey) || errors.Is(err, sigv4.ErrInvalidSessionToken)) && ec2:
 		return awsapi.NewError("AuthFailure", http.StatusUnauthorized, "AWS was not able to validate the provided access credentials")
 	case errors.Is(err, sigv4.ErrUnknownAccessKey), errors.Is(err, sigv4.ErrInvalidSessionToken):

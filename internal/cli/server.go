@@ -16,11 +16,13 @@ import (
 	"github.com/kumo-cloud/kumo/internal/ec2"
 	"github.com/kumo-cloud/kumo/internal/ldapauth"
 	"github.com/kumo-cloud/kumo/internal/s3/backend/remote"
+	"github.com/kumo-cloud/kumo/internal/sts"
 )
 
 type serverFlags struct {
 	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat, demoImage string
 	s3Listen, s3BackendEndpoint, s3BackendRegion, s3BackendPrefix                                 string
+	oidcProviders                                                                                 []string
 	nodeListen, publicIPs, ldapConfig                                                             string
 	volumeBackend                                                                                 string
 	volumeStorageGiB                                                                              int64
@@ -49,6 +51,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ldapConfig, "ldap-config", "", "JSON file with the LDAP/AD directory, bind account, searches and group → account/role mappings; enables POST /kumo/login for kumo login (docs/ldap.md)")
 	fs.StringVar(&f.volumeBackend, "volume-backend", "local", volumeBackendUsage)
 	fs.Int64Var(&f.volumeStorageGiB, "volume-storage-gib", 0, "each account's EBS storage limit per volume type, GiB, as EC2's storage quotas (default: 51200)")
+	fs.StringArrayVar(&f.oidcProviders, "oidc-provider", nil, "an OpenID Connect issuer AssumeRoleWithWebIdentity trusts: issuer=https://…,audience=<client id>[;<client id>…],jwks=<JWKS file> (repeatable)")
 	fs.StringVar(&f.demoImage, "demo-image", "", "directory with the demo guest's vmlinuz and initrd.img (images/demo/build.sh) to register as the public image kumo-demo")
 }
 
@@ -91,10 +94,32 @@ func (f *serverFlags) config() (controller.Config, error) {
 	if err != nil {
 		return controller.Config{}, fmt.Errorf("--public-ips: %w", err)
 	}
-	return controller.Config{PublicIPs: pool, DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
+	oidc, err := f.oidc()
+	if err != nil {
+		return controller.Config{}, err
+	}
+	return controller.Config{OIDCProviders: oidc, PublicIPs: pool, DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
 		S3Listen: f.s3Listen, S3Remote: f.s3Remote(), NodeListen: f.nodeListen, NodeNames: f.nodeNames, VCPUOvercommit: f.vcpuOvercommit,
 		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage, LDAP: ldapCfg,
 		VolumeBackend: f.volumeBackend, VolumeStorageGiB: f.volumeStorageGiB}, nil
+}
+
+// oidc reads the --oidc-provider flags.
+func (f *serverFlags) oidc() ([]sts.OIDCProvider, error) {
+	var out []sts.OIDCProvider
+	for _, spec := range f.oidcProviders {
+		kv := map[string]string{}
+		for _, part := range strings.Split(spec, ",") {
+			k, v, _ := strings.Cut(part, "=")
+			kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		p, err := sts.LoadOIDCProvider(kv["issuer"], kv["audience"], kv["jwks"])
+		if err != nil {
+			return nil, fmt.Errorf("--oidc-provider %q: %w", spec, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // s3Remote configures the external S3 backend; its secret comes from the

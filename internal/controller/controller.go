@@ -36,10 +36,13 @@ import (
 	"github.com/kumo-cloud/kumo/internal/secrets"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
 	"github.com/kumo-cloud/kumo/internal/store"
+	"github.com/kumo-cloud/kumo/internal/sts"
 )
 
 // Config is what `kumo server` is told on its command line.
 type Config struct {
+	// OIDCProviders are the OpenID Connect issuers AssumeRoleWithWebIdentity trusts.
+	OIDCProviders     []sts.OIDCProvider
 	DataDir           string
 	Database          string // "" = SQLite in DataDir; postgres://… = PostgreSQL
 	EC2Listen         string
@@ -81,8 +84,11 @@ type Config struct {
 
 // Controller is a running cloud controller.
 type Controller struct {
-	DB        *store.DB
-	Identity  *identity.Service
+	DB       *store.DB
+	Identity *identity.Service
+	// STS issues temporary credentials (role sessions for directory
+	// logins and instance profiles too).
+	STS       *sts.Service
 	EC2Addr   net.Addr
 	AdminAddr net.Addr
 	S3Addr    net.Addr
@@ -145,6 +151,9 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 		}
 	}
 	c = &Controller{DB: db, Identity: &identity.Service{DB: db, Box: box}, logger: cfg.Logger, errc: make(chan error, 5)}
+	c.STS = &sts.Service{DB: db, Box: box, IAM: &iam.Service{Identity: c.Identity}}
+	c.STS.SetOIDCProviders(cfg.OIDCProviders)
+	c.Identity.Sessions = c.STS
 	ec2Ln, err := net.Listen("tcp", cfg.EC2Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen for the EC2 API on %s: %w", cfg.EC2Listen, err)
@@ -224,7 +233,7 @@ func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metric
 	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Services: map[string]apiserver.Service{
 		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
 		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
-		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},
+		"sts": {Model: stsapi.Model(), Impl: c.STS},
 	}}
 }
 
@@ -341,7 +350,7 @@ func (c *Controller) Close(ctx context.Context) error {
 // its listener.
 func (c *Controller) startNodes(cfg Config) (net.Listener, error) {
 	var err error
-	c.Nodes, err = nodeserver.New(nodeserver.Config{DB: c.DB, Objects: c.objects, Logger: cfg.Logger.With("component", "nodes"),
+	c.Nodes, err = nodeserver.New(nodeserver.Config{DB: c.DB, Objects: c.objects, Issuer: c.STS, Logger: cfg.Logger.With("component", "nodes"),
 		Region: cfg.Region, DataDir: cfg.DataDir, Names: cfg.NodeNames, PublicPool: cfg.PublicIPs.Prefixes()})
 	if err != nil {
 		return nil, err

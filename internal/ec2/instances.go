@@ -47,6 +47,8 @@ type instanceView struct {
 	noHostnames bool
 	// vols are the instance's volume attachments by device (root included).
 	vols []store.VolumeAttachment
+	// profile is the instance profile association; zero when none.
+	profile store.ProfileAssociation
 }
 
 // instanceData is one consistent read of an account's instances and what
@@ -62,6 +64,8 @@ type instanceData struct {
 	// noHostnames are the VPCs whose enableDnsHostnames is off.
 	noHostnames map[string]bool
 	vols        map[string][]store.VolumeAttachment // by instance id, by device
+	// profiles are the instance profile associations by instance id.
+	profiles map[string]store.ProfileAssociation
 }
 
 func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instanceData, error) {
@@ -114,6 +118,14 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 	for _, list := range d.vols {
 		slices.SortFunc(list, func(a, b store.VolumeAttachment) int { return compareStrings(a.Device, b.Device) })
 	}
+	assocs, err := tx.ProfileAssociations(ctx, account)
+	if err != nil {
+		return d, err
+	}
+	d.profiles = map[string]store.ProfileAssociation{}
+	for _, a := range assocs {
+		d.profiles[a.InstanceID] = a
+	}
 	nodes, err := tx.ListNodes(ctx)
 	if err != nil {
 		return d, err
@@ -128,7 +140,8 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 func (d instanceData) view(i store.Instance) instanceView {
 	eni := d.enis[i.ID]
 	return instanceView{Instance: i, tags: d.tags[i.ID], eni: eni, enis: d.attached[i.ID], eip: d.eips[eipKey(eni.ID, eni.PrivateIP)],
-		eips: d.eips, groups: d.groups, owner: i.AccountID, noHostnames: d.noHostnames[i.VPCID], vols: d.vols[i.ID]}
+		eips: d.eips, groups: d.groups, owner: i.AccountID, noHostnames: d.noHostnames[i.VPCID], vols: d.vols[i.ID],
+		profile: d.profiles[i.ID]}
 }
 
 // visibleViews returns the instances DescribeInstances shows at now:
@@ -214,6 +227,9 @@ func (s *Service) apiInstance(v instanceView) ec2api.Instance {
 	}
 	if v.noHostnames {
 		dropPublicNames(&out)
+	}
+	if v.profile.AssociationID != "" {
+		out.IamInstanceProfile = &ec2api.IamInstanceProfile{Arn: str(v.profile.ProfileARN), Id: str(v.profile.ProfileID)}
 	}
 	return out
 }

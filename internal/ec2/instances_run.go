@@ -31,6 +31,9 @@ const (
 
 // launch is a validated RunInstances request.
 type launch struct {
+	// profile is the IamInstanceProfile asked for; nil when none.
+	profileSpec *ec2api.IamInstanceProfileSpecification
+	profile     *store.InstanceProfile
 	min, max    int
 	token       string
 	itype       InstanceType
@@ -102,7 +105,8 @@ func (s *Service) RunInstances(ctx context.Context, in *ec2api.RunInstancesReque
 
 func (s *Service) parseLaunch(in *ec2api.RunInstancesRequest) (*launch, error) {
 	l := &launch{token: deref(in.ClientToken), shutdown: deref(in.InstanceInitiatedShutdownBehavior), noTerminate: deref2(in.DisableApiTermination),
-		subnetID: deref(in.SubnetId), privateIP: deref(in.PrivateIpAddress), groupIDs: in.SecurityGroupIds, groupNames: in.SecurityGroups}
+		subnetID: deref(in.SubnetId), privateIP: deref(in.PrivateIpAddress), groupIDs: in.SecurityGroupIds, groupNames: in.SecurityGroups,
+		profileSpec: in.IamInstanceProfile}
 	if err := parseCounts(l, in.MinCount, in.MaxCount); err != nil {
 		return nil, err
 	}
@@ -290,6 +294,13 @@ func (s *Service) resolveLaunch(ctx context.Context, tx *store.Tx, account strin
 	if in.ImageId == nil || *in.ImageId == "" {
 		return apiErr("MissingParameter", "The request must contain the parameter ImageId")
 	}
+	if l.profileSpec != nil {
+		p, err := resolveProfile(ctx, tx, account, l.profileSpec)
+		if err != nil {
+			return err
+		}
+		l.profile = &p
+	}
 	im, err := launchableImage(ctx, tx, account, *in.ImageId)
 	if err != nil {
 		return err
@@ -461,6 +472,11 @@ func (s *Service) createInstances(ctx context.Context, tx *store.Tx, account str
 		v, err := s.insertInstance(ctx, tx, l, row, p.zoneOf(node), node)
 		if err != nil {
 			return nil, err
+		}
+		if l.profile != nil {
+			if v.profile, err = associate(ctx, tx, account, row.ID, *l.profile); err != nil {
+				return nil, err
+			}
 		}
 		views = append(views, v)
 	}

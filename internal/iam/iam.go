@@ -1,5 +1,5 @@
-// Package iam implements the IAM and STS actions Kumo offers so far: users,
-// access keys and GetCallerIdentity. Until groups and policies arrive, every
+// Package iam implements the IAM actions (STS is internal/sts): users,
+// access keys, groups, roles, policies. Until groups and policies arrive, every
 // principal of an account may manage that account's identities.
 package iam
 
@@ -13,7 +13,6 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/awsapi"
 	"github.com/kumo-cloud/kumo/internal/awsapi/iamapi"
-	"github.com/kumo-cloud/kumo/internal/awsapi/stsapi"
 	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/ids"
 	"github.com/kumo-cloud/kumo/internal/store"
@@ -25,11 +24,6 @@ type Service struct {
 }
 
 var _ iamapi.Service = (*Service)(nil)
-
-// STS answers STS actions.
-type STS struct{}
-
-var _ stsapi.Service = STS{}
 
 func noSuchEntity(format string, args ...any) error {
 	return awsapi.NewError("NoSuchEntity", http.StatusNotFound, format, args...)
@@ -257,13 +251,4 @@ func refuseUserDependents(ctx context.Context, tx *store.Tx, u store.User) error
 		return deleteConflict("Cannot delete entity, must remove users from group first.")
 	}
 	return refusePolicies(ctx, tx, u.UserID)
-}
-
-// GetCallerIdentity tells who signed the request.
-func (STS) GetCallerIdentity(ctx context.Context, _ *stsapi.GetCallerIdentityRequest) (*stsapi.GetCallerIdentityResponse, error) {
-	p, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &stsapi.GetCallerIdentityResponse{UserId: ptr(p.UserID), Account: ptr(p.AccountID), Arn: ptr(p.ARN())}, nil
 }

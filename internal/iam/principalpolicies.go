@@ -174,3 +174,20 @@ func boundary(ctx context.Context, tx *store.Tx, accountID, owner, policyARN str
 	}
 	return &PolicyDocument{Owner: owner, Name: policyARN, Managed: true, Document: doc[policyARN]}, nil
 }
+
+// ManagedPolicyDocument returns the default document of a managed policy
+// by ARN (for STS session policies given by ARN); store.ErrNotFound when
+// there is none.
+func ManagedPolicyDocument(ctx context.Context, db *store.DB, arn string) (string, error) {
+	account := ""
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+		account = parts[4]
+	}
+	var doc string
+	err := db.View(ctx, func(ctx context.Context, tx *store.Tx) error {
+		docs, err := managedDocuments(ctx, tx, account, []string{arn})
+		doc = docs[arn]
+		return err
+	})
+	return doc, err
+}

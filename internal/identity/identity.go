@@ -31,7 +31,21 @@ var (
 	ErrKeyLimit = errors.New("access key limit exceeded")
 	// ErrUnknownKey: no active access key has that id.
 	ErrUnknownKey = errors.New("unknown access key")
+	// ErrInvalidToken: a session token that this server did not issue,
+	// or that does not belong to the access key it came with.
+	ErrInvalidToken = errors.New("invalid session token")
+	// ErrExpiredToken: a session token past its expiration.
+	ErrExpiredToken = errors.New("expired session token")
 )
+
+// SessionResolver opens the session tokens of temporary credentials
+// (internal/sts implements it).
+type SessionResolver interface {
+	// ResolveSession returns the secret and principal of a temporary
+	// access key and its token, or an error wrapping ErrInvalidToken or
+	// ErrExpiredToken.
+	ResolveSession(ctx context.Context, accessKeyID, token string) (string, Principal, error)
+}
 
 // Principal is who signed a request.
 type Principal struct {
@@ -89,6 +103,18 @@ func FromContext(ctx context.Context) (Principal, bool) {
 type Service struct {
 	DB  *store.DB
 	Box *secrets.Box
+	// Sessions resolves temporary credentials; nil: every session token
+	// is invalid (never ignored).
+	Sessions SessionResolver
+}
+
+// ResolveSession returns the secret and principal of temporary
+// credentials: an access key id with its X-Amz-Security-Token.
+func (s *Service) ResolveSession(ctx context.Context, accessKeyID, token string) (string, Principal, error) {
+	if s.Sessions == nil {
+		return "", Principal{}, fmt.Errorf("access key %s: this server issues no temporary credentials: %w", accessKeyID, ErrInvalidToken)
+	}
+	return s.Sessions.ResolveSession(ctx, accessKeyID, token)
 }
 
 // NewKey is a freshly made access key, the only time its secret is shown.

@@ -38,6 +38,9 @@ type Instance struct {
 	// Interfaces are the instance's further network interfaces, each
 	// under network/interfaces/macs/<mac>/ as cloud-init reads them.
 	Interfaces []Interface
+	// IAM is the instance profile and its role's credentials (meta-data/iam/);
+	// nil without a profile.
+	IAM *IAM
 }
 
 // Interface is one of an instance's further network interfaces.

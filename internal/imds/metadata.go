@@ -25,6 +25,9 @@ func metaData(in *Instance) *node {
 	bdm.file("ami", in.rootDevice())
 	bdm.file("root", in.rootDevice())
 	md.file("hostname", in.hostname())
+	if in.IAM != nil {
+		iamDir(md, in.IAM)
+	}
 	md.file("instance-action", instanceAction)
 	md.file("instance-id", in.ID)
 	md.file("instance-life-cycle", instanceLifeCycle)

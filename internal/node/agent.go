@@ -46,6 +46,7 @@ type agent struct {
 	vnet    *vpcNet
 	vols    *volStore
 	snaps   *snapshotter
+	creds   *credentialCache // instances' role credentials for the metadata service
 
 	// vpcMu keeps a VPC's namespace from being deleted while an instance
 	// is being plugged into it (read-locked while preparing a NIC).
@@ -132,6 +133,11 @@ func newAgent(cfg Config) (*agent, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	a.imdsKey = key
+	fetch := cfg.Credentials
+	if fetch == nil {
+		fetch, _ = cfg.Connector.(nodeapi.CredentialsFetcher) // the server client is one
+	}
+	a.creds = newCredentialCache(fetch, cfg.Now, a.log)
 	a.metrics = cfg.Metrics
 	if a.metrics == nil {
 		a.metrics = prometheus.NewRegistry()

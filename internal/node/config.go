@@ -51,10 +51,13 @@ type Config struct {
 	Network   Network
 	Objects   snapshot.Objects
 	Connector Connector
-	Images    qemuimg.Images // qemuimg.Tool{} when nil
-	Cmdline   string         // DefaultCmdline when empty
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Credentials fetches instances' role credentials; nil: Connector,
+	// when it can.
+	Credentials nodeapi.CredentialsFetcher
+	Images      qemuimg.Images // qemuimg.Tool{} when nil
+	Cmdline     string         // DefaultCmdline when empty
+	Logger      *slog.Logger
+	Now         func() time.Time
 
 	// PollInterval is how often a worker looks at its guest and the
 	// console is checked for news (1 s when zero).

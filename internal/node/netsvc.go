@@ -245,6 +245,7 @@ func (a *agent) lookupIMDS(r *http.Request) (*imds.Instance, error) {
 	for _, s := range a.specs() {
 		if s.Network.VPCID == vpc && slices.Contains(privateIPs(s), src.Unmap()) {
 			in := imdsInstance(s)
+			in.IAM = a.creds.iam(r.Context(), s.ID, s.IAMInstanceProfileARN)
 			// No public names while enableDnsHostnames is off (known
 			// from the VPC's resolver; unknown yet: names, as before).
 			in.NoPublicHostname = a.net.zone(vpc) != nil && !a.net.zone(vpc).Hostnames()

@@ -31,6 +31,9 @@ type NodeServer interface {
 	// PutObject stores an object a node wrote (a volume snapshot's chunk
 	// or manifest), sent in parts of at most MaxChunk bytes.
 	PutObject(PutObjectStream) error
+	// InstanceCredentials issues the role credentials of an instance on
+	// the calling node.
+	InstanceCredentials(context.Context, *InstanceCredentialsRequest) (*InstanceCredentials, error)
 }
 
 // PutObjectStream is the server's side of PutObject.
@@ -67,6 +70,7 @@ var serviceDesc = grpc.ServiceDesc{
 	Methods: []grpc.MethodDesc{
 		{MethodName: "Join", Handler: joinHandler},
 		{MethodName: "ListObjects", Handler: listObjectsHandler},
+		{MethodName: "InstanceCredentials", Handler: instanceCredentialsHandler},
 	},
 	Streams: []grpc.StreamDesc{
 		{StreamName: "Connect", Handler: connectHandler, ServerStreams: true, ClientStreams: true},

@@ -219,6 +219,11 @@ type InstanceSpec struct {
 	PublicKey        string   `json:"publicKey,omitempty"` // one OpenSSH line
 	UserData         []byte   `json:"userData,omitempty"`  // decoded
 
+	// IAMInstanceProfileARN is the instance profile associated with the
+	// instance ("" : none); the node fetches its role's credentials with
+	// Client.InstanceCredentials for the metadata service.
+	IAMInstanceProfileARN string `json:"iamInstanceProfileArn,omitempty"`
+
 	// RootVolumeID is the EBS volume id of the root disk ("" when the
 	// root is instance store). The root disk stays the node's file.
 	RootVolumeID string `json:"rootVolumeId,omitempty"`

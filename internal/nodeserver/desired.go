@@ -95,6 +95,11 @@ func (s *Server) spec(ctx context.Context, tx *store.Tx, i store.Instance) (node
 			return sp, err
 		}
 	}
+	if a, err := tx.ProfileAssociationOf(ctx, i.ID); err == nil {
+		sp.IAMInstanceProfileARN = a.ProfileARN
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return sp, err
+	}
 	if i.UserData != "" {
 		if sp.UserData, err = base64.StdEncoding.DecodeString(i.UserData); err != nil {
 			return sp, fmt.Errorf("instance %s user data: %w", i.ID, err)

@@ -44,6 +44,8 @@ type Config struct {
 	// PublicPool is the operator's public address pool (kumo server
 	// --public-ips), told to every node.
 	PublicPool []netip.Prefix
+	// Issuer issues instances' role credentials (nil: none).
+	Issuer RoleSessionIssuer
 }
 
 // Server serves the node protocol. Make it with New.
@@ -56,6 +58,7 @@ type Server struct {
 	ca      *ca
 	grpc    *grpc.Server
 	pool    []string // Config.PublicPool
+	issuer  RoleSessionIssuer
 
 	mu       sync.Mutex
 	sessions map[string]*session // by node id
@@ -67,7 +70,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("node server: DB and Objects are required")
 	}
 	s := &Server{db: cfg.DB, objects: cfg.Objects, logger: cfg.Logger, now: cfg.Now, region: cfg.Region,
-		sessions: map[string]*session{}}
+		sessions: map[string]*session{}, issuer: cfg.Issuer}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -149,6 +152,9 @@ func (r rpc) GetObject(req *nodeapi.ObjectRequest, st nodeapi.ObjectStream) erro
 func (r rpc) PutObject(st nodeapi.PutObjectStream) error { return r.s.putObject(st) }
 func (r rpc) ListObjects(ctx context.Context, req *nodeapi.ListObjectsRequest) (*nodeapi.ListObjectsResponse, error) {
 	return r.s.listObjects(ctx, req)
+}
+func (r rpc) InstanceCredentials(ctx context.Context, req *nodeapi.InstanceCredentialsRequest) (*nodeapi.InstanceCredentials, error) {
+	return r.s.instanceCredentials(ctx, req)
 }
 
 // authenticate finds the node behind a call's verified client certificate;

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -37,21 +36,16 @@ type authResult struct {
 // streamed bodies it is nil and the body is checked as it is read (see
 // newBody).
 func (s *Server) authenticate(r *http.Request, body []byte, streamed bool) (authResult, *Error) {
-	var principal identity.Principal
+	creds := s.identity.Credentials()
 	resolved := false
-	v := sigv4.Verifier{S3: true, Now: s.now, Lookup: func(ctx context.Context, keyID string) (string, error) {
-		secret, p, err := s.identity.Resolve(ctx, keyID)
-		if errors.Is(err, identity.ErrUnknownKey) {
-			return "", fmt.Errorf("%w: %w", sigv4.ErrUnknownAccessKey, err)
-		}
-		if err != nil {
-			return "", err
-		}
-		principal, resolved = p, true
-		return secret, nil
+	v := sigv4.Verifier{S3: true, Now: s.now, SessionToken: creds.SessionToken, Lookup: func(ctx context.Context, keyID string) (string, error) {
+		secret, err := creds.Lookup(ctx, keyID)
+		resolved = err == nil
+		return secret, err
 	}}
 	declared := r.Header.Get("X-Amz-Content-Sha256")
 	res, err := v.Verify(r.Context(), r, body)
+	principal := creds.Principal
 	switch {
 	case err == nil:
 		if aerr := s.checkScope(r, res.Region, res.Service); aerr != nil {

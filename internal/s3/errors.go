@@ -50,6 +50,7 @@ const (
 	ErrSignatureDoesNotMatch
 	ErrContentSHA256Mismatch
 	ErrInvalidToken
+	ErrExpiredToken
 	ErrRequestTimeout
 	ErrServiceUnavailable
 	ErrNoSuchTagSet
@@ -109,6 +110,7 @@ var errorTable = [errorCodeCount]errorInfo{
 	ErrSignatureDoesNotMatch:             {"SignatureDoesNotMatch", http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your key and signing method."},
 	ErrContentSHA256Mismatch:             {"XAmzContentSHA256Mismatch", http.StatusBadRequest, "The provided 'x-amz-content-sha256' header does not match what was computed."},
 	ErrInvalidToken:                      {"InvalidToken", http.StatusBadRequest, "The provided token is malformed or otherwise invalid."},
+	ErrExpiredToken:                      {"ExpiredToken", http.StatusBadRequest, "The provided token has expired."},
 	ErrRequestTimeout:                    {"RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period."},
 	ErrServiceUnavailable:                {"ServiceUnavailable", http.StatusServiceUnavailable, "Service is unable to handle request."},
 	ErrNoSuchTagSet:                      {"NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"},
@@ -202,4 +204,5 @@ var errorMap = [...]struct {
 	{sigv4.ErrSignatureMismatch, ErrSignatureDoesNotMatch},
 	{sigv4.ErrPayloadHashMismatch, ErrContentSHA256Mismatch},
 	{sigv4.ErrInvalidSessionToken, ErrInvalidToken},
+	{sigv4.ErrExpiredSessionToken, ErrExpiredToken},
 }

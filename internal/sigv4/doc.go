@@ -37,6 +37,7 @@
 //	                                                                        (AccessDenied when presigned)
 //	ErrPayloadHashMismatch  AuthFailure     SignatureDoesNotMatch           XAmzContentSHA256Mismatch
 //	ErrInvalidSessionToken  AuthFailure     InvalidClientTokenId            InvalidToken (400)
+//	ErrExpiredSessionToken  ExpiredToken    ExpiredToken                    ExpiredToken (400)
 //
 // ErrExpired covers a request time more than MaxSkew away from now in either
 // direction, a presigned URL used after its X-Amz-Expires, and a presigned

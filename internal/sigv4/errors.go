@@ -31,7 +31,11 @@ var (
 	ErrPayloadHashMismatch = errors.New("payload hash does not match body")
 
 	// ErrInvalidSessionToken means the request carries an
-	// X-Amz-Security-Token that does not belong to its access key (Kumo
-	// issues no temporary credentials yet, so every token is invalid).
+	// X-Amz-Security-Token that does not belong to its access key, or
+	// that the server did not issue.
 	ErrInvalidSessionToken = errors.New("invalid session token")
+
+	// ErrExpiredSessionToken means the request's X-Amz-Security-Token is
+	// valid but its credentials have expired.
+	ErrExpiredSessionToken = errors.New("expired session token")
 )

@@ -25,6 +25,7 @@ type Service interface {
 	AssignPrivateIpAddresses(ctx context.Context, in *AssignPrivateIpAddressesRequest) (*AssignPrivateIpAddressesResult, error)
 	AssociateAddress(ctx context.Context, in *AssociateAddressRequest) (*AssociateAddressResult, error)
 	AssociateDhcpOptions(ctx context.Context, in *AssociateDhcpOptionsRequest) (*AssociateDhcpOptionsOutput, error)
+	AssociateIamInstanceProfile(ctx context.Context, in *AssociateIamInstanceProfileRequest) (*AssociateIamInstanceProfileResult, error)
 	AssociateRouteTable(ctx context.Context, in *AssociateRouteTableRequest) (*AssociateRouteTableResult, error)
 	AttachInternetGateway(ctx context.Context, in *AttachInternetGatewayRequest) (*AttachInternetGatewayOutput, error)
 	AttachNetworkInterface(ctx context.Context, in *AttachNetworkInterfaceRequest) (*AttachNetworkInterfaceResult, error)
@@ -69,6 +70,7 @@ type Service interface {
 	DescribeAddresses(ctx context.Context, in *DescribeAddressesRequest) (*DescribeAddressesResult, error)
 	DescribeAvailabilityZones(ctx context.Context, in *DescribeAvailabilityZonesRequest) (*DescribeAvailabilityZonesResult, error)
 	DescribeDhcpOptions(ctx context.Context, in *DescribeDhcpOptionsRequest) (*DescribeDhcpOptionsResult, error)
+	DescribeIamInstanceProfileAssociations(ctx context.Context, in *DescribeIamInstanceProfileAssociationsRequest) (*DescribeIamInstanceProfileAssociationsResult, error)
 	DescribeImageAttribute(ctx context.Context, in *DescribeImageAttributeRequest) (*ImageAttribute, error)
 	DescribeImages(ctx context.Context, in *DescribeImagesRequest) (*DescribeImagesResult, error)
 	DescribeImportImageTasks(ctx context.Context, in *DescribeImportImageTasksRequest) (*DescribeImportImageTasksResult, error)
@@ -101,6 +103,7 @@ type Service interface {
 	DetachNetworkInterface(ctx context.Context, in *DetachNetworkInterfaceRequest) (*DetachNetworkInterfaceOutput, error)
 	DetachVolume(ctx context.Context, in *DetachVolumeRequest) (*VolumeAttachment, error)
 	DisassociateAddress(ctx context.Context, in *DisassociateAddressRequest) (*DisassociateAddressOutput, error)
+	DisassociateIamInstanceProfile(ctx context.Context, in *DisassociateIamInstanceProfileRequest) (*DisassociateIamInstanceProfileResult, error)
 	DisassociateRouteTable(ctx context.Context, in *DisassociateRouteTableRequest) (*DisassociateRouteTableOutput, error)
 	EnableVolumeIO(ctx context.Context, in *EnableVolumeIORequest) (*EnableVolumeIOOutput, error)
 	GetConsoleOutput(ctx context.Context, in *GetConsoleOutputRequest) (*GetConsoleOutputResult, error)
@@ -121,6 +124,7 @@ type Service interface {
 	RebootInstances(ctx context.Context, in *RebootInstancesRequest) (*RebootInstancesOutput, error)
 	RegisterImage(ctx context.Context, in *RegisterImageRequest) (*RegisterImageResult, error)
 	ReleaseAddress(ctx context.Context, in *ReleaseAddressRequest) (*ReleaseAddressOutput, error)
+	ReplaceIamInstanceProfileAssociation(ctx context.Context, in *ReplaceIamInstanceProfileAssociationRequest) (*ReplaceIamInstanceProfileAssociationResult, error)
 	ReplaceNetworkAclAssociation(ctx context.Context, in *ReplaceNetworkAclAssociationRequest) (*ReplaceNetworkAclAssociationResult, error)
 	ReplaceNetworkAclEntry(ctx context.Context, in *ReplaceNetworkAclEntryRequest) (*ReplaceNetworkAclEntryOutput, error)
 	ReplaceRoute(ctx context.Context, in *ReplaceRouteRequest) (*ReplaceRouteOutput, error)
@@ -188,11 +192,17 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.AssociateDhcpOptions),
 			},
 			"AssociateEnclaveCertificateIamRole": {Name: "AssociateEnclaveCertificateIamRole"},
-			"AssociateIamInstanceProfile":        {Name: "AssociateIamInstanceProfile"},
-			"AssociateInstanceEventWindow":       {Name: "AssociateInstanceEventWindow"},
-			"AssociateIpamByoasn":                {Name: "AssociateIpamByoasn"},
-			"AssociateIpamResourceDiscovery":     {Name: "AssociateIpamResourceDiscovery"},
-			"AssociateNatGatewayAddress":         {Name: "AssociateNatGatewayAddress"},
+			"AssociateIamInstanceProfile": {
+				Name:        "AssociateIamInstanceProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AssociateIamInstanceProfileRequest],
+				Call:        awsapi.Bind(Service.AssociateIamInstanceProfile),
+				HasOutput:   true,
+			},
+			"AssociateInstanceEventWindow":   {Name: "AssociateInstanceEventWindow"},
+			"AssociateIpamByoasn":            {Name: "AssociateIpamByoasn"},
+			"AssociateIpamResourceDiscovery": {Name: "AssociateIpamResourceDiscovery"},
+			"AssociateNatGatewayAddress":     {Name: "AssociateNatGatewayAddress"},
 			"AssociateRouteTable": {
 				Name:        "AssociateRouteTable",
 				Implemented: true,
@@ -660,24 +670,30 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.DescribeDhcpOptions),
 				HasOutput:   true,
 			},
-			"DescribeEgressOnlyInternetGateways":     {Name: "DescribeEgressOnlyInternetGateways"},
-			"DescribeElasticGpus":                    {Name: "DescribeElasticGpus"},
-			"DescribeExportImageTasks":               {Name: "DescribeExportImageTasks"},
-			"DescribeExportTasks":                    {Name: "DescribeExportTasks"},
-			"DescribeFastLaunchImages":               {Name: "DescribeFastLaunchImages"},
-			"DescribeFastSnapshotRestores":           {Name: "DescribeFastSnapshotRestores"},
-			"DescribeFleetHistory":                   {Name: "DescribeFleetHistory"},
-			"DescribeFleetInstances":                 {Name: "DescribeFleetInstances"},
-			"DescribeFleets":                         {Name: "DescribeFleets"},
-			"DescribeFlowLogs":                       {Name: "DescribeFlowLogs"},
-			"DescribeFpgaImageAttribute":             {Name: "DescribeFpgaImageAttribute"},
-			"DescribeFpgaImages":                     {Name: "DescribeFpgaImages"},
-			"DescribeHostReservationOfferings":       {Name: "DescribeHostReservationOfferings"},
-			"DescribeHostReservations":               {Name: "DescribeHostReservations"},
-			"DescribeHosts":                          {Name: "DescribeHosts"},
-			"DescribeIamInstanceProfileAssociations": {Name: "DescribeIamInstanceProfileAssociations"},
-			"DescribeIdFormat":                       {Name: "DescribeIdFormat"},
-			"DescribeIdentityIdFormat":               {Name: "DescribeIdentityIdFormat"},
+			"DescribeEgressOnlyInternetGateways": {Name: "DescribeEgressOnlyInternetGateways"},
+			"DescribeElasticGpus":                {Name: "DescribeElasticGpus"},
+			"DescribeExportImageTasks":           {Name: "DescribeExportImageTasks"},
+			"DescribeExportTasks":                {Name: "DescribeExportTasks"},
+			"DescribeFastLaunchImages":           {Name: "DescribeFastLaunchImages"},
+			"DescribeFastSnapshotRestores":       {Name: "DescribeFastSnapshotRestores"},
+			"DescribeFleetHistory":               {Name: "DescribeFleetHistory"},
+			"DescribeFleetInstances":             {Name: "DescribeFleetInstances"},
+			"DescribeFleets":                     {Name: "DescribeFleets"},
+			"DescribeFlowLogs":                   {Name: "DescribeFlowLogs"},
+			"DescribeFpgaImageAttribute":         {Name: "DescribeFpgaImageAttribute"},
+			"DescribeFpgaImages":                 {Name: "DescribeFpgaImages"},
+			"DescribeHostReservationOfferings":   {Name: "DescribeHostReservationOfferings"},
+			"DescribeHostReservations":           {Name: "DescribeHostReservations"},
+			"DescribeHosts":                      {Name: "DescribeHosts"},
+			"DescribeIamInstanceProfileAssociations": {
+				Name:        "DescribeIamInstanceProfileAssociations",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeIamInstanceProfileAssociationsRequest],
+				Call:        awsapi.Bind(Service.DescribeIamInstanceProfileAssociations),
+				HasOutput:   true,
+			},
+			"DescribeIdFormat":         {Name: "DescribeIdFormat"},
+			"DescribeIdentityIdFormat": {Name: "DescribeIdentityIdFormat"},
 			"DescribeImageAttribute": {
 				Name:        "DescribeImageAttribute",
 				Implemented: true,
@@ -1003,11 +1019,17 @@ func Model() *awsapi.ServiceModel {
 			},
 			"DisassociateClientVpnTargetNetwork":    {Name: "DisassociateClientVpnTargetNetwork"},
 			"DisassociateEnclaveCertificateIamRole": {Name: "DisassociateEnclaveCertificateIamRole"},
-			"DisassociateIamInstanceProfile":        {Name: "DisassociateIamInstanceProfile"},
-			"DisassociateInstanceEventWindow":       {Name: "DisassociateInstanceEventWindow"},
-			"DisassociateIpamByoasn":                {Name: "DisassociateIpamByoasn"},
-			"DisassociateIpamResourceDiscovery":     {Name: "DisassociateIpamResourceDiscovery"},
-			"DisassociateNatGatewayAddress":         {Name: "DisassociateNatGatewayAddress"},
+			"DisassociateIamInstanceProfile": {
+				Name:        "DisassociateIamInstanceProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DisassociateIamInstanceProfileRequest],
+				Call:        awsapi.Bind(Service.DisassociateIamInstanceProfile),
+				HasOutput:   true,
+			},
+			"DisassociateInstanceEventWindow":   {Name: "DisassociateInstanceEventWindow"},
+			"DisassociateIpamByoasn":            {Name: "DisassociateIpamByoasn"},
+			"DisassociateIpamResourceDiscovery": {Name: "DisassociateIpamResourceDiscovery"},
+			"DisassociateNatGatewayAddress":     {Name: "DisassociateNatGatewayAddress"},
 			"DisassociateRouteTable": {
 				Name:        "DisassociateRouteTable",
 				Implemented: true,
@@ -1291,9 +1313,15 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[ReleaseAddressRequest],
 				Call:        awsapi.Bind(Service.ReleaseAddress),
 			},
-			"ReleaseHosts":                         {Name: "ReleaseHosts"},
-			"ReleaseIpamPoolAllocation":            {Name: "ReleaseIpamPoolAllocation"},
-			"ReplaceIamInstanceProfileAssociation": {Name: "ReplaceIamInstanceProfileAssociation"},
+			"ReleaseHosts":              {Name: "ReleaseHosts"},
+			"ReleaseIpamPoolAllocation": {Name: "ReleaseIpamPoolAllocation"},
+			"ReplaceIamInstanceProfileAssociation": {
+				Name:        "ReplaceIamInstanceProfileAssociation",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ReplaceIamInstanceProfileAssociationRequest],
+				Call:        awsapi.Bind(Service.ReplaceIamInstanceProfileAssociation),
+				HasOutput:   true,
+			},
 			"ReplaceNetworkAclAssociation": {
 				Name:        "ReplaceNetworkAclAssociation",
 				Implemented: true,
@@ -1428,6 +1456,7 @@ func ImplementedOperations() []string {
 		"AssignPrivateIpAddresses",
 		"AssociateAddress",
 		"AssociateDhcpOptions",
+		"AssociateIamInstanceProfile",
 		"AssociateRouteTable",
 		"AttachInternetGateway",
 		"AttachNetworkInterface",
@@ -1472,6 +1501,7 @@ func ImplementedOperations() []string {
 		"DescribeAddresses",
 		"DescribeAvailabilityZones",
 		"DescribeDhcpOptions",
+		"DescribeIamInstanceProfileAssociations",
 		"DescribeImageAttribute",
 		"DescribeImages",
 		"DescribeImportImageTasks",
@@ -1504,6 +1534,7 @@ func ImplementedOperations() []string {
 		"DetachNetworkInterface",
 		"DetachVolume",
 		"DisassociateAddress",
+		"DisassociateIamInstanceProfile",
 		"DisassociateRouteTable",
 		"EnableVolumeIO",
 		"GetConsoleOutput",
@@ -1524,6 +1555,7 @@ func ImplementedOperations() []string {
 		"RebootInstances",
 		"RegisterImage",
 		"ReleaseAddress",
+		"ReplaceIamInstanceProfileAssociation",
 		"ReplaceNetworkAclAssociation",
 		"ReplaceNetworkAclEntry",
 		"ReplaceRoute",
@@ -2383,6 +2415,17 @@ type AssociateDhcpOptionsRequest struct {
 	DryRun        *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
+// AssociateIamInstanceProfileRequest is the model's AssociateIamInstanceProfileRequest shape.
+type AssociateIamInstanceProfileRequest struct {
+	IamInstanceProfile *IamInstanceProfileSpecification `awsapi:"in=IamInstanceProfile,out=IamInstanceProfile,required"`
+	InstanceId         *string                          `awsapi:"in=InstanceId,out=InstanceId,required"`
+}
+
+// AssociateIamInstanceProfileResult is the model's AssociateIamInstanceProfileResult shape.
+type AssociateIamInstanceProfileResult struct {
+	IamInstanceProfileAssociation *IamInstanceProfileAssociation `awsapi:"in=IamInstanceProfileAssociation,out=iamInstanceProfileAssociation"`
+}
+
 // AssociateRouteTableRequest is the model's AssociateRouteTableRequest shape.
 type AssociateRouteTableRequest struct {
 	DryRun       *bool   `awsapi:"in=DryRun,out=dryRun"`
@@ -3067,6 +3110,20 @@ type DescribeDhcpOptionsResult struct {
 	NextToken   *string       `awsapi:"in=NextToken,out=nextToken"`
 }
 
+// DescribeIamInstanceProfileAssociationsRequest is the model's DescribeIamInstanceProfileAssociationsRequest shape.
+type DescribeIamInstanceProfileAssociationsRequest struct {
+	AssociationIds []string `awsapi:"in=AssociationId,out=AssociationId,member=AssociationId"`
+	Filters        []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	MaxResults     *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+	NextToken      *string  `awsapi:"in=NextToken,out=NextToken"`
+}
+
+// DescribeIamInstanceProfileAssociationsResult is the model's DescribeIamInstanceProfileAssociationsResult shape.
+type DescribeIamInstanceProfileAssociationsResult struct {
+	IamInstanceProfileAssociations []IamInstanceProfileAssociation `awsapi:"in=IamInstanceProfileAssociationSet,out=iamInstanceProfileAssociationSet,member=item"`
+	NextToken                      *string                         `awsapi:"in=NextToken,out=nextToken"`
+}
+
 // DescribeImageAttributeRequest is the model's DescribeImageAttributeRequest shape.
 type DescribeImageAttributeRequest struct {
 	Attribute *string `awsapi:"in=Attribute,out=Attribute,required"`
@@ -3519,6 +3576,16 @@ type DisassociateAddressRequest struct {
 	DryRun        *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
+// DisassociateIamInstanceProfileRequest is the model's DisassociateIamInstanceProfileRequest shape.
+type DisassociateIamInstanceProfileRequest struct {
+	AssociationId *string `awsapi:"in=AssociationId,out=AssociationId,required"`
+}
+
+// DisassociateIamInstanceProfileResult is the model's DisassociateIamInstanceProfileResult shape.
+type DisassociateIamInstanceProfileResult struct {
+	IamInstanceProfileAssociation *IamInstanceProfileAssociation `awsapi:"in=IamInstanceProfileAssociation,out=iamInstanceProfileAssociation"`
+}
+
 // DisassociateRouteTableRequest is the model's DisassociateRouteTableRequest shape.
 type DisassociateRouteTableRequest struct {
 	AssociationId *string `awsapi:"in=AssociationId,out=associationId,required"`
@@ -3740,6 +3807,15 @@ type HibernationOptionsRequest struct {
 type IamInstanceProfile struct {
 	Arn *string `awsapi:"in=Arn,out=arn"`
 	Id  *string `awsapi:"in=Id,out=id"`
+}
+
+// IamInstanceProfileAssociation is the model's IamInstanceProfileAssociation shape.
+type IamInstanceProfileAssociation struct {
+	AssociationId      *string             `awsapi:"in=AssociationId,out=associationId"`
+	InstanceId         *string             `awsapi:"in=InstanceId,out=instanceId"`
+	IamInstanceProfile *IamInstanceProfile `awsapi:"in=IamInstanceProfile,out=iamInstanceProfile"`
+	State              *string             `awsapi:"in=State,out=state"`
+	Timestamp          *time.Time          `awsapi:"in=Timestamp,out=timestamp"`
 }
 
 // IamInstanceProfileSpecification is the model's IamInstanceProfileSpecification shape.
@@ -4868,6 +4944,17 @@ type ReleaseAddressRequest struct {
 	DryRun             *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
+// ReplaceIamInstanceProfileAssociationRequest is the model's ReplaceIamInstanceProfileAssociationRequest shape.
+type ReplaceIamInstanceProfileAssociationRequest struct {
+	IamInstanceProfile *IamInstanceProfileSpecification `awsapi:"in=IamInstanceProfile,out=IamInstanceProfile,required"`
+	AssociationId      *string                          `awsapi:"in=AssociationId,out=AssociationId,required"`
+}
+
+// ReplaceIamInstanceProfileAssociationResult is the model's ReplaceIamInstanceProfileAssociationResult shape.
+type ReplaceIamInstanceProfileAssociationResult struct {
+	IamInstanceProfileAssociation *IamInstanceProfileAssociation `awsapi:"in=IamInstanceProfileAssociation,out=iamInstanceProfileAssociation"`
+}
+
 // ReplaceNetworkAclAssociationRequest is the model's ReplaceNetworkAclAssociationRequest shape.
 type ReplaceNetworkAclAssociationRequest struct {
 	AssociationId *string `awsapi:"in=AssociationId,out=associationId,required"`
@@ -5804,6 +5891,21 @@ func HypervisorTypeValues() []string {
 
 // ValidHypervisorType reports whether s is one of HypervisorTypeValues.
 func ValidHypervisorType(s string) bool { return slices.Contains(HypervisorTypeValues(), s) }
+
+// IamInstanceProfileAssociationStateValues returns the values of the model's IamInstanceProfileAssociationState enum.
+func IamInstanceProfileAssociationStateValues() []string {
+	return []string{
+		"associating",
+		"associated",
+		"disassociating",
+		"disassociated",
+	}
+}
+
+// ValidIamInstanceProfileAssociationState reports whether s is one of IamInstanceProfileAssociationStateValues.
+func ValidIamInstanceProfileAssociationState(s string) bool {
+	return slices.Contains(IamInstanceProfileAssociationStateValues(), s)
+}
 
 // ImageAttributeNameValues returns the values of the model's ImageAttributeName enum.
 func ImageAttributeNameValues() []string {

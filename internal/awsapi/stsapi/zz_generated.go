@@ -4,6 +4,7 @@ package stsapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi"
 )
@@ -19,7 +20,12 @@ const (
 // operation. Errors should be *awsapi.Error; any other error is answered
 // as InternalError.
 type Service interface {
+	AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRoleResponse, error)
+	AssumeRoleWithWebIdentity(ctx context.Context, in *AssumeRoleWithWebIdentityRequest) (*AssumeRoleWithWebIdentityResponse, error)
+	DecodeAuthorizationMessage(ctx context.Context, in *DecodeAuthorizationMessageRequest) (*DecodeAuthorizationMessageResponse, error)
+	GetAccessKeyInfo(ctx context.Context, in *GetAccessKeyInfoRequest) (*GetAccessKeyInfoResponse, error)
 	GetCallerIdentity(ctx context.Context, in *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error)
+	GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (*GetSessionTokenResponse, error)
 }
 
 // Model describes the STS API for awsapi.Invoke: every operation of the AWS
@@ -31,11 +37,39 @@ func Model() *awsapi.ServiceModel {
 		XMLNamespace: XMLNamespace,
 		Protocol:     awsapi.ProtocolQuery,
 		Operations: map[string]*awsapi.Operation{
-			"AssumeRole":                 {Name: "AssumeRole"},
-			"AssumeRoleWithSAML":         {Name: "AssumeRoleWithSAML"},
-			"AssumeRoleWithWebIdentity":  {Name: "AssumeRoleWithWebIdentity"},
-			"DecodeAuthorizationMessage": {Name: "DecodeAuthorizationMessage"},
-			"GetAccessKeyInfo":           {Name: "GetAccessKeyInfo"},
+			"AssumeRole": {
+				Name:          "AssumeRole",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[AssumeRoleRequest],
+				Call:          awsapi.Bind(Service.AssumeRole),
+				HasOutput:     true,
+				ResultWrapper: "AssumeRoleResult",
+			},
+			"AssumeRoleWithSAML": {Name: "AssumeRoleWithSAML"},
+			"AssumeRoleWithWebIdentity": {
+				Name:          "AssumeRoleWithWebIdentity",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[AssumeRoleWithWebIdentityRequest],
+				Call:          awsapi.Bind(Service.AssumeRoleWithWebIdentity),
+				HasOutput:     true,
+				ResultWrapper: "AssumeRoleWithWebIdentityResult",
+			},
+			"DecodeAuthorizationMessage": {
+				Name:          "DecodeAuthorizationMessage",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[DecodeAuthorizationMessageRequest],
+				Call:          awsapi.Bind(Service.DecodeAuthorizationMessage),
+				HasOutput:     true,
+				ResultWrapper: "DecodeAuthorizationMessageResult",
+			},
+			"GetAccessKeyInfo": {
+				Name:          "GetAccessKeyInfo",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetAccessKeyInfoRequest],
+				Call:          awsapi.Bind(Service.GetAccessKeyInfo),
+				HasOutput:     true,
+				ResultWrapper: "GetAccessKeyInfoResult",
+			},
 			"GetCallerIdentity": {
 				Name:          "GetCallerIdentity",
 				Implemented:   true,
@@ -45,7 +79,14 @@ func Model() *awsapi.ServiceModel {
 				ResultWrapper: "GetCallerIdentityResult",
 			},
 			"GetFederationToken": {Name: "GetFederationToken"},
-			"GetSessionToken":    {Name: "GetSessionToken"},
+			"GetSessionToken": {
+				Name:          "GetSessionToken",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetSessionTokenRequest],
+				Call:          awsapi.Bind(Service.GetSessionToken),
+				HasOutput:     true,
+				ResultWrapper: "GetSessionTokenResult",
+			},
 		},
 	}
 }
@@ -53,7 +94,12 @@ func Model() *awsapi.ServiceModel {
 // ImplementedOperations returns the operations Kumo implements, sorted.
 func ImplementedOperations() []string {
 	return []string{
+		"AssumeRole",
+		"AssumeRoleWithWebIdentity",
+		"DecodeAuthorizationMessage",
+		"GetAccessKeyInfo",
 		"GetCallerIdentity",
+		"GetSessionToken",
 	}
 }
 
@@ -71,6 +117,86 @@ func AllOperations() []string {
 	}
 }
 
+// AssumeRoleRequest is the model's AssumeRoleRequest shape.
+type AssumeRoleRequest struct {
+	RoleArn           *string                `awsapi:"in=RoleArn,out=RoleArn,required"`
+	RoleSessionName   *string                `awsapi:"in=RoleSessionName,out=RoleSessionName,required"`
+	PolicyArns        []PolicyDescriptorType `awsapi:"in=PolicyArns,out=PolicyArns,member=member"`
+	Policy            *string                `awsapi:"in=Policy,out=Policy"`
+	DurationSeconds   *int32                 `awsapi:"in=DurationSeconds,out=DurationSeconds"`
+	Tags              []Tag                  `awsapi:"in=Tags,out=Tags,member=member"`
+	TransitiveTagKeys []string               `awsapi:"in=TransitiveTagKeys,out=TransitiveTagKeys,member=member"`
+	ExternalId        *string                `awsapi:"in=ExternalId,out=ExternalId"`
+	SerialNumber      *string                `awsapi:"in=SerialNumber,out=SerialNumber"`
+	TokenCode         *string                `awsapi:"in=TokenCode,out=TokenCode"`
+	SourceIdentity    *string                `awsapi:"in=SourceIdentity,out=SourceIdentity"`
+	ProvidedContexts  []ProvidedContext      `awsapi:"in=ProvidedContexts,out=ProvidedContexts,member=member"`
+}
+
+// AssumeRoleResponse is the model's AssumeRoleResponse shape.
+type AssumeRoleResponse struct {
+	Credentials      *Credentials     `awsapi:"in=Credentials,out=Credentials"`
+	AssumedRoleUser  *AssumedRoleUser `awsapi:"in=AssumedRoleUser,out=AssumedRoleUser"`
+	PackedPolicySize *int32           `awsapi:"in=PackedPolicySize,out=PackedPolicySize"`
+	SourceIdentity   *string          `awsapi:"in=SourceIdentity,out=SourceIdentity"`
+}
+
+// AssumeRoleWithWebIdentityRequest is the model's AssumeRoleWithWebIdentityRequest shape.
+type AssumeRoleWithWebIdentityRequest struct {
+	RoleArn          *string                `awsapi:"in=RoleArn,out=RoleArn,required"`
+	RoleSessionName  *string                `awsapi:"in=RoleSessionName,out=RoleSessionName,required"`
+	WebIdentityToken *string                `awsapi:"in=WebIdentityToken,out=WebIdentityToken,required"`
+	ProviderId       *string                `awsapi:"in=ProviderId,out=ProviderId"`
+	PolicyArns       []PolicyDescriptorType `awsapi:"in=PolicyArns,out=PolicyArns,member=member"`
+	Policy           *string                `awsapi:"in=Policy,out=Policy"`
+	DurationSeconds  *int32                 `awsapi:"in=DurationSeconds,out=DurationSeconds"`
+}
+
+// AssumeRoleWithWebIdentityResponse is the model's AssumeRoleWithWebIdentityResponse shape.
+type AssumeRoleWithWebIdentityResponse struct {
+	Credentials                 *Credentials     `awsapi:"in=Credentials,out=Credentials"`
+	SubjectFromWebIdentityToken *string          `awsapi:"in=SubjectFromWebIdentityToken,out=SubjectFromWebIdentityToken"`
+	AssumedRoleUser             *AssumedRoleUser `awsapi:"in=AssumedRoleUser,out=AssumedRoleUser"`
+	PackedPolicySize            *int32           `awsapi:"in=PackedPolicySize,out=PackedPolicySize"`
+	Provider                    *string          `awsapi:"in=Provider,out=Provider"`
+	Audience                    *string          `awsapi:"in=Audience,out=Audience"`
+	SourceIdentity              *string          `awsapi:"in=SourceIdentity,out=SourceIdentity"`
+}
+
+// AssumedRoleUser is the model's AssumedRoleUser shape.
+type AssumedRoleUser struct {
+	AssumedRoleId *string `awsapi:"in=AssumedRoleId,out=AssumedRoleId,required"`
+	Arn           *string `awsapi:"in=Arn,out=Arn,required"`
+}
+
+// Credentials is the model's Credentials shape.
+type Credentials struct {
+	AccessKeyId     *string    `awsapi:"in=AccessKeyId,out=AccessKeyId,required"`
+	SecretAccessKey *string    `awsapi:"in=SecretAccessKey,out=SecretAccessKey,required"`
+	SessionToken    *string    `awsapi:"in=SessionToken,out=SessionToken,required"`
+	Expiration      *time.Time `awsapi:"in=Expiration,out=Expiration,required"`
+}
+
+// DecodeAuthorizationMessageRequest is the model's DecodeAuthorizationMessageRequest shape.
+type DecodeAuthorizationMessageRequest struct {
+	EncodedMessage *string `awsapi:"in=EncodedMessage,out=EncodedMessage,required"`
+}
+
+// DecodeAuthorizationMessageResponse is the model's DecodeAuthorizationMessageResponse shape.
+type DecodeAuthorizationMessageResponse struct {
+	DecodedMessage *string `awsapi:"in=DecodedMessage,out=DecodedMessage"`
+}
+
+// GetAccessKeyInfoRequest is the model's GetAccessKeyInfoRequest shape.
+type GetAccessKeyInfoRequest struct {
+	AccessKeyId *string `awsapi:"in=AccessKeyId,out=AccessKeyId,required"`
+}
+
+// GetAccessKeyInfoResponse is the model's GetAccessKeyInfoResponse shape.
+type GetAccessKeyInfoResponse struct {
+	Account *string `awsapi:"in=Account,out=Account"`
+}
+
 // GetCallerIdentityRequest is the model's GetCallerIdentityRequest shape.
 type GetCallerIdentityRequest struct{}
 
@@ -79,4 +205,33 @@ type GetCallerIdentityResponse struct {
 	UserId  *string `awsapi:"in=UserId,out=UserId"`
 	Account *string `awsapi:"in=Account,out=Account"`
 	Arn     *string `awsapi:"in=Arn,out=Arn"`
+}
+
+// GetSessionTokenRequest is the model's GetSessionTokenRequest shape.
+type GetSessionTokenRequest struct {
+	DurationSeconds *int32  `awsapi:"in=DurationSeconds,out=DurationSeconds"`
+	SerialNumber    *string `awsapi:"in=SerialNumber,out=SerialNumber"`
+	TokenCode       *string `awsapi:"in=TokenCode,out=TokenCode"`
+}
+
+// GetSessionTokenResponse is the model's GetSessionTokenResponse shape.
+type GetSessionTokenResponse struct {
+	Credentials *Credentials `awsapi:"in=Credentials,out=Credentials"`
+}
+
+// PolicyDescriptorType is the model's PolicyDescriptorType shape.
+type PolicyDescriptorType struct {
+	Arn *string `awsapi:"in=arn,out=arn"`
+}
+
+// ProvidedContext is the model's ProvidedContext shape.
+type ProvidedContext struct {
+	ProviderArn      *string `awsapi:"in=ProviderArn,out=ProviderArn"`
+	ContextAssertion *string `awsapi:"in=ContextAssertion,out=ContextAssertion"`
+}
+
+// Tag is the model's Tag shape.
+type Tag struct {
+	Key   *string `awsapi:"in=Key,out=Key,required"`
+	Value *string `awsapi:"in=Value,out=Value,required"`
 }
