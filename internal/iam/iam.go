@@ -57,7 +57,8 @@ func userARN(account, path, name string) string {
 }
 
 func apiUser(u store.User, tags []store.Tag) *iamapi.User {
-	out := &iamapi.User{Path: &u.Path, UserName: &u.Name, UserId: &u.UserID, Arn: ptr(userARN(u.AccountID, u.Path, u.Name)), CreateDate: &u.CreatedAt}
+	out := &iamapi.User{Path: &u.Path, UserName: &u.Name, UserId: &u.UserID, Arn: ptr(userARN(u.AccountID, u.Path, u.Name)), CreateDate: &u.CreatedAt,
+		PermissionsBoundary: apiBoundary(u.PermissionsBoundary)}
 	for _, t := range tags {
 		out.Tags = append(out.Tags, iamapi.Tag{Key: ptr(t.Key), Value: ptr(t.Value)})
 	}
@@ -86,12 +87,16 @@ func (s *Service) CreateUser(ctx context.Context, in *iamapi.CreateUserRequest) 
 	if err := validateUser(name, path, in.Tags); err != nil {
 		return nil, err
 	}
-	if in.PermissionsBoundary != nil {
-		return nil, awsapi.NewError("UnsupportedOperation", http.StatusBadRequest, "Permissions boundaries are not supported by Kumo yet.")
-	}
 	u := store.User{AccountID: p.AccountID, UserID: ids.UserID(), Name: name, Path: path, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	var tags []store.Tag
 	err = s.Identity.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if boundary := deref(in.PermissionsBoundary); boundary != "" {
+			m, err := findPolicy(ctx, tx, p.AccountID, boundary)
+			if err != nil {
+				return err
+			}
+			u.PermissionsBoundary = m.ARN
+		}
 		if err := tx.InsertUser(ctx, u); errors.Is(err, store.ErrConflict) {
 			return awsapi.NewError("EntityAlreadyExists", http.StatusConflict, "User with name %s already exists.", name)
 		} else if err != nil {
@@ -194,12 +199,14 @@ func (s *Service) ListUsers(ctx context.Context, in *iamapi.ListUsersRequest) (*
 	}
 	out := &iamapi.ListUsersResponse{Users: []iamapi.User{}, IsTruncated: ptr(marker != nil), Marker: marker}
 	for _, u := range page {
+		u.PermissionsBoundary = "" // IAM lists users without their boundaries
 		out.Users = append(out.Users, *apiUser(u, nil))
 	}
 	return out, nil
 }
 
-// DeleteUser removes a user that has no access keys left.
+// DeleteUser removes a user that has no access keys, password, groups or
+// policies left, as IAM refuses to delete one that has.
 func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) (*iamapi.DeleteUserOutput, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -221,7 +228,10 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 			return err
 		}
 		if len(keys) > 0 {
-			return awsapi.NewError("DeleteConflict", http.StatusConflict, "Cannot delete entity, must delete access keys first.")
+			return deleteConflict("Cannot delete entity, must delete access keys first.")
+		}
+		if err := refuseUserDependents(ctx, tx, u); err != nil {
+			return err
 		}
 		if err := tx.DeleteAllTags(ctx, p.AccountID, u.UserID); err != nil {
 			return err
@@ -229,6 +239,24 @@ func (s *Service) DeleteUser(ctx context.Context, in *iamapi.DeleteUserRequest) 
 		return tx.DeleteUser(ctx, p.AccountID, u.Name)
 	})
 	return &iamapi.DeleteUserOutput{}, err
+}
+
+// refuseUserDependents answers DeleteConflict while a user still has a
+// login profile, group memberships or policies.
+func refuseUserDependents(ctx context.Context, tx *store.Tx, u store.User) error {
+	if _, err := tx.GetLoginProfile(ctx, u.UserID); err == nil {
+		return deleteConflict("Cannot delete entity, must delete login profile first.")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	groups, err := tx.GroupsOfUser(ctx, u.UserID)
+	if err != nil {
+		return err
+	}
+	if len(groups) > 0 {
+		return deleteConflict("Cannot delete entity, must remove users from group first.")
+	}
+	return refusePolicies(ctx, tx, u.UserID)
 }
 
 // GetCallerIdentity tells who signed the request.

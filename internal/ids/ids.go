@@ -34,6 +34,18 @@ func AccessKeyID() string { return "AKIA" + randomFrom(upperAlnum, 16) }
 // UserID returns an IAM user's unique id: AIDA + 17 characters.
 func UserID() string { return "AIDA" + randomFrom(upperAlnum, 17) }
 
+// GroupID returns an IAM group's unique id: AGPA + 17 characters.
+func GroupID() string { return "AGPA" + randomFrom(upperAlnum, 17) }
+
+// RoleID returns an IAM role's unique id: AROA + 17 characters.
+func RoleID() string { return "AROA" + randomFrom(upperAlnum, 17) }
+
+// PolicyID returns a managed policy's unique id: ANPA + 17 characters.
+func PolicyID() string { return "ANPA" + randomFrom(upperAlnum, 17) }
+
+// InstanceProfileID returns an instance profile's unique id: AIPA + 17 characters.
+func InstanceProfileID() string { return "AIPA" + randomFrom(upperAlnum, 17) }
+
 // SecretAccessKey returns a 40-character secret.
 func SecretAccessKey() string {
 	return randomFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40)

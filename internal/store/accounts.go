@@ -18,11 +18,12 @@ type Account struct {
 
 // User is an IAM user inside an account.
 type User struct {
-	AccountID string
-	UserID    string
-	Name      string
-	Path      string
-	CreatedAt time.Time
+	AccountID           string
+	UserID              string
+	Name                string
+	Path                string
+	PermissionsBoundary string // "" or a managed policy ARN
+	CreatedAt           time.Time
 }
 
 // AccessKey is a long-term credential of an account's root (” UserName) or of a user.
@@ -99,20 +100,20 @@ func (tx *Tx) ClaimDefaults(ctx context.Context, accountID string) (bool, error)
 
 // InsertUser stores an IAM user; ErrConflict when the name exists (case-insensitively).
 func (tx *Tx) InsertUser(ctx context.Context, u User) error {
-	_, err := tx.exec(ctx, `INSERT INTO users (account_id, user_id, name, name_key, path, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		u.AccountID, u.UserID, u.Name, strings.ToLower(u.Name), u.Path, u.CreatedAt.UnixMilli())
+	_, err := tx.exec(ctx, `INSERT INTO users (account_id, user_id, name, name_key, path, permissions_boundary, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.AccountID, u.UserID, u.Name, strings.ToLower(u.Name), u.Path, u.PermissionsBoundary, u.CreatedAt.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("insert user %s: %w", u.Name, err)
 	}
 	return nil
 }
 
-const userColumns = `account_id, user_id, name, path, created_at`
+const userColumns = `account_id, user_id, name, path, permissions_boundary, created_at`
 
 func scanUser(s interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created int64
-	err := s.Scan(&u.AccountID, &u.UserID, &u.Name, &u.Path, &created)
+	err := s.Scan(&u.AccountID, &u.UserID, &u.Name, &u.Path, &u.PermissionsBoundary, &created)
 	u.CreatedAt = Millis(created)
 	return u, err
 }
@@ -138,6 +139,11 @@ func (tx *Tx) ListUsers(ctx context.Context, accountID, pathPrefix string) ([]Us
 		return err
 	}, `SELECT `+userColumns+` FROM users WHERE account_id = $1 ORDER BY name_key`, accountID)
 	return out, err
+}
+
+// SetUserBoundary sets a user's permissions boundary ("" removes it).
+func (tx *Tx) SetUserBoundary(ctx context.Context, userID, policyARN string) error {
+	return tx.execOne(ctx, `UPDATE users SET permissions_boundary = $1 WHERE user_id = $2`, policyARN, userID)
 }
 
 // DeleteUser removes a user.

@@ -171,6 +171,8 @@ var accountTables = map[string]bool{
 	"users": true, "access_keys": true, "key_pairs": true, "vpcs": true, "subnets": true, "security_groups": true,
 	"security_group_rules": true, "tags": true, "buckets": true, "snapshots": true, "images": true, "import_tasks": true,
 	"instances": true, "network_interfaces": true, "internet_gateways": true, "route_tables": true,
+	"iam_groups": true, "iam_group_members": true, "iam_roles": true, "iam_policies": true, "iam_policy_versions": true,
+	"iam_attachments": true, "iam_inline_policies": true, "iam_instance_profiles": true, "iam_login_profiles": true, "iam_account_aliases": true,
 	"route_table_associations": true, "dhcp_options": true, "addresses": true, "public_ip_interfaces": true,
 }
 

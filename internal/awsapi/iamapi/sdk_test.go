@@ -143,8 +143,8 @@ func TestSDKErrors(t *testing.T) {
 	ctx := context.Background()
 	_, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("nobody")})
 	assertAPIError(t, err, "NoSuchEntity", "The user with name nobody cannot be found.")
-	_, err = c.ListRoles(ctx, &iam.ListRolesInput{})
-	assertAPIError(t, err, "UnsupportedOperation", "The action ListRoles is not supported by Kumo yet.")
+	_, err = c.ListSAMLProviders(ctx, &iam.ListSAMLProvidersInput{})
+	assertAPIError(t, err, "UnsupportedOperation", "The action ListSAMLProviders is not supported by Kumo yet.")
 }
 
 // TestWireErrors sends requests the SDK would refuse to build.

@@ -21,14 +21,86 @@ const (
 // operation. Errors should be *awsapi.Error; any other error is answered
 // as InternalError.
 type Service interface {
+	AddRoleToInstanceProfile(ctx context.Context, in *AddRoleToInstanceProfileRequest) (*AddRoleToInstanceProfileOutput, error)
+	AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*AddUserToGroupOutput, error)
+	AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyRequest) (*AttachGroupPolicyOutput, error)
+	AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest) (*AttachRolePolicyOutput, error)
+	AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*AttachUserPolicyOutput, error)
 	CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (*CreateAccessKeyResponse, error)
+	CreateAccountAlias(ctx context.Context, in *CreateAccountAliasRequest) (*CreateAccountAliasOutput, error)
+	CreateGroup(ctx context.Context, in *CreateGroupRequest) (*CreateGroupResponse, error)
+	CreateInstanceProfile(ctx context.Context, in *CreateInstanceProfileRequest) (*CreateInstanceProfileResponse, error)
+	CreateLoginProfile(ctx context.Context, in *CreateLoginProfileRequest) (*CreateLoginProfileResponse, error)
+	CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error)
+	CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error)
+	CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRoleResponse, error)
 	CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error)
 	DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*DeleteAccessKeyOutput, error)
+	DeleteAccountAlias(ctx context.Context, in *DeleteAccountAliasRequest) (*DeleteAccountAliasOutput, error)
+	DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*DeleteGroupOutput, error)
+	DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyRequest) (*DeleteGroupPolicyOutput, error)
+	DeleteInstanceProfile(ctx context.Context, in *DeleteInstanceProfileRequest) (*DeleteInstanceProfileOutput, error)
+	DeleteLoginProfile(ctx context.Context, in *DeleteLoginProfileRequest) (*DeleteLoginProfileOutput, error)
+	DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*DeletePolicyOutput, error)
+	DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*DeletePolicyVersionOutput, error)
+	DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*DeleteRoleOutput, error)
+	DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRolePermissionsBoundaryRequest) (*DeleteRolePermissionsBoundaryOutput, error)
+	DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyRequest) (*DeleteRolePolicyOutput, error)
 	DeleteUser(ctx context.Context, in *DeleteUserRequest) (*DeleteUserOutput, error)
+	DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserPermissionsBoundaryRequest) (*DeleteUserPermissionsBoundaryOutput, error)
+	DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyRequest) (*DeleteUserPolicyOutput, error)
+	DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*DetachGroupPolicyOutput, error)
+	DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*DetachRolePolicyOutput, error)
+	DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*DetachUserPolicyOutput, error)
+	GetAccountAuthorizationDetails(ctx context.Context, in *GetAccountAuthorizationDetailsRequest) (*GetAccountAuthorizationDetailsResponse, error)
+	GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupResponse, error)
+	GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*GetGroupPolicyResponse, error)
+	GetInstanceProfile(ctx context.Context, in *GetInstanceProfileRequest) (*GetInstanceProfileResponse, error)
+	GetLoginProfile(ctx context.Context, in *GetLoginProfileRequest) (*GetLoginProfileResponse, error)
+	GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error)
+	GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error)
+	GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse, error)
+	GetRolePolicy(ctx context.Context, in *GetRolePolicyRequest) (*GetRolePolicyResponse, error)
 	GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error)
+	GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*GetUserPolicyResponse, error)
 	ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error)
+	ListAccountAliases(ctx context.Context, in *ListAccountAliasesRequest) (*ListAccountAliasesResponse, error)
+	ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error)
+	ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesRequest) (*ListAttachedRolePoliciesResponse, error)
+	ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error)
+	ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error)
+	ListGroupPolicies(ctx context.Context, in *ListGroupPoliciesRequest) (*ListGroupPoliciesResponse, error)
+	ListGroups(ctx context.Context, in *ListGroupsRequest) (*ListGroupsResponse, error)
+	ListGroupsForUser(ctx context.Context, in *ListGroupsForUserRequest) (*ListGroupsForUserResponse, error)
+	ListInstanceProfiles(ctx context.Context, in *ListInstanceProfilesRequest) (*ListInstanceProfilesResponse, error)
+	ListInstanceProfilesForRole(ctx context.Context, in *ListInstanceProfilesForRoleRequest) (*ListInstanceProfilesForRoleResponse, error)
+	ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error)
+	ListPolicyTags(ctx context.Context, in *ListPolicyTagsRequest) (*ListPolicyTagsResponse, error)
+	ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error)
+	ListRolePolicies(ctx context.Context, in *ListRolePoliciesRequest) (*ListRolePoliciesResponse, error)
+	ListRoleTags(ctx context.Context, in *ListRoleTagsRequest) (*ListRoleTagsResponse, error)
+	ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesResponse, error)
+	ListUserPolicies(ctx context.Context, in *ListUserPoliciesRequest) (*ListUserPoliciesResponse, error)
+	ListUserTags(ctx context.Context, in *ListUserTagsRequest) (*ListUserTagsResponse, error)
 	ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error)
+	PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*PutGroupPolicyOutput, error)
+	PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermissionsBoundaryRequest) (*PutRolePermissionsBoundaryOutput, error)
+	PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*PutRolePolicyOutput, error)
+	PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermissionsBoundaryRequest) (*PutUserPermissionsBoundaryOutput, error)
+	PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*PutUserPolicyOutput, error)
+	RemoveRoleFromInstanceProfile(ctx context.Context, in *RemoveRoleFromInstanceProfileRequest) (*RemoveRoleFromInstanceProfileOutput, error)
+	RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*RemoveUserFromGroupOutput, error)
+	SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*SetDefaultPolicyVersionOutput, error)
+	TagPolicy(ctx context.Context, in *TagPolicyRequest) (*TagPolicyOutput, error)
+	TagRole(ctx context.Context, in *TagRoleRequest) (*TagRoleOutput, error)
+	TagUser(ctx context.Context, in *TagUserRequest) (*TagUserOutput, error)
+	UntagPolicy(ctx context.Context, in *UntagPolicyRequest) (*UntagPolicyOutput, error)
+	UntagRole(ctx context.Context, in *UntagRoleRequest) (*UntagRoleOutput, error)
+	UntagUser(ctx context.Context, in *UntagUserRequest) (*UntagUserOutput, error)
 	UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*UpdateAccessKeyOutput, error)
+	UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePolicyRequest) (*UpdateAssumeRolePolicyOutput, error)
+	UpdateLoginProfile(ctx context.Context, in *UpdateLoginProfileRequest) (*UpdateLoginProfileOutput, error)
+	UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error)
 }
 
 // Model describes the IAM API for awsapi.Invoke: every operation of the AWS
@@ -41,12 +113,37 @@ func Model() *awsapi.ServiceModel {
 		Protocol:     awsapi.ProtocolQuery,
 		Operations: map[string]*awsapi.Operation{
 			"AddClientIDToOpenIDConnectProvider": {Name: "AddClientIDToOpenIDConnectProvider"},
-			"AddRoleToInstanceProfile":           {Name: "AddRoleToInstanceProfile"},
-			"AddUserToGroup":                     {Name: "AddUserToGroup"},
-			"AttachGroupPolicy":                  {Name: "AttachGroupPolicy"},
-			"AttachRolePolicy":                   {Name: "AttachRolePolicy"},
-			"AttachUserPolicy":                   {Name: "AttachUserPolicy"},
-			"ChangePassword":                     {Name: "ChangePassword"},
+			"AddRoleToInstanceProfile": {
+				Name:        "AddRoleToInstanceProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AddRoleToInstanceProfileRequest],
+				Call:        awsapi.Bind(Service.AddRoleToInstanceProfile),
+			},
+			"AddUserToGroup": {
+				Name:        "AddUserToGroup",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AddUserToGroupRequest],
+				Call:        awsapi.Bind(Service.AddUserToGroup),
+			},
+			"AttachGroupPolicy": {
+				Name:        "AttachGroupPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AttachGroupPolicyRequest],
+				Call:        awsapi.Bind(Service.AttachGroupPolicy),
+			},
+			"AttachRolePolicy": {
+				Name:        "AttachRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AttachRolePolicyRequest],
+				Call:        awsapi.Bind(Service.AttachRolePolicy),
+			},
+			"AttachUserPolicy": {
+				Name:        "AttachUserPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AttachUserPolicyRequest],
+				Call:        awsapi.Bind(Service.AttachUserPolicy),
+			},
+			"ChangePassword": {Name: "ChangePassword"},
 			"CreateAccessKey": {
 				Name:          "CreateAccessKey",
 				Implemented:   true,
@@ -55,14 +152,61 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "CreateAccessKeyResult",
 			},
-			"CreateAccountAlias":              {Name: "CreateAccountAlias"},
-			"CreateGroup":                     {Name: "CreateGroup"},
-			"CreateInstanceProfile":           {Name: "CreateInstanceProfile"},
-			"CreateLoginProfile":              {Name: "CreateLoginProfile"},
-			"CreateOpenIDConnectProvider":     {Name: "CreateOpenIDConnectProvider"},
-			"CreatePolicy":                    {Name: "CreatePolicy"},
-			"CreatePolicyVersion":             {Name: "CreatePolicyVersion"},
-			"CreateRole":                      {Name: "CreateRole"},
+			"CreateAccountAlias": {
+				Name:        "CreateAccountAlias",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateAccountAliasRequest],
+				Call:        awsapi.Bind(Service.CreateAccountAlias),
+			},
+			"CreateGroup": {
+				Name:          "CreateGroup",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreateGroupRequest],
+				Call:          awsapi.Bind(Service.CreateGroup),
+				HasOutput:     true,
+				ResultWrapper: "CreateGroupResult",
+			},
+			"CreateInstanceProfile": {
+				Name:          "CreateInstanceProfile",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreateInstanceProfileRequest],
+				Call:          awsapi.Bind(Service.CreateInstanceProfile),
+				HasOutput:     true,
+				ResultWrapper: "CreateInstanceProfileResult",
+			},
+			"CreateLoginProfile": {
+				Name:          "CreateLoginProfile",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreateLoginProfileRequest],
+				Call:          awsapi.Bind(Service.CreateLoginProfile),
+				HasOutput:     true,
+				ResultWrapper: "CreateLoginProfileResult",
+			},
+			"CreateOpenIDConnectProvider": {Name: "CreateOpenIDConnectProvider"},
+			"CreatePolicy": {
+				Name:          "CreatePolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreatePolicyRequest],
+				Call:          awsapi.Bind(Service.CreatePolicy),
+				HasOutput:     true,
+				ResultWrapper: "CreatePolicyResult",
+			},
+			"CreatePolicyVersion": {
+				Name:          "CreatePolicyVersion",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreatePolicyVersionRequest],
+				Call:          awsapi.Bind(Service.CreatePolicyVersion),
+				HasOutput:     true,
+				ResultWrapper: "CreatePolicyVersionResult",
+			},
+			"CreateRole": {
+				Name:          "CreateRole",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[CreateRoleRequest],
+				Call:          awsapi.Bind(Service.CreateRole),
+				HasOutput:     true,
+				ResultWrapper: "CreateRoleResult",
+			},
 			"CreateSAMLProvider":              {Name: "CreateSAMLProvider"},
 			"CreateServiceLinkedRole":         {Name: "CreateServiceLinkedRole"},
 			"CreateServiceSpecificCredential": {Name: "CreateServiceSpecificCredential"},
@@ -82,18 +226,68 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteAccessKeyRequest],
 				Call:        awsapi.Bind(Service.DeleteAccessKey),
 			},
-			"DeleteAccountAlias":              {Name: "DeleteAccountAlias"},
-			"DeleteAccountPasswordPolicy":     {Name: "DeleteAccountPasswordPolicy"},
-			"DeleteGroup":                     {Name: "DeleteGroup"},
-			"DeleteGroupPolicy":               {Name: "DeleteGroupPolicy"},
-			"DeleteInstanceProfile":           {Name: "DeleteInstanceProfile"},
-			"DeleteLoginProfile":              {Name: "DeleteLoginProfile"},
-			"DeleteOpenIDConnectProvider":     {Name: "DeleteOpenIDConnectProvider"},
-			"DeletePolicy":                    {Name: "DeletePolicy"},
-			"DeletePolicyVersion":             {Name: "DeletePolicyVersion"},
-			"DeleteRole":                      {Name: "DeleteRole"},
-			"DeleteRolePermissionsBoundary":   {Name: "DeleteRolePermissionsBoundary"},
-			"DeleteRolePolicy":                {Name: "DeleteRolePolicy"},
+			"DeleteAccountAlias": {
+				Name:        "DeleteAccountAlias",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteAccountAliasRequest],
+				Call:        awsapi.Bind(Service.DeleteAccountAlias),
+			},
+			"DeleteAccountPasswordPolicy": {Name: "DeleteAccountPasswordPolicy"},
+			"DeleteGroup": {
+				Name:        "DeleteGroup",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteGroupRequest],
+				Call:        awsapi.Bind(Service.DeleteGroup),
+			},
+			"DeleteGroupPolicy": {
+				Name:        "DeleteGroupPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteGroupPolicyRequest],
+				Call:        awsapi.Bind(Service.DeleteGroupPolicy),
+			},
+			"DeleteInstanceProfile": {
+				Name:        "DeleteInstanceProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteInstanceProfileRequest],
+				Call:        awsapi.Bind(Service.DeleteInstanceProfile),
+			},
+			"DeleteLoginProfile": {
+				Name:        "DeleteLoginProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteLoginProfileRequest],
+				Call:        awsapi.Bind(Service.DeleteLoginProfile),
+			},
+			"DeleteOpenIDConnectProvider": {Name: "DeleteOpenIDConnectProvider"},
+			"DeletePolicy": {
+				Name:        "DeletePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeletePolicyRequest],
+				Call:        awsapi.Bind(Service.DeletePolicy),
+			},
+			"DeletePolicyVersion": {
+				Name:        "DeletePolicyVersion",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeletePolicyVersionRequest],
+				Call:        awsapi.Bind(Service.DeletePolicyVersion),
+			},
+			"DeleteRole": {
+				Name:        "DeleteRole",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteRoleRequest],
+				Call:        awsapi.Bind(Service.DeleteRole),
+			},
+			"DeleteRolePermissionsBoundary": {
+				Name:        "DeleteRolePermissionsBoundary",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteRolePermissionsBoundaryRequest],
+				Call:        awsapi.Bind(Service.DeleteRolePermissionsBoundary),
+			},
+			"DeleteRolePolicy": {
+				Name:        "DeleteRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteRolePolicyRequest],
+				Call:        awsapi.Bind(Service.DeleteRolePolicy),
+			},
 			"DeleteSAMLProvider":              {Name: "DeleteSAMLProvider"},
 			"DeleteSSHPublicKey":              {Name: "DeleteSSHPublicKey"},
 			"DeleteServerCertificate":         {Name: "DeleteServerCertificate"},
@@ -106,34 +300,122 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DeleteUserRequest],
 				Call:        awsapi.Bind(Service.DeleteUser),
 			},
-			"DeleteUserPermissionsBoundary":             {Name: "DeleteUserPermissionsBoundary"},
-			"DeleteUserPolicy":                          {Name: "DeleteUserPolicy"},
-			"DeleteVirtualMFADevice":                    {Name: "DeleteVirtualMFADevice"},
-			"DetachGroupPolicy":                         {Name: "DetachGroupPolicy"},
-			"DetachRolePolicy":                          {Name: "DetachRolePolicy"},
-			"DetachUserPolicy":                          {Name: "DetachUserPolicy"},
-			"EnableMFADevice":                           {Name: "EnableMFADevice"},
-			"GenerateCredentialReport":                  {Name: "GenerateCredentialReport"},
-			"GenerateOrganizationsAccessReport":         {Name: "GenerateOrganizationsAccessReport"},
-			"GenerateServiceLastAccessedDetails":        {Name: "GenerateServiceLastAccessedDetails"},
-			"GetAccessKeyLastUsed":                      {Name: "GetAccessKeyLastUsed"},
-			"GetAccountAuthorizationDetails":            {Name: "GetAccountAuthorizationDetails"},
-			"GetAccountPasswordPolicy":                  {Name: "GetAccountPasswordPolicy"},
-			"GetAccountSummary":                         {Name: "GetAccountSummary"},
-			"GetContextKeysForCustomPolicy":             {Name: "GetContextKeysForCustomPolicy"},
-			"GetContextKeysForPrincipalPolicy":          {Name: "GetContextKeysForPrincipalPolicy"},
-			"GetCredentialReport":                       {Name: "GetCredentialReport"},
-			"GetGroup":                                  {Name: "GetGroup"},
-			"GetGroupPolicy":                            {Name: "GetGroupPolicy"},
-			"GetInstanceProfile":                        {Name: "GetInstanceProfile"},
-			"GetLoginProfile":                           {Name: "GetLoginProfile"},
-			"GetMFADevice":                              {Name: "GetMFADevice"},
-			"GetOpenIDConnectProvider":                  {Name: "GetOpenIDConnectProvider"},
-			"GetOrganizationsAccessReport":              {Name: "GetOrganizationsAccessReport"},
-			"GetPolicy":                                 {Name: "GetPolicy"},
-			"GetPolicyVersion":                          {Name: "GetPolicyVersion"},
-			"GetRole":                                   {Name: "GetRole"},
-			"GetRolePolicy":                             {Name: "GetRolePolicy"},
+			"DeleteUserPermissionsBoundary": {
+				Name:        "DeleteUserPermissionsBoundary",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteUserPermissionsBoundaryRequest],
+				Call:        awsapi.Bind(Service.DeleteUserPermissionsBoundary),
+			},
+			"DeleteUserPolicy": {
+				Name:        "DeleteUserPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteUserPolicyRequest],
+				Call:        awsapi.Bind(Service.DeleteUserPolicy),
+			},
+			"DeleteVirtualMFADevice": {Name: "DeleteVirtualMFADevice"},
+			"DetachGroupPolicy": {
+				Name:        "DetachGroupPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DetachGroupPolicyRequest],
+				Call:        awsapi.Bind(Service.DetachGroupPolicy),
+			},
+			"DetachRolePolicy": {
+				Name:        "DetachRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DetachRolePolicyRequest],
+				Call:        awsapi.Bind(Service.DetachRolePolicy),
+			},
+			"DetachUserPolicy": {
+				Name:        "DetachUserPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DetachUserPolicyRequest],
+				Call:        awsapi.Bind(Service.DetachUserPolicy),
+			},
+			"EnableMFADevice":                    {Name: "EnableMFADevice"},
+			"GenerateCredentialReport":           {Name: "GenerateCredentialReport"},
+			"GenerateOrganizationsAccessReport":  {Name: "GenerateOrganizationsAccessReport"},
+			"GenerateServiceLastAccessedDetails": {Name: "GenerateServiceLastAccessedDetails"},
+			"GetAccessKeyLastUsed":               {Name: "GetAccessKeyLastUsed"},
+			"GetAccountAuthorizationDetails": {
+				Name:          "GetAccountAuthorizationDetails",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetAccountAuthorizationDetailsRequest],
+				Call:          awsapi.Bind(Service.GetAccountAuthorizationDetails),
+				HasOutput:     true,
+				ResultWrapper: "GetAccountAuthorizationDetailsResult",
+			},
+			"GetAccountPasswordPolicy":         {Name: "GetAccountPasswordPolicy"},
+			"GetAccountSummary":                {Name: "GetAccountSummary"},
+			"GetContextKeysForCustomPolicy":    {Name: "GetContextKeysForCustomPolicy"},
+			"GetContextKeysForPrincipalPolicy": {Name: "GetContextKeysForPrincipalPolicy"},
+			"GetCredentialReport":              {Name: "GetCredentialReport"},
+			"GetGroup": {
+				Name:          "GetGroup",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetGroupRequest],
+				Call:          awsapi.Bind(Service.GetGroup),
+				HasOutput:     true,
+				ResultWrapper: "GetGroupResult",
+			},
+			"GetGroupPolicy": {
+				Name:          "GetGroupPolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetGroupPolicyRequest],
+				Call:          awsapi.Bind(Service.GetGroupPolicy),
+				HasOutput:     true,
+				ResultWrapper: "GetGroupPolicyResult",
+			},
+			"GetInstanceProfile": {
+				Name:          "GetInstanceProfile",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetInstanceProfileRequest],
+				Call:          awsapi.Bind(Service.GetInstanceProfile),
+				HasOutput:     true,
+				ResultWrapper: "GetInstanceProfileResult",
+			},
+			"GetLoginProfile": {
+				Name:          "GetLoginProfile",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetLoginProfileRequest],
+				Call:          awsapi.Bind(Service.GetLoginProfile),
+				HasOutput:     true,
+				ResultWrapper: "GetLoginProfileResult",
+			},
+			"GetMFADevice":                 {Name: "GetMFADevice"},
+			"GetOpenIDConnectProvider":     {Name: "GetOpenIDConnectProvider"},
+			"GetOrganizationsAccessReport": {Name: "GetOrganizationsAccessReport"},
+			"GetPolicy": {
+				Name:          "GetPolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetPolicyRequest],
+				Call:          awsapi.Bind(Service.GetPolicy),
+				HasOutput:     true,
+				ResultWrapper: "GetPolicyResult",
+			},
+			"GetPolicyVersion": {
+				Name:          "GetPolicyVersion",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetPolicyVersionRequest],
+				Call:          awsapi.Bind(Service.GetPolicyVersion),
+				HasOutput:     true,
+				ResultWrapper: "GetPolicyVersionResult",
+			},
+			"GetRole": {
+				Name:          "GetRole",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetRoleRequest],
+				Call:          awsapi.Bind(Service.GetRole),
+				HasOutput:     true,
+				ResultWrapper: "GetRoleResult",
+			},
+			"GetRolePolicy": {
+				Name:          "GetRolePolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetRolePolicyRequest],
+				Call:          awsapi.Bind(Service.GetRolePolicy),
+				HasOutput:     true,
+				ResultWrapper: "GetRolePolicyResult",
+			},
 			"GetSAMLProvider":                           {Name: "GetSAMLProvider"},
 			"GetSSHPublicKey":                           {Name: "GetSSHPublicKey"},
 			"GetServerCertificate":                      {Name: "GetServerCertificate"},
@@ -148,7 +430,14 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "GetUserResult",
 			},
-			"GetUserPolicy": {Name: "GetUserPolicy"},
+			"GetUserPolicy": {
+				Name:          "GetUserPolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[GetUserPolicyRequest],
+				Call:          awsapi.Bind(Service.GetUserPolicy),
+				HasOutput:     true,
+				ResultWrapper: "GetUserPolicyResult",
+			},
 			"ListAccessKeys": {
 				Name:          "ListAccessKeys",
 				Implemented:   true,
@@ -157,37 +446,163 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListAccessKeysResult",
 			},
-			"ListAccountAliases":                {Name: "ListAccountAliases"},
-			"ListAttachedGroupPolicies":         {Name: "ListAttachedGroupPolicies"},
-			"ListAttachedRolePolicies":          {Name: "ListAttachedRolePolicies"},
-			"ListAttachedUserPolicies":          {Name: "ListAttachedUserPolicies"},
-			"ListEntitiesForPolicy":             {Name: "ListEntitiesForPolicy"},
-			"ListGroupPolicies":                 {Name: "ListGroupPolicies"},
-			"ListGroups":                        {Name: "ListGroups"},
-			"ListGroupsForUser":                 {Name: "ListGroupsForUser"},
-			"ListInstanceProfileTags":           {Name: "ListInstanceProfileTags"},
-			"ListInstanceProfiles":              {Name: "ListInstanceProfiles"},
-			"ListInstanceProfilesForRole":       {Name: "ListInstanceProfilesForRole"},
-			"ListMFADeviceTags":                 {Name: "ListMFADeviceTags"},
-			"ListMFADevices":                    {Name: "ListMFADevices"},
-			"ListOpenIDConnectProviderTags":     {Name: "ListOpenIDConnectProviderTags"},
-			"ListOpenIDConnectProviders":        {Name: "ListOpenIDConnectProviders"},
-			"ListPolicies":                      {Name: "ListPolicies"},
+			"ListAccountAliases": {
+				Name:          "ListAccountAliases",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListAccountAliasesRequest],
+				Call:          awsapi.Bind(Service.ListAccountAliases),
+				HasOutput:     true,
+				ResultWrapper: "ListAccountAliasesResult",
+			},
+			"ListAttachedGroupPolicies": {
+				Name:          "ListAttachedGroupPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListAttachedGroupPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListAttachedGroupPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListAttachedGroupPoliciesResult",
+			},
+			"ListAttachedRolePolicies": {
+				Name:          "ListAttachedRolePolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListAttachedRolePoliciesRequest],
+				Call:          awsapi.Bind(Service.ListAttachedRolePolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListAttachedRolePoliciesResult",
+			},
+			"ListAttachedUserPolicies": {
+				Name:          "ListAttachedUserPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListAttachedUserPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListAttachedUserPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListAttachedUserPoliciesResult",
+			},
+			"ListEntitiesForPolicy": {
+				Name:          "ListEntitiesForPolicy",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListEntitiesForPolicyRequest],
+				Call:          awsapi.Bind(Service.ListEntitiesForPolicy),
+				HasOutput:     true,
+				ResultWrapper: "ListEntitiesForPolicyResult",
+			},
+			"ListGroupPolicies": {
+				Name:          "ListGroupPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListGroupPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListGroupPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListGroupPoliciesResult",
+			},
+			"ListGroups": {
+				Name:          "ListGroups",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListGroupsRequest],
+				Call:          awsapi.Bind(Service.ListGroups),
+				HasOutput:     true,
+				ResultWrapper: "ListGroupsResult",
+			},
+			"ListGroupsForUser": {
+				Name:          "ListGroupsForUser",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListGroupsForUserRequest],
+				Call:          awsapi.Bind(Service.ListGroupsForUser),
+				HasOutput:     true,
+				ResultWrapper: "ListGroupsForUserResult",
+			},
+			"ListInstanceProfileTags": {Name: "ListInstanceProfileTags"},
+			"ListInstanceProfiles": {
+				Name:          "ListInstanceProfiles",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListInstanceProfilesRequest],
+				Call:          awsapi.Bind(Service.ListInstanceProfiles),
+				HasOutput:     true,
+				ResultWrapper: "ListInstanceProfilesResult",
+			},
+			"ListInstanceProfilesForRole": {
+				Name:          "ListInstanceProfilesForRole",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListInstanceProfilesForRoleRequest],
+				Call:          awsapi.Bind(Service.ListInstanceProfilesForRole),
+				HasOutput:     true,
+				ResultWrapper: "ListInstanceProfilesForRoleResult",
+			},
+			"ListMFADeviceTags":             {Name: "ListMFADeviceTags"},
+			"ListMFADevices":                {Name: "ListMFADevices"},
+			"ListOpenIDConnectProviderTags": {Name: "ListOpenIDConnectProviderTags"},
+			"ListOpenIDConnectProviders":    {Name: "ListOpenIDConnectProviders"},
+			"ListPolicies": {
+				Name:          "ListPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListPoliciesResult",
+			},
 			"ListPoliciesGrantingServiceAccess": {Name: "ListPoliciesGrantingServiceAccess"},
-			"ListPolicyTags":                    {Name: "ListPolicyTags"},
-			"ListPolicyVersions":                {Name: "ListPolicyVersions"},
-			"ListRolePolicies":                  {Name: "ListRolePolicies"},
-			"ListRoleTags":                      {Name: "ListRoleTags"},
-			"ListRoles":                         {Name: "ListRoles"},
-			"ListSAMLProviderTags":              {Name: "ListSAMLProviderTags"},
-			"ListSAMLProviders":                 {Name: "ListSAMLProviders"},
-			"ListSSHPublicKeys":                 {Name: "ListSSHPublicKeys"},
-			"ListServerCertificateTags":         {Name: "ListServerCertificateTags"},
-			"ListServerCertificates":            {Name: "ListServerCertificates"},
-			"ListServiceSpecificCredentials":    {Name: "ListServiceSpecificCredentials"},
-			"ListSigningCertificates":           {Name: "ListSigningCertificates"},
-			"ListUserPolicies":                  {Name: "ListUserPolicies"},
-			"ListUserTags":                      {Name: "ListUserTags"},
+			"ListPolicyTags": {
+				Name:          "ListPolicyTags",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListPolicyTagsRequest],
+				Call:          awsapi.Bind(Service.ListPolicyTags),
+				HasOutput:     true,
+				ResultWrapper: "ListPolicyTagsResult",
+			},
+			"ListPolicyVersions": {
+				Name:          "ListPolicyVersions",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListPolicyVersionsRequest],
+				Call:          awsapi.Bind(Service.ListPolicyVersions),
+				HasOutput:     true,
+				ResultWrapper: "ListPolicyVersionsResult",
+			},
+			"ListRolePolicies": {
+				Name:          "ListRolePolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListRolePoliciesRequest],
+				Call:          awsapi.Bind(Service.ListRolePolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListRolePoliciesResult",
+			},
+			"ListRoleTags": {
+				Name:          "ListRoleTags",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListRoleTagsRequest],
+				Call:          awsapi.Bind(Service.ListRoleTags),
+				HasOutput:     true,
+				ResultWrapper: "ListRoleTagsResult",
+			},
+			"ListRoles": {
+				Name:          "ListRoles",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListRolesRequest],
+				Call:          awsapi.Bind(Service.ListRoles),
+				HasOutput:     true,
+				ResultWrapper: "ListRolesResult",
+			},
+			"ListSAMLProviderTags":           {Name: "ListSAMLProviderTags"},
+			"ListSAMLProviders":              {Name: "ListSAMLProviders"},
+			"ListSSHPublicKeys":              {Name: "ListSSHPublicKeys"},
+			"ListServerCertificateTags":      {Name: "ListServerCertificateTags"},
+			"ListServerCertificates":         {Name: "ListServerCertificates"},
+			"ListServiceSpecificCredentials": {Name: "ListServiceSpecificCredentials"},
+			"ListSigningCertificates":        {Name: "ListSigningCertificates"},
+			"ListUserPolicies": {
+				Name:          "ListUserPolicies",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListUserPoliciesRequest],
+				Call:          awsapi.Bind(Service.ListUserPolicies),
+				HasOutput:     true,
+				ResultWrapper: "ListUserPoliciesResult",
+			},
+			"ListUserTags": {
+				Name:          "ListUserTags",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[ListUserTagsRequest],
+				Call:          awsapi.Bind(Service.ListUserTags),
+				HasOutput:     true,
+				ResultWrapper: "ListUserTagsResult",
+			},
 			"ListUsers": {
 				Name:          "ListUsers",
 				Implemented:   true,
@@ -196,59 +611,146 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:     true,
 				ResultWrapper: "ListUsersResult",
 			},
-			"ListVirtualMFADevices":                   {Name: "ListVirtualMFADevices"},
-			"PutGroupPolicy":                          {Name: "PutGroupPolicy"},
-			"PutRolePermissionsBoundary":              {Name: "PutRolePermissionsBoundary"},
-			"PutRolePolicy":                           {Name: "PutRolePolicy"},
-			"PutUserPermissionsBoundary":              {Name: "PutUserPermissionsBoundary"},
-			"PutUserPolicy":                           {Name: "PutUserPolicy"},
+			"ListVirtualMFADevices": {Name: "ListVirtualMFADevices"},
+			"PutGroupPolicy": {
+				Name:        "PutGroupPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutGroupPolicyRequest],
+				Call:        awsapi.Bind(Service.PutGroupPolicy),
+			},
+			"PutRolePermissionsBoundary": {
+				Name:        "PutRolePermissionsBoundary",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutRolePermissionsBoundaryRequest],
+				Call:        awsapi.Bind(Service.PutRolePermissionsBoundary),
+			},
+			"PutRolePolicy": {
+				Name:        "PutRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutRolePolicyRequest],
+				Call:        awsapi.Bind(Service.PutRolePolicy),
+			},
+			"PutUserPermissionsBoundary": {
+				Name:        "PutUserPermissionsBoundary",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutUserPermissionsBoundaryRequest],
+				Call:        awsapi.Bind(Service.PutUserPermissionsBoundary),
+			},
+			"PutUserPolicy": {
+				Name:        "PutUserPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[PutUserPolicyRequest],
+				Call:        awsapi.Bind(Service.PutUserPolicy),
+			},
 			"RemoveClientIDFromOpenIDConnectProvider": {Name: "RemoveClientIDFromOpenIDConnectProvider"},
-			"RemoveRoleFromInstanceProfile":           {Name: "RemoveRoleFromInstanceProfile"},
-			"RemoveUserFromGroup":                     {Name: "RemoveUserFromGroup"},
-			"ResetServiceSpecificCredential":          {Name: "ResetServiceSpecificCredential"},
-			"ResyncMFADevice":                         {Name: "ResyncMFADevice"},
-			"SetDefaultPolicyVersion":                 {Name: "SetDefaultPolicyVersion"},
-			"SetSecurityTokenServicePreferences":      {Name: "SetSecurityTokenServicePreferences"},
-			"SimulateCustomPolicy":                    {Name: "SimulateCustomPolicy"},
-			"SimulatePrincipalPolicy":                 {Name: "SimulatePrincipalPolicy"},
-			"TagInstanceProfile":                      {Name: "TagInstanceProfile"},
-			"TagMFADevice":                            {Name: "TagMFADevice"},
-			"TagOpenIDConnectProvider":                {Name: "TagOpenIDConnectProvider"},
-			"TagPolicy":                               {Name: "TagPolicy"},
-			"TagRole":                                 {Name: "TagRole"},
-			"TagSAMLProvider":                         {Name: "TagSAMLProvider"},
-			"TagServerCertificate":                    {Name: "TagServerCertificate"},
-			"TagUser":                                 {Name: "TagUser"},
-			"UntagInstanceProfile":                    {Name: "UntagInstanceProfile"},
-			"UntagMFADevice":                          {Name: "UntagMFADevice"},
-			"UntagOpenIDConnectProvider":              {Name: "UntagOpenIDConnectProvider"},
-			"UntagPolicy":                             {Name: "UntagPolicy"},
-			"UntagRole":                               {Name: "UntagRole"},
-			"UntagSAMLProvider":                       {Name: "UntagSAMLProvider"},
-			"UntagServerCertificate":                  {Name: "UntagServerCertificate"},
-			"UntagUser":                               {Name: "UntagUser"},
+			"RemoveRoleFromInstanceProfile": {
+				Name:        "RemoveRoleFromInstanceProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[RemoveRoleFromInstanceProfileRequest],
+				Call:        awsapi.Bind(Service.RemoveRoleFromInstanceProfile),
+			},
+			"RemoveUserFromGroup": {
+				Name:        "RemoveUserFromGroup",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[RemoveUserFromGroupRequest],
+				Call:        awsapi.Bind(Service.RemoveUserFromGroup),
+			},
+			"ResetServiceSpecificCredential": {Name: "ResetServiceSpecificCredential"},
+			"ResyncMFADevice":                {Name: "ResyncMFADevice"},
+			"SetDefaultPolicyVersion": {
+				Name:        "SetDefaultPolicyVersion",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[SetDefaultPolicyVersionRequest],
+				Call:        awsapi.Bind(Service.SetDefaultPolicyVersion),
+			},
+			"SetSecurityTokenServicePreferences": {Name: "SetSecurityTokenServicePreferences"},
+			"SimulateCustomPolicy":               {Name: "SimulateCustomPolicy"},
+			"SimulatePrincipalPolicy":            {Name: "SimulatePrincipalPolicy"},
+			"TagInstanceProfile":                 {Name: "TagInstanceProfile"},
+			"TagMFADevice":                       {Name: "TagMFADevice"},
+			"TagOpenIDConnectProvider":           {Name: "TagOpenIDConnectProvider"},
+			"TagPolicy": {
+				Name:        "TagPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[TagPolicyRequest],
+				Call:        awsapi.Bind(Service.TagPolicy),
+			},
+			"TagRole": {
+				Name:        "TagRole",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[TagRoleRequest],
+				Call:        awsapi.Bind(Service.TagRole),
+			},
+			"TagSAMLProvider":      {Name: "TagSAMLProvider"},
+			"TagServerCertificate": {Name: "TagServerCertificate"},
+			"TagUser": {
+				Name:        "TagUser",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[TagUserRequest],
+				Call:        awsapi.Bind(Service.TagUser),
+			},
+			"UntagInstanceProfile":       {Name: "UntagInstanceProfile"},
+			"UntagMFADevice":             {Name: "UntagMFADevice"},
+			"UntagOpenIDConnectProvider": {Name: "UntagOpenIDConnectProvider"},
+			"UntagPolicy": {
+				Name:        "UntagPolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UntagPolicyRequest],
+				Call:        awsapi.Bind(Service.UntagPolicy),
+			},
+			"UntagRole": {
+				Name:        "UntagRole",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UntagRoleRequest],
+				Call:        awsapi.Bind(Service.UntagRole),
+			},
+			"UntagSAMLProvider":      {Name: "UntagSAMLProvider"},
+			"UntagServerCertificate": {Name: "UntagServerCertificate"},
+			"UntagUser": {
+				Name:        "UntagUser",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UntagUserRequest],
+				Call:        awsapi.Bind(Service.UntagUser),
+			},
 			"UpdateAccessKey": {
 				Name:        "UpdateAccessKey",
 				Implemented: true,
 				NewInput:    awsapi.NewInput[UpdateAccessKeyRequest],
 				Call:        awsapi.Bind(Service.UpdateAccessKey),
 			},
-			"UpdateAccountPasswordPolicy":           {Name: "UpdateAccountPasswordPolicy"},
-			"UpdateAssumeRolePolicy":                {Name: "UpdateAssumeRolePolicy"},
-			"UpdateGroup":                           {Name: "UpdateGroup"},
-			"UpdateLoginProfile":                    {Name: "UpdateLoginProfile"},
+			"UpdateAccountPasswordPolicy": {Name: "UpdateAccountPasswordPolicy"},
+			"UpdateAssumeRolePolicy": {
+				Name:        "UpdateAssumeRolePolicy",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UpdateAssumeRolePolicyRequest],
+				Call:        awsapi.Bind(Service.UpdateAssumeRolePolicy),
+			},
+			"UpdateGroup": {Name: "UpdateGroup"},
+			"UpdateLoginProfile": {
+				Name:        "UpdateLoginProfile",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[UpdateLoginProfileRequest],
+				Call:        awsapi.Bind(Service.UpdateLoginProfile),
+			},
 			"UpdateOpenIDConnectProviderThumbprint": {Name: "UpdateOpenIDConnectProviderThumbprint"},
-			"UpdateRole":                            {Name: "UpdateRole"},
-			"UpdateRoleDescription":                 {Name: "UpdateRoleDescription"},
-			"UpdateSAMLProvider":                    {Name: "UpdateSAMLProvider"},
-			"UpdateSSHPublicKey":                    {Name: "UpdateSSHPublicKey"},
-			"UpdateServerCertificate":               {Name: "UpdateServerCertificate"},
-			"UpdateServiceSpecificCredential":       {Name: "UpdateServiceSpecificCredential"},
-			"UpdateSigningCertificate":              {Name: "UpdateSigningCertificate"},
-			"UpdateUser":                            {Name: "UpdateUser"},
-			"UploadSSHPublicKey":                    {Name: "UploadSSHPublicKey"},
-			"UploadServerCertificate":               {Name: "UploadServerCertificate"},
-			"UploadSigningCertificate":              {Name: "UploadSigningCertificate"},
+			"UpdateRole": {
+				Name:          "UpdateRole",
+				Implemented:   true,
+				NewInput:      awsapi.NewInput[UpdateRoleRequest],
+				Call:          awsapi.Bind(Service.UpdateRole),
+				HasOutput:     true,
+				ResultWrapper: "UpdateRoleResult",
+			},
+			"UpdateRoleDescription":           {Name: "UpdateRoleDescription"},
+			"UpdateSAMLProvider":              {Name: "UpdateSAMLProvider"},
+			"UpdateSSHPublicKey":              {Name: "UpdateSSHPublicKey"},
+			"UpdateServerCertificate":         {Name: "UpdateServerCertificate"},
+			"UpdateServiceSpecificCredential": {Name: "UpdateServiceSpecificCredential"},
+			"UpdateSigningCertificate":        {Name: "UpdateSigningCertificate"},
+			"UpdateUser":                      {Name: "UpdateUser"},
+			"UploadSSHPublicKey":              {Name: "UploadSSHPublicKey"},
+			"UploadServerCertificate":         {Name: "UploadServerCertificate"},
+			"UploadSigningCertificate":        {Name: "UploadSigningCertificate"},
 		},
 	}
 }
@@ -256,14 +758,86 @@ func Model() *awsapi.ServiceModel {
 // ImplementedOperations returns the operations Kumo implements, sorted.
 func ImplementedOperations() []string {
 	return []string{
+		"AddRoleToInstanceProfile",
+		"AddUserToGroup",
+		"AttachGroupPolicy",
+		"AttachRolePolicy",
+		"AttachUserPolicy",
 		"CreateAccessKey",
+		"CreateAccountAlias",
+		"CreateGroup",
+		"CreateInstanceProfile",
+		"CreateLoginProfile",
+		"CreatePolicy",
+		"CreatePolicyVersion",
+		"CreateRole",
 		"CreateUser",
 		"DeleteAccessKey",
+		"DeleteAccountAlias",
+		"DeleteGroup",
+		"DeleteGroupPolicy",
+		"DeleteInstanceProfile",
+		"DeleteLoginProfile",
+		"DeletePolicy",
+		"DeletePolicyVersion",
+		"DeleteRole",
+		"DeleteRolePermissionsBoundary",
+		"DeleteRolePolicy",
 		"DeleteUser",
+		"DeleteUserPermissionsBoundary",
+		"DeleteUserPolicy",
+		"DetachGroupPolicy",
+		"DetachRolePolicy",
+		"DetachUserPolicy",
+		"GetAccountAuthorizationDetails",
+		"GetGroup",
+		"GetGroupPolicy",
+		"GetInstanceProfile",
+		"GetLoginProfile",
+		"GetPolicy",
+		"GetPolicyVersion",
+		"GetRole",
+		"GetRolePolicy",
 		"GetUser",
+		"GetUserPolicy",
 		"ListAccessKeys",
+		"ListAccountAliases",
+		"ListAttachedGroupPolicies",
+		"ListAttachedRolePolicies",
+		"ListAttachedUserPolicies",
+		"ListEntitiesForPolicy",
+		"ListGroupPolicies",
+		"ListGroups",
+		"ListGroupsForUser",
+		"ListInstanceProfiles",
+		"ListInstanceProfilesForRole",
+		"ListPolicies",
+		"ListPolicyTags",
+		"ListPolicyVersions",
+		"ListRolePolicies",
+		"ListRoleTags",
+		"ListRoles",
+		"ListUserPolicies",
+		"ListUserTags",
 		"ListUsers",
+		"PutGroupPolicy",
+		"PutRolePermissionsBoundary",
+		"PutRolePolicy",
+		"PutUserPermissionsBoundary",
+		"PutUserPolicy",
+		"RemoveRoleFromInstanceProfile",
+		"RemoveUserFromGroup",
+		"SetDefaultPolicyVersion",
+		"TagPolicy",
+		"TagRole",
+		"TagUser",
+		"UntagPolicy",
+		"UntagRole",
+		"UntagUser",
 		"UpdateAccessKey",
+		"UpdateAssumeRolePolicy",
+		"UpdateLoginProfile",
+		"UpdateRole",
 	}
 }
 
@@ -432,14 +1006,125 @@ func AllOperations() []string {
 	}
 }
 
+// AddRoleToInstanceProfileOutput is the empty output of AddRoleToInstanceProfile, for which the model has no shape.
+type AddRoleToInstanceProfileOutput struct{}
+
+// AddUserToGroupOutput is the empty output of AddUserToGroup, for which the model has no shape.
+type AddUserToGroupOutput struct{}
+
+// AttachGroupPolicyOutput is the empty output of AttachGroupPolicy, for which the model has no shape.
+type AttachGroupPolicyOutput struct{}
+
+// AttachRolePolicyOutput is the empty output of AttachRolePolicy, for which the model has no shape.
+type AttachRolePolicyOutput struct{}
+
+// AttachUserPolicyOutput is the empty output of AttachUserPolicy, for which the model has no shape.
+type AttachUserPolicyOutput struct{}
+
+// CreateAccountAliasOutput is the empty output of CreateAccountAlias, for which the model has no shape.
+type CreateAccountAliasOutput struct{}
+
 // DeleteAccessKeyOutput is the empty output of DeleteAccessKey, for which the model has no shape.
 type DeleteAccessKeyOutput struct{}
+
+// DeleteAccountAliasOutput is the empty output of DeleteAccountAlias, for which the model has no shape.
+type DeleteAccountAliasOutput struct{}
+
+// DeleteGroupOutput is the empty output of DeleteGroup, for which the model has no shape.
+type DeleteGroupOutput struct{}
+
+// DeleteGroupPolicyOutput is the empty output of DeleteGroupPolicy, for which the model has no shape.
+type DeleteGroupPolicyOutput struct{}
+
+// DeleteInstanceProfileOutput is the empty output of DeleteInstanceProfile, for which the model has no shape.
+type DeleteInstanceProfileOutput struct{}
+
+// DeleteLoginProfileOutput is the empty output of DeleteLoginProfile, for which the model has no shape.
+type DeleteLoginProfileOutput struct{}
+
+// DeletePolicyOutput is the empty output of DeletePolicy, for which the model has no shape.
+type DeletePolicyOutput struct{}
+
+// DeletePolicyVersionOutput is the empty output of DeletePolicyVersion, for which the model has no shape.
+type DeletePolicyVersionOutput struct{}
+
+// DeleteRoleOutput is the empty output of DeleteRole, for which the model has no shape.
+type DeleteRoleOutput struct{}
+
+// DeleteRolePermissionsBoundaryOutput is the empty output of DeleteRolePermissionsBoundary, for which the model has no shape.
+type DeleteRolePermissionsBoundaryOutput struct{}
+
+// DeleteRolePolicyOutput is the empty output of DeleteRolePolicy, for which the model has no shape.
+type DeleteRolePolicyOutput struct{}
 
 // DeleteUserOutput is the empty output of DeleteUser, for which the model has no shape.
 type DeleteUserOutput struct{}
 
+// DeleteUserPermissionsBoundaryOutput is the empty output of DeleteUserPermissionsBoundary, for which the model has no shape.
+type DeleteUserPermissionsBoundaryOutput struct{}
+
+// DeleteUserPolicyOutput is the empty output of DeleteUserPolicy, for which the model has no shape.
+type DeleteUserPolicyOutput struct{}
+
+// DetachGroupPolicyOutput is the empty output of DetachGroupPolicy, for which the model has no shape.
+type DetachGroupPolicyOutput struct{}
+
+// DetachRolePolicyOutput is the empty output of DetachRolePolicy, for which the model has no shape.
+type DetachRolePolicyOutput struct{}
+
+// DetachUserPolicyOutput is the empty output of DetachUserPolicy, for which the model has no shape.
+type DetachUserPolicyOutput struct{}
+
+// PutGroupPolicyOutput is the empty output of PutGroupPolicy, for which the model has no shape.
+type PutGroupPolicyOutput struct{}
+
+// PutRolePermissionsBoundaryOutput is the empty output of PutRolePermissionsBoundary, for which the model has no shape.
+type PutRolePermissionsBoundaryOutput struct{}
+
+// PutRolePolicyOutput is the empty output of PutRolePolicy, for which the model has no shape.
+type PutRolePolicyOutput struct{}
+
+// PutUserPermissionsBoundaryOutput is the empty output of PutUserPermissionsBoundary, for which the model has no shape.
+type PutUserPermissionsBoundaryOutput struct{}
+
+// PutUserPolicyOutput is the empty output of PutUserPolicy, for which the model has no shape.
+type PutUserPolicyOutput struct{}
+
+// RemoveRoleFromInstanceProfileOutput is the empty output of RemoveRoleFromInstanceProfile, for which the model has no shape.
+type RemoveRoleFromInstanceProfileOutput struct{}
+
+// RemoveUserFromGroupOutput is the empty output of RemoveUserFromGroup, for which the model has no shape.
+type RemoveUserFromGroupOutput struct{}
+
+// SetDefaultPolicyVersionOutput is the empty output of SetDefaultPolicyVersion, for which the model has no shape.
+type SetDefaultPolicyVersionOutput struct{}
+
+// TagPolicyOutput is the empty output of TagPolicy, for which the model has no shape.
+type TagPolicyOutput struct{}
+
+// TagRoleOutput is the empty output of TagRole, for which the model has no shape.
+type TagRoleOutput struct{}
+
+// TagUserOutput is the empty output of TagUser, for which the model has no shape.
+type TagUserOutput struct{}
+
+// UntagPolicyOutput is the empty output of UntagPolicy, for which the model has no shape.
+type UntagPolicyOutput struct{}
+
+// UntagRoleOutput is the empty output of UntagRole, for which the model has no shape.
+type UntagRoleOutput struct{}
+
+// UntagUserOutput is the empty output of UntagUser, for which the model has no shape.
+type UntagUserOutput struct{}
+
 // UpdateAccessKeyOutput is the empty output of UpdateAccessKey, for which the model has no shape.
 type UpdateAccessKeyOutput struct{}
+
+// UpdateAssumeRolePolicyOutput is the empty output of UpdateAssumeRolePolicy, for which the model has no shape.
+type UpdateAssumeRolePolicyOutput struct{}
+
+// UpdateLoginProfileOutput is the empty output of UpdateLoginProfile, for which the model has no shape.
+type UpdateLoginProfileOutput struct{}
 
 // AccessKey is the model's AccessKey shape.
 type AccessKey struct {
@@ -458,10 +1143,46 @@ type AccessKeyMetadata struct {
 	CreateDate  *time.Time `awsapi:"in=CreateDate,out=CreateDate"`
 }
 
+// AddRoleToInstanceProfileRequest is the model's AddRoleToInstanceProfileRequest shape.
+type AddRoleToInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+	RoleName            *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
+// AddUserToGroupRequest is the model's AddUserToGroupRequest shape.
+type AddUserToGroupRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// AttachGroupPolicyRequest is the model's AttachGroupPolicyRequest shape.
+type AttachGroupPolicyRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// AttachRolePolicyRequest is the model's AttachRolePolicyRequest shape.
+type AttachRolePolicyRequest struct {
+	RoleName  *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// AttachUserPolicyRequest is the model's AttachUserPolicyRequest shape.
+type AttachUserPolicyRequest struct {
+	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
 // AttachedPermissionsBoundary is the model's AttachedPermissionsBoundary shape.
 type AttachedPermissionsBoundary struct {
 	PermissionsBoundaryType *string `awsapi:"in=PermissionsBoundaryType,out=PermissionsBoundaryType"`
 	PermissionsBoundaryArn  *string `awsapi:"in=PermissionsBoundaryArn,out=PermissionsBoundaryArn"`
+}
+
+// AttachedPolicy is the model's AttachedPolicy shape.
+type AttachedPolicy struct {
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName"`
+	PolicyArn  *string `awsapi:"in=PolicyArn,out=PolicyArn"`
 }
 
 // CreateAccessKeyRequest is the model's CreateAccessKeyRequest shape.
@@ -472,6 +1193,88 @@ type CreateAccessKeyRequest struct {
 // CreateAccessKeyResponse is the model's CreateAccessKeyResponse shape.
 type CreateAccessKeyResponse struct {
 	AccessKey *AccessKey `awsapi:"in=AccessKey,out=AccessKey,required"`
+}
+
+// CreateAccountAliasRequest is the model's CreateAccountAliasRequest shape.
+type CreateAccountAliasRequest struct {
+	AccountAlias *string `awsapi:"in=AccountAlias,out=AccountAlias,required"`
+}
+
+// CreateGroupRequest is the model's CreateGroupRequest shape.
+type CreateGroupRequest struct {
+	Path      *string `awsapi:"in=Path,out=Path"`
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+}
+
+// CreateGroupResponse is the model's CreateGroupResponse shape.
+type CreateGroupResponse struct {
+	Group *Group `awsapi:"in=Group,out=Group,required"`
+}
+
+// CreateInstanceProfileRequest is the model's CreateInstanceProfileRequest shape.
+type CreateInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+	Path                *string `awsapi:"in=Path,out=Path"`
+	Tags                []Tag   `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// CreateInstanceProfileResponse is the model's CreateInstanceProfileResponse shape.
+type CreateInstanceProfileResponse struct {
+	InstanceProfile *InstanceProfile `awsapi:"in=InstanceProfile,out=InstanceProfile,required"`
+}
+
+// CreateLoginProfileRequest is the model's CreateLoginProfileRequest shape.
+type CreateLoginProfileRequest struct {
+	UserName              *string `awsapi:"in=UserName,out=UserName,required"`
+	Password              *string `awsapi:"in=Password,out=Password,required"`
+	PasswordResetRequired *bool   `awsapi:"in=PasswordResetRequired,out=PasswordResetRequired"`
+}
+
+// CreateLoginProfileResponse is the model's CreateLoginProfileResponse shape.
+type CreateLoginProfileResponse struct {
+	LoginProfile *LoginProfile `awsapi:"in=LoginProfile,out=LoginProfile,required"`
+}
+
+// CreatePolicyRequest is the model's CreatePolicyRequest shape.
+type CreatePolicyRequest struct {
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	Path           *string `awsapi:"in=Path,out=Path"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+	Description    *string `awsapi:"in=Description,out=Description"`
+	Tags           []Tag   `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// CreatePolicyResponse is the model's CreatePolicyResponse shape.
+type CreatePolicyResponse struct {
+	Policy *Policy `awsapi:"in=Policy,out=Policy"`
+}
+
+// CreatePolicyVersionRequest is the model's CreatePolicyVersionRequest shape.
+type CreatePolicyVersionRequest struct {
+	PolicyArn      *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+	SetAsDefault   *bool   `awsapi:"in=SetAsDefault,out=SetAsDefault"`
+}
+
+// CreatePolicyVersionResponse is the model's CreatePolicyVersionResponse shape.
+type CreatePolicyVersionResponse struct {
+	PolicyVersion *PolicyVersion `awsapi:"in=PolicyVersion,out=PolicyVersion"`
+}
+
+// CreateRoleRequest is the model's CreateRoleRequest shape.
+type CreateRoleRequest struct {
+	Path                     *string `awsapi:"in=Path,out=Path"`
+	RoleName                 *string `awsapi:"in=RoleName,out=RoleName,required"`
+	AssumeRolePolicyDocument *string `awsapi:"in=AssumeRolePolicyDocument,out=AssumeRolePolicyDocument,required"`
+	Description              *string `awsapi:"in=Description,out=Description"`
+	MaxSessionDuration       *int32  `awsapi:"in=MaxSessionDuration,out=MaxSessionDuration"`
+	PermissionsBoundary      *string `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary"`
+	Tags                     []Tag   `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// CreateRoleResponse is the model's CreateRoleResponse shape.
+type CreateRoleResponse struct {
+	Role *Role `awsapi:"in=Role,out=Role,required"`
 }
 
 // CreateUserRequest is the model's CreateUserRequest shape.
@@ -493,9 +1296,213 @@ type DeleteAccessKeyRequest struct {
 	AccessKeyId *string `awsapi:"in=AccessKeyId,out=AccessKeyId,required"`
 }
 
+// DeleteAccountAliasRequest is the model's DeleteAccountAliasRequest shape.
+type DeleteAccountAliasRequest struct {
+	AccountAlias *string `awsapi:"in=AccountAlias,out=AccountAlias,required"`
+}
+
+// DeleteGroupPolicyRequest is the model's DeleteGroupPolicyRequest shape.
+type DeleteGroupPolicyRequest struct {
+	GroupName  *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
+// DeleteGroupRequest is the model's DeleteGroupRequest shape.
+type DeleteGroupRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+}
+
+// DeleteInstanceProfileRequest is the model's DeleteInstanceProfileRequest shape.
+type DeleteInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+}
+
+// DeleteLoginProfileRequest is the model's DeleteLoginProfileRequest shape.
+type DeleteLoginProfileRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// DeletePolicyRequest is the model's DeletePolicyRequest shape.
+type DeletePolicyRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// DeletePolicyVersionRequest is the model's DeletePolicyVersionRequest shape.
+type DeletePolicyVersionRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	VersionId *string `awsapi:"in=VersionId,out=VersionId,required"`
+}
+
+// DeleteRolePermissionsBoundaryRequest is the model's DeleteRolePermissionsBoundaryRequest shape.
+type DeleteRolePermissionsBoundaryRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
+// DeleteRolePolicyRequest is the model's DeleteRolePolicyRequest shape.
+type DeleteRolePolicyRequest struct {
+	RoleName   *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
+// DeleteRoleRequest is the model's DeleteRoleRequest shape.
+type DeleteRoleRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
+// DeleteUserPermissionsBoundaryRequest is the model's DeleteUserPermissionsBoundaryRequest shape.
+type DeleteUserPermissionsBoundaryRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// DeleteUserPolicyRequest is the model's DeleteUserPolicyRequest shape.
+type DeleteUserPolicyRequest struct {
+	UserName   *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
 // DeleteUserRequest is the model's DeleteUserRequest shape.
 type DeleteUserRequest struct {
 	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// DetachGroupPolicyRequest is the model's DetachGroupPolicyRequest shape.
+type DetachGroupPolicyRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// DetachRolePolicyRequest is the model's DetachRolePolicyRequest shape.
+type DetachRolePolicyRequest struct {
+	RoleName  *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// DetachUserPolicyRequest is the model's DetachUserPolicyRequest shape.
+type DetachUserPolicyRequest struct {
+	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// GetAccountAuthorizationDetailsRequest is the model's GetAccountAuthorizationDetailsRequest shape.
+type GetAccountAuthorizationDetailsRequest struct {
+	Filter   []string `awsapi:"in=Filter,out=Filter,member=member"`
+	MaxItems *int32   `awsapi:"in=MaxItems,out=MaxItems"`
+	Marker   *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// GetAccountAuthorizationDetailsResponse is the model's GetAccountAuthorizationDetailsResponse shape.
+type GetAccountAuthorizationDetailsResponse struct {
+	UserDetailList  []UserDetail          `awsapi:"in=UserDetailList,out=UserDetailList,member=member"`
+	GroupDetailList []GroupDetail         `awsapi:"in=GroupDetailList,out=GroupDetailList,member=member"`
+	RoleDetailList  []RoleDetail          `awsapi:"in=RoleDetailList,out=RoleDetailList,member=member"`
+	Policies        []ManagedPolicyDetail `awsapi:"in=Policies,out=Policies,member=member"`
+	IsTruncated     *bool                 `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker          *string               `awsapi:"in=Marker,out=Marker"`
+}
+
+// GetGroupPolicyRequest is the model's GetGroupPolicyRequest shape.
+type GetGroupPolicyRequest struct {
+	GroupName  *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
+// GetGroupPolicyResponse is the model's GetGroupPolicyResponse shape.
+type GetGroupPolicyResponse struct {
+	GroupName      *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// GetGroupRequest is the model's GetGroupRequest shape.
+type GetGroupRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	Marker    *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems  *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// GetGroupResponse is the model's GetGroupResponse shape.
+type GetGroupResponse struct {
+	Group       *Group  `awsapi:"in=Group,out=Group,required"`
+	Users       []User  `awsapi:"in=Users,out=Users,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// GetInstanceProfileRequest is the model's GetInstanceProfileRequest shape.
+type GetInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+}
+
+// GetInstanceProfileResponse is the model's GetInstanceProfileResponse shape.
+type GetInstanceProfileResponse struct {
+	InstanceProfile *InstanceProfile `awsapi:"in=InstanceProfile,out=InstanceProfile,required"`
+}
+
+// GetLoginProfileRequest is the model's GetLoginProfileRequest shape.
+type GetLoginProfileRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// GetLoginProfileResponse is the model's GetLoginProfileResponse shape.
+type GetLoginProfileResponse struct {
+	LoginProfile *LoginProfile `awsapi:"in=LoginProfile,out=LoginProfile,required"`
+}
+
+// GetPolicyRequest is the model's GetPolicyRequest shape.
+type GetPolicyRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+}
+
+// GetPolicyResponse is the model's GetPolicyResponse shape.
+type GetPolicyResponse struct {
+	Policy *Policy `awsapi:"in=Policy,out=Policy"`
+}
+
+// GetPolicyVersionRequest is the model's GetPolicyVersionRequest shape.
+type GetPolicyVersionRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	VersionId *string `awsapi:"in=VersionId,out=VersionId,required"`
+}
+
+// GetPolicyVersionResponse is the model's GetPolicyVersionResponse shape.
+type GetPolicyVersionResponse struct {
+	PolicyVersion *PolicyVersion `awsapi:"in=PolicyVersion,out=PolicyVersion"`
+}
+
+// GetRolePolicyRequest is the model's GetRolePolicyRequest shape.
+type GetRolePolicyRequest struct {
+	RoleName   *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
+// GetRolePolicyResponse is the model's GetRolePolicyResponse shape.
+type GetRolePolicyResponse struct {
+	RoleName       *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// GetRoleRequest is the model's GetRoleRequest shape.
+type GetRoleRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
+// GetRoleResponse is the model's GetRoleResponse shape.
+type GetRoleResponse struct {
+	Role *Role `awsapi:"in=Role,out=Role,required"`
+}
+
+// GetUserPolicyRequest is the model's GetUserPolicyRequest shape.
+type GetUserPolicyRequest struct {
+	UserName   *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyName *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+}
+
+// GetUserPolicyResponse is the model's GetUserPolicyResponse shape.
+type GetUserPolicyResponse struct {
+	UserName       *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
 }
 
 // GetUserRequest is the model's GetUserRequest shape.
@@ -506,6 +1513,37 @@ type GetUserRequest struct {
 // GetUserResponse is the model's GetUserResponse shape.
 type GetUserResponse struct {
 	User *User `awsapi:"in=User,out=User,required"`
+}
+
+// Group is the model's Group shape.
+type Group struct {
+	Path       *string    `awsapi:"in=Path,out=Path,required"`
+	GroupName  *string    `awsapi:"in=GroupName,out=GroupName,required"`
+	GroupId    *string    `awsapi:"in=GroupId,out=GroupId,required"`
+	Arn        *string    `awsapi:"in=Arn,out=Arn,required"`
+	CreateDate *time.Time `awsapi:"in=CreateDate,out=CreateDate,required"`
+}
+
+// GroupDetail is the model's GroupDetail shape.
+type GroupDetail struct {
+	Path                    *string          `awsapi:"in=Path,out=Path"`
+	GroupName               *string          `awsapi:"in=GroupName,out=GroupName"`
+	GroupId                 *string          `awsapi:"in=GroupId,out=GroupId"`
+	Arn                     *string          `awsapi:"in=Arn,out=Arn"`
+	CreateDate              *time.Time       `awsapi:"in=CreateDate,out=CreateDate"`
+	GroupPolicyList         []PolicyDetail   `awsapi:"in=GroupPolicyList,out=GroupPolicyList,member=member"`
+	AttachedManagedPolicies []AttachedPolicy `awsapi:"in=AttachedManagedPolicies,out=AttachedManagedPolicies,member=member"`
+}
+
+// InstanceProfile is the model's InstanceProfile shape.
+type InstanceProfile struct {
+	Path                *string    `awsapi:"in=Path,out=Path,required"`
+	InstanceProfileName *string    `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+	InstanceProfileId   *string    `awsapi:"in=InstanceProfileId,out=InstanceProfileId,required"`
+	Arn                 *string    `awsapi:"in=Arn,out=Arn,required"`
+	CreateDate          *time.Time `awsapi:"in=CreateDate,out=CreateDate,required"`
+	Roles               []Role     `awsapi:"in=Roles,out=Roles,member=member,required"`
+	Tags                []Tag      `awsapi:"in=Tags,out=Tags,member=member"`
 }
 
 // ListAccessKeysRequest is the model's ListAccessKeysRequest shape.
@@ -522,6 +1560,268 @@ type ListAccessKeysResponse struct {
 	Marker            *string             `awsapi:"in=Marker,out=Marker"`
 }
 
+// ListAccountAliasesRequest is the model's ListAccountAliasesRequest shape.
+type ListAccountAliasesRequest struct {
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListAccountAliasesResponse is the model's ListAccountAliasesResponse shape.
+type ListAccountAliasesResponse struct {
+	AccountAliases []string `awsapi:"in=AccountAliases,out=AccountAliases,member=member,required"`
+	IsTruncated    *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker         *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListAttachedGroupPoliciesRequest is the model's ListAttachedGroupPoliciesRequest shape.
+type ListAttachedGroupPoliciesRequest struct {
+	GroupName  *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListAttachedGroupPoliciesResponse is the model's ListAttachedGroupPoliciesResponse shape.
+type ListAttachedGroupPoliciesResponse struct {
+	AttachedPolicies []AttachedPolicy `awsapi:"in=AttachedPolicies,out=AttachedPolicies,member=member"`
+	IsTruncated      *bool            `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string          `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListAttachedRolePoliciesRequest is the model's ListAttachedRolePoliciesRequest shape.
+type ListAttachedRolePoliciesRequest struct {
+	RoleName   *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListAttachedRolePoliciesResponse is the model's ListAttachedRolePoliciesResponse shape.
+type ListAttachedRolePoliciesResponse struct {
+	AttachedPolicies []AttachedPolicy `awsapi:"in=AttachedPolicies,out=AttachedPolicies,member=member"`
+	IsTruncated      *bool            `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string          `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListAttachedUserPoliciesRequest is the model's ListAttachedUserPoliciesRequest shape.
+type ListAttachedUserPoliciesRequest struct {
+	UserName   *string `awsapi:"in=UserName,out=UserName,required"`
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListAttachedUserPoliciesResponse is the model's ListAttachedUserPoliciesResponse shape.
+type ListAttachedUserPoliciesResponse struct {
+	AttachedPolicies []AttachedPolicy `awsapi:"in=AttachedPolicies,out=AttachedPolicies,member=member"`
+	IsTruncated      *bool            `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string          `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListEntitiesForPolicyRequest is the model's ListEntitiesForPolicyRequest shape.
+type ListEntitiesForPolicyRequest struct {
+	PolicyArn         *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	EntityFilter      *string `awsapi:"in=EntityFilter,out=EntityFilter"`
+	PathPrefix        *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	PolicyUsageFilter *string `awsapi:"in=PolicyUsageFilter,out=PolicyUsageFilter"`
+	Marker            *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems          *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListEntitiesForPolicyResponse is the model's ListEntitiesForPolicyResponse shape.
+type ListEntitiesForPolicyResponse struct {
+	PolicyGroups []PolicyGroup `awsapi:"in=PolicyGroups,out=PolicyGroups,member=member"`
+	PolicyUsers  []PolicyUser  `awsapi:"in=PolicyUsers,out=PolicyUsers,member=member"`
+	PolicyRoles  []PolicyRole  `awsapi:"in=PolicyRoles,out=PolicyRoles,member=member"`
+	IsTruncated  *bool         `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker       *string       `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListGroupPoliciesRequest is the model's ListGroupPoliciesRequest shape.
+type ListGroupPoliciesRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	Marker    *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems  *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListGroupPoliciesResponse is the model's ListGroupPoliciesResponse shape.
+type ListGroupPoliciesResponse struct {
+	PolicyNames []string `awsapi:"in=PolicyNames,out=PolicyNames,member=member,required"`
+	IsTruncated *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListGroupsForUserRequest is the model's ListGroupsForUserRequest shape.
+type ListGroupsForUserRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListGroupsForUserResponse is the model's ListGroupsForUserResponse shape.
+type ListGroupsForUserResponse struct {
+	Groups      []Group `awsapi:"in=Groups,out=Groups,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListGroupsRequest is the model's ListGroupsRequest shape.
+type ListGroupsRequest struct {
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListGroupsResponse is the model's ListGroupsResponse shape.
+type ListGroupsResponse struct {
+	Groups      []Group `awsapi:"in=Groups,out=Groups,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListInstanceProfilesForRoleRequest is the model's ListInstanceProfilesForRoleRequest shape.
+type ListInstanceProfilesForRoleRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListInstanceProfilesForRoleResponse is the model's ListInstanceProfilesForRoleResponse shape.
+type ListInstanceProfilesForRoleResponse struct {
+	InstanceProfiles []InstanceProfile `awsapi:"in=InstanceProfiles,out=InstanceProfiles,member=member,required"`
+	IsTruncated      *bool             `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string           `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListInstanceProfilesRequest is the model's ListInstanceProfilesRequest shape.
+type ListInstanceProfilesRequest struct {
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListInstanceProfilesResponse is the model's ListInstanceProfilesResponse shape.
+type ListInstanceProfilesResponse struct {
+	InstanceProfiles []InstanceProfile `awsapi:"in=InstanceProfiles,out=InstanceProfiles,member=member,required"`
+	IsTruncated      *bool             `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker           *string           `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListPoliciesRequest is the model's ListPoliciesRequest shape.
+type ListPoliciesRequest struct {
+	Scope             *string `awsapi:"in=Scope,out=Scope"`
+	OnlyAttached      *bool   `awsapi:"in=OnlyAttached,out=OnlyAttached"`
+	PathPrefix        *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	PolicyUsageFilter *string `awsapi:"in=PolicyUsageFilter,out=PolicyUsageFilter"`
+	Marker            *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems          *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListPoliciesResponse is the model's ListPoliciesResponse shape.
+type ListPoliciesResponse struct {
+	Policies    []Policy `awsapi:"in=Policies,out=Policies,member=member"`
+	IsTruncated *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListPolicyTagsRequest is the model's ListPolicyTagsRequest shape.
+type ListPolicyTagsRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	Marker    *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems  *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListPolicyTagsResponse is the model's ListPolicyTagsResponse shape.
+type ListPolicyTagsResponse struct {
+	Tags        []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListPolicyVersionsRequest is the model's ListPolicyVersionsRequest shape.
+type ListPolicyVersionsRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	Marker    *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems  *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListPolicyVersionsResponse is the model's ListPolicyVersionsResponse shape.
+type ListPolicyVersionsResponse struct {
+	Versions    []PolicyVersion `awsapi:"in=Versions,out=Versions,member=member"`
+	IsTruncated *bool           `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string         `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListRolePoliciesRequest is the model's ListRolePoliciesRequest shape.
+type ListRolePoliciesRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListRolePoliciesResponse is the model's ListRolePoliciesResponse shape.
+type ListRolePoliciesResponse struct {
+	PolicyNames []string `awsapi:"in=PolicyNames,out=PolicyNames,member=member,required"`
+	IsTruncated *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListRoleTagsRequest is the model's ListRoleTagsRequest shape.
+type ListRoleTagsRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListRoleTagsResponse is the model's ListRoleTagsResponse shape.
+type ListRoleTagsResponse struct {
+	Tags        []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListRolesRequest is the model's ListRolesRequest shape.
+type ListRolesRequest struct {
+	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
+	Marker     *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems   *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListRolesResponse is the model's ListRolesResponse shape.
+type ListRolesResponse struct {
+	Roles       []Role  `awsapi:"in=Roles,out=Roles,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListUserPoliciesRequest is the model's ListUserPoliciesRequest shape.
+type ListUserPoliciesRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListUserPoliciesResponse is the model's ListUserPoliciesResponse shape.
+type ListUserPoliciesResponse struct {
+	PolicyNames []string `awsapi:"in=PolicyNames,out=PolicyNames,member=member,required"`
+	IsTruncated *bool    `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string  `awsapi:"in=Marker,out=Marker"`
+}
+
+// ListUserTagsRequest is the model's ListUserTagsRequest shape.
+type ListUserTagsRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+	Marker   *string `awsapi:"in=Marker,out=Marker"`
+	MaxItems *int32  `awsapi:"in=MaxItems,out=MaxItems"`
+}
+
+// ListUserTagsResponse is the model's ListUserTagsResponse shape.
+type ListUserTagsResponse struct {
+	Tags        []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+	IsTruncated *bool   `awsapi:"in=IsTruncated,out=IsTruncated"`
+	Marker      *string `awsapi:"in=Marker,out=Marker"`
+}
+
 // ListUsersRequest is the model's ListUsersRequest shape.
 type ListUsersRequest struct {
 	PathPrefix *string `awsapi:"in=PathPrefix,out=PathPrefix"`
@@ -536,10 +1836,205 @@ type ListUsersResponse struct {
 	Marker      *string `awsapi:"in=Marker,out=Marker"`
 }
 
+// LoginProfile is the model's LoginProfile shape.
+type LoginProfile struct {
+	UserName              *string    `awsapi:"in=UserName,out=UserName,required"`
+	CreateDate            *time.Time `awsapi:"in=CreateDate,out=CreateDate,required"`
+	PasswordResetRequired *bool      `awsapi:"in=PasswordResetRequired,out=PasswordResetRequired"`
+}
+
+// ManagedPolicyDetail is the model's ManagedPolicyDetail shape.
+type ManagedPolicyDetail struct {
+	PolicyName                    *string         `awsapi:"in=PolicyName,out=PolicyName"`
+	PolicyId                      *string         `awsapi:"in=PolicyId,out=PolicyId"`
+	Arn                           *string         `awsapi:"in=Arn,out=Arn"`
+	Path                          *string         `awsapi:"in=Path,out=Path"`
+	DefaultVersionId              *string         `awsapi:"in=DefaultVersionId,out=DefaultVersionId"`
+	AttachmentCount               *int32          `awsapi:"in=AttachmentCount,out=AttachmentCount"`
+	PermissionsBoundaryUsageCount *int32          `awsapi:"in=PermissionsBoundaryUsageCount,out=PermissionsBoundaryUsageCount"`
+	IsAttachable                  *bool           `awsapi:"in=IsAttachable,out=IsAttachable"`
+	Description                   *string         `awsapi:"in=Description,out=Description"`
+	CreateDate                    *time.Time      `awsapi:"in=CreateDate,out=CreateDate"`
+	UpdateDate                    *time.Time      `awsapi:"in=UpdateDate,out=UpdateDate"`
+	PolicyVersionList             []PolicyVersion `awsapi:"in=PolicyVersionList,out=PolicyVersionList,member=member"`
+}
+
+// Policy is the model's Policy shape.
+type Policy struct {
+	PolicyName                    *string    `awsapi:"in=PolicyName,out=PolicyName"`
+	PolicyId                      *string    `awsapi:"in=PolicyId,out=PolicyId"`
+	Arn                           *string    `awsapi:"in=Arn,out=Arn"`
+	Path                          *string    `awsapi:"in=Path,out=Path"`
+	DefaultVersionId              *string    `awsapi:"in=DefaultVersionId,out=DefaultVersionId"`
+	AttachmentCount               *int32     `awsapi:"in=AttachmentCount,out=AttachmentCount"`
+	PermissionsBoundaryUsageCount *int32     `awsapi:"in=PermissionsBoundaryUsageCount,out=PermissionsBoundaryUsageCount"`
+	IsAttachable                  *bool      `awsapi:"in=IsAttachable,out=IsAttachable"`
+	Description                   *string    `awsapi:"in=Description,out=Description"`
+	CreateDate                    *time.Time `awsapi:"in=CreateDate,out=CreateDate"`
+	UpdateDate                    *time.Time `awsapi:"in=UpdateDate,out=UpdateDate"`
+	Tags                          []Tag      `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// PolicyDetail is the model's PolicyDetail shape.
+type PolicyDetail struct {
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument"`
+}
+
+// PolicyGroup is the model's PolicyGroup shape.
+type PolicyGroup struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName"`
+	GroupId   *string `awsapi:"in=GroupId,out=GroupId"`
+}
+
+// PolicyRole is the model's PolicyRole shape.
+type PolicyRole struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName"`
+	RoleId   *string `awsapi:"in=RoleId,out=RoleId"`
+}
+
+// PolicyUser is the model's PolicyUser shape.
+type PolicyUser struct {
+	UserName *string `awsapi:"in=UserName,out=UserName"`
+	UserId   *string `awsapi:"in=UserId,out=UserId"`
+}
+
+// PolicyVersion is the model's PolicyVersion shape.
+type PolicyVersion struct {
+	Document         *string    `awsapi:"in=Document,out=Document"`
+	VersionId        *string    `awsapi:"in=VersionId,out=VersionId"`
+	IsDefaultVersion *bool      `awsapi:"in=IsDefaultVersion,out=IsDefaultVersion"`
+	CreateDate       *time.Time `awsapi:"in=CreateDate,out=CreateDate"`
+}
+
+// PutGroupPolicyRequest is the model's PutGroupPolicyRequest shape.
+type PutGroupPolicyRequest struct {
+	GroupName      *string `awsapi:"in=GroupName,out=GroupName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// PutRolePermissionsBoundaryRequest is the model's PutRolePermissionsBoundaryRequest shape.
+type PutRolePermissionsBoundaryRequest struct {
+	RoleName            *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PermissionsBoundary *string `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary,required"`
+}
+
+// PutRolePolicyRequest is the model's PutRolePolicyRequest shape.
+type PutRolePolicyRequest struct {
+	RoleName       *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// PutUserPermissionsBoundaryRequest is the model's PutUserPermissionsBoundaryRequest shape.
+type PutUserPermissionsBoundaryRequest struct {
+	UserName            *string `awsapi:"in=UserName,out=UserName,required"`
+	PermissionsBoundary *string `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary,required"`
+}
+
+// PutUserPolicyRequest is the model's PutUserPolicyRequest shape.
+type PutUserPolicyRequest struct {
+	UserName       *string `awsapi:"in=UserName,out=UserName,required"`
+	PolicyName     *string `awsapi:"in=PolicyName,out=PolicyName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// RemoveRoleFromInstanceProfileRequest is the model's RemoveRoleFromInstanceProfileRequest shape.
+type RemoveRoleFromInstanceProfileRequest struct {
+	InstanceProfileName *string `awsapi:"in=InstanceProfileName,out=InstanceProfileName,required"`
+	RoleName            *string `awsapi:"in=RoleName,out=RoleName,required"`
+}
+
+// RemoveUserFromGroupRequest is the model's RemoveUserFromGroupRequest shape.
+type RemoveUserFromGroupRequest struct {
+	GroupName *string `awsapi:"in=GroupName,out=GroupName,required"`
+	UserName  *string `awsapi:"in=UserName,out=UserName,required"`
+}
+
+// Role is the model's Role shape.
+type Role struct {
+	Path                     *string                      `awsapi:"in=Path,out=Path,required"`
+	RoleName                 *string                      `awsapi:"in=RoleName,out=RoleName,required"`
+	RoleId                   *string                      `awsapi:"in=RoleId,out=RoleId,required"`
+	Arn                      *string                      `awsapi:"in=Arn,out=Arn,required"`
+	CreateDate               *time.Time                   `awsapi:"in=CreateDate,out=CreateDate,required"`
+	AssumeRolePolicyDocument *string                      `awsapi:"in=AssumeRolePolicyDocument,out=AssumeRolePolicyDocument"`
+	Description              *string                      `awsapi:"in=Description,out=Description"`
+	MaxSessionDuration       *int32                       `awsapi:"in=MaxSessionDuration,out=MaxSessionDuration"`
+	PermissionsBoundary      *AttachedPermissionsBoundary `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary"`
+	Tags                     []Tag                        `awsapi:"in=Tags,out=Tags,member=member"`
+	RoleLastUsed             *RoleLastUsed                `awsapi:"in=RoleLastUsed,out=RoleLastUsed"`
+}
+
+// RoleDetail is the model's RoleDetail shape.
+type RoleDetail struct {
+	Path                     *string                      `awsapi:"in=Path,out=Path"`
+	RoleName                 *string                      `awsapi:"in=RoleName,out=RoleName"`
+	RoleId                   *string                      `awsapi:"in=RoleId,out=RoleId"`
+	Arn                      *string                      `awsapi:"in=Arn,out=Arn"`
+	CreateDate               *time.Time                   `awsapi:"in=CreateDate,out=CreateDate"`
+	AssumeRolePolicyDocument *string                      `awsapi:"in=AssumeRolePolicyDocument,out=AssumeRolePolicyDocument"`
+	InstanceProfileList      []InstanceProfile            `awsapi:"in=InstanceProfileList,out=InstanceProfileList,member=member"`
+	RolePolicyList           []PolicyDetail               `awsapi:"in=RolePolicyList,out=RolePolicyList,member=member"`
+	AttachedManagedPolicies  []AttachedPolicy             `awsapi:"in=AttachedManagedPolicies,out=AttachedManagedPolicies,member=member"`
+	PermissionsBoundary      *AttachedPermissionsBoundary `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary"`
+	Tags                     []Tag                        `awsapi:"in=Tags,out=Tags,member=member"`
+	RoleLastUsed             *RoleLastUsed                `awsapi:"in=RoleLastUsed,out=RoleLastUsed"`
+}
+
+// RoleLastUsed is the model's RoleLastUsed shape.
+type RoleLastUsed struct {
+	LastUsedDate *time.Time `awsapi:"in=LastUsedDate,out=LastUsedDate"`
+	Region       *string    `awsapi:"in=Region,out=Region"`
+}
+
+// SetDefaultPolicyVersionRequest is the model's SetDefaultPolicyVersionRequest shape.
+type SetDefaultPolicyVersionRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	VersionId *string `awsapi:"in=VersionId,out=VersionId,required"`
+}
+
 // Tag is the model's Tag shape.
 type Tag struct {
 	Key   *string `awsapi:"in=Key,out=Key,required"`
 	Value *string `awsapi:"in=Value,out=Value,required"`
+}
+
+// TagPolicyRequest is the model's TagPolicyRequest shape.
+type TagPolicyRequest struct {
+	PolicyArn *string `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	Tags      []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+}
+
+// TagRoleRequest is the model's TagRoleRequest shape.
+type TagRoleRequest struct {
+	RoleName *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Tags     []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+}
+
+// TagUserRequest is the model's TagUserRequest shape.
+type TagUserRequest struct {
+	UserName *string `awsapi:"in=UserName,out=UserName,required"`
+	Tags     []Tag   `awsapi:"in=Tags,out=Tags,member=member,required"`
+}
+
+// UntagPolicyRequest is the model's UntagPolicyRequest shape.
+type UntagPolicyRequest struct {
+	PolicyArn *string  `awsapi:"in=PolicyArn,out=PolicyArn,required"`
+	TagKeys   []string `awsapi:"in=TagKeys,out=TagKeys,member=member,required"`
+}
+
+// UntagRoleRequest is the model's UntagRoleRequest shape.
+type UntagRoleRequest struct {
+	RoleName *string  `awsapi:"in=RoleName,out=RoleName,required"`
+	TagKeys  []string `awsapi:"in=TagKeys,out=TagKeys,member=member,required"`
+}
+
+// UntagUserRequest is the model's UntagUserRequest shape.
+type UntagUserRequest struct {
+	UserName *string  `awsapi:"in=UserName,out=UserName,required"`
+	TagKeys  []string `awsapi:"in=TagKeys,out=TagKeys,member=member,required"`
 }
 
 // UpdateAccessKeyRequest is the model's UpdateAccessKeyRequest shape.
@@ -548,6 +2043,29 @@ type UpdateAccessKeyRequest struct {
 	AccessKeyId *string `awsapi:"in=AccessKeyId,out=AccessKeyId,required"`
 	Status      *string `awsapi:"in=Status,out=Status,required"`
 }
+
+// UpdateAssumeRolePolicyRequest is the model's UpdateAssumeRolePolicyRequest shape.
+type UpdateAssumeRolePolicyRequest struct {
+	RoleName       *string `awsapi:"in=RoleName,out=RoleName,required"`
+	PolicyDocument *string `awsapi:"in=PolicyDocument,out=PolicyDocument,required"`
+}
+
+// UpdateLoginProfileRequest is the model's UpdateLoginProfileRequest shape.
+type UpdateLoginProfileRequest struct {
+	UserName              *string `awsapi:"in=UserName,out=UserName,required"`
+	Password              *string `awsapi:"in=Password,out=Password"`
+	PasswordResetRequired *bool   `awsapi:"in=PasswordResetRequired,out=PasswordResetRequired"`
+}
+
+// UpdateRoleRequest is the model's UpdateRoleRequest shape.
+type UpdateRoleRequest struct {
+	RoleName           *string `awsapi:"in=RoleName,out=RoleName,required"`
+	Description        *string `awsapi:"in=Description,out=Description"`
+	MaxSessionDuration *int32  `awsapi:"in=MaxSessionDuration,out=MaxSessionDuration"`
+}
+
+// UpdateRoleResponse is the model's UpdateRoleResponse shape.
+type UpdateRoleResponse struct{}
 
 // User is the model's User shape.
 type User struct {
@@ -561,6 +2079,34 @@ type User struct {
 	Tags                []Tag                        `awsapi:"in=Tags,out=Tags,member=member"`
 }
 
+// UserDetail is the model's UserDetail shape.
+type UserDetail struct {
+	Path                    *string                      `awsapi:"in=Path,out=Path"`
+	UserName                *string                      `awsapi:"in=UserName,out=UserName"`
+	UserId                  *string                      `awsapi:"in=UserId,out=UserId"`
+	Arn                     *string                      `awsapi:"in=Arn,out=Arn"`
+	CreateDate              *time.Time                   `awsapi:"in=CreateDate,out=CreateDate"`
+	UserPolicyList          []PolicyDetail               `awsapi:"in=UserPolicyList,out=UserPolicyList,member=member"`
+	GroupList               []string                     `awsapi:"in=GroupList,out=GroupList,member=member"`
+	AttachedManagedPolicies []AttachedPolicy             `awsapi:"in=AttachedManagedPolicies,out=AttachedManagedPolicies,member=member"`
+	PermissionsBoundary     *AttachedPermissionsBoundary `awsapi:"in=PermissionsBoundary,out=PermissionsBoundary"`
+	Tags                    []Tag                        `awsapi:"in=Tags,out=Tags,member=member"`
+}
+
+// EntityTypeValues returns the values of the model's EntityType enum.
+func EntityTypeValues() []string {
+	return []string{
+		"User",
+		"Role",
+		"Group",
+		"LocalManagedPolicy",
+		"AWSManagedPolicy",
+	}
+}
+
+// ValidEntityType reports whether s is one of EntityTypeValues.
+func ValidEntityType(s string) bool { return slices.Contains(EntityTypeValues(), s) }
+
 // PermissionsBoundaryAttachmentTypeValues returns the values of the model's PermissionsBoundaryAttachmentType enum.
 func PermissionsBoundaryAttachmentTypeValues() []string {
 	return []string{
@@ -572,6 +2118,29 @@ func PermissionsBoundaryAttachmentTypeValues() []string {
 func ValidPermissionsBoundaryAttachmentType(s string) bool {
 	return slices.Contains(PermissionsBoundaryAttachmentTypeValues(), s)
 }
+
+// PolicyScopeTypeValues returns the values of the model's policyScopeType enum.
+func PolicyScopeTypeValues() []string {
+	return []string{
+		"All",
+		"AWS",
+		"Local",
+	}
+}
+
+// ValidPolicyScopeType reports whether s is one of PolicyScopeTypeValues.
+func ValidPolicyScopeType(s string) bool { return slices.Contains(PolicyScopeTypeValues(), s) }
+
+// PolicyUsageTypeValues returns the values of the model's PolicyUsageType enum.
+func PolicyUsageTypeValues() []string {
+	return []string{
+		"PermissionsPolicy",
+		"PermissionsBoundary",
+	}
+}
+
+// ValidPolicyUsageType reports whether s is one of PolicyUsageTypeValues.
+func ValidPolicyUsageType(s string) bool { return slices.Contains(PolicyUsageTypeValues(), s) }
 
 // StatusTypeValues returns the values of the model's statusType enum.
 func StatusTypeValues() []string {
