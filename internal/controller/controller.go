@@ -19,6 +19,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/admin"
 	"github.com/kumo-cloud/kumo/internal/apiserver"
+	"github.com/kumo-cloud/kumo/internal/authz"
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
 	"github.com/kumo-cloud/kumo/internal/awsapi/iamapi"
 	"github.com/kumo-cloud/kumo/internal/awsapi/stsapi"
@@ -82,6 +83,9 @@ type Controller struct {
 	Images    *admin.Registry
 	// Nodes serves `kumo node` agents; `kumo dev` makes join tokens with it.
 	Nodes *nodeserver.Server
+	// Authorizer decides EC2, IAM, STS (and S3) requests with IAM policies;
+	// STS handlers use it for role trust policies and authorization messages.
+	Authorizer *authz.Authorizer
 
 	logger       *slog.Logger
 	servers      []*http.Server
@@ -172,7 +176,10 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 		}
 		cfg.Logger.InfoContext(ctx, "demo image registered", "image", img.ImageId, "name", DemoImageName, "new", img.Created)
 	}
-	api := c.apiServer(cfg, types, reg)
+	api, err := c.apiServer(cfg, types, reg)
+	if err != nil {
+		return nil, err
+	}
 	c.serve(ec2Ln, api)
 	c.serveS3(s3Ln)
 	c.serveNodes(nodeLn)
@@ -199,16 +206,22 @@ func (c *Controller) openStorage(cfg Config) error {
 	return nil
 }
 
-func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metrics.Registry) *apiserver.Server {
+func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metrics.Registry) (*apiserver.Server, error) {
 	ec2svc := ec2.New(c.DB, ec2.Config{Region: cfg.Region, Zones: cfg.Zones, Endpoint: c.EC2Addr.String(), InstanceTypes: types,
 		VCPUOvercommit: cfg.VCPUOvercommit, PublicIPs: cfg.PublicIPs})
 	ec2svc.Snapshots = snapshotData{c.snapshots}
 	ec2svc.Notify = c.Nodes.Notify
-	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Services: map[string]apiserver.Service{
+	iamsvc := &iam.Service{Identity: c.Identity}
+	az, err := authz.New(iamsvc, c.DB, c.Identity.Box, cfg.Region)
+	if err != nil {
+		return nil, err
+	}
+	c.Authorizer = az
+	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Authorizer: az, Services: map[string]apiserver.Service{
 		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
-		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
+		"iam": {Model: iamapi.Model(), Impl: iamsvc},
 		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},
-	}}
+	}}, nil
 }
 
 // startWorkers runs the background reconcilers until Close.
