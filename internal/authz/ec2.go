@@ -67,6 +67,15 @@ var notResourceIDs = map[string]string{
 	"AssociationId":               "an association of a resource named elsewhere in the request",
 	"RuleNumber":                  "not an id",
 	"ClientToken":                 "idempotency token",
+	"SourceSecurityGroupOwnerId":  "an account id",
+	"KmsKeyId":                    "Kumo has no KMS keys",
+	"DestinationPrefixListId":     "a route's destination",
+	"VpcEndpointId":               "a route's target",
+	"Ipv4IpamPoolId":              "no IPAM in Kumo",
+	"Ipv6IpamPoolId":              "no IPAM in Kumo",
+	"AttachmentId":                "an attachment: authorized as network-interface/* and instance/* (the request names neither)",
+	"CapacityReservationId":       "no capacity reservations in Kumo",
+	"HostId":                      "no dedicated hosts in Kumo",
 }
 
 // ec2IDPrefixes map an id's prefix to its resource type (CreateTags and
