@@ -253,3 +253,19 @@ func (a *Authorizer) principalTags(ctx context.Context, p identity.Principal) (m
 	})
 	return tags, err
 }
+
+// IdentityPolicies returns the caller's identity side (identity policies,
+// permissions boundary, session policy) for services that evaluate with a
+// resource policy of their own (S3 bucket policies). The root user's set
+// is empty: the engine lets root act in its own account.
+func (a *Authorizer) IdentityPolicies(ctx context.Context, p identity.Principal) (policy.PolicySet, error) {
+	if p.IsRoot() {
+		return policy.PolicySet{}, nil
+	}
+	return a.policySet(ctx, p)
+}
+
+// RequestContext returns the global context keys of a request by p.
+func (a *Authorizer) RequestContext(ctx context.Context, p identity.Principal, sourceIP string, secure bool) (*policy.Context, error) {
+	return a.baseContext(ctx, Call{Principal: p, SourceIP: sourceIP, Secure: secure})
+}

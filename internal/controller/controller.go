@@ -153,6 +153,9 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	}
 	reg := metrics.New()
 	reg.WatchDB(db.Stats)
+	if c.Authorizer, err = authz.New(&iam.Service{Identity: c.Identity}, db, c.Identity.Box, cfg.Region); err != nil {
+		return nil, err
+	}
 	s3Ln, err := c.startS3(ctx, cfg, reg)
 	if err != nil {
 		return nil, err
@@ -212,12 +215,7 @@ func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metric
 	ec2svc.Snapshots = snapshotData{c.snapshots}
 	ec2svc.Notify = c.Nodes.Notify
 	iamsvc := &iam.Service{Identity: c.Identity}
-	az, err := authz.New(iamsvc, c.DB, c.Identity.Box, cfg.Region)
-	if err != nil {
-		return nil, err
-	}
-	c.Authorizer = az
-	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Authorizer: az, Services: map[string]apiserver.Service{
+	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Authorizer: c.Authorizer, Services: map[string]apiserver.Service{
 		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
 		"iam": {Model: iamapi.Model(), Impl: iamsvc},
 		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},
@@ -263,7 +261,7 @@ func (c *Controller) startS3(ctx context.Context, cfg Config, reg *metrics.Regis
 	if err != nil {
 		return nil, err
 	}
-	c.S3, err = s3.NewServer(ctx, s3.Config{DB: c.DB, Identity: c.Identity, Backend: be, Region: cfg.Region, Logger: cfg.Logger, Metrics: reg})
+	c.S3, err = s3.NewServer(ctx, s3.Config{DB: c.DB, Identity: c.Identity, Backend: be, Region: cfg.Region, Logger: cfg.Logger, Metrics: reg, Authorizer: c.Authorizer})
 	if err != nil {
 		return nil, err
 	}
