@@ -22,20 +22,13 @@ import (
 	"github.com/kumo-cloud/kumo/internal/store"
 )
 
-// PolicySource gathers the identity policies of a caller.
-type PolicySource interface {
-	PoliciesFor(ctx context.Context, p identity.Principal) (iam.PrincipalPolicies, error)
-	PoliciesForRoleName(ctx context.Context, accountID, roleName string) (iam.PrincipalPolicies, error)
-}
-
 // Authorizer authorizes requests. It is safe for concurrent use.
 type Authorizer struct {
-	Table    *actions.Table
-	Policies PolicySource
-	DB       *store.DB    // resource and principal tags
-	Box      *secrets.Box // seals EC2's encoded authorization messages
-	Region   string
-	Now      func() time.Time // time.Now when nil
+	Table  *actions.Table
+	DB     *store.DB    // identity policies, resource and principal tags
+	Box    *secrets.Box // seals EC2's encoded authorization messages
+	Region string
+	Now    func() time.Time // time.Now when nil
 
 	// parsed caches compiled policies by document text: a document is
 	// parsed once, not once per request.
@@ -43,12 +36,12 @@ type Authorizer struct {
 }
 
 // New returns an Authorizer over the embedded authorization table.
-func New(policies PolicySource, db *store.DB, box *secrets.Box, region string) (*Authorizer, error) {
+func New(db *store.DB, box *secrets.Box, region string) (*Authorizer, error) {
 	t, err := actions.Load()
 	if err != nil {
 		return nil, fmt.Errorf("authorization table: %w", err)
 	}
-	return &Authorizer{Table: t, Policies: policies, DB: db, Box: box, Region: region}, nil
+	return &Authorizer{Table: t, DB: db, Box: box, Region: region}, nil
 }
 
 // Call is one authenticated request.
@@ -90,15 +83,20 @@ func (a *Authorizer) Authorize(ctx context.Context, c Call) error {
 	if acts == nil {
 		return fmt.Errorf("authorize %s: %w", key, ErrNoMapping)
 	}
-	set, err := a.policySet(ctx, c.Principal)
-	if err != nil {
-		return fmt.Errorf("authorize %s: %w", key, err)
-	}
-	base, err := a.baseContext(ctx, c)
-	if err != nil {
-		return fmt.Errorf("authorize %s: %w", key, err)
-	}
-	targets, err := a.targets(ctx, c, acts)
+	// One read transaction gathers the policies, tags and attributes.
+	var set policy.PolicySet
+	var base *policy.Context
+	var targets []target
+	err := a.DB.View(ctx, func(ctx context.Context, tx *store.Tx) (err error) {
+		if set, err = a.policySet(ctx, tx, c.Principal); err != nil {
+			return err
+		}
+		if base, err = a.baseContext(ctx, tx, c); err != nil {
+			return err
+		}
+		targets, err = a.targets(ctx, tx, c, acts)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("authorize %s: %w", key, err)
 	}
@@ -121,18 +119,11 @@ func (a *Authorizer) Authorize(ctx context.Context, c Call) error {
 // they hold (STS AssumeRole with the role's trust policy, requireResource
 // true). It returns the decision.
 func (a *Authorizer) Check(ctx context.Context, p identity.Principal, action, resource, resourceAccount string, resourcePolicies []*policy.Policy, requireResource bool, extra map[string][]string) (policy.Decision, policy.Request, error) {
-	var set policy.PolicySet
-	if !p.IsRoot() {
-		var err error
-		if set, err = a.policySet(ctx, p); err != nil {
-			return policy.Decision{}, policy.Request{}, err
-		}
-	}
-	set.Resource, set.RequireResource = resourcePolicies, requireResource
-	cx, err := a.baseContext(ctx, Call{Principal: p})
+	set, cx, err := a.IdentitySide(ctx, p, "", false)
 	if err != nil {
 		return policy.Decision{}, policy.Request{}, err
 	}
+	set.Resource, set.RequireResource = resourcePolicies, requireResource
 	for k, v := range extra {
 		cx.Set(k, v...)
 	}
@@ -155,13 +146,16 @@ func Principal(p identity.Principal) policy.Principal {
 // policySet loads and compiles the caller's identity policies: a user's
 // own and its groups', or a role session's role policies plus its session
 // policy; with the permissions boundary.
-func (a *Authorizer) policySet(ctx context.Context, p identity.Principal) (policy.PolicySet, error) {
+func (a *Authorizer) policySet(ctx context.Context, tx *store.Tx, p identity.Principal) (policy.PolicySet, error) {
+	if p.IsRoot() {
+		return policy.PolicySet{}, nil // root has no policies; the engine lets it act in its account
+	}
 	var pp iam.PrincipalPolicies
 	var err error
 	if p.IsRoleSession() {
-		pp, err = a.Policies.PoliciesForRoleName(ctx, p.AccountID, p.RoleName)
+		pp, err = iam.PoliciesForRole(ctx, tx, p.AccountID, p.RoleName)
 	} else {
-		pp, err = a.Policies.PoliciesFor(ctx, p)
+		pp, err = iam.PoliciesForUser(ctx, tx, p.AccountID, p.UserName)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return policy.PolicySet{}, nil // the user or role is gone: nothing allows
@@ -210,7 +204,7 @@ func (a *Authorizer) compile(name, doc string) (*policy.Policy, error) {
 }
 
 // baseContext sets the global keys every request carries.
-func (a *Authorizer) baseContext(ctx context.Context, c Call) (*policy.Context, error) {
+func (a *Authorizer) baseContext(ctx context.Context, tx *store.Tx, c Call) (*policy.Context, error) {
 	now := time.Now
 	if a.Now != nil {
 		now = a.Now
@@ -228,7 +222,7 @@ func (a *Authorizer) baseContext(ctx context.Context, c Call) (*policy.Context, 
 	if c.Service == "ec2" {
 		cx.Set("ec2:Region", a.Region)
 	}
-	tags, err := a.principalTags(ctx, c.Principal)
+	tags, err := a.principalTags(ctx, tx, c.Principal)
 	if err != nil {
 		return nil, err
 	}
@@ -239,33 +233,30 @@ func (a *Authorizer) baseContext(ctx context.Context, c Call) (*policy.Context, 
 }
 
 // principalTags are a role session's session tags, or a user's tags.
-func (a *Authorizer) principalTags(ctx context.Context, p identity.Principal) (map[string]string, error) {
-	if p.IsRoleSession() || p.IsRoot() {
+func (a *Authorizer) principalTags(ctx context.Context, tx *store.Tx, p identity.Principal) (map[string]string, error) {
+	if p.IsRoleSession() || p.IsRoot() || p.UserID == "" {
 		return p.SessionTags, nil
 	}
-	if a.DB == nil || p.UserID == "" {
-		return nil, nil
-	}
-	var tags map[string]string
+	return tx.TagsOf(ctx, p.AccountID, p.UserID)
+}
+
+// IdentitySide returns, in one read, the caller's identity side
+// (identity policies, permissions boundary, session policy: empty for the
+// root user, whom the engine lets act in its own account) and the global
+// context keys of its request, for services that evaluate with a resource
+// policy of their own (S3 bucket policies, STS trust policies).
+func (a *Authorizer) IdentitySide(ctx context.Context, p identity.Principal, sourceIP string, secure bool) (policy.PolicySet, *policy.Context, error) {
+	var set policy.PolicySet
+	var cx *policy.Context
 	err := a.DB.View(ctx, func(ctx context.Context, tx *store.Tx) (err error) {
-		tags, err = tx.TagsOf(ctx, p.AccountID, p.UserID)
+		if set, err = a.policySet(ctx, tx, p); err != nil {
+			return err
+		}
+		cx, err = a.baseContext(ctx, tx, Call{Principal: p, SourceIP: sourceIP, Secure: secure})
 		return err
 	})
-	return tags, err
-}
-
-// IdentityPolicies returns the caller's identity side (identity policies,
-// permissions boundary, session policy) for services that evaluate with a
-// resource policy of their own (S3 bucket policies). The root user's set
-// is empty: the engine lets root act in its own account.
-func (a *Authorizer) IdentityPolicies(ctx context.Context, p identity.Principal) (policy.PolicySet, error) {
-	if p.IsRoot() {
-		return policy.PolicySet{}, nil
+	if err != nil {
+		return set, nil, fmt.Errorf("identity policies of %s: %w", p.ARN(), err)
 	}
-	return a.policySet(ctx, p)
-}
-
-// RequestContext returns the global context keys of a request by p.
-func (a *Authorizer) RequestContext(ctx context.Context, p identity.Principal, sourceIP string, secure bool) (*policy.Context, error) {
-	return a.baseContext(ctx, Call{Principal: p, SourceIP: sourceIP, Secure: secure})
+	return set, cx, nil
 }

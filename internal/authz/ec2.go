@@ -194,7 +194,7 @@ func tagKeys(keys map[string][]string, tags map[string]string) {
 // "type/*" for a required resource the request creates, "*" for an
 // action with no resource type; plus, for tags given at creation,
 // ec2:CreateTags on each tagged resource type with ec2:CreateAction.
-func (a *Authorizer) ec2Targets(ctx context.Context, c Call, acts []*actions.Action) ([]target, error) {
+func (a *Authorizer) ec2Targets(ctx context.Context, tx *store.Tx, c Call, acts []*actions.Action) ([]target, error) {
 	ids := ec2IDs(c.Params)
 	specs := tagSpecs(c.Params)
 	reqTags := map[string]string{}
@@ -208,7 +208,7 @@ func (a *Authorizer) ec2Targets(ctx context.Context, c Call, acts []*actions.Act
 	}
 	var out []target
 	for _, act := range acts {
-		ts, err := a.ec2ActionTargets(ctx, c, act, ids, reqTags)
+		ts, err := a.ec2ActionTargets(ctx, tx, c, act, ids, reqTags)
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +220,7 @@ func (a *Authorizer) ec2Targets(ctx context.Context, c Call, acts []*actions.Act
 	return out, nil
 }
 
-func (a *Authorizer) ec2ActionTargets(ctx context.Context, c Call, act *actions.Action, ids map[string][]string, reqTags map[string]string) ([]target, error) {
+func (a *Authorizer) ec2ActionTargets(ctx context.Context, tx *store.Tx, c Call, act *actions.Action, ids map[string][]string, reqTags map[string]string) ([]target, error) {
 	if len(act.Resources) == 0 {
 		keys := map[string][]string{}
 		tagKeys(keys, reqTags)
@@ -229,7 +229,7 @@ func (a *Authorizer) ec2ActionTargets(ctx context.Context, c Call, act *actions.
 	var out []target
 	for _, ref := range act.Resources {
 		for _, id := range ids[ref.Type.Name] {
-			t, err := a.existing(ctx, c, act.Name, ref.Type, id)
+			t, err := a.existing(ctx, tx, c, act.Name, ref.Type, id)
 			if err != nil {
 				return nil, err
 			}
@@ -256,28 +256,22 @@ func (a *Authorizer) ec2ActionTargets(ctx context.Context, c Call, act *actions.
 
 // existing is a resource the request names: its ARN, stored tags
 // (aws:ResourceTag/*, ec2:ResourceTag/*) and, for an instance, its type.
-func (a *Authorizer) existing(ctx context.Context, c Call, action string, rt *actions.ResourceType, id string) (target, error) {
+func (a *Authorizer) existing(ctx context.Context, tx *store.Tx, c Call, action string, rt *actions.ResourceType, id string) (target, error) {
 	t := target{action: action, resource: a.arn(rt, c.Principal.AccountID, id), keys: map[string][]string{}}
-	if a.DB == nil {
-		return t, nil
+	tags, err := tx.TagsOf(ctx, c.Principal.AccountID, id)
+	if err != nil {
+		return t, err
 	}
-	err := a.DB.View(ctx, func(ctx context.Context, tx *store.Tx) error {
-		tags, err := tx.TagsOf(ctx, c.Principal.AccountID, id)
-		if err != nil {
-			return err
+	for k, v := range tags {
+		t.keys["aws:ResourceTag/"+k] = []string{v}
+		t.keys["ec2:ResourceTag/"+k] = []string{v}
+	}
+	if rt.Name == "instance" {
+		if inst, err := tx.GetInstance(ctx, c.Principal.AccountID, id); err == nil {
+			t.keys["ec2:InstanceType"] = []string{inst.InstanceType}
 		}
-		for k, v := range tags {
-			t.keys["aws:ResourceTag/"+k] = []string{v}
-			t.keys["ec2:ResourceTag/"+k] = []string{v}
-		}
-		if rt.Name == "instance" {
-			if inst, err := tx.GetInstance(ctx, c.Principal.AccountID, id); err == nil {
-				t.keys["ec2:InstanceType"] = []string{inst.InstanceType}
-			}
-		}
-		return nil
-	})
-	return t, err
+	}
+	return t, nil
 }
 
 // createTagTargets: tagging a resource at creation is also ec2:CreateTags

@@ -7,14 +7,15 @@ import (
 	"strings"
 
 	"github.com/kumo-cloud/kumo/internal/policy/actions"
+	"github.com/kumo-cloud/kumo/internal/store"
 )
 
 // targets maps a request to the (action, resource) pairs it is evaluated
 // against.
-func (a *Authorizer) targets(ctx context.Context, c Call, acts []*actions.Action) ([]target, error) {
+func (a *Authorizer) targets(ctx context.Context, tx *store.Tx, c Call, acts []*actions.Action) ([]target, error) {
 	switch c.Service {
 	case "ec2":
-		return a.ec2Targets(ctx, c, acts)
+		return a.ec2Targets(ctx, tx, c, acts)
 	case "iam", "sts":
 		return a.iamTargets(c, acts), nil
 	}

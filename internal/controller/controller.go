@@ -153,7 +153,7 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	}
 	reg := metrics.New()
 	reg.WatchDB(db.Stats)
-	if c.Authorizer, err = authz.New(&iam.Service{Identity: c.Identity}, db, c.Identity.Box, cfg.Region); err != nil {
+	if c.Authorizer, err = authz.New(db, c.Identity.Box, cfg.Region); err != nil {
 		return nil, err
 	}
 	s3Ln, err := c.startS3(ctx, cfg, reg)

@@ -88,13 +88,8 @@ func (s *Server) identitySide(ctx context.Context, c Caller, meta requestMeta, s
 		return nil
 	}
 	var err error
-	if *set, err = s.authz.IdentityPolicies(ctx, c.Principal); err != nil {
-		return fmt.Errorf("policies of %s: %w", c.ARN(), err)
-	}
-	if *cx, err = s.authz.RequestContext(ctx, c.Principal, meta.sourceIP, meta.secure); err != nil {
-		return fmt.Errorf("context of %s: %w", c.ARN(), err)
-	}
-	return nil
+	*set, *cx, err = s.authz.IdentitySide(ctx, c.Principal, meta.sourceIP, meta.secure)
+	return err
 }
 
 // principal is the caller as the engine sees it.
