@@ -235,19 +235,29 @@ func TestMalformedPolicies(t *testing.T) {
 	bucket := mkBucket(t, a, "policies")
 	stmt := func(s string) string { return `{"Version":"2012-10-17","Statement":[` + s + `]}` }
 	for name, p := range map[string]string{
-		"not json":          `{"Statement":`,
-		"other bucket":      stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::someone-else/*"}`),
-		"condition":         stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`),
-		"not principal":     stmt(`{"Effect":"Deny","NotPrincipal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"arn:aws:s3:::policies/*"}`),
-		"bad effect":        stmt(`{"Effect":"Maybe","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
-		"ec2 action":        stmt(`{"Effect":"Allow","Principal":"*","Action":"ec2:RunInstances","Resource":"arn:aws:s3:::policies/*"}`),
-		"service principal": stmt(`{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
-		"bad account":       stmt(`{"Effect":"Allow","Principal":{"AWS":"12345"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
-		"no statements":     `{"Version":"2012-10-17","Statement":[]}`,
+		"not json":         `{"Statement":`,
+		"other bucket":     stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::someone-else/*"}`),
+		"unknown operator": stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*","Condition":{"IpAddr":{"aws:SourceIp":"10.0.0.0/8"}}}`),
+		"no principal":     stmt(`{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::policies/*"}`),
+		"bad effect":       stmt(`{"Effect":"Maybe","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
+		"ec2 action":       stmt(`{"Effect":"Allow","Principal":"*","Action":"ec2:RunInstances","Resource":"arn:aws:s3:::policies/*"}`),
+		"bad account":      stmt(`{"Effect":"Allow","Principal":{"AWS":"12345"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
+		"no statements":    `{"Version":"2012-10-17","Statement":[]}`,
 	} {
 		_, err := a.S3.PutBucketPolicy(context.Background(), &s3.PutBucketPolicyInput{Bucket: &bucket, Policy: aws.String(p)})
 		if code(err) != "MalformedPolicy" {
 			t.Errorf("%s: got %q, want MalformedPolicy", name, code(err))
+		}
+	}
+	// The whole policy language is accepted now that the IAM engine
+	// evaluates bucket policies: conditions, NotPrincipal, service principals.
+	for name, p := range map[string]string{
+		"condition":         stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`),
+		"not principal":     stmt(`{"Effect":"Deny","NotPrincipal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"arn:aws:s3:::policies/*"}`),
+		"service principal": stmt(`{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
+	} {
+		if _, err := a.S3.PutBucketPolicy(context.Background(), &s3.PutBucketPolicyInput{Bucket: &bucket, Policy: aws.String(p)}); err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
