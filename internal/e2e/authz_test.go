@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/authz"
 	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
+	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/store"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
 )
@@ -189,5 +191,45 @@ func TestAuthorizationTagOnCreate(t *testing.T) {
 		noErr(t, err)
 		_, err = dev.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(out.Vpc.VpcId)}, Tags: tagList("team", "blue")})
 		unauthorized(t, srv, err, "ec2:CreateTags", "arn:aws:ec2:"+controllertest.Region+":"+root.ID+":vpc/"+aws.ToString(out.Vpc.VpcId))
+	})
+}
+
+// TestAuthorizationRoleSession: a role session (as STS issues them) is
+// evaluated with its role's policies and its session policy, which only
+// narrows them; its session tags are aws:PrincipalTag.
+func TestAuthorizationRoleSession(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		srv, root := startIAM(t, b)
+		ctx := t.Context()
+		trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + root.ID + `"},"Action":"sts:AssumeRole"}]}`
+		role, err := root.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("ops"), AssumeRolePolicyDocument: aws.String(trust)})
+		noErr(t, err)
+		noErr(t, second(root.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("ops"), PolicyName: aws.String("ec2"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*",
+  "Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}}]}`)})))
+		storedInstance(t, srv, root.ID, "i-00000000000000b1e", "team", "blue")
+		session := identity.Principal{AccountID: root.ID, RoleName: "ops", SessionName: "alice", Temporary: true,
+			UserID: aws.ToString(role.Role.RoleId) + ":alice", SessionTags: map[string]string{"team": "blue"}}
+		stop := authz.Call{Principal: session, Service: "ec2", Operation: "StopInstances", Params: url.Values{"InstanceId.1": {"i-00000000000000b1e"}}}
+		describe := authz.Call{Principal: session, Service: "ec2", Operation: "DescribeInstances", Params: url.Values{}}
+
+		noErr(t, srv.Authorizer.Authorize(ctx, stop))
+		narrowed := session
+		narrowed.SessionPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}`
+		stop.Principal, describe.Principal = narrowed, narrowed
+		noErr(t, srv.Authorizer.Authorize(ctx, describe))
+		var denied *authz.Denied
+		if err := srv.Authorizer.Authorize(ctx, stop); !errors.As(err, &denied) {
+			t.Fatalf("StopInstances outside the session policy: %v, want a denial", err)
+		}
+		if want := "arn:aws:sts::" + root.ID + ":assumed-role/ops/alice"; denied.Request.Principal.ARN != want {
+			t.Errorf("denied principal %s, want %s", denied.Request.Principal.ARN, want)
+		}
+		untagged := session
+		untagged.SessionTags = nil
+		stop.Principal = untagged
+		if err := srv.Authorizer.Authorize(ctx, stop); !errors.As(err, &denied) {
+			t.Fatalf("StopInstances without the team tag: %v, want a denial", err)
+		}
 	})
 }
