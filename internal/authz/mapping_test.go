@@ -18,7 +18,7 @@ func TestEC2IDsByResourceType(t *testing.T) {
 		"InstanceId.1": {"i-1"}, "InstanceId.2": {"i-2"},
 		"NetworkInterface.1.SubnetId": {"subnet-9"}, "SecurityGroupId.1": {"sg-3"},
 		"BlockDeviceMapping.1.Ebs.SnapshotId": {"snap-4"},
-		"Filter.1.Name": {"vpc-id"}, "Filter.1.Value.1": {"vpc-7"}, // filters name no resource
+		"Filter.1.Name":                       {"vpc-id"}, "Filter.1.Value.1": {"vpc-7"}, // filters name no resource
 		"ResourceId.1": {"vol-5"}, "ResourceId.2": {"eipalloc-6"},
 		"TagSpecification.1.ResourceType": {"instance"},
 	}
