@@ -2,8 +2,9 @@
 # Walks the S3 side of the object-storage issue with the AWS CLI, verbatim,
 # against a fresh `kumo dev`: buckets, a 200 MiB multipart upload checked by
 # SHA-256, s3api object and multipart commands, copies, a presigned URL
-# fetched with curl, and another account's AccessDenied until a bucket
-# policy grants it. Ports default to 38773-38775 so neither `make dev` nor
+# fetched with curl, another account's AccessDenied until a bucket policy
+# grants it, bucket and object tags, the configuration reads Terraform
+# makes and a create-only (If-None-Match) put. Ports default to 38773-38775 so neither `make dev` nor
 # cli-walkthrough.sh is disturbed; set KUMO_EC2_PORT/KUMO_S3_PORT/
 # KUMO_ADMIN_PORT to change them, KUMO_S3_BIG_MIB the big file's size.
 set -euo pipefail
@@ -99,6 +100,23 @@ $s3api put-bucket-policy --bucket team-a-images --policy "{\"Version\":\"2012-10
   \"Principal\":{\"AWS\":\"arn:aws:iam::$b_id:root\"},\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::team-a-images/docs/*\"}]}"
 check "team-b reads what the policy grants" "hello, kumo" "$(as_b $s3 s3 cp s3://team-a-images/docs/hello.txt -)"
 check "team-b still may not list" "AccessDenied" "$(as_b $s3 s3 ls s3://team-a-images 2>&1 | errcode)"
+
+# Tags and the configuration reads Terraform makes, and conditional
+# writes as OpenTofu's S3 state lock (use_lockfile) makes them.
+$s3api put-bucket-tagging --bucket team-a-images --tagging 'TagSet=[{Key=env,Value=dev},{Key=team,Value=a}]'
+check "get-bucket-tagging" "env=dev team=a" "$($s3api get-bucket-tagging --bucket team-a-images | json '" ".join(t["Key"] + "=" + t["Value"] for t in d["TagSet"])')"
+check "get-bucket-cors of a bucket without CORS" "NoSuchCORSConfiguration" "$($s3api get-bucket-cors --bucket team-a-images 2>&1 | errcode)"
+check "get-bucket-lifecycle-configuration" "NoSuchLifecycleConfiguration" "$($s3api get-bucket-lifecycle-configuration --bucket team-a-images 2>&1 | errcode)"
+check "get-bucket-request-payment" "BucketOwner" "$($s3api get-bucket-request-payment --bucket team-a-images | json 'd["Payer"]')"
+$s3api delete-bucket-tagging --bucket team-a-images
+check "get-bucket-tagging after delete-bucket-tagging" "NoSuchTagSet" "$($s3api get-bucket-tagging --bucket team-a-images 2>&1 | errcode)"
+$s3api put-object --bucket team-a-images --key docs/tagged.txt --body "$work/hello.txt" --tagging 'project=kumo&owner=team%20a' >/dev/null
+check "put-object --tagging, get-object-tagging" "owner=team a project=kumo" "$($s3api get-object-tagging --bucket team-a-images --key docs/tagged.txt | json '" ".join(t["Key"] + "=" + t["Value"] for t in d["TagSet"])')"
+$s3api put-object-tagging --bucket team-a-images --key docs/tagged.txt --tagging 'TagSet=[{Key=stage,Value=2}]'
+check "put-object-tagging replaces the set" "stage=2" "$($s3api get-object-tagging --bucket team-a-images --key docs/tagged.txt | json '" ".join(t["Key"] + "=" + t["Value"] for t in d["TagSet"])')"
+check "11 object tags is InvalidTag" "InvalidTag" "$($s3api put-object-tagging --bucket team-a-images --key docs/tagged.txt --tagging "TagSet=[$(seq -s, -f '{Key=k%g,Value=v}' 11)]" 2>&1 | errcode)"
+$s3api put-object --bucket team-a-images --key state/lock --body "$work/hello.txt" --if-none-match '*' >/dev/null
+check "a second create-only put-object is PreconditionFailed" "PreconditionFailed" "$($s3api put-object --bucket team-a-images --key state/lock --body "$work/hello.txt" --if-none-match '*' 2>&1 | errcode)"
 
 # Clean up with the CLI too.
 $s3 s3 rm --recursive s3://team-a-images --only-show-errors

@@ -79,6 +79,22 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, AccessKey{AccountId: a.ID, UserName: user, AccessKeyId: key.ID, SecretAccessKey: key.Secret, Status: key.Status, CreateDate: key.CreatedAt})
 }
 
+// resetKeys revokes every key of the root (or ?user=) and returns one new key.
+func (s *Server) resetKeys(w http.ResponseWriter, r *http.Request) {
+	a, err := s.resolveAccount(r.Context(), r.PathValue("account"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	user := r.URL.Query().Get("user")
+	key, err := s.Identity.ResetAccessKeys(r.Context(), a.ID, user)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, AccessKey{AccountId: a.ID, UserName: user, AccessKeyId: key.ID, SecretAccessKey: key.Secret, Status: key.Status, CreateDate: key.CreatedAt})
+}
+
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
 	a, err := s.resolveAccount(r.Context(), r.PathValue("account"))
 	if err != nil {

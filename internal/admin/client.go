@@ -107,6 +107,18 @@ func (c *Client) CreateKey(ctx context.Context, account, user string) (AccessKey
 	return out, err
 }
 
+// ResetKeys revokes every access key of an account's root (or user) and
+// returns the one new key that replaces them.
+func (c *Client) ResetKeys(ctx context.Context, account, user string) (AccessKey, error) {
+	var out AccessKey
+	p := "/admin/v1/accounts/" + url.PathEscape(account) + "/keys/reset"
+	if user != "" {
+		p += "?user=" + url.QueryEscape(user)
+	}
+	err := c.do(ctx, http.MethodPost, p, nil, &out)
+	return out, err
+}
+
 // ListKeys lists an owner's access keys, without secrets.
 func (c *Client) ListKeys(ctx context.Context, account, user string) ([]AccessKey, error) {
 	var out []AccessKey

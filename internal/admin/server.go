@@ -82,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("DELETE /admin/v1/accounts/{account}", s.auth(s.deleteAccount))
 	mux.Handle("POST /admin/v1/accounts/{account}/keys", s.auth(s.createKey))
 	mux.Handle("GET /admin/v1/accounts/{account}/keys", s.auth(s.listKeys))
+	mux.Handle("POST /admin/v1/accounts/{account}/keys/reset", s.auth(s.resetKeys))
 	mux.Handle("DELETE /admin/v1/accounts/{account}/keys/{key}", s.auth(s.deleteKey))
 	mux.Handle("POST /admin/v1/images/kernel", s.auth(s.registerBootFile("kernel")))
 	mux.Handle("POST /admin/v1/images/ramdisk", s.auth(s.registerBootFile("ramdisk")))

@@ -76,6 +76,7 @@ var notResourceIDs = map[string]string{
 	"AttachmentId":                "an attachment: authorized as network-interface/* and instance/* (the request names neither)",
 	"CapacityReservationId":       "no capacity reservations in Kumo",
 	"HostId":                      "no dedicated hosts in Kumo",
+	"ExcludeDataVolumeId":         "volumes CreateSnapshots leaves out: nothing is done to them",
 }
 
 // ec2IDPrefixes map an id's prefix to its resource type (CreateTags and

@@ -78,8 +78,9 @@ const benchMAC = "02:00:a9:fe:00:0f"
 
 // BenchmarkDebianRunInstances times a first launch of the stock Debian
 // image through Kumo: imported once from S3, then per iteration
-// RunInstances with a key pair on a node whose image cache is empty (the
-// node fetches the image's snapshot before QEMU starts), until
+// RunInstances with a key pair on a node whose image cache is empty (QEMU
+// starts at once and reads the image over the node's NBD export while the
+// node fills its cached base), until
 //   - s-to-running: DescribeInstances says running;
 //   - s-to-ssh: OpenSSH from the host logs in with the key (kumo dev's
 //     node routes the VPC from the host).

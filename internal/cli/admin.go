@@ -140,6 +140,19 @@ func newKeyCmd(f *adminFlags) *cobra.Command {
 			return printJSON(cmd.OutOrStdout(), k)
 		},
 	}, &cobra.Command{
+		Use: "reset", Short: "Revoke every access key of the root (or --user) and create one new key", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			k, err := c.ResetKeys(cmd.Context(), account, user)
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), k)
+		},
+	}, &cobra.Command{
 		Use: "list", Short: "List access keys", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := f.client()

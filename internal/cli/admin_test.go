@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
 	"github.com/kumo-cloud/kumo/internal/admin"
 	"github.com/kumo-cloud/kumo/internal/controller/controllertest"
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
@@ -55,6 +57,25 @@ func TestAdminCommandsAgainstARealServer(t *testing.T) {
 	}
 	if _, err := run(t, "admin", "--data-dir", dir, "key", "delete", "--account", "team-a", key.AccessKeyId); err != nil {
 		t.Fatalf("key delete: %v", err)
+	}
+	// A reset revokes every root key at once and hands out one new key.
+	out, err = run(t, "admin", "--data-dir", dir, "key", "reset", "--account", "team-a")
+	var fresh admin.AccessKey
+	if err != nil || json.Unmarshal([]byte(out), &fresh) != nil || fresh.SecretAccessKey == "" || fresh.AccessKeyId == created.AccessKeyId {
+		t.Fatalf("key reset: %v\n%s", err, out)
+	}
+	if out, err = run(t, "admin", "--data-dir", dir, "key", "list", "--account", "team-a"); err != nil || strings.Count(out, "AKIA") != 1 || !strings.Contains(out, fresh.AccessKeyId) {
+		t.Fatalf("keys after reset: %v\n%s", err, out)
+	}
+	old := srv.Clients(created.AccessKeyId, created.SecretAccessKey)
+	if _, err := old.STS.GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{}); err == nil {
+		t.Fatal("the root's old key still works after key reset")
+	}
+	if _, err := srv.Clients(fresh.AccessKeyId, fresh.SecretAccessKey).STS.GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("the new key: %v", err)
+	}
+	if _, err := run(t, "admin", "--data-dir", dir, "key", "reset", "--account", "team-a", "--user", "nobody"); err == nil || !strings.Contains(err.Error(), "NotFound") {
+		t.Fatalf("key reset of an unknown user: got %v, want NotFound", err)
 	}
 	if _, err := run(t, "admin", "--data-dir", dir, "account", "delete", "team-a"); err != nil {
 		t.Fatalf("account delete: %v", err)

@@ -14,13 +14,14 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/controller"
 	"github.com/kumo-cloud/kumo/internal/ec2"
+	"github.com/kumo-cloud/kumo/internal/ldapauth"
 	"github.com/kumo-cloud/kumo/internal/s3/backend/remote"
 )
 
 type serverFlags struct {
 	dataDir, database, ec2Listen, adminListen, region, zones, instanceTypes, logFormat, demoImage string
 	s3Listen, s3BackendEndpoint, s3BackendRegion, s3BackendPrefix                                 string
-	nodeListen, publicIPs                                                                         string
+	nodeListen, publicIPs, ldapConfig                                                             string
 	vcpuOvercommit                                                                                float64
 	nodeNames                                                                                     []string
 }
@@ -43,6 +44,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.zones, "zones", "a,b,c", "availability zone suffixes (kumo-1a, kumo-1b, ...) or full names, comma separated")
 	fs.StringVar(&f.instanceTypes, "instance-types", "", "JSON file with the instance type catalogue (default: t3.nano ... m5.2xlarge)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
+	fs.StringVar(&f.ldapConfig, "ldap-config", "", "JSON file with the LDAP/AD directory, bind account, searches and group → account/role mappings; enables POST /kumo/login for kumo login (docs/ldap.md)")
 	fs.StringVar(&f.demoImage, "demo-image", "", "directory with the demo guest's vmlinuz and initrd.img (images/demo/build.sh) to register as the public image kumo-demo")
 }
 
@@ -67,13 +69,21 @@ func (f *serverFlags) config() (controller.Config, error) {
 	if err := absPaths(map[string]*string{"data-dir": &f.dataDir, "demo-image": &f.demoImage, "instance-types": &f.instanceTypes}); err != nil {
 		return controller.Config{}, err
 	}
+	var ldapCfg *ldapauth.Config
+	if f.ldapConfig != "" {
+		c, err := ldapauth.LoadConfig(f.ldapConfig)
+		if err != nil {
+			return controller.Config{}, fmt.Errorf("--ldap-config: %w", err)
+		}
+		ldapCfg = &c
+	}
 	pool, err := ec2.ParseAddressPool(f.publicIPs)
 	if err != nil {
 		return controller.Config{}, fmt.Errorf("--public-ips: %w", err)
 	}
 	return controller.Config{PublicIPs: pool, DataDir: f.dataDir, Database: f.database, EC2Listen: f.ec2Listen, AdminListen: f.adminListen,
 		S3Listen: f.s3Listen, S3Remote: f.s3Remote(), NodeListen: f.nodeListen, NodeNames: f.nodeNames, VCPUOvercommit: f.vcpuOvercommit,
-		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage}, nil
+		Region: f.region, Zones: zones, InstanceTypesFile: f.instanceTypes, Logger: newLogger(os.Stderr, f.logFormat), DemoImage: f.demoImage, LDAP: ldapCfg}, nil
 }
 
 // s3Remote configures the external S3 backend; its secret comes from the

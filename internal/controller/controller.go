@@ -27,6 +27,8 @@ import (
 	"github.com/kumo-cloud/kumo/internal/iam"
 	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/imageimport"
+	"github.com/kumo-cloud/kumo/internal/ldapauth"
+	"github.com/kumo-cloud/kumo/internal/ldaplogin"
 	"github.com/kumo-cloud/kumo/internal/metrics"
 	"github.com/kumo-cloud/kumo/internal/nodeserver"
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
@@ -63,6 +65,12 @@ type Config struct {
 	// NodeNames are extra DNS names or addresses nodes may reach the server
 	// by, for its certificate.
 	NodeNames []string
+	// LDAP, when set, serves POST /kumo/login on the EC2 API listener:
+	// directory users log in for temporary credentials (docs/ldap.md).
+	LDAP *ldapauth.Config
+	// LoginIssuer mints the role sessions LDAP logins get; nil answers
+	// the login endpoint with a clear Unsupported error.
+	LoginIssuer ldaplogin.Issuer
 	// NoWorkers leaves the background workers (imports, snapshot
 	// collection) stopped, for tests of the API alone.
 	NoWorkers bool
@@ -183,7 +191,11 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	if err != nil {
 		return nil, err
 	}
-	c.serve(ec2Ln, api)
+	ec2Handler, err := c.withLogin(cfg, api)
+	if err != nil {
+		return nil, err
+	}
+	c.serve(ec2Ln, ec2Handler)
 	c.serveS3(s3Ln)
 	c.serveNodes(nodeLn)
 	c.serve(adminLn, (&admin.Server{Token: c.Admin.Token, Identity: c.Identity, DB: db, Metrics: reg.Handler(), Logger: cfg.Logger, Images: c.Images,
@@ -220,6 +232,24 @@ func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metric
 		"iam": {Model: iamapi.Model(), Impl: iamsvc},
 		"sts": {Model: stsapi.Model(), Impl: iam.STS{}},
 	}}, nil
+}
+
+// withLogin adds the LDAP login endpoint next to the API when configured.
+func (c *Controller) withLogin(cfg Config, api http.Handler) (http.Handler, error) {
+	if cfg.LDAP == nil {
+		return api, nil
+	}
+	auth, err := ldapauth.New(*cfg.LDAP, cfg.Logger.With("component", "ldap"))
+	if err != nil {
+		return nil, fmt.Errorf("ldap login: %w", err)
+	}
+	// The STS issuer is plugged in here: cfg.LoginIssuer, or the server's
+	// own STS service once it has one.
+	issuer := cfg.LoginIssuer
+	mux := http.NewServeMux()
+	mux.Handle(ldaplogin.Path, &ldaplogin.Handler{Auth: auth, Issuer: issuer, Logger: cfg.Logger.With("component", "ldap-login")})
+	mux.Handle("/", api)
+	return mux, nil
 }
 
 // startWorkers runs the background reconcilers until Close.

@@ -131,7 +131,7 @@ func TestDryRun(t *testing.T) {
 func TestAPIErrors(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		srv, acct := start(t, b)
-		_, err := acct.EC2.DescribeVolumes(t.Context(), &ec2.DescribeVolumesInput{})
+		_, err := acct.EC2.DescribeTransitGateways(t.Context(), &ec2.DescribeTransitGatewaysInput{})
 		wantCode(t, err, "UnsupportedOperation")
 
 		raw := newRawClient(srv, acct.KeyID, acct.Secret)
@@ -146,7 +146,7 @@ func TestAPIErrors(t *testing.T) {
 			{"missing parameter", []string{"CreateSecurityGroup", "GroupName", "x"}, "MissingParameter"},
 			{"integer expected", []string{"DescribeVpcs", "MaxResults", "abc"}, "InvalidParameterValue"},
 			{"boolean expected", []string{"DescribeKeyPairs", "IncludePublicKey", "maybe"}, "InvalidParameterValue"},
-			{"not implemented", []string{"CreateVolume", "AvailabilityZone", "kumo-1a", "Size", "1"}, "UnsupportedOperation"},
+			{"not implemented", []string{"CreateTransitGateway", "Description", "x"}, "UnsupportedOperation"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := raw.call(t, "ec2", ec2Params(tc.params[0], tc.params[1:]...))

@@ -61,6 +61,23 @@ func TestClientTokenRetries(t *testing.T) {
 				}
 				return aws.ToString(out.RouteTable.RouteTableId), nil
 			}, func() int { return len(describeRTs(t, c, flt("vpc-id", vpc))) }},
+			{"CreateVolume", func(tok string, other bool) (string, error) {
+				size := int32(10)
+				if other {
+					size = 20
+				}
+				out, err := c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("kumo-1a"), Size: &size, ClientToken: &tok})
+				if err != nil {
+					return "", err
+				}
+				return aws.ToString(out.VolumeId), nil
+			}, func() int {
+				out, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []types.Filter{flt("status", "available")}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(out.Volumes)
+			}},
 			{"CreateNetworkAcl", func(tok string, other bool) (string, error) {
 				v := vpc
 				if other {
@@ -202,7 +219,7 @@ func TestClientTokenRetries(t *testing.T) {
 // in its model input is implemented without joining TestClientTokenRetries.
 func TestClientTokenAuditIsComplete(t *testing.T) {
 	covered := map[string]bool{"CopyImage": true, "CreateNetworkAcl": true, "CreateNetworkInterface": true, "CreateRouteTable": true, "ImportImage": true,
-		"ImportSnapshot": true, "ModifyInstanceCreditSpecification": true, "RunInstances": true}
+		"ImportSnapshot": true, "ModifyInstanceCreditSpecification": true, "RunInstances": true, "CreateVolume": true}
 	svc := reflect.TypeFor[ec2api.Service]()
 	for i := range svc.NumMethod() {
 		m := svc.Method(i)

@@ -45,6 +45,8 @@ type instanceView struct {
 	owner  string
 	// noHostnames: the VPC's enableDnsHostnames is off (no public names).
 	noHostnames bool
+	// vols are the instance's volume attachments by device (root included).
+	vols []store.VolumeAttachment
 }
 
 // instanceData is one consistent read of an account's instances and what
@@ -59,6 +61,7 @@ type instanceData struct {
 	nodes     map[string]store.Node
 	// noHostnames are the VPCs whose enableDnsHostnames is off.
 	noHostnames map[string]bool
+	vols        map[string][]store.VolumeAttachment // by instance id, by device
 }
 
 func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instanceData, error) {
@@ -100,6 +103,17 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 	for _, g := range groups {
 		d.groups[g.ID] = g.Name
 	}
+	atts, err := tx.ListVolumeAttachments(ctx, account)
+	if err != nil {
+		return d, err
+	}
+	d.vols = map[string][]store.VolumeAttachment{}
+	for _, a := range atts {
+		d.vols[a.InstanceID] = append(d.vols[a.InstanceID], a)
+	}
+	for _, list := range d.vols {
+		slices.SortFunc(list, func(a, b store.VolumeAttachment) int { return compareStrings(a.Device, b.Device) })
+	}
 	nodes, err := tx.ListNodes(ctx)
 	if err != nil {
 		return d, err
@@ -114,7 +128,7 @@ func loadInstanceData(ctx context.Context, tx *store.Tx, account string) (instan
 func (d instanceData) view(i store.Instance) instanceView {
 	eni := d.enis[i.ID]
 	return instanceView{Instance: i, tags: d.tags[i.ID], eni: eni, enis: d.attached[i.ID], eip: d.eips[eipKey(eni.ID, eni.PrivateIP)],
-		eips: d.eips, groups: d.groups, owner: i.AccountID, noHostnames: d.noHostnames[i.VPCID]}
+		eips: d.eips, groups: d.groups, owner: i.AccountID, noHostnames: d.noHostnames[i.VPCID], vols: d.vols[i.ID]}
 }
 
 // visibleViews returns the instances DescribeInstances shows at now:
@@ -193,7 +207,7 @@ func (s *Service) apiInstance(v instanceView) ec2api.Instance {
 	if !v.terminated() {
 		out.SubnetId, out.VpcId = str(v.SubnetID), str(v.VPCID)
 		out.SecurityGroups = v.groupIdentifiers()
-		out.BlockDeviceMappings = []ec2api.InstanceBlockDeviceMapping{v.rootMapping()}
+		out.BlockDeviceMappings = v.blockDeviceMappings()
 		for _, n := range v.attachedInterfaces() {
 			out.NetworkInterfaces = append(out.NetworkInterfaces, s.apiInterface(v, n))
 		}
@@ -337,23 +351,35 @@ func (s *Service) instanceFields() filter.Fields[instanceView] {
 		"network-interface.addresses.private-ip-address": func(v instanceView) []string {
 			return v.interfaceValues(store.NetworkInterface.AllIPs)
 		},
-		"client-token":                     one(func(v instanceView) string { return v.ClientToken }),
-		"root-device-type":                 one(func(v instanceView) string { return v.RootDeviceType }),
-		"root-device-name":                 one(func(v instanceView) string { return v.RootDeviceName }),
-		"architecture":                     one(func(instanceView) string { return "x86_64" }),
-		"hypervisor":                       one(func(instanceView) string { return "xen" }),
-		"virtualization-type":              one(func(instanceView) string { return "hvm" }),
-		"kernel-id":                        one(func(v instanceView) string { return v.KernelID }),
-		"ramdisk-id":                       one(func(v instanceView) string { return v.RamdiskID }),
-		"state-reason-code":                one(func(v instanceView) string { return v.StateReasonCode }),
-		"state-reason-message":             one(func(v instanceView) string { return v.StateReasonMessage }),
-		"reason":                           one(func(v instanceView) string { return v.StateTransitionReason }),
-		"monitoring-state":                 one(func(instanceView) string { return "disabled" }),
-		"platform-details":                 one(func(instanceView) string { return "Linux/UNIX" }),
-		"launch-time":                      one(func(v instanceView) string { return v.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z") }),
-		"block-device-mapping.device-name": one(func(v instanceView) string { return v.RootDeviceName }),
-		"block-device-mapping.volume-id":   one(func(v instanceView) string { return rootVolumeID(v.ID) }),
-		"block-device-mapping.status":      one(func(instanceView) string { return "attached" }),
+		"client-token":         one(func(v instanceView) string { return v.ClientToken }),
+		"root-device-type":     one(func(v instanceView) string { return v.RootDeviceType }),
+		"root-device-name":     one(func(v instanceView) string { return v.RootDeviceName }),
+		"architecture":         one(func(instanceView) string { return "x86_64" }),
+		"hypervisor":           one(func(instanceView) string { return "xen" }),
+		"virtualization-type":  one(func(instanceView) string { return "hvm" }),
+		"kernel-id":            one(func(v instanceView) string { return v.KernelID }),
+		"ramdisk-id":           one(func(v instanceView) string { return v.RamdiskID }),
+		"state-reason-code":    one(func(v instanceView) string { return v.StateReasonCode }),
+		"state-reason-message": one(func(v instanceView) string { return v.StateReasonMessage }),
+		"reason":               one(func(v instanceView) string { return v.StateTransitionReason }),
+		"monitoring-state":     one(func(instanceView) string { return "disabled" }),
+		"platform-details":     one(func(instanceView) string { return "Linux/UNIX" }),
+		"launch-time":          one(func(v instanceView) string { return v.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z") }),
+		"block-device-mapping.device-name": func(v instanceView) []string {
+			return v.volumeValues(func(a store.VolumeAttachment) string { return a.Device })
+		},
+		"block-device-mapping.volume-id": func(v instanceView) []string {
+			return v.volumeValues(func(a store.VolumeAttachment) string { return a.VolumeID })
+		},
+		"block-device-mapping.status": func(v instanceView) []string {
+			return v.volumeValues(func(a store.VolumeAttachment) string { return a.State })
+		},
+		"block-device-mapping.attach-time": func(v instanceView) []string {
+			return v.volumeValues(func(a store.VolumeAttachment) string { return a.AttachTime.Format(isoMillis) })
+		},
+		"block-device-mapping.delete-on-termination": func(v instanceView) []string {
+			return v.volumeValues(func(a store.VolumeAttachment) string { return strconv.FormatBool(a.DeleteOnTermination) })
+		},
 
 		// Elastic IPs (addresses_describe.go).
 		"ip-address": one(func(v instanceView) string { return v.publicIP() }),

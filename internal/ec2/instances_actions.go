@@ -152,6 +152,10 @@ func (s *Service) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 			if !exists[c.inst.NodeID] {
 				c.t.Current = instancestate.Terminated
 				c.inst.NodeID = ""
+				// No node will report the guest gone: its volumes settle now.
+				if err := tx.SettleInstanceVolumes(ctx, c.inst.ID, now); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -72,7 +72,7 @@ func (s *Service) DescribeInstanceAttribute(ctx context.Context, in *ec2api.Desc
 	case "blockDeviceMapping":
 		out.BlockDeviceMappings = []ec2api.InstanceBlockDeviceMapping{}
 		if !v.terminated() {
-			out.BlockDeviceMappings = append(out.BlockDeviceMappings, v.rootMapping())
+			out.BlockDeviceMappings = v.blockDeviceMappings()
 		}
 	case attrSourceDestCheck:
 		out.SourceDestCheck = attrBool(v.eni.ID == "" || v.eni.SourceDestCheck())
@@ -187,6 +187,12 @@ func (s *Service) attributeChange(in *ec2api.ModifyInstanceAttributeRequest) (at
 			found = append(found, attrChange{name: k.name, apply: setBootImage(k.name, deref(v))})
 		}
 	}
+	if len(in.BlockDeviceMappings) > 0 {
+		maps := in.BlockDeviceMappings
+		found = append(found, attrChange{name: "blockDeviceMapping", apply: func(ctx context.Context, tx *store.Tx, i *store.Instance) error {
+			return setVolumesDeleteOnTermination(ctx, tx, *i, maps)
+		}})
+	}
 	if len(in.Groups) > 0 || deref(in.Attribute) == attrGroupSet {
 		found = append(found, attrChange{name: attrGroupSet, apply: setGroups(in.Groups)})
 	}
@@ -204,7 +210,7 @@ func oneChange(in *ec2api.ModifyInstanceAttributeRequest, found []attrChange) (a
 		return found[0], nil
 	case len(found) > 1:
 		return attrChange{}, apiErr("InvalidParameterCombination", "Fields for multiple attribute types specified: %s, %s", found[0].name, found[1].name)
-	case in.EbsOptimized != nil, in.EnaSupport != nil, in.SriovNetSupport != nil, len(in.BlockDeviceMappings) > 0, in.DisableApiStop != nil:
+	case in.EbsOptimized != nil, in.EnaSupport != nil, in.SriovNetSupport != nil, in.DisableApiStop != nil:
 		return attrChange{}, apiErr("UnsupportedOperation", "Kumo cannot change this instance attribute yet.")
 	case in.Attribute != nil:
 		return attrChange{}, errUnknownAttribute(*in.Attribute)

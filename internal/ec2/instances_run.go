@@ -58,12 +58,15 @@ type launch struct {
 	vpcID   string
 	groups  map[string]string // id -> name, of the whole account
 	root    rootDisk
-	ipPool  *publicIPPool // opened by the first instance given a public IP
+	volumes []launchVolume // further EBS volumes, by device
+	volTags []ec2api.Tag   // TagSpecifications for volumes
+	ipPool  *publicIPPool  // opened by the first instance given a public IP
 }
 
 type rootDisk struct {
 	name, kind, snapshot string
 	size                 int64
+	perf                 volumePerf // the root volume's type and performance
 }
 
 // RunInstances launches MinCount..MaxCount instances of an image, placing
@@ -141,7 +144,7 @@ func (s *Service) parseLaunch(in *ec2api.RunInstancesRequest) (*launch, error) {
 			return nil, apiErr("UnsupportedOperation", "Tenancy '%s' is not supported; Kumo offers default tenancy only.", t)
 		}
 	}
-	if l.instTags, l.eniTags, err = launchTags(in.TagSpecifications); err != nil {
+	if l.instTags, l.eniTags, l.volTags, err = launchTags(in.TagSpecifications); err != nil {
 		return nil, err
 	}
 	if l.privateIP != "" && l.max > 1 {
@@ -226,9 +229,9 @@ func parseUserData(p *string) (string, error) {
 	return base64.StdEncoding.EncodeToString(raw), nil
 }
 
-// launchTags splits TagSpecifications by resource type. Volume tags are
-// accepted and dropped: Kumo's root disks are not EBS volumes yet.
-func launchTags(specs []ec2api.TagSpecification) (inst, eni []ec2api.Tag, err error) {
+// launchTags splits TagSpecifications by resource type: the instance's,
+// its interface's and its volumes'.
+func launchTags(specs []ec2api.TagSpecification) (inst, eni, vol []ec2api.Tag, err error) {
 	for _, sp := range specs {
 		var dst *[]ec2api.Tag
 		switch deref(sp.ResourceType) {
@@ -236,21 +239,21 @@ func launchTags(specs []ec2api.TagSpecification) (inst, eni []ec2api.Tag, err er
 			dst = &inst
 		case typeInterface:
 			dst = &eni
-		case "volume":
-			dst = new([]ec2api.Tag)
+		case typeVolume:
+			dst = &vol
 		default:
-			return nil, nil, invalid("'%s' is not a valid taggable resource type for this operation.", deref(sp.ResourceType))
+			return nil, nil, nil, invalid("'%s' is not a valid taggable resource type for this operation.", deref(sp.ResourceType))
 		}
 		checked, err := specTags([]ec2api.TagSpecification{{ResourceType: sp.ResourceType, Tags: sp.Tags}}, deref(sp.ResourceType))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		*dst = append(*dst, checked...)
 	}
-	if len(inst) > MaxTagsPerResource || len(eni) > MaxTagsPerResource {
-		return nil, nil, apiErr("TagLimitExceeded", "The maximum number of tags for a resource is %d.", MaxTagsPerResource)
+	if len(inst) > MaxTagsPerResource || len(eni) > MaxTagsPerResource || len(vol) > MaxTagsPerResource {
+		return nil, nil, nil, apiErr("TagLimitExceeded", "The maximum number of tags for a resource is %d.", MaxTagsPerResource)
 	}
-	return inst, eni, nil
+	return inst, eni, vol, nil
 }
 
 // replayLaunch answers a repeated ClientToken with the original
@@ -298,7 +301,7 @@ func (s *Service) resolveLaunch(ctx context.Context, tx *store.Tx, account strin
 		return apiErr("InvalidAMIID.Unavailable", "The image id '[%s]' is not available (state: %s)", im.ID, im.State)
 	}
 	l.image = im
-	if l.root, err = rootOf(im, in.BlockDeviceMappings); err != nil {
+	if l.root, l.volumes, err = launchDisks(ctx, tx, account, im, in.BlockDeviceMappings); err != nil {
 		return err
 	}
 	if err := resolveKey(ctx, tx, account, l, in.KeyName); err != nil {
@@ -328,47 +331,6 @@ func resolveKey(ctx context.Context, tx *store.Tx, account string, l *launch, na
 		}
 	}
 	return errKeyPairNotFound(*name)
-}
-
-// rootOf decides the root disk from the image and the request's mapping of
-// the image's root device.
-func rootOf(im store.Image, req []ec2api.BlockDeviceMapping) (rootDisk, error) {
-	// Every Kumo instance's root is a disk on its node that outlives a
-	// stop (a qcow2 overlay on the image, blank for a kernel+ramdisk
-	// image), so instances are EBS-backed whatever the image's root
-	// device type: the demo image can be stopped and started.
-	r := rootDisk{name: im.RootDeviceName, kind: instancestate.RootEBS, size: defaultRootGiB}
-	if r.name == "" {
-		r.name = defaultRootDevice
-	}
-	for _, bd := range im.BlockDevices {
-		if bd.DeviceName == r.name && bd.SnapshotID != "" {
-			r.snapshot, r.size = bd.SnapshotID, max(bd.VolumeSize, 1)
-		}
-	}
-	for _, m := range req {
-		switch {
-		case m.NoDevice != nil || m.VirtualName != nil:
-			continue
-		case deref(m.DeviceName) != r.name:
-			return r, apiErr("UnsupportedOperation", "Kumo does not attach additional EBS volumes at launch yet (device %s).", deref(m.DeviceName))
-		case m.Ebs == nil:
-			continue
-		case m.Ebs.SnapshotId != nil && *m.Ebs.SnapshotId != r.snapshot:
-			return r, apiErr("InvalidBlockDeviceMapping", "The root device %s must keep the image's snapshot '%s'.", r.name, r.snapshot)
-		case m.Ebs.VolumeSize == nil:
-			continue
-		}
-		size := int64(*m.Ebs.VolumeSize)
-		if size < 1 || size > 16384 {
-			return r, invalid("Volume size must be between 1 and 16384 GiB (got %d).", size)
-		}
-		if r.snapshot != "" && size < r.size {
-			return r, apiErr("InvalidBlockDeviceMapping", "Volume of size %dGB is smaller than snapshot '%s', expect size >= %dGB", size, r.snapshot, r.size)
-		}
-		r.size = size
-	}
-	return r, nil
 }
 
 // resolveSubnets picks the subnet: the one named, or the default subnet
@@ -543,6 +505,10 @@ func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, r
 	if err := tx.InsertInstance(ctx, row); err != nil {
 		return instanceView{}, err
 	}
+	vols, err := s.insertLaunchVolumes(ctx, tx, l, row)
+	if err != nil {
+		return instanceView{}, err
+	}
 	more, err := attachLaunchNICs(ctx, tx, l, row)
 	if err != nil {
 		return instanceView{}, err
@@ -558,7 +524,7 @@ func (s *Service) insertInstance(ctx context.Context, tx *store.Tx, l *launch, r
 	if err != nil {
 		return instanceView{}, err
 	}
-	v := instanceView{Instance: row, tags: tags, eni: eni, eip: pub, groups: l.groups, owner: row.AccountID}
+	v := instanceView{Instance: row, tags: tags, eni: eni, eip: pub, groups: l.groups, owner: row.AccountID, vols: vols}
 	if len(more) > 0 {
 		v.enis = append([]store.NetworkInterface{eni}, more...)
 	}

@@ -175,7 +175,10 @@ func TestRunInstancesBadInput(t *testing.T) {
 			{"unknown zone", one(&ec2.RunInstancesInput{Placement: &types.Placement{AvailabilityZone: aws.String("mars-1a")}}), "InvalidParameterValue"},
 			{"kernel image", one(&ec2.RunInstancesInput{ImageId: kernelOf(t, a.EC2, img)}), "InvalidParameterValue"},
 			{"root too small", one(&ec2.RunInstancesInput{BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(0)}}}}), "InvalidParameterValue"},
-			{"extra volume", one(&ec2.RunInstancesInput{BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvdb"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(5)}}}}), "UnsupportedOperation"},
+			{"root kept after termination", one(&ec2.RunInstancesInput{BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &types.EbsBlockDevice{DeleteOnTermination: aws.Bool(false)}}}}), "UnsupportedOperation"},
+			{"extra volume too big", one(&ec2.RunInstancesInput{BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvdb"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(16385)}}}}), "InvalidParameterValue"},
+			{"extra volume bad device", one(&ec2.RunInstancesInput{BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/vdb"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(5)}}}}), "InvalidParameterValue"},
+			{"extra volume without size", one(&ec2.RunInstancesInput{BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvdb"), Ebs: &types.EbsBlockDevice{VolumeType: "gp3"}}}}), "MissingParameter"},
 		}
 		for _, c := range cases {
 			_, err := a.EC2.RunInstances(ctx, c.in)

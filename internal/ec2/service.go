@@ -27,6 +27,12 @@ type Config struct {
 	VCPUOvercommit float64
 	// PublicIPs is the pool AllocateAddress draws elastic IPs from (empty: none).
 	PublicIPs AddressPool
+	// VolumeStorageGiB is each account's EBS storage limit per volume
+	// type (0: DefaultVolumeStorageGiB), as EC2's storage quotas.
+	VolumeStorageGiB int64
+	// VolumeBackend is where new volumes' data lives: nodeapi's
+	// VolumeBackendLocal ("" too) or VolumeBackendRBD.
+	VolumeBackend string
 }
 
 // Service answers EC2 actions.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
 	"github.com/kumo-cloud/kumo/internal/ec2/filter"
@@ -134,7 +135,8 @@ func ownedSnapshot(ctx context.Context, tx *store.Tx, account, id string) (store
 func (s *Service) DeleteSnapshot(ctx context.Context, in *ec2api.DeleteSnapshotRequest) (*ec2api.DeleteSnapshotOutput, error) {
 	id := deref(in.SnapshotId)
 	err := s.update(ctx, func(ctx context.Context, tx *store.Tx, account string) error {
-		if _, err := ownedSnapshot(ctx, tx, account, id); err != nil {
+		sn, err := ownedSnapshot(ctx, tx, account, id)
+		if err != nil {
 			return err
 		}
 		users, err := tx.ImagesUsingSnapshot(ctx, id)
@@ -144,7 +146,10 @@ func (s *Service) DeleteSnapshot(ctx context.Context, in *ec2api.DeleteSnapshotR
 		if len(users) > 0 {
 			return apiErr("InvalidSnapshot.InUse", "The snapshot %s is currently in use by %s", id, users[0])
 		}
-		return tx.DeleteSnapshot(ctx, account, id)
+		if err := tx.DeleteSnapshot(ctx, account, id); err != nil {
+			return err
+		}
+		return tx.RecordSnapshotUsage(ctx, sn, store.UsageDelete, time.Now().UTC())
 	})
 	// The chunks go later: the snapshot collector removes data whose record is gone.
 	return &ec2api.DeleteSnapshotOutput{}, err

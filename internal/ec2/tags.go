@@ -39,7 +39,7 @@ func resourceTypeOf(id string) (string, bool) {
 	t, ok := map[string]string{"vpc": typeVPC, "subnet": typeSubnet, "sg": typeGroup, "sgr": typeGroupRule, "key": typeKeyPair,
 		"ami": typeImage, "aki": typeImage, "ari": typeImage, "snap": typeSnapshot, "i": typeInstance, "eni": typeInterface, "eipalloc": typeAddress,
 		"igw": typeInternetGateway, "rtb": typeRouteTable, "dopt": typeDHCPOptions,
-		"acl": typeNetworkACL}[prefix]
+		"acl": typeNetworkACL, "vol": typeVolume}[prefix]
 	return t, ok
 }
 
@@ -138,6 +138,8 @@ func resourceExists(ctx context.Context, tx *store.Tx, account, id string) (stri
 		_, err = ownedImage(ctx, tx, account, id)
 	case typeSnapshot:
 		_, err = ownedSnapshot(ctx, tx, account, id)
+	case typeVolume:
+		_, err = ownedVolume(ctx, tx, account, id)
 	case "import-image-task", "import-snapshot-task":
 		_, err = tx.GetImportTask(ctx, account, id)
 		if found, e := notFoundOK(err); !found {

@@ -132,8 +132,8 @@ type instanceRead struct {
 }
 
 // tfInstanceRead runs the Read's calls in order; step 6 (DescribeVolumes of
-// the block devices) belongs to the volumes issue and is left out, step 9
-// (credit specifications) is run by the caller.
+// the block devices) and step 9 (credit specifications) are run by the
+// caller.
 func tfInstanceRead(t *testing.T, c *ec2.Client, id string) instanceRead {
 	t.Helper()
 	ctx := context.Background()
@@ -224,8 +224,8 @@ func checkInstance(t *testing.T, r instanceRead, n tfNet, img, userData string, 
 
 // TestTerraformInstanceFullCalls replays aws_instance in a VPC subnet with a
 // security group and a key pair: RunInstances with the provider's
-// parameters, the Read (every fatal call but DescribeVolumes, which is the
-// volumes issue) twice without a diff, the credit specification read and
+// parameters, the Read twice without a diff (its DescribeVolumes of the
+// root volume too), the credit specification read and
 // modify, the instance-type update (stop, modify, start), a tag update,
 // and the delete.
 func TestTerraformInstanceFullCalls(t *testing.T) {
@@ -250,13 +250,14 @@ func TestTerraformInstanceFullCalls(t *testing.T) {
 					vols = append(vols, aws.ToString(m.Ebs.VolumeId))
 				}
 			}
-			if len(vols) == 0 {
-				t.Skip("no EBS block device: the provider makes no DescribeVolumes")
+			if len(vols) != 1 {
+				t.Fatalf("an EBS-backed instance maps its root volume: %+v", r.Instance.BlockDeviceMappings)
 			}
 			o, err := a.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
-			skipIfUnsupported(t, err, "the volumes issue's DescribeVolumes")
 			step(t, "DescribeVolumes VolumeId.N", err)
-			if len(o.Volumes) != len(vols) || aws.ToInt32(o.Volumes[0].Size) == 0 || o.Volumes[0].VolumeType == "" {
+			if len(o.Volumes) != len(vols) || aws.ToInt32(o.Volumes[0].Size) == 0 || o.Volumes[0].VolumeType == "" || aws.ToBool(o.Volumes[0].Encrypted) ||
+				len(o.Volumes[0].Attachments) != 1 || aws.ToString(o.Volumes[0].Attachments[0].InstanceId) != id ||
+				!aws.ToBool(o.Volumes[0].Attachments[0].DeleteOnTermination) || o.Volumes[0].State != types.VolumeStateInUse {
 				t.Errorf("DescribeVolumes %v: %+v", vols, o.Volumes)
 			}
 		})

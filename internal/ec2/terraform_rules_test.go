@@ -48,6 +48,10 @@ func TestTerraformUnknownIDs(t *testing.T) {
 				_, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{"i-" + hex}})
 				return err
 			},
+			"InvalidVolume.NotFound": func() error {
+				_, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{"vol-" + hex}})
+				return err
+			},
 			"InvalidAllocationID.NotFound": func() error {
 				_, err := c.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{"eipalloc-" + hex}})
 				return err

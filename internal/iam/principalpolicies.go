@@ -65,21 +65,18 @@ func (s *Service) PoliciesForRoleName(ctx context.Context, accountID, roleName s
 // its groups, and its permissions boundary. store.ErrNotFound when the
 // user does not exist.
 func PoliciesForUser(ctx context.Context, tx *store.Tx, accountID, userName string) (PrincipalPolicies, error) {
-	u, err := tx.GetUser(ctx, accountID, userName)
+	ug, err := tx.GetUserWithGroups(ctx, accountID, userName)
 	if err != nil {
 		return PrincipalPolicies{}, fmt.Errorf("policies of user %s: %w", userName, err)
 	}
-	groups, err := tx.GroupsOfUser(ctx, u.UserID)
-	if err != nil {
-		return PrincipalPolicies{}, fmt.Errorf("policies of user %s: %w", userName, err)
-	}
+	u := ug.User
 	owners := map[string]string{u.UserID: "user/" + u.Name}
 	ids := []string{u.UserID}
-	for _, g := range groups {
+	for _, g := range ug.Groups {
 		owners[g.GroupID] = "group/" + g.Name
 		ids = append(ids, g.GroupID)
 	}
-	docs, err := gather(ctx, tx, accountID, ids, owners)
+	docs, err := gather(ctx, tx, ids, owners)
 	if err != nil {
 		return PrincipalPolicies{}, fmt.Errorf("policies of user %s: %w", userName, err)
 	}
@@ -91,18 +88,6 @@ func PoliciesForUser(ctx context.Context, tx *store.Tx, accountID, userName stri
 	return out, nil
 }
 
-// boundary loads a permissions boundary's document (nil when there is none).
-func boundary(ctx context.Context, tx *store.Tx, accountID, owner, policyARN string) (*PolicyDocument, error) {
-	if policyARN == "" {
-		return nil, nil
-	}
-	doc, err := managedDocuments(ctx, tx, accountID, []string{policyARN})
-	if err != nil {
-		return nil, err
-	}
-	return &PolicyDocument{Owner: owner, Name: policyARN, Managed: true, Document: doc[policyARN]}, nil
-}
-
 // PoliciesForRole gathers a role's inline and attached policies and its
 // permissions boundary. store.ErrNotFound when the role does not exist.
 func PoliciesForRole(ctx context.Context, tx *store.Tx, accountID, roleName string) (PrincipalPolicies, error) {
@@ -111,7 +96,7 @@ func PoliciesForRole(ctx context.Context, tx *store.Tx, accountID, roleName stri
 		return PrincipalPolicies{}, fmt.Errorf("policies of role %s: %w", roleName, err)
 	}
 	owner := "role/" + r.Name
-	docs, err := gather(ctx, tx, accountID, []string{r.RoleID}, map[string]string{r.RoleID: owner})
+	docs, err := gather(ctx, tx, []string{r.RoleID}, map[string]string{r.RoleID: owner})
 	if err != nil {
 		return PrincipalPolicies{}, fmt.Errorf("policies of role %s: %w", roleName, err)
 	}
@@ -124,30 +109,26 @@ func PoliciesForRole(ctx context.Context, tx *store.Tx, accountID, roleName stri
 }
 
 // gather reads the inline and attached policies of entities (a user and
-// its groups, or a role) in a fixed number of queries.
-func gather(ctx context.Context, tx *store.Tx, accountID string, ids []string, owners map[string]string) ([]PolicyDocument, error) {
-	inline, err := tx.InlinePoliciesOf(ctx, ids)
+// its groups, or a role) in one query; AWS managed documents come from
+// the binary.
+func gather(ctx context.Context, tx *store.Tx, ids []string, owners map[string]string) ([]PolicyDocument, error) {
+	rows, err := tx.PoliciesOfEntities(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	attached, err := tx.AttachmentsOf(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	var arns []string
-	for _, a := range attached {
-		arns = append(arns, a.PolicyARN)
-	}
-	managedDocs, err := managedDocuments(ctx, tx, accountID, arns)
-	if err != nil {
-		return nil, err
-	}
-	var out []PolicyDocument
-	for _, ip := range inline {
-		out = append(out, PolicyDocument{Owner: owners[ip.EntityID], Name: ip.Name, Document: ip.Document})
-	}
-	for _, a := range attached {
-		out = append(out, PolicyDocument{Owner: owners[a.EntityID], Name: a.PolicyARN, Managed: true, Document: managedDocs[a.PolicyARN]})
+	out := make([]PolicyDocument, 0, len(rows))
+	for _, r := range rows {
+		doc := r.Document
+		if r.Managed && strings.HasPrefix(r.Name, awspolicies.ARNPrefix) {
+			p, ok := awspolicies.Get(r.Name)
+			if !ok {
+				return nil, fmt.Errorf("AWS managed policy %s: %w", r.Name, store.ErrNotFound)
+			}
+			doc = p.Document
+		} else if r.Managed && doc == "" {
+			return nil, fmt.Errorf("managed policy %s: %w", r.Name, store.ErrNotFound)
+		}
+		out = append(out, PolicyDocument{Owner: owners[r.EntityID], Name: r.Name, Managed: r.Managed, Document: doc})
 	}
 	return out, nil
 }
@@ -180,4 +161,16 @@ func managedDocuments(ctx context.Context, tx *store.Tx, accountID string, arns 
 		out[arn] = doc
 	}
 	return out, nil
+}
+
+// boundary loads a permissions boundary's document (nil when there is none).
+func boundary(ctx context.Context, tx *store.Tx, accountID, owner, policyARN string) (*PolicyDocument, error) {
+	if policyARN == "" {
+		return nil, nil
+	}
+	doc, err := managedDocuments(ctx, tx, accountID, []string{policyARN})
+	if err != nil {
+		return nil, err
+	}
+	return &PolicyDocument{Owner: owner, Name: policyARN, Managed: true, Document: doc[policyARN]}, nil
 }

@@ -16,7 +16,7 @@ import (
 
 // newService opens a store on b with one account and returns the service
 // and a context signed as that account's root.
-func newService(t *testing.T, b storetest.Backend) (*Service, context.Context, string) {
+func newService(t testing.TB, b storetest.Backend) (*Service, context.Context, string) {
 	t.Helper()
 	box, err := secrets.New(make([]byte, 32))
 	if err != nil {
@@ -31,7 +31,7 @@ func newService(t *testing.T, b storetest.Backend) (*Service, context.Context, s
 	return &Service{Identity: id}, ctx, acct.ID
 }
 
-func must[T any](t *testing.T) func(T, error) T {
+func must[T any](t testing.TB) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {

@@ -154,6 +154,33 @@ func (s *Service) CreateAccessKey(ctx context.Context, accountID, userName strin
 	return key, err
 }
 
+// ResetAccessKeys revokes every key of an owner (” = root) and makes it
+// one new key, in one transaction: the old keys stop working when the new
+// one exists. The user must exist (store.ErrNotFound otherwise).
+func (s *Service) ResetAccessKeys(ctx context.Context, accountID, userName string) (NewKey, error) {
+	var key NewKey
+	err := s.DB.Update(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.LockAccount(ctx, accountID); err != nil {
+			return err
+		}
+		if userName != "" {
+			if _, err := tx.GetUser(ctx, accountID, userName); err != nil {
+				return fmt.Errorf("user %s: %w", userName, err)
+			}
+		}
+		if err := tx.DeleteAccessKeys(ctx, accountID, userName); err != nil {
+			return err
+		}
+		var err error
+		key, err = s.insertKey(ctx, tx, accountID, userName)
+		return err
+	})
+	if err != nil {
+		return NewKey{}, fmt.Errorf("reset the keys of %q in %s: %w", userName, accountID, err)
+	}
+	return key, nil
+}
+
 func (s *Service) insertKey(ctx context.Context, tx *store.Tx, accountID, userName string) (NewKey, error) {
 	secret := ids.SecretAccessKey()
 	k := store.AccessKey{ID: ids.AccessKeyID(), AccountID: accountID, UserName: userName, Status: StatusActive, CreatedAt: time.Now().UTC()}

@@ -3,15 +3,32 @@ package imagecache
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 )
 
 // flight is one fetch of a base that concurrent callers share. It runs
-// until it ends or every caller waiting for it has given up.
+// until it ends or every caller waiting for it has given up, unless it is
+// lazy: a guest reads the base through it (over NBD) while it is filled,
+// and it then runs until the base is complete or the cache stops serving.
 type flight struct {
 	done    chan struct{}
 	err     error // set before done is closed
 	waiters int   // guarded by Cache.mu
 	cancel  context.CancelFunc
+	ready   chan struct{} // closed once fill is set (never when the fetch fails first)
+	fill    *fill         // guarded by Cache.mu
+	lazy    atomic.Bool
+}
+
+// isLazy reports whether a reader depends on the flight.
+func (f *flight) isLazy() bool { return f.lazy.Load() }
+
+// ready publishes the fill of a flight to its readers.
+func (c *Cache) ready(f *flight, fl *fill) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.fill = fl
+	close(f.ready)
 }
 
 // Base returns the local path of a snapshot's raw base image, fetching it
@@ -48,8 +65,15 @@ func (c *Cache) join(ctx context.Context, id string) *flight {
 		f.waiters++
 		return f
 	}
+	f := c.start(ctx, id)
+	f.waiters = 1
+	return f
+}
+
+// start runs a new flight for id; c.mu must be held.
+func (c *Cache) start(ctx context.Context, id string) *flight {
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	f := &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
+	f := &flight{done: make(chan struct{}), cancel: cancel, ready: make(chan struct{})}
 	if c.flights == nil {
 		c.flights = map[string]*flight{}
 	}
@@ -61,7 +85,7 @@ func (c *Cache) join(ctx context.Context, id string) *flight {
 // run fetches id for f and wakes its waiters.
 func (c *Cache) run(ctx context.Context, id string, f *flight) {
 	defer f.cancel()
-	f.err = c.fetch(ctx, id)
+	f.err = c.fetch(ctx, id, f)
 	c.mu.Lock()
 	if c.flights[id] == f {
 		delete(c.flights, id)
@@ -76,7 +100,7 @@ func (c *Cache) leave(id string, f *flight) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f.waiters--
-	if f.waiters > 0 {
+	if f.waiters > 0 || f.lazy.Load() {
 		return
 	}
 	f.cancel()

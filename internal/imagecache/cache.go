@@ -5,10 +5,12 @@
 //
 // Layout of Dir: <snapshot-id>.raw, read-only, complete once it exists
 // (written to .tmp-<snapshot-id>-* first, verified chunk by chunk, fsynced
-// and renamed). One Cache value owns a Dir: two processes must not share it.
+// and renamed); nbd.sock, where ServeNBD lets QEMU read bases still being
+// written (see LazyRootDisk). One Cache value owns a Dir: two processes must not share it.
 package imagecache
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -31,9 +33,11 @@ type Cache struct {
 	// Prune never removes a base a qcow2 file under them still backs.
 	Overlays []string
 
-	mu      sync.Mutex         // guards flights and pins
+	mu      sync.Mutex         // guards flights, pins, serving and socket
 	flights map[string]*flight // fetches in progress, by snapshot id
 	pins    map[string]int     // RootDisk calls in progress, by snapshot id
+	serving context.Context    // ServeNBD's, while it runs: lazy fills end with it
+	socket  string             // ServeNBD's socket
 	// disks is held shared while an overlay is made on a base, and alone
 	// by Prune, so Prune sees every overlay made before it looks.
 	disks sync.RWMutex

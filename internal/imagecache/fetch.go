@@ -7,12 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/kumo-cloud/kumo/internal/snapshot"
 )
 
-// fetch rebuilds snapshot id's volume into the cache, atomically.
-func (c *Cache) fetch(ctx context.Context, id string) error {
+// fetch rebuilds snapshot id's volume into the cache, atomically, as
+// fl's fill, which readers may read from while it is written.
+func (c *Cache) fetch(ctx context.Context, id string, fl *flight) error {
 	start := time.Now()
 	dir, err := c.dir()
 	if err != nil {
@@ -30,31 +29,38 @@ func (c *Cache) fetch(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("image cache: base %s: %w", id, err)
 	}
-	if err := c.fill(ctx, tmp, m); err != nil {
+	f, err := newFill(ctx, c.Snapshots, m, tmp, c.log())
+	if err != nil {
+		tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("image cache: base %s: %w", id, err)
+	}
+	c.ready(fl, f)
+	defer f.finish()
+	if err := c.complete(f, fl); err != nil {
 		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("image cache: base %s: %w", id, err)
 	}
 	if err := publish(tmp.Name(), filepath.Join(dir, id+baseSuffix)); err != nil {
 		return fmt.Errorf("image cache: base %s: %w", id, err)
 	}
-	c.log().Info("image cached", "snapshot", id, "bytes", m.VolumeSize, "duration", time.Since(start))
+	c.log().Info("image cached", "snapshot", id, "bytes", m.VolumeSize, "duration", time.Since(start), "lazy", fl.isLazy())
 	return nil
 }
 
-// fill writes the volume into f (sparsely: zero chunks stay holes), syncs
-// it, makes it read-only and closes it.
-func (c *Cache) fill(ctx context.Context, f *os.File, m *snapshot.Manifest) error {
-	defer f.Close()
-	if err := c.Snapshots.ReadTo(ctx, m, f); err != nil {
+// complete fills every chunk into f's file (sparsely: zero chunks stay
+// holes), syncs it and makes it read-only.
+func (c *Cache) complete(f *fill, fl *flight) error {
+	if err := f.run(c.Snapshots.Workers(), fl.isLazy); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
+	if err := f.f.Sync(); err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
-	if err := f.Chmod(0o444); err != nil {
+	if err := f.f.Chmod(0o444); err != nil {
 		return fmt.Errorf("chmod: %w", err)
 	}
-	return f.Close()
+	return nil
 }
 
 // publish renames a complete temp file into place, durably.

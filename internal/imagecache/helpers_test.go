@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
@@ -21,11 +22,19 @@ type countingObjects struct {
 	snapshot.Objects
 	chunkGets atomic.Int64
 	gate      chan struct{} // nil: never blocks
+	delay     atomic.Int64  // nanoseconds each chunk read takes
 }
 
 func (o *countingObjects) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if strings.HasPrefix(key, "chunks/") {
 		o.chunkGets.Add(1)
+		if d := time.Duration(o.delay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 		if o.gate != nil {
 			select {
 			case <-o.gate:

@@ -9,7 +9,10 @@ import (
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
 )
 
-const gib = 1 << 30
+const (
+	gib        = 1 << 30
+	maxSizeGiB = qemuimg.DefaultMaxVirtualSize / gib
+)
 
 // RootDisk creates path as a qcow2 overlay whose backing file is the cached
 // base of snapshotID (backing format raw), of virtual size max(base size,
@@ -20,7 +23,7 @@ const gib = 1 << 30
 // name, synced and renamed, so path is complete once it exists. Calls for
 // one path must not overlap (the node agent handles an instance at a time).
 func (c *Cache) RootDisk(ctx context.Context, snapshotID, path string, sizeGiB int64) error {
-	if sizeGiB < 0 || sizeGiB > qemuimg.DefaultMaxVirtualSize/gib {
+	if sizeGiB < 0 || sizeGiB > maxSizeGiB {
 		return fmt.Errorf("root disk %s: size %d GiB: out of range", path, sizeGiB)
 	}
 	abs, err := filepath.Abs(path)
@@ -32,18 +35,18 @@ func (c *Cache) RootDisk(ctx context.Context, snapshotID, path string, sizeGiB i
 	if err != nil {
 		return fmt.Errorf("root disk %s: %w", path, err)
 	}
-	return c.overlay(ctx, base, abs, sizeGiB*gib)
-}
-
-// overlay makes (or checks) the overlay at path on base, holding off Prune.
-func (c *Cache) overlay(ctx context.Context, base, path string, size int64) error {
-	c.disks.RLock()
-	defer c.disks.RUnlock()
 	fi, err := os.Stat(base)
 	if err != nil {
 		return fmt.Errorf("root disk %s: base: %w", path, err)
 	}
-	size = max(size, fi.Size())
+	return c.overlay(ctx, base, abs, max(sizeGiB*gib, fi.Size()))
+}
+
+// overlay makes (or checks) the overlay at path on base, of size bytes,
+// holding off Prune.
+func (c *Cache) overlay(ctx context.Context, base, path string, size int64) error {
+	c.disks.RLock()
+	defer c.disks.RUnlock()
 	if ok, err := regularFile(path); ok || err != nil {
 		return c.reuse(ctx, base, path, size, err)
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/kumo-cloud/kumo/internal/nodeapi"
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
+	"github.com/kumo-cloud/kumo/internal/volume"
+	"github.com/kumo-cloud/kumo/internal/volume/local"
 	"github.com/kumo-cloud/kumo/internal/vpcdns"
 )
 
@@ -42,6 +44,7 @@ type agent struct {
 	changed chan struct{}
 	metrics *prometheus.Registry // the agent's own, served on Config.MetricsListen
 	vnet    *vpcNet
+	vols    *volStore
 
 	// vpcMu keeps a VPC's namespace from being deleted while an instance
 	// is being plugged into it (read-locked while preparing a NIC).
@@ -72,10 +75,15 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer a.wg.Wait()
-	a.wg.Add(1)
+	a.serveImages(ctx)
+	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
 		a.vnet.loop(ctx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.vols.loop(ctx)
 	}()
 	backoff := minBackoff
 	for {
@@ -124,6 +132,11 @@ func newAgent(cfg Config) (*agent, error) {
 		a.metrics = prometheus.NewRegistry()
 	}
 	a.vnet = newVPCNet(a, a.metrics)
+	if a.cfg.VolumeBackends == nil {
+		a.cfg.VolumeBackends = map[string]volume.Backend{
+			nodeapi.VolumeBackendLocal: &local.Backend{Dir: filepath.Join(cfg.DataDir, "volumes")}}
+	}
+	a.vols = newVolStore(a)
 	a.net = &netServices{a: a, dhcp: map[string]*dhcpd.Server{}, imds: map[string]*http.Server{}, dns: map[string]*vpcdns.Running{}}
 	capacity, err := measureCapacity(cfg.DataDir, cfg.Capacity)
 	if err != nil {
@@ -144,6 +157,7 @@ func newAgent(cfg Config) (*agent, error) {
 
 func (a *agent) imagesDir() string    { return filepath.Join(a.cfg.DataDir, "images") }
 func (a *agent) instancesDir() string { return filepath.Join(a.cfg.DataDir, "instances") }
+func (a *agent) volumeRunDir() string { return filepath.Join(a.cfg.DataDir, "qsd") }
 
 func (a *agent) now() time.Time {
 	if a.cfg.Now != nil {
@@ -242,6 +256,7 @@ func (a *agent) apply(ctx context.Context, d *nodeapi.Desired) {
 	a.vnet.setPool(d.PublicPool)
 	a.net.setZones(d.VPCs, d.PublicPool)
 	a.vnet.setDesired(d.VPCs)
+	a.vols.setDesired(d.Volumes)
 }
 
 // validID keeps instance ids usable as directory names.
@@ -324,5 +339,6 @@ func (a *agent) report(sent map[string][sha256.Size]byte) (*nodeapi.Report, bool
 		}
 		r.Instances = append(r.Instances, st)
 	}
+	r.Volumes = a.vols.report()
 	return r, news
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/kumo-cloud/kumo/internal/qemuimg"
 	"github.com/kumo-cloud/kumo/internal/sgfilter"
 	"github.com/kumo-cloud/kumo/internal/snapshot"
+	"github.com/kumo-cloud/kumo/internal/volume"
 )
 
 // DefaultCmdline is the kernel command line of a direct kernel boot: the
@@ -85,6 +86,14 @@ type Config struct {
 	// MetricsListen is the address of the Prometheus metrics listener
 	// (/metrics); empty: none.
 	MetricsListen string
+	// VolumeBackends are the volume backends by name (nodeapi's
+	// VolumeBackendLocal, VolumeBackendRBD); nil: the embedded one, a
+	// qcow2 file per volume in DataDir/volumes.
+	VolumeBackends map[string]volume.Backend
+	// VolumeExportAddr is host:port where the node's storage daemon
+	// serves volumes over NBD for other nodes to copy (an address they
+	// reach); empty: the node exports nothing.
+	VolumeExportAddr string
 	// Metrics is the registry the agent's metrics go to and MetricsListen
 	// serves; a new one when nil (never the global default).
 	Metrics *prometheus.Registry

@@ -26,7 +26,7 @@ func (a *agent) prepare(ctx context.Context, dir string, spec *nodeapi.InstanceS
 	if err != nil {
 		return s, err
 	}
-	s.Disks = []qemu.Disk{{Path: root, Format: "qcow2"}}
+	s.Disks = []qemu.Disk{root}
 	if err := a.bootFiles(ctx, spec, &s); err != nil {
 		return s, err
 	}
@@ -42,27 +42,34 @@ func (a *agent) prepare(ctx context.Context, dir string, spec *nodeapi.InstanceS
 }
 
 // rootDisk is a qcow2 overlay on the cached image snapshot, or a blank
-// qcow2 when the instance has no root snapshot.
-func (a *agent) rootDisk(ctx context.Context, dir string, spec *nodeapi.InstanceSpec) (string, error) {
+// qcow2 when the instance has no root snapshot. A snapshot not cached yet
+// does not hold up the start: QEMU reads it over NBD from the image cache
+// meanwhile (see worker.switchBacking).
+func (a *agent) rootDisk(ctx context.Context, dir string, spec *nodeapi.InstanceSpec) (qemu.Disk, error) {
 	path := filepath.Join(dir, rootDiskFile)
+	disk := qemu.Disk{Path: path, Format: "qcow2"}
 	if spec.RootSnapshotID != "" {
-		if err := a.cache.RootDisk(ctx, spec.RootSnapshotID, path, spec.RootSizeGiB); err != nil {
-			return "", fmt.Errorf("root disk from %s: %w", spec.RootSnapshotID, err)
+		exp, err := a.cache.LazyRootDisk(ctx, spec.RootSnapshotID, path, spec.RootSizeGiB)
+		if err != nil {
+			return disk, fmt.Errorf("root disk from %s: %w", spec.RootSnapshotID, err)
 		}
-		return path, nil
+		if exp != nil {
+			disk.Backing = &qemu.NBDBacking{Socket: exp.Socket, Export: exp.Name}
+		}
+		return disk, nil
 	}
 	if exists(path) {
-		return path, nil
+		return disk, nil
 	}
 	size := max(spec.RootSizeGiB, 1) << 30
 	tmp := path + ".tmp"
 	if err := a.images.Create(ctx, tmp, "qcow2", size, "", ""); err != nil {
-		return "", fmt.Errorf("blank root disk: %w", err)
+		return disk, fmt.Errorf("blank root disk: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return "", fmt.Errorf("blank root disk: %w", err)
+		return disk, fmt.Errorf("blank root disk: %w", err)
 	}
-	return path, nil
+	return disk, nil
 }
 
 // bootFiles fetches the kernel and ramdisk of a direct kernel boot.

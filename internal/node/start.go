@@ -45,7 +45,29 @@ type Options struct {
 	// before it starts anything) and Accel is not looked at.
 	Accel       string
 	AccelChoice *qemu.Choice
-	Logger      *slog.Logger
+	// VolumeExportAddr is host:port where the node serves its volumes
+	// over NBD to other nodes (Config.VolumeExportAddr). Empty: the
+	// underlay address (127.0.0.1 without one) on DefaultVolumeExportPort,
+	// unless HostNetns is set (the storage daemon runs in the agent's own
+	// namespace, which cannot bind that address): then none.
+	VolumeExportAddr string
+	Logger           *slog.Logger
+}
+
+// DefaultVolumeExportPort is the NBD port of a node's volume exports
+// (IANA's for NBD).
+const DefaultVolumeExportPort = "10809"
+
+func volumeExportAddr(o Options) string {
+	switch {
+	case o.VolumeExportAddr != "":
+		return o.VolumeExportAddr
+	case o.HostNetns != "":
+		return ""
+	case o.UnderlayAddress != "":
+		return net.JoinHostPort(o.UnderlayAddress, DefaultVolumeExportPort)
+	}
+	return net.JoinHostPort("127.0.0.1", DefaultVolumeExportPort)
 }
 
 // Start connects to the server (joining it with the token the first time)
@@ -94,7 +116,7 @@ func Start(ctx context.Context, o Options) error {
 		DataDir: o.DataDir, Name: o.Name, Zone: o.Zone, Version: o.Version, Capacity: o.Capacity,
 		Driver: QEMU{Driver: qemu.Driver{Accelerator: choice.Accel}}, AccelReason: choice.Reason, Network: GuestNet{mgr}, Objects: client.Objects(), Connector: client, Logger: o.Logger,
 		Underlay: underlay, MetricsListen: o.MetricsListen, Uplink: o.Uplink, HostReachesGuests: o.ExposeToHost,
-		DNSUpstreams: upstreams,
+		DNSUpstreams: upstreams, VolumeExportAddr: volumeExportAddr(o),
 	})
 }
 

@@ -54,6 +54,10 @@ type worker struct {
 	// running guest (guarded by mu): syncNICs plugs them again.
 	replug map[string]bool
 
+	// volsClean is the guest last found with no volume while the spec
+	// named none: it is not asked again until the spec names one.
+	volsClean Guest
+
 	// reboot is a reboot the guest's OS was asked for and has not done yet.
 	reboot *pendingReboot
 }
@@ -184,6 +188,7 @@ func (w *worker) reconcile(ctx context.Context) {
 		force := spec.ForceStop || w.status().State == nodeapi.ObservedCrashed
 		if w.stopGuest(ctx, force) {
 			w.set(nodeapi.ObservedStopped, "")
+			w.syncVolumes(ctx, spec)
 		}
 		w.skipReboots(spec)
 	case nodeapi.PowerTerminated:
@@ -235,6 +240,7 @@ func (w *worker) ensureRunning(ctx context.Context, spec *nodeapi.InstanceSpec) 
 		if !w.halted {
 			w.start(ctx, spec)
 		}
+		w.syncVolumes(ctx, spec)
 		return
 	}
 	if !w.netReady {
@@ -248,6 +254,8 @@ func (w *worker) ensureRunning(ctx context.Context, spec *nodeapi.InstanceSpec) 
 		}
 	}
 	w.syncNICs(ctx, spec)
+	w.syncVolumes(ctx, spec)
+	w.switchBacking(ctx)
 	w.rebootGuest(ctx, spec)
 }
 
@@ -325,6 +333,7 @@ func (w *worker) doneReboot(seq int64, booted bool) {
 func (w *worker) start(ctx context.Context, spec *nodeapi.InstanceSpec) {
 	w.set(nodeapi.ObservedStarting, "")
 	s, err := w.a.prepare(ctx, w.dir, spec)
+	s.HotplugSlots = volumeSlots
 	if err == nil {
 		w.netReady = w.a.cfg.Network != nil
 		w.guest, err = w.a.cfg.Driver.Start(ctx, s)
@@ -388,6 +397,7 @@ func (w *worker) terminate(ctx context.Context, spec *nodeapi.InstanceSpec) {
 		w.a.log.Warn("delete instance dir", "instance", w.id, "err", err)
 		return
 	}
+	w.detachAll(spec)
 	w.set(nodeapi.ObservedDeleted, "")
 	w.a.dropVPC(ctx, spec.Network.VPCID)
 }

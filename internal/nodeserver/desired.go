@@ -31,7 +31,16 @@ func (s *Server) Desired(ctx context.Context, nodeID string) (*nodeapi.Desired, 
 			if err != nil {
 				return err
 			}
+			if err := instanceVolumes(ctx, tx, nodeID, &spec); err != nil {
+				return fmt.Errorf("instance %s volumes: %w", inst.ID, err)
+			}
 			d.Instances = append(d.Instances, spec)
+		}
+		if d.Volumes, err = nodeVolumes(ctx, tx, nodeID); err != nil {
+			return err
+		}
+		if d.Snapshots, err = nodeSnapshots(ctx, tx, nodeID); err != nil {
+			return err
 		}
 		if d.VPCs, err = vpcNetworks(ctx, tx, nodeID); err != nil {
 			return err

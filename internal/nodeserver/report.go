@@ -45,20 +45,20 @@ func (s *Server) applyReport(ctx context.Context, nodeID string, r *nodeapi.Repo
 			if !ok {
 				continue // not ours: another node's or unknown
 			}
-			next, ok := observe(cur, st, now)
-			if !ok {
-				continue
-			}
-			err := tx.UpdateInstanceObserved(ctx, nodeID, cur.State, next)
-			if errors.Is(err, store.ErrStale) {
-				continue // an API request moved it; the next report tries again
-			}
+			c, err := s.applyInstanceStatus(ctx, tx, nodeID, cur, st, now)
 			if err != nil {
 				return err
 			}
-			changed = changed || next.State != cur.State || next.ObservedState != cur.ObservedState
+			changed = changed || c
 		}
-		return nil
+		c, err := s.applyVolumeReports(ctx, tx, nodeID, r.Volumes)
+		if err != nil {
+			return err
+		}
+		changed = changed || c
+		c, err = s.applySnapshotReports(ctx, tx, r.Snapshots)
+		changed = changed || c
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("apply report of node %s: %w", nodeID, err)
@@ -131,4 +131,37 @@ func observe(cur store.Instance, st nodeapi.InstanceStatus, now time.Time) (stor
 	}
 	return next, next.State != cur.State || next.DesiredPower != cur.DesiredPower || next.ObservedState != cur.ObservedState || next.ConsoleAt != cur.ConsoleAt ||
 		next.StateTransitionReason != cur.StateTransitionReason || next.StateReasonCode != cur.StateReasonCode
+}
+
+// applyInstanceStatus records one instance's status and its volumes'.
+func (s *Server) applyInstanceStatus(ctx context.Context, tx *store.Tx, nodeID string, cur store.Instance, st nodeapi.InstanceStatus, now time.Time) (bool, error) {
+	changed, err := s.applyAttachmentReports(ctx, tx, cur, st)
+	if err != nil {
+		return false, err
+	}
+	next, ok := observe(cur, st, now)
+	if ok {
+		err := tx.UpdateInstanceObserved(ctx, nodeID, cur.State, next)
+		if errors.Is(err, store.ErrStale) {
+			return changed, nil // an API request moved it; the next report tries again
+		}
+		if err != nil {
+			return false, err
+		}
+		changed = changed || next.State != cur.State || next.ObservedState != cur.ObservedState
+	}
+	if next.State == string(instancestate.Terminated) && next.ObservedState == string(nodeapi.ObservedDeleted) {
+		// The guest is gone: its volumes are released (or deleted with it).
+		atts, err := tx.InstanceVolumeAttachments(ctx, cur.ID)
+		if err != nil {
+			return false, err
+		}
+		if len(atts) > 0 {
+			changed = true
+			if err := tx.SettleInstanceVolumes(ctx, cur.ID, now); err != nil {
+				return false, err
+			}
+		}
+	}
+	return changed, nil
 }

@@ -10,7 +10,9 @@ import (
 // (qcow2 on a cached base image, for instance); backingFormat is then
 // required, since qemu-img must never probe, and size 0 means the backing
 // file's size. backing is recorded in the overlay as given: pass an
-// absolute path. Create trusts its arguments; they come from Kumo, not users.
+// absolute path. With a size, the backing file is not opened, so it need
+// not exist yet (a base still being filled: QEMU is then given where to
+// read it until it is complete). Create trusts its arguments; they come from Kumo, not users.
 func (t Tool) Create(ctx context.Context, path, format string, size int64, backing, backingFormat string) error {
 	if format == "" {
 		return fmt.Errorf("qemu-img create %s: format required", path)
@@ -28,6 +30,9 @@ func (t Tool) Create(ctx context.Context, path, format string, size int64, backi
 	args := append([]string{"create", "-q", "-f", format}, formatOptions(format)...)
 	if backing != "" {
 		args = append(args, "-b", backing, "-F", backingFormat)
+		if size > 0 {
+			args = append(args, "-u")
+		}
 	}
 	args = append(args, abs)
 	if size > 0 {

@@ -51,3 +51,25 @@ func TestCreateArguments(t *testing.T) {
 		t.Error("missing binary: no error")
 	}
 }
+
+// An overlay of a given size can be made on a backing file that does not
+// exist yet, and records it as given.
+func TestCreateOnAbsentBacking(t *testing.T) {
+	tool := realTool(t)
+	dir := t.TempDir()
+	img, base := filepath.Join(dir, "root.qcow2"), filepath.Join(dir, "base.raw")
+	if err := tool.Create(ctx(t), img, FormatQCOW2, 8<<20, base, FormatRaw); err != nil {
+		t.Fatal(err)
+	}
+	if err := tool.Create(ctx(t), filepath.Join(dir, "sized-by-base.qcow2"), FormatQCOW2, 0, base, FormatRaw); err == nil {
+		t.Error("an overlay sized by an absent backing file was made")
+	}
+	if err := tool.Create(ctx(t), base, FormatRaw, 8<<20, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// Info refuses images with a backing file (it vets imports) but says what it found.
+	info, _ := tool.Info(ctx(t), img, FormatQCOW2)
+	if info.BackingFile != base || info.VirtualSize != 8<<20 {
+		t.Fatalf("overlay: %+v", info)
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"hash/crc64"
 	"net/http"
 	"strings"
+
+	"github.com/kumo-cloud/kumo/internal/s3/backend"
 )
 
 // crc64NVME is the CRC-64/NVME polynomial in the reversed form
@@ -90,4 +92,15 @@ func checkDigests(ds []*digest) *Error {
 		}
 	}
 	return nil
+}
+
+// setChecksumHeaders sends an object's stored checksum: x-amz-checksum-<alg>
+// and x-amz-checksum-type FULL_OBJECT (a single PUT's checksum covers
+// the whole object).
+func setChecksumHeaders(h http.Header, c *backend.Checksum) {
+	if c == nil || c.Algorithm == "" {
+		return
+	}
+	h.Set(checksumHeaderPrefix+strings.ToLower(c.Algorithm), c.Value)
+	h.Set("x-amz-checksum-type", "FULL_OBJECT")
 }

@@ -13,7 +13,16 @@
 // response-* overrides), HeadObject, DeleteObject, DeleteObjects,
 // CopyObject (within and across the caller's buckets), and multipart
 // uploads (Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts,
-// ListMultipartUploads).
+// ListMultipartUploads). Bucket tagging (Put/Get/DeleteBucketTagging) and
+// object tagging (x-amz-tagging on PutObject, CopyObject with
+// x-amz-tagging-directive and CreateMultipartUpload; Put/Get/
+// DeleteObjectTagging; x-amz-tagging-count). Conditional writes
+// (If-Match, If-None-Match: * on PutObject and CompleteMultipartUpload;
+// see writeLocks) and x-amz-copy-source-if-*. The bucket configuration
+// reads Terraform makes answer as AWS does for a bucket without them
+// (config.go). A PutObject's verified checksum is kept (backend.Checksum)
+// and returned with x-amz-checksum-mode: ENABLED and by
+// GetObjectAttributes.
 //
 // Requests are routed by a table generated from AWS's S3 model
 // (zz_routes.go, by s3routegen): method, path level, the subresources of

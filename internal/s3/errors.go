@@ -52,6 +52,17 @@ const (
 	ErrInvalidToken
 	ErrRequestTimeout
 	ErrServiceUnavailable
+	ErrNoSuchTagSet
+	ErrInvalidTag
+	ErrNoSuchCORSConfiguration
+	ErrNoSuchWebsiteConfiguration
+	ErrNoSuchLifecycleConfiguration
+	ErrReplicationConfigurationNotFound
+	ErrServerSideEncryptionConfigurationNotFound
+	ErrObjectLockConfigurationNotFound
+	ErrOwnershipControlsNotFound
+	ErrNoSuchPublicAccessBlockConfiguration
+	ErrConditionalRequestConflict
 	errorCodeCount
 )
 
@@ -100,6 +111,19 @@ var errorTable = [errorCodeCount]errorInfo{
 	ErrInvalidToken:                      {"InvalidToken", http.StatusBadRequest, "The provided token is malformed or otherwise invalid."},
 	ErrRequestTimeout:                    {"RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period."},
 	ErrServiceUnavailable:                {"ServiceUnavailable", http.StatusServiceUnavailable, "Service is unable to handle request."},
+	ErrNoSuchTagSet:                      {"NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"},
+	ErrInvalidTag:                        {"InvalidTag", http.StatusBadRequest, "The tag provided was not a valid tag."},
+	ErrNoSuchCORSConfiguration:           {"NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist"},
+	ErrNoSuchWebsiteConfiguration:        {"NoSuchWebsiteConfiguration", http.StatusNotFound, "The specified bucket does not have a website configuration"},
+	ErrNoSuchLifecycleConfiguration:      {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
+	ErrReplicationConfigurationNotFound:  {"ReplicationConfigurationNotFoundError", http.StatusNotFound, "The replication configuration was not found"},
+	ErrServerSideEncryptionConfigurationNotFound: {"ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound,
+		"The server side encryption configuration was not found"},
+	ErrObjectLockConfigurationNotFound:      {"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"},
+	ErrOwnershipControlsNotFound:            {"OwnershipControlsNotFoundError", http.StatusNotFound, "The bucket ownership controls were not found"},
+	ErrNoSuchPublicAccessBlockConfiguration: {"NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "The public access block configuration was not found"},
+	ErrConditionalRequestConflict: {"ConditionalRequestConflict", http.StatusConflict,
+		"The conditional request cannot succeed due to a conflicting operation against this resource."},
 }
 
 // Error is an S3 API error: a code, an optional message replacing the

@@ -91,7 +91,7 @@ func (s *Server) objectHandler(o op) func(*request) error {
 	case opListParts:
 		return s.listParts
 	}
-	return nil
+	return s.configHandler(o)
 }
 
 // lookupBucket loads a bucket's registry row.

@@ -102,7 +102,12 @@ func (s *Server) completeMultipartUpload(q *request) error {
 	if aerr != nil {
 		return aerr
 	}
-	obj, err := s.backend.CompleteUpload(ctx, q.route.bucket, q.route.key, id, parts)
+	var obj backend.Object
+	err = s.conditionalWrite(q, func() error {
+		var err error
+		obj, err = s.backend.CompleteUpload(ctx, q.route.bucket, q.route.key, id, parts)
+		return err
+	})
 	if err != nil {
 		return err
 	}

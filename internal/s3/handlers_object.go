@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,31 +11,18 @@ import (
 )
 
 // checkPutACL: setting a non-private ACL while writing needs
-// s3:PutObjectAcl as well as s3:PutObject.
+// s3:PutObjectAcl as well as s3:PutObject, and setting tags
+// s3:PutObjectTagging.
 func checkPutACL(a *access, meta backend.Meta, key string) error {
 	if meta.ACL != aclPrivate {
-		return a.check("s3:PutObjectAcl", key)
+		if err := a.check("s3:PutObjectAcl", key); err != nil {
+			return err
+		}
+	}
+	if len(meta.Tags) > 0 {
+		return a.check("s3:PutObjectTagging", key)
 	}
 	return nil
-}
-
-// checkWriteConditions applies If-Match / If-None-Match to a write: "*"
-// in If-None-Match means only if no object exists.
-func (s *Server) checkWriteConditions(q *request) error {
-	if q.r.Header.Get("If-Match") == "" && q.r.Header.Get("If-None-Match") == "" {
-		return nil
-	}
-	obj, err := s.backend.HeadObject(q.r.Context(), q.route.bucket, q.route.key)
-	switch {
-	case errors.Is(err, backend.ErrNoSuchKey):
-		if q.r.Header.Get("If-Match") != "" {
-			return apiError(ErrNoSuchKey, "")
-		}
-		return nil
-	case err != nil:
-		return err
-	}
-	return checkConditionsErr(checkConditions(q.r.Header, obj, false))
 }
 
 // checkConditionsErr avoids a typed nil in an error interface.
@@ -55,21 +41,26 @@ func (s *Server) putObject(q *request) error {
 	if err := checkPutACL(q.access, meta, q.route.key); err != nil {
 		return err
 	}
-	if err := s.checkWriteConditions(q); err != nil {
-		return err
-	}
 	body, aerr := newBody(q.r, q.auth)
 	if aerr != nil {
 		return aerr
 	}
-	obj, err := s.backend.PutObject(q.r.Context(), q.route.bucket, q.route.key, body, body.size, meta)
-	if body.err != nil {
-		return body.err
-	}
+	body.checksum = &backend.Checksum{}
+	meta.Checksum = body.checksum
+	var obj backend.Object
+	err := s.conditionalWrite(q, func() error {
+		var err error
+		obj, err = s.backend.PutObject(q.r.Context(), q.route.bucket, q.route.key, body, body.size, meta)
+		if body.err != nil {
+			return body.err
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	q.w.Header().Set("ETag", quoted(obj.ETag))
+	setChecksumHeaders(q.w.Header(), body.checksum)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -99,6 +90,9 @@ func (s *Server) getObject(q *request) error {
 	setObjectHeaders(h, rd.Object)
 	if !q.caller().Anonymous {
 		applyResponseOverrides(h, q.route.query)
+	}
+	if strings.EqualFold(q.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && !rd.Ranged {
+		setChecksumHeaders(h, rd.Checksum)
 	}
 	h.Set("Content-Length", strconv.FormatInt(rd.Length, 10))
 	status := http.StatusOK
@@ -147,15 +141,7 @@ func (s *Server) putObjectACL(q *request) error {
 	if err != nil {
 		return err
 	}
-	ctx := q.r.Context()
-	rd, err := s.backend.GetObject(ctx, q.route.bucket, q.route.key, nil)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	meta := rd.Meta
-	meta.ACL = acl
-	if _, err := s.backend.PutObject(ctx, q.route.bucket, q.route.key, rd, rd.Size, meta); err != nil {
+	if err := s.rewriteMeta(q, func(m *backend.Meta) { m.ACL = acl }); err != nil {
 		return err
 	}
 	q.w.WriteHeader(http.StatusOK)
@@ -211,14 +197,9 @@ func (s *Server) openCopySource(q *request, rng *backend.ByteRange) (*backend.Re
 	if err != nil {
 		return nil, src, a.hideMissing(err)
 	}
-	h := q.r.Header
-	if v := h.Get("X-Amz-Copy-Source-If-Match"); v != "" && !etagMatches(v, rd.ETag) {
+	if aerr := checkCopySourceConditions(q.r.Header, rd.Object); aerr != nil {
 		rd.Close()
-		return nil, src, apiError(ErrPreconditionFailed, "")
-	}
-	if v := h.Get("X-Amz-Copy-Source-If-None-Match"); v != "" && etagMatches(v, rd.ETag) {
-		rd.Close()
-		return nil, src, apiError(ErrPreconditionFailed, "")
+		return nil, src, aerr
 	}
 	return rd, src, nil
 }
@@ -244,12 +225,19 @@ func (s *Server) copyObject(q *request) error {
 		if src.bucket == q.route.bucket && src.key == q.route.key {
 			return apiError(ErrInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		}
-		acl := meta.ACL
+		acl, tags := meta.ACL, meta.Tags
 		meta = rd.Meta
-		meta.ACL = acl
+		meta.ACL, meta.Tags = acl, tags
 	case "REPLACE":
 	default:
 		return apiError(ErrInvalidArgument, "Unknown metadata directive.")
+	}
+	switch q.r.Header.Get("X-Amz-Tagging-Directive") {
+	case "", "COPY":
+		meta.Tags = rd.Tags
+	case "REPLACE":
+	default:
+		return apiError(ErrInvalidArgument, "Unknown tagging directive.")
 	}
 	obj, err := s.backend.PutObject(q.r.Context(), q.route.bucket, q.route.key, rd, rd.Size, meta)
 	if err != nil {

@@ -51,6 +51,9 @@ func metaFromHeaders(h http.Header) (backend.Meta, *Error) {
 		return m, err
 	}
 	m.ACL = acl
+	if m.Tags, err = parseTaggingHeader(h.Get("X-Amz-Tagging")); err != nil {
+		return m, err
+	}
 	return m, refuseUnsupportedObjectHeaders(h)
 }
 
@@ -69,7 +72,7 @@ func withoutAWSChunked(v string) string {
 // refuseUnsupportedObjectHeaders rejects headers that ask for features
 // Kumo does not have, rather than storing an object without them.
 func refuseUnsupportedObjectHeaders(h http.Header) *Error {
-	for _, name := range []string{"X-Amz-Tagging", "X-Amz-Object-Lock-Mode", "X-Amz-Object-Lock-Retain-Until-Date",
+	for _, name := range []string{"X-Amz-Object-Lock-Mode", "X-Amz-Object-Lock-Retain-Until-Date",
 		"X-Amz-Object-Lock-Legal-Hold", "X-Amz-Website-Redirect-Location", "X-Amz-Server-Side-Encryption-Customer-Algorithm"} {
 		if h.Get(name) != "" {
 			return apiError(ErrNotImplemented, "The %s header is not supported by Kumo's S3 API.", name)
@@ -182,6 +185,7 @@ func setObjectHeaders(h http.Header, obj backend.Object) {
 	for name, v := range obj.User {
 		h[userMetaPrefix+name] = []string{v}
 	}
+	setTaggingCount(h, obj)
 }
 
 // responseOverrides are GetObject's response-* query parameters, honoured

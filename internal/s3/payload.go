@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kumo-cloud/kumo/internal/s3/backend"
 	"github.com/kumo-cloud/kumo/internal/sigv4"
 )
 
@@ -28,6 +29,9 @@ type body struct {
 	digests []*digest
 	err     *Error
 	done    bool
+	// checksum, when set, receives the verified x-amz-checksum-* value
+	// once the body checks out.
+	checksum *backend.Checksum
 }
 
 // newBody sets up the checks for r's body from its headers and what
@@ -143,7 +147,22 @@ func (b *body) finish() error {
 		return b.fail(checkDigests([]*digest{d}))
 	}
 	b.done = true
+	b.recordChecksum()
 	return io.EOF
+}
+
+// recordChecksum hands the verified checksum (S3 takes one per request)
+// to the object's metadata.
+func (b *body) recordChecksum() {
+	if b.checksum == nil {
+		return
+	}
+	for _, d := range b.digests {
+		if alg, ok := strings.CutPrefix(d.name, checksumHeaderPrefix); ok {
+			*b.checksum = backend.Checksum{Algorithm: strings.ToUpper(alg), Value: d.want}
+			return
+		}
+	}
 }
 
 // fail records the first failure, mapped to an S3 error.

@@ -38,6 +38,25 @@ const (
 	opCompleteMultipartUpload op = "CompleteMultipartUpload"
 	opAbortMultipartUpload    op = "AbortMultipartUpload"
 	opListParts               op = "ListParts"
+
+	opGetBucketTagging        op = "GetBucketTagging"
+	opPutBucketTagging        op = "PutBucketTagging"
+	opDeleteBucketTagging     op = "DeleteBucketTagging"
+	opGetObjectTagging        op = "GetObjectTagging"
+	opPutObjectTagging        op = "PutObjectTagging"
+	opDeleteObjectTagging     op = "DeleteObjectTagging"
+	opGetBucketCors           op = "GetBucketCors"
+	opGetBucketWebsite        op = "GetBucketWebsite"
+	opGetBucketAccelerate     op = "GetBucketAccelerateConfiguration"
+	opGetBucketRequestPayment op = "GetBucketRequestPayment"
+	opGetBucketLogging        op = "GetBucketLogging"
+	opGetBucketLifecycle      op = "GetBucketLifecycleConfiguration"
+	opGetBucketReplication    op = "GetBucketReplication"
+	opGetBucketEncryption     op = "GetBucketEncryption"
+	opGetObjectLockConfig     op = "GetObjectLockConfiguration"
+	opGetBucketOwnership      op = "GetBucketOwnershipControls"
+	opGetPublicAccessBlock    op = "GetPublicAccessBlock"
+	opGetObjectAttributes     op = "GetObjectAttributes"
 )
 
 // bodyKind says how an operation's request body is read.
@@ -115,7 +134,32 @@ func (o op) lookup() (spec opSpec, ok bool) {
 	case opListParts:
 		return opSpec{"s3:ListMultipartUploadParts", bodyNone}, true
 	}
-	return opSpec{}, false
+	return o.lookupConfig()
+}
+
+// lookupConfig covers tagging and the bucket configurations Kumo reads
+// (those a bucket never has answer their "not configured" error).
+// DeleteBucketTagging is authorized as s3:PutBucketTagging, as in AWS.
+func (o op) lookupConfig() (opSpec, bool) {
+	action, ok := map[op]string{
+		opGetBucketTagging: "s3:GetBucketTagging", opPutBucketTagging: "s3:PutBucketTagging",
+		opDeleteBucketTagging: "s3:PutBucketTagging", opGetObjectTagging: "s3:GetObjectTagging",
+		opPutObjectTagging: "s3:PutObjectTagging", opDeleteObjectTagging: "s3:DeleteObjectTagging",
+		opGetBucketCors: "s3:GetBucketCORS", opGetBucketWebsite: "s3:GetBucketWebsite",
+		opGetBucketAccelerate: "s3:GetAccelerateConfiguration", opGetBucketRequestPayment: "s3:GetBucketRequestPayment",
+		opGetBucketLogging: "s3:GetBucketLogging", opGetBucketLifecycle: "s3:GetLifecycleConfiguration",
+		opGetBucketReplication: "s3:GetReplicationConfiguration", opGetBucketEncryption: "s3:GetEncryptionConfiguration",
+		opGetObjectLockConfig: "s3:GetBucketObjectLockConfiguration", opGetBucketOwnership: "s3:GetBucketOwnershipControls",
+		opGetPublicAccessBlock: "s3:GetBucketPublicAccessBlock", opGetObjectAttributes: "s3:GetObjectAttributes",
+	}[o]
+	if !ok {
+		return opSpec{}, false
+	}
+	body := bodyNone
+	if o == opPutBucketTagging || o == opPutObjectTagging {
+		body = bodySmall
+	}
+	return opSpec{action, body}, true
 }
 
 // route is a request's operation and target, from path-style addressing:

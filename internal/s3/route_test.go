@@ -26,7 +26,9 @@ func TestParseRoute(t *testing.T) {
 		{"GET", "/b/", "", opListObjects, "b", "", ""},
 		{"GET", "/b?list-type=2", "", opListObjectsV2, "b", "", ""},
 		{"GET", "/b?uploads", "", opListMultipartUploads, "b", "", ""},
-		{"GET", "/b?cors", "", "", "b", "", "NotImplemented"},
+		{"GET", "/b?cors", "", opGetBucketCors, "b", "", ""},
+		{"PUT", "/b?cors", "", "", "b", "", "NotImplemented"},
+		{"GET", "/b?tagging", "", opGetBucketTagging, "b", "", ""},
 		{"POST", "/b?delete", "", opDeleteObjects, "b", "", ""},
 		{"POST", "/b", "", "", "b", "", "MethodNotAllowed"},
 		{"PUT", "/b/k?x-id=PutObject", "", opPutObject, "b", "k", ""},
@@ -36,7 +38,8 @@ func TestParseRoute(t *testing.T) {
 		{"POST", "/b/k?uploads", "", opCreateMultipartUpload, "b", "k", ""},
 		{"POST", "/b/k?uploadId=u", "", opCompleteMultipartUpload, "b", "k", ""},
 		{"DELETE", "/b/k?uploadId=u", "", opAbortMultipartUpload, "b", "k", ""},
-		{"GET", "/b/k?tagging", "", "", "b", "k", "NotImplemented"},
+		{"GET", "/b/k?tagging", "", opGetObjectTagging, "b", "k", ""},
+		{"GET", "/b/k?retention", "", "", "b", "k", "NotImplemented"},
 		{"GET", "/b/../k", "", opGetObject, "b", "../k", ""},
 		{"GET", "/b/a%2F..%2Fk", "", opGetObject, "b", "a/../k", ""},
 		{"GET", "/b//k", "", opGetObject, "b", "/k", ""},
@@ -124,11 +127,11 @@ func TestRouteNamesUnimplemented(t *testing.T) {
 		"GET /?x-id=ListDirectoryBuckets":              "ListDirectoryBuckets",
 		"GET /b?analytics":                             "ListBucketAnalyticsConfigurations",
 		"GET /b?analytics&id=a":                        "GetBucketAnalyticsConfiguration",
-		"GET /b?lifecycle":                             "GetBucketLifecycleConfiguration",
+		"PUT /b?lifecycle":                             "PutBucketLifecycleConfiguration",
 		"GET /b/k?annotation&x-id=GetObjectAnnotation": "GetObjectAnnotation",
 		"PUT /b/k?renameObject":                        "RenameObject",
 		"POST /b/k?select&select-type=2":               "SelectObjectContent",
-		"GET /b/k?attributes":                          "GetObjectAttributes",
+		"GET /b/k?legal-hold":                          "GetObjectLegalHold",
 	} {
 		method, target, _ := strings.Cut(target, " ")
 		r := httptest.NewRequest(method, "http://s3.test"+target, nil)
@@ -157,7 +160,11 @@ func TestImplementedOperationsAreInTheModel(t *testing.T) {
 		opPutBucketACL, opListObjects, opListObjectsV2, opListMultipartUploads, opDeleteObjects, opPutObject,
 		opCopyObject, opGetObject, opHeadObject, opDeleteObject, opGetObjectACL, opPutObjectACL,
 		opCreateMultipartUpload, opUploadPart, opUploadPartCopy, opCompleteMultipartUpload,
-		opAbortMultipartUpload, opListParts} {
+		opAbortMultipartUpload, opListParts, opGetBucketTagging, opPutBucketTagging, opDeleteBucketTagging,
+		opGetObjectTagging, opPutObjectTagging, opDeleteObjectTagging, opGetBucketCors, opGetBucketWebsite,
+		opGetBucketAccelerate, opGetBucketRequestPayment, opGetBucketLogging, opGetBucketLifecycle,
+		opGetBucketReplication, opGetBucketEncryption, opGetObjectLockConfig, opGetBucketOwnership,
+		opGetPublicAccessBlock, opGetObjectAttributes} {
 		if !isModelOperation(string(o)) {
 			t.Errorf("%s is not an operation of the S3 model", o)
 		}
@@ -165,7 +172,9 @@ func TestImplementedOperationsAreInTheModel(t *testing.T) {
 			t.Errorf("%s has no spec", o)
 		}
 	}
-	if implemented != 28 {
-		t.Errorf("%d operations implemented, want 28", implemented)
+	// 46 operations and GetBucketLifecycle, the deprecated name of
+	// GetBucketLifecycleConfiguration's requests.
+	if implemented != 47 {
+		t.Errorf("%d operations implemented, want 47", implemented)
 	}
 }

@@ -58,6 +58,8 @@ type Server struct {
 	idle     time.Duration
 	logLimit ratelog.Limiter // bounds the lines of repeated server failures
 	authz    *authz.Authorizer
+	// condLocks serializes conditional writes per key (see writeLocks).
+	condLocks writeLocks
 }
 
 // NewServer checks cfg and makes sure the system bucket exists.

@@ -123,3 +123,25 @@ func prepareSparse(w io.WriterAt, size int64) (bool, error) {
 	}
 	return true, nil
 }
+
+// Chunk reads chunk i of m into buf (allocated when too small) and
+// verifies it: a chunk of the wrong length or hash, or a missing one, is
+// ErrCorrupt. An all-zero chunk (not stored) is returned as zeros.
+func (s *Store) Chunk(ctx context.Context, m *Manifest, i int, buf []byte) ([]byte, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= len(m.Chunks) {
+		return nil, fmt.Errorf("snapshot %s: chunk %d of %d", m.SnapshotID, i, len(m.Chunks))
+	}
+	if !m.Chunks[i].IsZero() {
+		return s.fetch(ctx, m, i, buf)
+	}
+	n := m.ChunkLen(i)
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf, nil
+}

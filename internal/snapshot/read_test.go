@@ -143,3 +143,30 @@ func TestManifestJSON(t *testing.T) {
 		t.Errorf("manifest %s\nwant it to contain %s", body, want)
 	}
 }
+
+// Chunk returns each chunk verified (zeros for an all-zero one) and
+// refuses a corrupt one or an index out of range.
+func TestChunk(t *testing.T) {
+	objs := NewMemObjects()
+	s := &Store{Objects: objs, ChunkSize: testChunk}
+	data := make([]byte, 3*testChunk+100)
+	copy(data, volume(testChunk, 4))
+	copy(data[2*testChunk:], volume(testChunk+100, 5))
+	m := write(t, s, "snap-k", data)
+	ctx := t.Context()
+	for i := range m.Chunks {
+		got, err := s.Chunk(ctx, m, i, bytes.Repeat([]byte{0xee}, testChunk))
+		if err != nil || !bytes.Equal(got, data[i*testChunk:min(len(data), (i+1)*testChunk)]) {
+			t.Errorf("chunk %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+	if _, err := s.Chunk(ctx, m, len(m.Chunks), nil); err == nil {
+		t.Error("chunk past the end read")
+	}
+	flip := bytes.Clone(data[:testChunk])
+	flip[7] ^= 1
+	_ = objs.Put(ctx, chunkKey(m.Chunks[0]), bytes.NewReader(flip), testChunk)
+	if _, err := s.Chunk(ctx, m, 0, nil); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("corrupt chunk: %v, want ErrCorrupt", err)
+	}
+}

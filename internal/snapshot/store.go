@@ -111,3 +111,7 @@ func (s *Store) putManifest(ctx context.Context, m *Manifest) error {
 	}
 	return nil
 }
+
+// Workers is how many chunk fetches a caller filling a volume chunk by
+// chunk should run at once: the store's Concurrency.
+func (s *Store) Workers() int { return s.concurrency() }

@@ -197,6 +197,14 @@ func (tx *Tx) SetAccessKeyStatus(ctx context.Context, accountID, userName, id, s
 	return tx.execOne(ctx, `UPDATE access_keys SET status = $1 WHERE account_id = $2 AND user_name = $3 AND id = $4`, status, accountID, userName, id)
 }
 
+// DeleteAccessKeys removes every key of one owner (” = root).
+func (tx *Tx) DeleteAccessKeys(ctx context.Context, accountID, userName string) error {
+	if _, err := tx.exec(ctx, `DELETE FROM access_keys WHERE account_id = $1 AND user_name = $2`, accountID, userName); err != nil {
+		return fmt.Errorf("delete the keys of %q in %s: %w", userName, accountID, err)
+	}
+	return nil
+}
+
 // DeleteAccessKey removes a key of that owner.
 func (tx *Tx) DeleteAccessKey(ctx context.Context, accountID, userName, id string) error {
 	return tx.execOne(ctx, `DELETE FROM access_keys WHERE account_id = $1 AND user_name = $2 AND id = $3`, accountID, userName, id)

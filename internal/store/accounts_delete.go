@@ -21,6 +21,7 @@ type Holdings struct {
 	Images    int
 	Snapshots int
 	Addresses int // elastic IP allocations
+	Volumes   int // EBS volumes other than instances' roots
 }
 
 // Empty reports whether nothing is held.
@@ -34,7 +35,7 @@ func (h Holdings) String() string {
 		one, other string
 	}{
 		{h.Instances, "instance", "instances"}, {h.VPCs, "VPC", "VPCs"}, {h.Buckets, "bucket", "buckets"},
-		{h.Images, "image", "images"}, {h.Snapshots, "snapshot", "snapshots"}, {h.Addresses, "elastic IP", "elastic IPs"},
+		{h.Images, "image", "images"}, {h.Snapshots, "snapshot", "snapshots"}, {h.Addresses, "elastic IP", "elastic IPs"}, {h.Volumes, "volume", "volumes"},
 	} {
 		switch {
 		case c.n == 1:
@@ -62,6 +63,7 @@ func (tx *Tx) AccountHoldings(ctx context.Context, id string) (Holdings, error) 
 		{&h.Images, `SELECT COUNT(*) FROM images WHERE account_id = $1`},
 		{&h.Snapshots, `SELECT COUNT(*) FROM snapshots WHERE account_id = $1`},
 		{&h.Addresses, `SELECT COUNT(*) FROM addresses WHERE account_id = $1`},
+		{&h.Volumes, `SELECT COUNT(*) FROM volumes WHERE account_id = $1 AND root_instance = ''`},
 	} {
 		if err := tx.queryRow(ctx, c.query, []any{id}, c.dest); err != nil {
 			return h, fmt.Errorf("count what account %s holds: %w", id, err)
@@ -174,6 +176,7 @@ var accountTables = map[string]bool{
 	"iam_groups": true, "iam_group_members": true, "iam_roles": true, "iam_policies": true, "iam_policy_versions": true,
 	"iam_attachments": true, "iam_inline_policies": true, "iam_instance_profiles": true, "iam_login_profiles": true, "iam_account_aliases": true,
 	"route_table_associations": true, "dhcp_options": true, "addresses": true, "public_ip_interfaces": true,
+	"volumes": true, "volume_attachments": true,
 }
 
 // CountRows counts an account's rows in one of its tables (for tests and

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -12,9 +13,16 @@ import (
 type Bucket struct {
 	Name      string
 	AccountID string
-	ACL       string // canned ACL
-	Policy    string // bucket policy JSON, "" = none
+	ACL       string      // canned ACL
+	Policy    string      // bucket policy JSON, "" = none
+	Tags      []BucketTag // bucket tags in the order put; nil = no tag set
 	CreatedAt time.Time
+}
+
+// BucketTag is one key-value tag of an S3 bucket.
+type BucketTag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
 }
 
 // InsertBucket registers a bucket; ErrConflict when the name is taken by
@@ -28,14 +36,22 @@ func (tx *Tx) InsertBucket(ctx context.Context, b Bucket) error {
 	return nil
 }
 
-const bucketColumns = `name, account_id, acl, policy, created_at`
+const bucketColumns = `name, account_id, acl, policy, tags, created_at`
 
 func scanBucket(s interface{ Scan(...any) error }) (Bucket, error) {
 	var b Bucket
 	var created int64
-	err := s.Scan(&b.Name, &b.AccountID, &b.ACL, &b.Policy, &created)
+	var tags string
+	if err := s.Scan(&b.Name, &b.AccountID, &b.ACL, &b.Policy, &tags, &created); err != nil {
+		return b, err
+	}
 	b.CreatedAt = Millis(created)
-	return b, err
+	if tags != "" {
+		if err := json.Unmarshal([]byte(tags), &b.Tags); err != nil {
+			return b, fmt.Errorf("bucket %s: tags: %w", b.Name, err)
+		}
+	}
+	return b, nil
 }
 
 // GetBucket finds a bucket by name, whoever owns it.
@@ -67,6 +83,19 @@ func (tx *Tx) SetBucketACL(ctx context.Context, name, acl string) error {
 // SetBucketPolicy replaces a bucket's policy ("" removes it).
 func (tx *Tx) SetBucketPolicy(ctx context.Context, name, policy string) error {
 	return tx.execOne(ctx, `UPDATE buckets SET policy = $1 WHERE name = $2`, policy, name)
+}
+
+// SetBucketTags replaces a bucket's tag set (nil removes it).
+func (tx *Tx) SetBucketTags(ctx context.Context, name string, tags []BucketTag) error {
+	enc := ""
+	if tags != nil {
+		buf, err := json.Marshal(tags)
+		if err != nil {
+			return fmt.Errorf("bucket %s: encode tags: %w", name, err)
+		}
+		enc = string(buf)
+	}
+	return tx.execOne(ctx, `UPDATE buckets SET tags = $1 WHERE name = $2`, enc, name)
 }
 
 // DeleteBucket removes a bucket's registry row.

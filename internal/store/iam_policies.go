@@ -156,7 +156,7 @@ func (tx *Tx) Detach(ctx context.Context, entityID, policyARN string) error {
 	return tx.execOne(ctx, `DELETE FROM iam_attachments WHERE entity_id = $1 AND policy_arn = $2`, entityID, policyARN)
 }
 
-func (tx *Tx) listAttachments(ctx context.Context, query string, args ...any) ([]Attachment, error) {
+func (tx *Tx) listPolicyAttachments(ctx context.Context, query string, args ...any) ([]Attachment, error) {
 	var out []Attachment
 	err := tx.queryRows(ctx, func(r *sql.Rows) error {
 		var a Attachment
@@ -169,16 +169,16 @@ func (tx *Tx) listAttachments(ctx context.Context, query string, args ...any) ([
 	return out, err
 }
 
-const attachmentColumns = `account_id, entity_type, entity_id, policy_arn, attached_at`
+const policyAttachmentColumns = `account_id, entity_type, entity_id, policy_arn, attached_at`
 
 // AttachedPolicies returns the attachments of a user, group or role, by policy ARN.
 func (tx *Tx) AttachedPolicies(ctx context.Context, entityID string) ([]Attachment, error) {
-	return tx.listAttachments(ctx, `SELECT `+attachmentColumns+` FROM iam_attachments WHERE entity_id = $1 ORDER BY policy_arn`, entityID)
+	return tx.listPolicyAttachments(ctx, `SELECT `+policyAttachmentColumns+` FROM iam_attachments WHERE entity_id = $1 ORDER BY policy_arn`, entityID)
 }
 
 // PolicyAttachments returns where in an account a policy is attached.
 func (tx *Tx) PolicyAttachments(ctx context.Context, accountID, policyARN string) ([]Attachment, error) {
-	return tx.listAttachments(ctx, `SELECT `+attachmentColumns+` FROM iam_attachments WHERE account_id = $1 AND policy_arn = $2 ORDER BY entity_type, entity_id`,
+	return tx.listPolicyAttachments(ctx, `SELECT `+policyAttachmentColumns+` FROM iam_attachments WHERE account_id = $1 AND policy_arn = $2 ORDER BY entity_type, entity_id`,
 		accountID, policyARN)
 }
 

@@ -35,6 +35,8 @@ const (
 	UserData    = "user-data"    // user-data none | ignored bytes=N | start | exit CODE
 	Ready       = "ready"        // ready
 	DiskRemoved = "disk-removed" // disk-removed NAME (after ready)
+	DiskData    = "disk-data"    // disk-data NAME sha256=SUM [written=1] (a hot-plugged volume)
+	DiskResized = "disk-resized" // disk-resized NAME size=BYTES (an online grow)
 	Shutdown    = "shutdown"     // shutdown (poweroff, reboot, ACPI power button)
 	Error       = "error"        // error STEP DETAIL...
 )

@@ -28,10 +28,12 @@ type Service interface {
 	AssociateRouteTable(ctx context.Context, in *AssociateRouteTableRequest) (*AssociateRouteTableResult, error)
 	AttachInternetGateway(ctx context.Context, in *AttachInternetGatewayRequest) (*AttachInternetGatewayOutput, error)
 	AttachNetworkInterface(ctx context.Context, in *AttachNetworkInterfaceRequest) (*AttachNetworkInterfaceResult, error)
+	AttachVolume(ctx context.Context, in *AttachVolumeRequest) (*VolumeAttachment, error)
 	AuthorizeSecurityGroupEgress(ctx context.Context, in *AuthorizeSecurityGroupEgressRequest) (*AuthorizeSecurityGroupEgressResult, error)
 	AuthorizeSecurityGroupIngress(ctx context.Context, in *AuthorizeSecurityGroupIngressRequest) (*AuthorizeSecurityGroupIngressResult, error)
 	CancelImportTask(ctx context.Context, in *CancelImportTaskRequest) (*CancelImportTaskResult, error)
 	CopyImage(ctx context.Context, in *CopyImageRequest) (*CopyImageResult, error)
+	CopySnapshot(ctx context.Context, in *CopySnapshotRequest) (*CopySnapshotResult, error)
 	CreateDhcpOptions(ctx context.Context, in *CreateDhcpOptionsRequest) (*CreateDhcpOptionsResult, error)
 	CreateInternetGateway(ctx context.Context, in *CreateInternetGatewayRequest) (*CreateInternetGatewayResult, error)
 	CreateKeyPair(ctx context.Context, in *CreateKeyPairRequest) (*KeyPair, error)
@@ -41,8 +43,11 @@ type Service interface {
 	CreateRoute(ctx context.Context, in *CreateRouteRequest) (*CreateRouteResult, error)
 	CreateRouteTable(ctx context.Context, in *CreateRouteTableRequest) (*CreateRouteTableResult, error)
 	CreateSecurityGroup(ctx context.Context, in *CreateSecurityGroupRequest) (*CreateSecurityGroupResult, error)
+	CreateSnapshot(ctx context.Context, in *CreateSnapshotRequest) (*Snapshot, error)
+	CreateSnapshots(ctx context.Context, in *CreateSnapshotsRequest) (*CreateSnapshotsResult, error)
 	CreateSubnet(ctx context.Context, in *CreateSubnetRequest) (*CreateSubnetResult, error)
 	CreateTags(ctx context.Context, in *CreateTagsRequest) (*CreateTagsOutput, error)
+	CreateVolume(ctx context.Context, in *CreateVolumeRequest) (*Volume, error)
 	CreateVpc(ctx context.Context, in *CreateVpcRequest) (*CreateVpcResult, error)
 	DeleteDhcpOptions(ctx context.Context, in *DeleteDhcpOptionsRequest) (*DeleteDhcpOptionsOutput, error)
 	DeleteInternetGateway(ctx context.Context, in *DeleteInternetGatewayRequest) (*DeleteInternetGatewayOutput, error)
@@ -56,6 +61,7 @@ type Service interface {
 	DeleteSnapshot(ctx context.Context, in *DeleteSnapshotRequest) (*DeleteSnapshotOutput, error)
 	DeleteSubnet(ctx context.Context, in *DeleteSubnetRequest) (*DeleteSubnetOutput, error)
 	DeleteTags(ctx context.Context, in *DeleteTagsRequest) (*DeleteTagsOutput, error)
+	DeleteVolume(ctx context.Context, in *DeleteVolumeRequest) (*DeleteVolumeOutput, error)
 	DeleteVpc(ctx context.Context, in *DeleteVpcRequest) (*DeleteVpcOutput, error)
 	DeregisterImage(ctx context.Context, in *DeregisterImageRequest) (*DeregisterImageOutput, error)
 	DescribeAccountAttributes(ctx context.Context, in *DescribeAccountAttributesRequest) (*DescribeAccountAttributesResult, error)
@@ -84,12 +90,18 @@ type Service interface {
 	DescribeSnapshots(ctx context.Context, in *DescribeSnapshotsRequest) (*DescribeSnapshotsResult, error)
 	DescribeSubnets(ctx context.Context, in *DescribeSubnetsRequest) (*DescribeSubnetsResult, error)
 	DescribeTags(ctx context.Context, in *DescribeTagsRequest) (*DescribeTagsResult, error)
+	DescribeVolumeAttribute(ctx context.Context, in *DescribeVolumeAttributeRequest) (*DescribeVolumeAttributeResult, error)
+	DescribeVolumeStatus(ctx context.Context, in *DescribeVolumeStatusRequest) (*DescribeVolumeStatusResult, error)
+	DescribeVolumes(ctx context.Context, in *DescribeVolumesRequest) (*DescribeVolumesResult, error)
+	DescribeVolumesModifications(ctx context.Context, in *DescribeVolumesModificationsRequest) (*DescribeVolumesModificationsResult, error)
 	DescribeVpcAttribute(ctx context.Context, in *DescribeVpcAttributeRequest) (*DescribeVpcAttributeResult, error)
 	DescribeVpcs(ctx context.Context, in *DescribeVpcsRequest) (*DescribeVpcsResult, error)
 	DetachInternetGateway(ctx context.Context, in *DetachInternetGatewayRequest) (*DetachInternetGatewayOutput, error)
 	DetachNetworkInterface(ctx context.Context, in *DetachNetworkInterfaceRequest) (*DetachNetworkInterfaceOutput, error)
+	DetachVolume(ctx context.Context, in *DetachVolumeRequest) (*VolumeAttachment, error)
 	DisassociateAddress(ctx context.Context, in *DisassociateAddressRequest) (*DisassociateAddressOutput, error)
 	DisassociateRouteTable(ctx context.Context, in *DisassociateRouteTableRequest) (*DisassociateRouteTableOutput, error)
+	EnableVolumeIO(ctx context.Context, in *EnableVolumeIORequest) (*EnableVolumeIOOutput, error)
 	GetConsoleOutput(ctx context.Context, in *GetConsoleOutputRequest) (*GetConsoleOutputResult, error)
 	GetPasswordData(ctx context.Context, in *GetPasswordDataRequest) (*GetPasswordDataResult, error)
 	ImportImage(ctx context.Context, in *ImportImageRequest) (*ImportImageResult, error)
@@ -102,6 +114,8 @@ type Service interface {
 	ModifySecurityGroupRules(ctx context.Context, in *ModifySecurityGroupRulesRequest) (*ModifySecurityGroupRulesResult, error)
 	ModifySnapshotAttribute(ctx context.Context, in *ModifySnapshotAttributeRequest) (*ModifySnapshotAttributeOutput, error)
 	ModifySubnetAttribute(ctx context.Context, in *ModifySubnetAttributeRequest) (*ModifySubnetAttributeOutput, error)
+	ModifyVolume(ctx context.Context, in *ModifyVolumeRequest) (*ModifyVolumeResult, error)
+	ModifyVolumeAttribute(ctx context.Context, in *ModifyVolumeAttributeRequest) (*ModifyVolumeAttributeOutput, error)
 	ModifyVpcAttribute(ctx context.Context, in *ModifyVpcAttributeRequest) (*ModifyVpcAttributeOutput, error)
 	RebootInstances(ctx context.Context, in *RebootInstancesRequest) (*RebootInstancesOutput, error)
 	RegisterImage(ctx context.Context, in *RegisterImageRequest) (*RegisterImageResult, error)
@@ -206,9 +220,15 @@ func Model() *awsapi.ServiceModel {
 				HasOutput:   true,
 			},
 			"AttachVerifiedAccessTrustProvider": {Name: "AttachVerifiedAccessTrustProvider"},
-			"AttachVolume":                      {Name: "AttachVolume"},
-			"AttachVpnGateway":                  {Name: "AttachVpnGateway"},
-			"AuthorizeClientVpnIngress":         {Name: "AuthorizeClientVpnIngress"},
+			"AttachVolume": {
+				Name:        "AttachVolume",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[AttachVolumeRequest],
+				Call:        awsapi.Bind(Service.AttachVolume),
+				HasOutput:   true,
+			},
+			"AttachVpnGateway":          {Name: "AttachVpnGateway"},
+			"AuthorizeClientVpnIngress": {Name: "AuthorizeClientVpnIngress"},
 			"AuthorizeSecurityGroupEgress": {
 				Name:        "AuthorizeSecurityGroupEgress",
 				Implemented: true,
@@ -249,7 +269,13 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.CopyImage),
 				HasOutput:   true,
 			},
-			"CopySnapshot":                   {Name: "CopySnapshot"},
+			"CopySnapshot": {
+				Name:        "CopySnapshot",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CopySnapshotRequest],
+				Call:        awsapi.Bind(Service.CopySnapshot),
+				HasOutput:   true,
+			},
 			"CreateCapacityReservation":      {Name: "CreateCapacityReservation"},
 			"CreateCapacityReservationFleet": {Name: "CreateCapacityReservationFleet"},
 			"CreateCarrierGateway":           {Name: "CreateCarrierGateway"},
@@ -351,8 +377,20 @@ func Model() *awsapi.ServiceModel {
 				Call:        awsapi.Bind(Service.CreateSecurityGroup),
 				HasOutput:   true,
 			},
-			"CreateSnapshot":                 {Name: "CreateSnapshot"},
-			"CreateSnapshots":                {Name: "CreateSnapshots"},
+			"CreateSnapshot": {
+				Name:        "CreateSnapshot",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateSnapshotRequest],
+				Call:        awsapi.Bind(Service.CreateSnapshot),
+				HasOutput:   true,
+			},
+			"CreateSnapshots": {
+				Name:        "CreateSnapshots",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateSnapshotsRequest],
+				Call:        awsapi.Bind(Service.CreateSnapshots),
+				HasOutput:   true,
+			},
 			"CreateSpotDatafeedSubscription": {Name: "CreateSpotDatafeedSubscription"},
 			"CreateStoreImageTask":           {Name: "CreateStoreImageTask"},
 			"CreateSubnet": {
@@ -388,7 +426,13 @@ func Model() *awsapi.ServiceModel {
 			"CreateVerifiedAccessGroup":                  {Name: "CreateVerifiedAccessGroup"},
 			"CreateVerifiedAccessInstance":               {Name: "CreateVerifiedAccessInstance"},
 			"CreateVerifiedAccessTrustProvider":          {Name: "CreateVerifiedAccessTrustProvider"},
-			"CreateVolume":                               {Name: "CreateVolume"},
+			"CreateVolume": {
+				Name:        "CreateVolume",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[CreateVolumeRequest],
+				Call:        awsapi.Bind(Service.CreateVolume),
+				HasOutput:   true,
+			},
 			"CreateVpc": {
 				Name:        "CreateVpc",
 				Implemented: true,
@@ -530,7 +574,12 @@ func Model() *awsapi.ServiceModel {
 			"DeleteVerifiedAccessGroup":                  {Name: "DeleteVerifiedAccessGroup"},
 			"DeleteVerifiedAccessInstance":               {Name: "DeleteVerifiedAccessInstance"},
 			"DeleteVerifiedAccessTrustProvider":          {Name: "DeleteVerifiedAccessTrustProvider"},
-			"DeleteVolume":                               {Name: "DeleteVolume"},
+			"DeleteVolume": {
+				Name:        "DeleteVolume",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DeleteVolumeRequest],
+				Call:        awsapi.Bind(Service.DeleteVolume),
+			},
 			"DeleteVpc": {
 				Name:        "DeleteVpc",
 				Implemented: true,
@@ -848,10 +897,34 @@ func Model() *awsapi.ServiceModel {
 			"DescribeVerifiedAccessInstanceLoggingConfigurations": {Name: "DescribeVerifiedAccessInstanceLoggingConfigurations"},
 			"DescribeVerifiedAccessInstances":                     {Name: "DescribeVerifiedAccessInstances"},
 			"DescribeVerifiedAccessTrustProviders":                {Name: "DescribeVerifiedAccessTrustProviders"},
-			"DescribeVolumeAttribute":                             {Name: "DescribeVolumeAttribute"},
-			"DescribeVolumeStatus":                                {Name: "DescribeVolumeStatus"},
-			"DescribeVolumes":                                     {Name: "DescribeVolumes"},
-			"DescribeVolumesModifications":                        {Name: "DescribeVolumesModifications"},
+			"DescribeVolumeAttribute": {
+				Name:        "DescribeVolumeAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeVolumeAttributeRequest],
+				Call:        awsapi.Bind(Service.DescribeVolumeAttribute),
+				HasOutput:   true,
+			},
+			"DescribeVolumeStatus": {
+				Name:        "DescribeVolumeStatus",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeVolumeStatusRequest],
+				Call:        awsapi.Bind(Service.DescribeVolumeStatus),
+				HasOutput:   true,
+			},
+			"DescribeVolumes": {
+				Name:        "DescribeVolumes",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeVolumesRequest],
+				Call:        awsapi.Bind(Service.DescribeVolumes),
+				HasOutput:   true,
+			},
+			"DescribeVolumesModifications": {
+				Name:        "DescribeVolumesModifications",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DescribeVolumesModificationsRequest],
+				Call:        awsapi.Bind(Service.DescribeVolumesModifications),
+				HasOutput:   true,
+			},
 			"DescribeVpcAttribute": {
 				Name:        "DescribeVpcAttribute",
 				Implemented: true,
@@ -890,8 +963,14 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DetachNetworkInterfaceRequest],
 				Call:        awsapi.Bind(Service.DetachNetworkInterface),
 			},
-			"DetachVerifiedAccessTrustProvider":              {Name: "DetachVerifiedAccessTrustProvider"},
-			"DetachVolume":                                   {Name: "DetachVolume"},
+			"DetachVerifiedAccessTrustProvider": {Name: "DetachVerifiedAccessTrustProvider"},
+			"DetachVolume": {
+				Name:        "DetachVolume",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[DetachVolumeRequest],
+				Call:        awsapi.Bind(Service.DetachVolume),
+				HasOutput:   true,
+			},
 			"DetachVpnGateway":                               {Name: "DetachVpnGateway"},
 			"DisableAddressTransfer":                         {Name: "DisableAddressTransfer"},
 			"DisableAwsNetworkPerformanceMetricSubscription": {Name: "DisableAwsNetworkPerformanceMetricSubscription"},
@@ -928,28 +1007,33 @@ func Model() *awsapi.ServiceModel {
 				NewInput:    awsapi.NewInput[DisassociateRouteTableRequest],
 				Call:        awsapi.Bind(Service.DisassociateRouteTable),
 			},
-			"DisassociateSubnetCidrBlock":                    {Name: "DisassociateSubnetCidrBlock"},
-			"DisassociateTransitGatewayMulticastDomain":      {Name: "DisassociateTransitGatewayMulticastDomain"},
-			"DisassociateTransitGatewayPolicyTable":          {Name: "DisassociateTransitGatewayPolicyTable"},
-			"DisassociateTransitGatewayRouteTable":           {Name: "DisassociateTransitGatewayRouteTable"},
-			"DisassociateTrunkInterface":                     {Name: "DisassociateTrunkInterface"},
-			"DisassociateVpcCidrBlock":                       {Name: "DisassociateVpcCidrBlock"},
-			"EnableAddressTransfer":                          {Name: "EnableAddressTransfer"},
-			"EnableAwsNetworkPerformanceMetricSubscription":  {Name: "EnableAwsNetworkPerformanceMetricSubscription"},
-			"EnableEbsEncryptionByDefault":                   {Name: "EnableEbsEncryptionByDefault"},
-			"EnableFastLaunch":                               {Name: "EnableFastLaunch"},
-			"EnableFastSnapshotRestores":                     {Name: "EnableFastSnapshotRestores"},
-			"EnableImage":                                    {Name: "EnableImage"},
-			"EnableImageBlockPublicAccess":                   {Name: "EnableImageBlockPublicAccess"},
-			"EnableImageDeprecation":                         {Name: "EnableImageDeprecation"},
-			"EnableImageDeregistrationProtection":            {Name: "EnableImageDeregistrationProtection"},
-			"EnableIpamOrganizationAdminAccount":             {Name: "EnableIpamOrganizationAdminAccount"},
-			"EnableReachabilityAnalyzerOrganizationSharing":  {Name: "EnableReachabilityAnalyzerOrganizationSharing"},
-			"EnableSerialConsoleAccess":                      {Name: "EnableSerialConsoleAccess"},
-			"EnableSnapshotBlockPublicAccess":                {Name: "EnableSnapshotBlockPublicAccess"},
-			"EnableTransitGatewayRouteTablePropagation":      {Name: "EnableTransitGatewayRouteTablePropagation"},
-			"EnableVgwRoutePropagation":                      {Name: "EnableVgwRoutePropagation"},
-			"EnableVolumeIO":                                 {Name: "EnableVolumeIO"},
+			"DisassociateSubnetCidrBlock":                   {Name: "DisassociateSubnetCidrBlock"},
+			"DisassociateTransitGatewayMulticastDomain":     {Name: "DisassociateTransitGatewayMulticastDomain"},
+			"DisassociateTransitGatewayPolicyTable":         {Name: "DisassociateTransitGatewayPolicyTable"},
+			"DisassociateTransitGatewayRouteTable":          {Name: "DisassociateTransitGatewayRouteTable"},
+			"DisassociateTrunkInterface":                    {Name: "DisassociateTrunkInterface"},
+			"DisassociateVpcCidrBlock":                      {Name: "DisassociateVpcCidrBlock"},
+			"EnableAddressTransfer":                         {Name: "EnableAddressTransfer"},
+			"EnableAwsNetworkPerformanceMetricSubscription": {Name: "EnableAwsNetworkPerformanceMetricSubscription"},
+			"EnableEbsEncryptionByDefault":                  {Name: "EnableEbsEncryptionByDefault"},
+			"EnableFastLaunch":                              {Name: "EnableFastLaunch"},
+			"EnableFastSnapshotRestores":                    {Name: "EnableFastSnapshotRestores"},
+			"EnableImage":                                   {Name: "EnableImage"},
+			"EnableImageBlockPublicAccess":                  {Name: "EnableImageBlockPublicAccess"},
+			"EnableImageDeprecation":                        {Name: "EnableImageDeprecation"},
+			"EnableImageDeregistrationProtection":           {Name: "EnableImageDeregistrationProtection"},
+			"EnableIpamOrganizationAdminAccount":            {Name: "EnableIpamOrganizationAdminAccount"},
+			"EnableReachabilityAnalyzerOrganizationSharing": {Name: "EnableReachabilityAnalyzerOrganizationSharing"},
+			"EnableSerialConsoleAccess":                     {Name: "EnableSerialConsoleAccess"},
+			"EnableSnapshotBlockPublicAccess":               {Name: "EnableSnapshotBlockPublicAccess"},
+			"EnableTransitGatewayRouteTablePropagation":     {Name: "EnableTransitGatewayRouteTablePropagation"},
+			"EnableVgwRoutePropagation":                     {Name: "EnableVgwRoutePropagation"},
+			"EnableVolumeIO": {
+				Name:        "EnableVolumeIO",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[EnableVolumeIORequest],
+				Call:        awsapi.Bind(Service.EnableVolumeIO),
+			},
 			"EnableVpcClassicLink":                           {Name: "EnableVpcClassicLink"},
 			"EnableVpcClassicLinkDnsSupport":                 {Name: "EnableVpcClassicLinkDnsSupport"},
 			"ExportClientVpnClientCertificateRevocationList": {Name: "ExportClientVpnClientCertificateRevocationList"},
@@ -1132,8 +1216,19 @@ func Model() *awsapi.ServiceModel {
 			"ModifyVerifiedAccessInstance":                     {Name: "ModifyVerifiedAccessInstance"},
 			"ModifyVerifiedAccessInstanceLoggingConfiguration": {Name: "ModifyVerifiedAccessInstanceLoggingConfiguration"},
 			"ModifyVerifiedAccessTrustProvider":                {Name: "ModifyVerifiedAccessTrustProvider"},
-			"ModifyVolume":                                     {Name: "ModifyVolume"},
-			"ModifyVolumeAttribute":                            {Name: "ModifyVolumeAttribute"},
+			"ModifyVolume": {
+				Name:        "ModifyVolume",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ModifyVolumeRequest],
+				Call:        awsapi.Bind(Service.ModifyVolume),
+				HasOutput:   true,
+			},
+			"ModifyVolumeAttribute": {
+				Name:        "ModifyVolumeAttribute",
+				Implemented: true,
+				NewInput:    awsapi.NewInput[ModifyVolumeAttributeRequest],
+				Call:        awsapi.Bind(Service.ModifyVolumeAttribute),
+			},
 			"ModifyVpcAttribute": {
 				Name:        "ModifyVpcAttribute",
 				Implemented: true,
@@ -1329,10 +1424,12 @@ func ImplementedOperations() []string {
 		"AssociateRouteTable",
 		"AttachInternetGateway",
 		"AttachNetworkInterface",
+		"AttachVolume",
 		"AuthorizeSecurityGroupEgress",
 		"AuthorizeSecurityGroupIngress",
 		"CancelImportTask",
 		"CopyImage",
+		"CopySnapshot",
 		"CreateDhcpOptions",
 		"CreateInternetGateway",
 		"CreateKeyPair",
@@ -1342,8 +1439,11 @@ func ImplementedOperations() []string {
 		"CreateRoute",
 		"CreateRouteTable",
 		"CreateSecurityGroup",
+		"CreateSnapshot",
+		"CreateSnapshots",
 		"CreateSubnet",
 		"CreateTags",
+		"CreateVolume",
 		"CreateVpc",
 		"DeleteDhcpOptions",
 		"DeleteInternetGateway",
@@ -1357,6 +1457,7 @@ func ImplementedOperations() []string {
 		"DeleteSnapshot",
 		"DeleteSubnet",
 		"DeleteTags",
+		"DeleteVolume",
 		"DeleteVpc",
 		"DeregisterImage",
 		"DescribeAccountAttributes",
@@ -1385,12 +1486,18 @@ func ImplementedOperations() []string {
 		"DescribeSnapshots",
 		"DescribeSubnets",
 		"DescribeTags",
+		"DescribeVolumeAttribute",
+		"DescribeVolumeStatus",
+		"DescribeVolumes",
+		"DescribeVolumesModifications",
 		"DescribeVpcAttribute",
 		"DescribeVpcs",
 		"DetachInternetGateway",
 		"DetachNetworkInterface",
+		"DetachVolume",
 		"DisassociateAddress",
 		"DisassociateRouteTable",
+		"EnableVolumeIO",
 		"GetConsoleOutput",
 		"GetPasswordData",
 		"ImportImage",
@@ -1403,6 +1510,8 @@ func ImplementedOperations() []string {
 		"ModifySecurityGroupRules",
 		"ModifySnapshotAttribute",
 		"ModifySubnetAttribute",
+		"ModifyVolume",
+		"ModifyVolumeAttribute",
 		"ModifyVpcAttribute",
 		"RebootInstances",
 		"RegisterImage",
@@ -2100,6 +2209,9 @@ type DeleteSubnetOutput struct{}
 // DeleteTagsOutput is the empty output of DeleteTags, for which the model has no shape.
 type DeleteTagsOutput struct{}
 
+// DeleteVolumeOutput is the empty output of DeleteVolume, for which the model has no shape.
+type DeleteVolumeOutput struct{}
+
 // DeleteVpcOutput is the empty output of DeleteVpc, for which the model has no shape.
 type DeleteVpcOutput struct{}
 
@@ -2118,6 +2230,9 @@ type DisassociateAddressOutput struct{}
 // DisassociateRouteTableOutput is the empty output of DisassociateRouteTable, for which the model has no shape.
 type DisassociateRouteTableOutput struct{}
 
+// EnableVolumeIOOutput is the empty output of EnableVolumeIO, for which the model has no shape.
+type EnableVolumeIOOutput struct{}
+
 // ModifyImageAttributeOutput is the empty output of ModifyImageAttribute, for which the model has no shape.
 type ModifyImageAttributeOutput struct{}
 
@@ -2132,6 +2247,9 @@ type ModifySnapshotAttributeOutput struct{}
 
 // ModifySubnetAttributeOutput is the empty output of ModifySubnetAttribute, for which the model has no shape.
 type ModifySubnetAttributeOutput struct{}
+
+// ModifyVolumeAttributeOutput is the empty output of ModifyVolumeAttribute, for which the model has no shape.
+type ModifyVolumeAttributeOutput struct{}
 
 // ModifyVpcAttributeOutput is the empty output of ModifyVpcAttribute, for which the model has no shape.
 type ModifyVpcAttributeOutput struct{}
@@ -2292,6 +2410,14 @@ type AttachNetworkInterfaceRequest struct {
 type AttachNetworkInterfaceResult struct {
 	AttachmentId     *string `awsapi:"in=AttachmentId,out=attachmentId"`
 	NetworkCardIndex *int32  `awsapi:"in=NetworkCardIndex,out=networkCardIndex"`
+}
+
+// AttachVolumeRequest is the model's AttachVolumeRequest shape.
+type AttachVolumeRequest struct {
+	Device     *string `awsapi:"in=Device,out=Device,required"`
+	InstanceId *string `awsapi:"in=InstanceId,out=InstanceId,required"`
+	VolumeId   *string `awsapi:"in=VolumeId,out=VolumeId,required"`
+	DryRun     *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
 // AttachmentEnaSrdSpecification is the model's AttachmentEnaSrdSpecification shape.
@@ -2476,6 +2602,26 @@ type CopyImageResult struct {
 	ImageId *string `awsapi:"in=ImageId,out=imageId"`
 }
 
+// CopySnapshotRequest is the model's CopySnapshotRequest shape.
+type CopySnapshotRequest struct {
+	Description           *string            `awsapi:"in=Description,out=Description"`
+	DestinationOutpostArn *string            `awsapi:"in=DestinationOutpostArn,out=DestinationOutpostArn"`
+	DestinationRegion     *string            `awsapi:"in=DestinationRegion,out=destinationRegion"`
+	Encrypted             *bool              `awsapi:"in=Encrypted,out=encrypted"`
+	KmsKeyId              *string            `awsapi:"in=KmsKeyId,out=kmsKeyId"`
+	PresignedUrl          *string            `awsapi:"in=PresignedUrl,out=presignedUrl"`
+	SourceRegion          *string            `awsapi:"in=SourceRegion,out=SourceRegion,required"`
+	SourceSnapshotId      *string            `awsapi:"in=SourceSnapshotId,out=SourceSnapshotId,required"`
+	TagSpecifications     []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	DryRun                *bool              `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// CopySnapshotResult is the model's CopySnapshotResult shape.
+type CopySnapshotResult struct {
+	SnapshotId *string `awsapi:"in=SnapshotId,out=snapshotId"`
+	Tags       []Tag   `awsapi:"in=TagSet,out=tagSet,member=item"`
+}
+
 // CpuOptions is the model's CpuOptions shape.
 type CpuOptions struct {
 	CoreCount      *int32  `awsapi:"in=CoreCount,out=coreCount"`
@@ -2632,6 +2778,30 @@ type CreateSecurityGroupResult struct {
 	Tags    []Tag   `awsapi:"in=TagSet,out=tagSet,member=item"`
 }
 
+// CreateSnapshotRequest is the model's CreateSnapshotRequest shape.
+type CreateSnapshotRequest struct {
+	Description       *string            `awsapi:"in=Description,out=Description"`
+	OutpostArn        *string            `awsapi:"in=OutpostArn,out=OutpostArn"`
+	VolumeId          *string            `awsapi:"in=VolumeId,out=VolumeId,required"`
+	TagSpecifications []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	DryRun            *bool              `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// CreateSnapshotsRequest is the model's CreateSnapshotsRequest shape.
+type CreateSnapshotsRequest struct {
+	Description           *string                `awsapi:"in=Description,out=Description"`
+	InstanceSpecification *InstanceSpecification `awsapi:"in=InstanceSpecification,out=InstanceSpecification,required"`
+	OutpostArn            *string                `awsapi:"in=OutpostArn,out=OutpostArn"`
+	TagSpecifications     []TagSpecification     `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	DryRun                *bool                  `awsapi:"in=DryRun,out=DryRun"`
+	CopyTagsFromSource    *string                `awsapi:"in=CopyTagsFromSource,out=CopyTagsFromSource"`
+}
+
+// CreateSnapshotsResult is the model's CreateSnapshotsResult shape.
+type CreateSnapshotsResult struct {
+	Snapshots []SnapshotInfo `awsapi:"in=SnapshotSet,out=snapshotSet,member=item"`
+}
+
 // CreateSubnetRequest is the model's CreateSubnetRequest shape.
 type CreateSubnetRequest struct {
 	TagSpecifications  []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
@@ -2671,6 +2841,23 @@ type CreateVolumePermission struct {
 type CreateVolumePermissionModifications struct {
 	Add    []CreateVolumePermission `awsapi:"in=Add,out=Add,member=item"`
 	Remove []CreateVolumePermission `awsapi:"in=Remove,out=Remove,member=item"`
+}
+
+// CreateVolumeRequest is the model's CreateVolumeRequest shape.
+type CreateVolumeRequest struct {
+	AvailabilityZone   *string            `awsapi:"in=AvailabilityZone,out=AvailabilityZone,required"`
+	Encrypted          *bool              `awsapi:"in=Encrypted,out=encrypted"`
+	Iops               *int32             `awsapi:"in=Iops,out=Iops"`
+	KmsKeyId           *string            `awsapi:"in=KmsKeyId,out=KmsKeyId"`
+	OutpostArn         *string            `awsapi:"in=OutpostArn,out=OutpostArn"`
+	Size               *int32             `awsapi:"in=Size,out=Size"`
+	SnapshotId         *string            `awsapi:"in=SnapshotId,out=SnapshotId"`
+	VolumeType         *string            `awsapi:"in=VolumeType,out=VolumeType"`
+	DryRun             *bool              `awsapi:"in=DryRun,out=dryRun"`
+	TagSpecifications  []TagSpecification `awsapi:"in=TagSpecification,out=TagSpecification,member=item"`
+	MultiAttachEnabled *bool              `awsapi:"in=MultiAttachEnabled,out=MultiAttachEnabled"`
+	Throughput         *int32             `awsapi:"in=Throughput,out=Throughput"`
+	ClientToken        *string            `awsapi:"in=ClientToken,out=ClientToken"`
 }
 
 // CreateVpcRequest is the model's CreateVpcRequest shape.
@@ -2783,6 +2970,12 @@ type DeleteTagsRequest struct {
 	DryRun    *bool    `awsapi:"in=DryRun,out=dryRun"`
 	Resources []string `awsapi:"in=ResourceId,out=resourceId,member=member,required"`
 	Tags      []Tag    `awsapi:"in=Tag,out=tag,member=item"`
+}
+
+// DeleteVolumeRequest is the model's DeleteVolumeRequest shape.
+type DeleteVolumeRequest struct {
+	VolumeId *string `awsapi:"in=VolumeId,out=VolumeId,required"`
+	DryRun   *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
 // DeleteVpcRequest is the model's DeleteVpcRequest shape.
@@ -3169,6 +3362,65 @@ type DescribeTagsResult struct {
 	Tags      []TagDescription `awsapi:"in=TagSet,out=tagSet,member=item"`
 }
 
+// DescribeVolumeAttributeRequest is the model's DescribeVolumeAttributeRequest shape.
+type DescribeVolumeAttributeRequest struct {
+	Attribute *string `awsapi:"in=Attribute,out=Attribute,required"`
+	VolumeId  *string `awsapi:"in=VolumeId,out=VolumeId,required"`
+	DryRun    *bool   `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// DescribeVolumeAttributeResult is the model's DescribeVolumeAttributeResult shape.
+type DescribeVolumeAttributeResult struct {
+	AutoEnableIO *AttributeBooleanValue `awsapi:"in=AutoEnableIO,out=autoEnableIO"`
+	ProductCodes []ProductCode          `awsapi:"in=ProductCodes,out=productCodes,member=item"`
+	VolumeId     *string                `awsapi:"in=VolumeId,out=volumeId"`
+}
+
+// DescribeVolumeStatusRequest is the model's DescribeVolumeStatusRequest shape.
+type DescribeVolumeStatusRequest struct {
+	Filters    []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	MaxResults *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+	NextToken  *string  `awsapi:"in=NextToken,out=NextToken"`
+	VolumeIds  []string `awsapi:"in=VolumeId,out=VolumeId,member=VolumeId"`
+	DryRun     *bool    `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// DescribeVolumeStatusResult is the model's DescribeVolumeStatusResult shape.
+type DescribeVolumeStatusResult struct {
+	NextToken      *string            `awsapi:"in=NextToken,out=nextToken"`
+	VolumeStatuses []VolumeStatusItem `awsapi:"in=VolumeStatusSet,out=volumeStatusSet,member=item"`
+}
+
+// DescribeVolumesModificationsRequest is the model's DescribeVolumesModificationsRequest shape.
+type DescribeVolumesModificationsRequest struct {
+	DryRun     *bool    `awsapi:"in=DryRun,out=DryRun"`
+	VolumeIds  []string `awsapi:"in=VolumeId,out=VolumeId,member=VolumeId"`
+	Filters    []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	NextToken  *string  `awsapi:"in=NextToken,out=NextToken"`
+	MaxResults *int32   `awsapi:"in=MaxResults,out=MaxResults"`
+}
+
+// DescribeVolumesModificationsResult is the model's DescribeVolumesModificationsResult shape.
+type DescribeVolumesModificationsResult struct {
+	VolumesModifications []VolumeModification `awsapi:"in=VolumeModificationSet,out=volumeModificationSet,member=item"`
+	NextToken            *string              `awsapi:"in=NextToken,out=nextToken"`
+}
+
+// DescribeVolumesRequest is the model's DescribeVolumesRequest shape.
+type DescribeVolumesRequest struct {
+	Filters    []Filter `awsapi:"in=Filter,out=Filter,member=Filter"`
+	VolumeIds  []string `awsapi:"in=VolumeId,out=VolumeId,member=VolumeId"`
+	DryRun     *bool    `awsapi:"in=DryRun,out=dryRun"`
+	MaxResults *int32   `awsapi:"in=MaxResults,out=maxResults"`
+	NextToken  *string  `awsapi:"in=NextToken,out=nextToken"`
+}
+
+// DescribeVolumesResult is the model's DescribeVolumesResult shape.
+type DescribeVolumesResult struct {
+	Volumes   []Volume `awsapi:"in=VolumeSet,out=volumeSet,member=item"`
+	NextToken *string  `awsapi:"in=NextToken,out=nextToken"`
+}
+
 // DescribeVpcAttributeRequest is the model's DescribeVpcAttributeRequest shape.
 type DescribeVpcAttributeRequest struct {
 	Attribute *string `awsapi:"in=Attribute,out=Attribute,required"`
@@ -3211,6 +3463,15 @@ type DetachNetworkInterfaceRequest struct {
 	AttachmentId *string `awsapi:"in=AttachmentId,out=attachmentId,required"`
 	DryRun       *bool   `awsapi:"in=DryRun,out=dryRun"`
 	Force        *bool   `awsapi:"in=Force,out=force"`
+}
+
+// DetachVolumeRequest is the model's DetachVolumeRequest shape.
+type DetachVolumeRequest struct {
+	Device     *string `awsapi:"in=Device,out=Device"`
+	Force      *bool   `awsapi:"in=Force,out=Force"`
+	InstanceId *string `awsapi:"in=InstanceId,out=InstanceId"`
+	VolumeId   *string `awsapi:"in=VolumeId,out=VolumeId,required"`
+	DryRun     *bool   `awsapi:"in=DryRun,out=dryRun"`
 }
 
 // DhcpConfiguration is the model's DhcpConfiguration shape.
@@ -3346,6 +3607,12 @@ type EnaSrdUdpSpecification struct {
 // EnaSrdUdpSpecificationRequest is the model's EnaSrdUdpSpecificationRequest shape.
 type EnaSrdUdpSpecificationRequest struct {
 	EnaSrdUdpEnabled *bool `awsapi:"in=EnaSrdUdpEnabled,out=EnaSrdUdpEnabled"`
+}
+
+// EnableVolumeIORequest is the model's EnableVolumeIORequest shape.
+type EnableVolumeIORequest struct {
+	DryRun   *bool   `awsapi:"in=DryRun,out=dryRun"`
+	VolumeId *string `awsapi:"in=VolumeId,out=volumeId,required"`
 }
 
 // EnclaveOptions is the model's EnclaveOptions shape.
@@ -3910,6 +4177,13 @@ type InstancePrivateIpAddress struct {
 	PrivateIpAddress *string                              `awsapi:"in=PrivateIpAddress,out=privateIpAddress"`
 }
 
+// InstanceSpecification is the model's InstanceSpecification shape.
+type InstanceSpecification struct {
+	InstanceId           *string  `awsapi:"in=InstanceId,out=InstanceId,required"`
+	ExcludeBootVolume    *bool    `awsapi:"in=ExcludeBootVolume,out=ExcludeBootVolume"`
+	ExcludeDataVolumeIds []string `awsapi:"in=ExcludeDataVolumeId,out=ExcludeDataVolumeId,member=VolumeId"`
+}
+
 // InstanceState is the model's InstanceState shape.
 type InstanceState struct {
 	Code *int32  `awsapi:"in=Code,out=code"`
@@ -4232,6 +4506,29 @@ type ModifySubnetAttributeRequest struct {
 	EnableResourceNameDnsAAAARecordOnLaunch *AttributeBooleanValue `awsapi:"in=EnableResourceNameDnsAAAARecordOnLaunch,out=EnableResourceNameDnsAAAARecordOnLaunch"`
 	EnableLniAtDeviceIndex                  *int32                 `awsapi:"in=EnableLniAtDeviceIndex,out=EnableLniAtDeviceIndex"`
 	DisableLniAtDeviceIndex                 *AttributeBooleanValue `awsapi:"in=DisableLniAtDeviceIndex,out=DisableLniAtDeviceIndex"`
+}
+
+// ModifyVolumeAttributeRequest is the model's ModifyVolumeAttributeRequest shape.
+type ModifyVolumeAttributeRequest struct {
+	AutoEnableIO *AttributeBooleanValue `awsapi:"in=AutoEnableIO,out=AutoEnableIO"`
+	VolumeId     *string                `awsapi:"in=VolumeId,out=VolumeId,required"`
+	DryRun       *bool                  `awsapi:"in=DryRun,out=dryRun"`
+}
+
+// ModifyVolumeRequest is the model's ModifyVolumeRequest shape.
+type ModifyVolumeRequest struct {
+	DryRun             *bool   `awsapi:"in=DryRun,out=DryRun"`
+	VolumeId           *string `awsapi:"in=VolumeId,out=VolumeId,required"`
+	Size               *int32  `awsapi:"in=Size,out=Size"`
+	VolumeType         *string `awsapi:"in=VolumeType,out=VolumeType"`
+	Iops               *int32  `awsapi:"in=Iops,out=Iops"`
+	Throughput         *int32  `awsapi:"in=Throughput,out=Throughput"`
+	MultiAttachEnabled *bool   `awsapi:"in=MultiAttachEnabled,out=MultiAttachEnabled"`
+}
+
+// ModifyVolumeResult is the model's ModifyVolumeResult shape.
+type ModifyVolumeResult struct {
+	VolumeModification *VolumeModification `awsapi:"in=VolumeModification,out=volumeModification"`
 }
 
 // ModifyVpcAttributeRequest is the model's ModifyVpcAttributeRequest shape.
@@ -4866,6 +5163,22 @@ type SnapshotDiskContainer struct {
 	UserBucket  *UserBucket `awsapi:"in=UserBucket,out=UserBucket"`
 }
 
+// SnapshotInfo is the model's SnapshotInfo shape.
+type SnapshotInfo struct {
+	Description *string    `awsapi:"in=Description,out=description"`
+	Tags        []Tag      `awsapi:"in=TagSet,out=tagSet,member=item"`
+	Encrypted   *bool      `awsapi:"in=Encrypted,out=encrypted"`
+	VolumeId    *string    `awsapi:"in=VolumeId,out=volumeId"`
+	State       *string    `awsapi:"in=State,out=state"`
+	VolumeSize  *int32     `awsapi:"in=VolumeSize,out=volumeSize"`
+	StartTime   *time.Time `awsapi:"in=StartTime,out=startTime"`
+	Progress    *string    `awsapi:"in=Progress,out=progress"`
+	OwnerId     *string    `awsapi:"in=OwnerId,out=ownerId"`
+	SnapshotId  *string    `awsapi:"in=SnapshotId,out=snapshotId"`
+	OutpostArn  *string    `awsapi:"in=OutpostArn,out=outpostArn"`
+	SseType     *string    `awsapi:"in=SseType,out=sseType"`
+}
+
 // SnapshotTaskDetail is the model's SnapshotTaskDetail shape.
 type SnapshotTaskDetail struct {
 	Description   *string            `awsapi:"in=Description,out=description"`
@@ -5046,6 +5359,106 @@ type VCpuInfo struct {
 	ValidThreadsPerCore   []int32 `awsapi:"in=ValidThreadsPerCore,out=validThreadsPerCore,member=item"`
 }
 
+// Volume is the model's Volume shape.
+type Volume struct {
+	Attachments        []VolumeAttachment `awsapi:"in=AttachmentSet,out=attachmentSet,member=item"`
+	AvailabilityZone   *string            `awsapi:"in=AvailabilityZone,out=availabilityZone"`
+	CreateTime         *time.Time         `awsapi:"in=CreateTime,out=createTime"`
+	Encrypted          *bool              `awsapi:"in=Encrypted,out=encrypted"`
+	KmsKeyId           *string            `awsapi:"in=KmsKeyId,out=kmsKeyId"`
+	OutpostArn         *string            `awsapi:"in=OutpostArn,out=outpostArn"`
+	Size               *int32             `awsapi:"in=Size,out=size"`
+	SnapshotId         *string            `awsapi:"in=SnapshotId,out=snapshotId"`
+	State              *string            `awsapi:"in=Status,out=status"`
+	VolumeId           *string            `awsapi:"in=VolumeId,out=volumeId"`
+	Iops               *int32             `awsapi:"in=Iops,out=iops"`
+	Tags               []Tag              `awsapi:"in=TagSet,out=tagSet,member=item"`
+	VolumeType         *string            `awsapi:"in=VolumeType,out=volumeType"`
+	FastRestored       *bool              `awsapi:"in=FastRestored,out=fastRestored"`
+	MultiAttachEnabled *bool              `awsapi:"in=MultiAttachEnabled,out=multiAttachEnabled"`
+	Throughput         *int32             `awsapi:"in=Throughput,out=throughput"`
+	SseType            *string            `awsapi:"in=SseType,out=sseType"`
+}
+
+// VolumeAttachment is the model's VolumeAttachment shape.
+type VolumeAttachment struct {
+	AttachTime            *time.Time `awsapi:"in=AttachTime,out=attachTime"`
+	Device                *string    `awsapi:"in=Device,out=device"`
+	InstanceId            *string    `awsapi:"in=InstanceId,out=instanceId"`
+	State                 *string    `awsapi:"in=Status,out=status"`
+	VolumeId              *string    `awsapi:"in=VolumeId,out=volumeId"`
+	DeleteOnTermination   *bool      `awsapi:"in=DeleteOnTermination,out=deleteOnTermination"`
+	AssociatedResource    *string    `awsapi:"in=AssociatedResource,out=associatedResource"`
+	InstanceOwningService *string    `awsapi:"in=InstanceOwningService,out=instanceOwningService"`
+}
+
+// VolumeModification is the model's VolumeModification shape.
+type VolumeModification struct {
+	VolumeId                   *string    `awsapi:"in=VolumeId,out=volumeId"`
+	ModificationState          *string    `awsapi:"in=ModificationState,out=modificationState"`
+	StatusMessage              *string    `awsapi:"in=StatusMessage,out=statusMessage"`
+	TargetSize                 *int32     `awsapi:"in=TargetSize,out=targetSize"`
+	TargetIops                 *int32     `awsapi:"in=TargetIops,out=targetIops"`
+	TargetVolumeType           *string    `awsapi:"in=TargetVolumeType,out=targetVolumeType"`
+	TargetThroughput           *int32     `awsapi:"in=TargetThroughput,out=targetThroughput"`
+	TargetMultiAttachEnabled   *bool      `awsapi:"in=TargetMultiAttachEnabled,out=targetMultiAttachEnabled"`
+	OriginalSize               *int32     `awsapi:"in=OriginalSize,out=originalSize"`
+	OriginalIops               *int32     `awsapi:"in=OriginalIops,out=originalIops"`
+	OriginalVolumeType         *string    `awsapi:"in=OriginalVolumeType,out=originalVolumeType"`
+	OriginalThroughput         *int32     `awsapi:"in=OriginalThroughput,out=originalThroughput"`
+	OriginalMultiAttachEnabled *bool      `awsapi:"in=OriginalMultiAttachEnabled,out=originalMultiAttachEnabled"`
+	Progress                   *int64     `awsapi:"in=Progress,out=progress"`
+	StartTime                  *time.Time `awsapi:"in=StartTime,out=startTime"`
+	EndTime                    *time.Time `awsapi:"in=EndTime,out=endTime"`
+}
+
+// VolumeStatusAction is the model's VolumeStatusAction shape.
+type VolumeStatusAction struct {
+	Code        *string `awsapi:"in=Code,out=code"`
+	Description *string `awsapi:"in=Description,out=description"`
+	EventId     *string `awsapi:"in=EventId,out=eventId"`
+	EventType   *string `awsapi:"in=EventType,out=eventType"`
+}
+
+// VolumeStatusAttachmentStatus is the model's VolumeStatusAttachmentStatus shape.
+type VolumeStatusAttachmentStatus struct {
+	IoPerformance *string `awsapi:"in=IoPerformance,out=ioPerformance"`
+	InstanceId    *string `awsapi:"in=InstanceId,out=instanceId"`
+}
+
+// VolumeStatusDetails is the model's VolumeStatusDetails shape.
+type VolumeStatusDetails struct {
+	Name   *string `awsapi:"in=Name,out=name"`
+	Status *string `awsapi:"in=Status,out=status"`
+}
+
+// VolumeStatusEvent is the model's VolumeStatusEvent shape.
+type VolumeStatusEvent struct {
+	Description *string    `awsapi:"in=Description,out=description"`
+	EventId     *string    `awsapi:"in=EventId,out=eventId"`
+	EventType   *string    `awsapi:"in=EventType,out=eventType"`
+	NotAfter    *time.Time `awsapi:"in=NotAfter,out=notAfter"`
+	NotBefore   *time.Time `awsapi:"in=NotBefore,out=notBefore"`
+	InstanceId  *string    `awsapi:"in=InstanceId,out=instanceId"`
+}
+
+// VolumeStatusInfo is the model's VolumeStatusInfo shape.
+type VolumeStatusInfo struct {
+	Details []VolumeStatusDetails `awsapi:"in=Details,out=details,member=item"`
+	Status  *string               `awsapi:"in=Status,out=status"`
+}
+
+// VolumeStatusItem is the model's VolumeStatusItem shape.
+type VolumeStatusItem struct {
+	Actions            []VolumeStatusAction           `awsapi:"in=ActionsSet,out=actionsSet,member=item"`
+	AvailabilityZone   *string                        `awsapi:"in=AvailabilityZone,out=availabilityZone"`
+	OutpostArn         *string                        `awsapi:"in=OutpostArn,out=outpostArn"`
+	Events             []VolumeStatusEvent            `awsapi:"in=EventsSet,out=eventsSet,member=item"`
+	VolumeId           *string                        `awsapi:"in=VolumeId,out=volumeId"`
+	VolumeStatus       *VolumeStatusInfo              `awsapi:"in=VolumeStatus,out=volumeStatus"`
+	AttachmentStatuses []VolumeStatusAttachmentStatus `awsapi:"in=AttachmentStatuses,out=attachmentStatuses,member=item"`
+}
+
 // Vpc is the model's Vpc shape.
 type Vpc struct {
 	CidrBlock                   *string                       `awsapi:"in=CidrBlock,out=cidrBlock"`
@@ -5214,6 +5627,16 @@ func CapacityReservationPreferenceValues() []string {
 func ValidCapacityReservationPreference(s string) bool {
 	return slices.Contains(CapacityReservationPreferenceValues(), s)
 }
+
+// CopyTagsFromSourceValues returns the values of the model's CopyTagsFromSource enum.
+func CopyTagsFromSourceValues() []string {
+	return []string{
+		"volume",
+	}
+}
+
+// ValidCopyTagsFromSource reports whether s is one of CopyTagsFromSourceValues.
+func ValidCopyTagsFromSource(s string) bool { return slices.Contains(CopyTagsFromSourceValues(), s) }
 
 // DeviceTypeValues returns the values of the model's DeviceType enum.
 func DeviceTypeValues() []string {
@@ -7011,6 +7434,88 @@ func VirtualizationTypeValues() []string {
 
 // ValidVirtualizationType reports whether s is one of VirtualizationTypeValues.
 func ValidVirtualizationType(s string) bool { return slices.Contains(VirtualizationTypeValues(), s) }
+
+// VolumeAttachmentStateValues returns the values of the model's VolumeAttachmentState enum.
+func VolumeAttachmentStateValues() []string {
+	return []string{
+		"attaching",
+		"attached",
+		"detaching",
+		"detached",
+		"busy",
+	}
+}
+
+// ValidVolumeAttachmentState reports whether s is one of VolumeAttachmentStateValues.
+func ValidVolumeAttachmentState(s string) bool {
+	return slices.Contains(VolumeAttachmentStateValues(), s)
+}
+
+// VolumeAttributeNameValues returns the values of the model's VolumeAttributeName enum.
+func VolumeAttributeNameValues() []string {
+	return []string{
+		"autoEnableIO",
+		"productCodes",
+	}
+}
+
+// ValidVolumeAttributeName reports whether s is one of VolumeAttributeNameValues.
+func ValidVolumeAttributeName(s string) bool { return slices.Contains(VolumeAttributeNameValues(), s) }
+
+// VolumeModificationStateValues returns the values of the model's VolumeModificationState enum.
+func VolumeModificationStateValues() []string {
+	return []string{
+		"modifying",
+		"optimizing",
+		"completed",
+		"failed",
+	}
+}
+
+// ValidVolumeModificationState reports whether s is one of VolumeModificationStateValues.
+func ValidVolumeModificationState(s string) bool {
+	return slices.Contains(VolumeModificationStateValues(), s)
+}
+
+// VolumeStateValues returns the values of the model's VolumeState enum.
+func VolumeStateValues() []string {
+	return []string{
+		"creating",
+		"available",
+		"in-use",
+		"deleting",
+		"deleted",
+		"error",
+	}
+}
+
+// ValidVolumeState reports whether s is one of VolumeStateValues.
+func ValidVolumeState(s string) bool { return slices.Contains(VolumeStateValues(), s) }
+
+// VolumeStatusInfoStatusValues returns the values of the model's VolumeStatusInfoStatus enum.
+func VolumeStatusInfoStatusValues() []string {
+	return []string{
+		"ok",
+		"impaired",
+		"insufficient-data",
+	}
+}
+
+// ValidVolumeStatusInfoStatus reports whether s is one of VolumeStatusInfoStatusValues.
+func ValidVolumeStatusInfoStatus(s string) bool {
+	return slices.Contains(VolumeStatusInfoStatusValues(), s)
+}
+
+// VolumeStatusNameValues returns the values of the model's VolumeStatusName enum.
+func VolumeStatusNameValues() []string {
+	return []string{
+		"io-enabled",
+		"io-performance",
+	}
+}
+
+// ValidVolumeStatusName reports whether s is one of VolumeStatusNameValues.
+func ValidVolumeStatusName(s string) bool { return slices.Contains(VolumeStatusNameValues(), s) }
 
 // VolumeTypeValues returns the values of the model's VolumeType enum.
 func VolumeTypeValues() []string {

@@ -189,3 +189,53 @@ func assertAPIError(t *testing.T, err error, code, msg string) {
 		t.Errorf("API error = %s %q, want %s %q", apiErr.ErrorCode(), apiErr.ErrorMessage(), code, msg)
 	}
 }
+
+func (f *fakeIAM) GetAccountAuthorizationDetails(_ context.Context, in *iamapi.GetAccountAuthorizationDetailsRequest) (*iamapi.GetAccountAuthorizationDetailsResponse, error) {
+	f.last = in
+	role := iamapi.Role{Path: aws.String("/"), RoleName: aws.String("web"), RoleId: aws.String("AROAEXAMPLE"), Arn: aws.String("arn:aws:iam::123456789012:role/web"),
+		CreateDate: aws.Time(created()), AssumeRolePolicyDocument: aws.String("%7B%7D")}
+	return &iamapi.GetAccountAuthorizationDetailsResponse{
+		RoleDetailList: []iamapi.RoleDetail{{
+			RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String("%7B%22Version%22%7D"),
+			InstanceProfileList: []iamapi.InstanceProfile{{Path: aws.String("/"), InstanceProfileName: aws.String("web"), InstanceProfileId: aws.String("AIPAEXAMPLE"),
+				Arn: aws.String("arn:aws:iam::123456789012:instance-profile/web"), CreateDate: aws.Time(created()), Roles: []iamapi.Role{role}}},
+			RolePolicyList:          []iamapi.PolicyDetail{{PolicyName: aws.String("inline"), PolicyDocument: aws.String("%7B%7D")}},
+			AttachedManagedPolicies: []iamapi.AttachedPolicy{{PolicyName: aws.String("ReadOnlyAccess"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}},
+			PermissionsBoundary:     &iamapi.AttachedPermissionsBoundary{PermissionsBoundaryType: aws.String("PermissionsBoundaryPolicy"), PermissionsBoundaryArn: aws.String("arn:aws:iam::aws:policy/PowerUserAccess")},
+			Tags:                    []iamapi.Tag{{Key: aws.String("team"), Value: aws.String("blue")}},
+		}},
+		UserDetailList:  []iamapi.UserDetail{{UserName: aws.String("alice"), GroupList: []string{"devs", "ops"}}},
+		GroupDetailList: []iamapi.GroupDetail{},
+		Policies: []iamapi.ManagedPolicyDetail{{PolicyName: aws.String("p"), PolicyVersionList: []iamapi.PolicyVersion{
+			{VersionId: aws.String("v2"), IsDefaultVersion: aws.Bool(true), Document: aws.String("%7B%7D"), CreateDate: aws.Time(created())}}}},
+		IsTruncated: aws.Bool(false),
+	}, nil
+}
+
+// TestSDKNestedLists: lists inside structures inside lists (a role's
+// instance profiles and their roles, a policy's versions) and filters
+// round-trip between Kumo's encoder and the SDK's Query decoder.
+func TestSDKNestedLists(t *testing.T) {
+	f := &fakeIAM{}
+	c, _ := newServer(t, f)
+	out, err := c.GetAccountAuthorizationDetails(context.Background(), &iam.GetAccountAuthorizationDetailsInput{
+		Filter: []types.EntityType{types.EntityTypeRole, types.EntityTypeUser}})
+	if err != nil {
+		t.Fatalf("GetAccountAuthorizationDetails: %v", err)
+	}
+	if in := f.last.(*iamapi.GetAccountAuthorizationDetailsRequest); !reflect.DeepEqual(in.Filter, []string{"Role", "User"}) {
+		t.Errorf("server decoded Filter %v", in.Filter)
+	}
+	r := out.RoleDetailList[0]
+	if len(r.InstanceProfileList) != 1 || len(r.InstanceProfileList[0].Roles) != 1 || aws.ToString(r.InstanceProfileList[0].Roles[0].RoleName) != "web" ||
+		aws.ToString(r.RolePolicyList[0].PolicyDocument) != "%7B%7D" || aws.ToString(r.AttachedManagedPolicies[0].PolicyName) != "ReadOnlyAccess" ||
+		r.PermissionsBoundary.PermissionsBoundaryType != types.PermissionsBoundaryAttachmentTypePolicy || len(r.Tags) != 1 {
+		t.Errorf("role detail = %+v", r)
+	}
+	if got := out.UserDetailList[0].GroupList; !reflect.DeepEqual(got, []string{"devs", "ops"}) {
+		t.Errorf("GroupList = %v", got)
+	}
+	if v := out.Policies[0].PolicyVersionList; len(v) != 1 || !v[0].IsDefaultVersion || aws.ToString(v[0].VersionId) != "v2" {
+		t.Errorf("PolicyVersionList = %+v", v)
+	}
+}

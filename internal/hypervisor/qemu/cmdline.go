@@ -29,7 +29,9 @@ func Args(s Spec, accel Accel) []string {
 		}
 	}
 	for i := range s.HotplugSlots {
-		a = append(a, "-device", fmt.Sprintf("pcie-root-port,id=hotplug%d,chassis=%d", i, i+1))
+		// No I/O port window: virtio on PCIe needs none, and 64 KiB of port
+		// space runs out with a few dozen ports (the kernel logs each failure).
+		a = append(a, "-device", fmt.Sprintf("pcie-root-port,id=hotplug%d,chassis=%d,io-reserve=0", i, i+1))
 	}
 	for slot := 1; slot <= s.NICSlots; slot++ {
 		a = append(a, "-device", fmt.Sprintf("pcie-root-port,id=%s,chassis=%d", NICPort(slot), nicChassis+slot))
@@ -78,11 +80,18 @@ func bootArgs(s Spec) []string {
 	return a
 }
 
-// diskArgs is a file node, a format node over it, and a virtio-blk device.
+// diskArgs is a file node, a format node over it (and its NBD backing
+// node), and a virtio-blk device.
 func diskArgs(i int, d Disk, bootable bool) []string {
 	node := fmt.Sprintf("disk%d", i)
 	fmtNode := "driver=" + d.Format + ",node-name=" + node + ",file=" + node + "-file"
 	fileNode := "driver=file,node-name=" + node + "-file,filename=" + esc(d.Path)
+	var backing []string
+	if d.Backing != nil {
+		nbd, _ := backingNodes(i)
+		fmtNode += ",backing=" + nbd
+		backing = []string{"-blockdev", nbdNode(nbd, *d.Backing)}
+	}
 	if d.ReadOnly {
 		fileNode += ",read-only=on"
 		fmtNode += ",read-only=on"
@@ -94,7 +103,16 @@ func diskArgs(i int, d Disk, bootable bool) []string {
 	if bootable && i == 0 {
 		dev += ",bootindex=0"
 	}
-	return []string{"-blockdev", fileNode, "-blockdev", fmtNode, "-device", dev}
+	return append(backing, "-blockdev", fileNode, "-blockdev", fmtNode, "-device", dev)
+}
+
+// nbdNode is a read-only NBD client node that outlives a restart of its
+// server: requests wait for the reconnection (up to nbdReconnectDelay)
+// instead of failing, and QEMU's start waits as long for the server.
+func nbdNode(name string, b NBDBacking) string {
+	delay := strconv.Itoa(int(nbdReconnectDelay.Seconds()))
+	return "driver=nbd,node-name=" + name + ",server.type=unix,server.path=" + esc(b.Socket) +
+		",export=" + esc(b.Export) + ",read-only=on,reconnect-delay=" + delay + ",open-timeout=" + delay
 }
 
 func nicArgs(i int, n NIC) []string {

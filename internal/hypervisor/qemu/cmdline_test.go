@@ -48,8 +48,8 @@ const wantArgs = `-name guest=i-0123456789abcdef0,debug-threads=on
 -device virtio-blk-pci,id=disk1-dev,drive=disk1,serial=vol0123456789abcdef0
 -netdev tap,id=net0,ifname=tap-0123456789a,script=no,downscript=no
 -device virtio-net-pci,id=net0-dev,netdev=net0,mac=02:00:0a:00:00:05
--device pcie-root-port,id=hotplug0,chassis=1
--device pcie-root-port,id=hotplug1,chassis=2
+-device pcie-root-port,id=hotplug0,chassis=1,io-reserve=0
+-device pcie-root-port,id=hotplug1,chassis=2,io-reserve=0
 `
 
 // render puts each option on a line with its value, for readable diffs.
@@ -98,6 +98,23 @@ func TestArgsFirmwareBootKVMUserNet(t *testing.T) {
 	}
 }
 
+// A root disk on an NBD backing: the NBD node first, with the reconnection
+// settings, named as the qcow2 node's backing.
+func TestArgsNBDBacking(t *testing.T) {
+	s := testSpec()
+	s.Disks[0].Backing = &NBDBacking{Socket: "/var/lib/kumo/images/nbd.sock", Export: "snap-0123"}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := "-blockdev driver=nbd,node-name=disk0-nbd,server.type=unix,server.path=/var/lib/kumo/images/nbd.sock," +
+		"export=snap-0123,read-only=on,reconnect-delay=300,open-timeout=300\n" +
+		"-blockdev driver=file,node-name=disk0-file,filename=/var/lib/kumo/i-0123456789abcdef0/root.qcow2\n" +
+		"-blockdev driver=qcow2,node-name=disk0,file=disk0-file,backing=disk0-nbd\n"
+	if got := render(Args(s, AccelTCG)); !strings.Contains(got, want) {
+		t.Errorf("command line:\n%s\nwant in it:\n%s", got, want)
+	}
+}
+
 func TestAccelProbe(t *testing.T) {
 	for _, kvm := range []bool{true, false} {
 		d := Driver{KVMUsable: func() bool { return kvm }}
@@ -124,6 +141,11 @@ func TestValidate(t *testing.T) {
 		"tap+user":   func(s *Spec) { s.NICs[0].UserNet = true },
 		"long tap":   func(s *Spec) { s.NICs[0].Tap = "tap-0123456789abcdef" },
 		"no boot":    func(s *Spec) { s.Disks, s.Kernel, s.Initrd = nil, "", "" },
+		"raw backing": func(s *Spec) {
+			s.Disks[1].Backing = &NBDBacking{Socket: "/run/kumo/nbd.sock", Export: "snap-1"}
+		},
+		"backing socket": func(s *Spec) { s.Disks[0].Backing = &NBDBacking{Socket: "nbd.sock", Export: "snap-1"} },
+		"backing export": func(s *Spec) { s.Disks[0].Backing = &NBDBacking{Socket: "/n.sock", Export: "a,b"} },
 	}
 	for name, mutate := range bad {
 		s := testSpec()

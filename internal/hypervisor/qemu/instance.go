@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/kumo-cloud/kumo/internal/qmp"
@@ -38,6 +39,7 @@ type Instance struct {
 	pid         int
 	conn        *qmp.Conn
 	stopTimeout time.Duration
+	switched    atomic.Bool // the root disk left its NBD backing (SwitchBacking)
 }
 
 // Spec is what the guest was started with.

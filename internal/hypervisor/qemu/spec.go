@@ -62,6 +62,18 @@ type Disk struct {
 	Format   string // "qcow2" or "raw"
 	VolumeID string // "vol-…": the guest sees it without the dash as the disk serial; "" for none
 	ReadOnly bool
+
+	// Backing, on a qcow2 disk, is where QEMU reads the image's backing
+	// bytes instead of the backing file its header names, which is not
+	// complete yet (a base being filled): an NBD export, read-only and
+	// raw. Instance.SwitchBacking moves the running guest to the file.
+	Backing *NBDBacking `json:",omitempty"`
+}
+
+// NBDBacking is an NBD export on a unix socket.
+type NBDBacking struct {
+	Socket string // absolute path
+	Export string
 }
 
 // NIC is one virtio-net-pci interface.
@@ -100,6 +112,7 @@ var (
 	macRE    = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 	tapRE    = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,15}$`)
 	volumeRE = regexp.MustCompile(`^vol-[0-9a-f]{8,17}$`)
+	exportRE = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
 )
 
 // NewSMBIOSUUID returns a fresh SMBIOS uuid of the form EC2 guests carry:
@@ -181,6 +194,9 @@ func (s Spec) validateDevices() []error {
 		if d.VolumeID != "" && !volumeRE.MatchString(d.VolumeID) {
 			errs = append(errs, fmt.Errorf("disk %d: volume id %q", i, d.VolumeID))
 		}
+		if err := d.Backing.validate(d.Format); err != nil {
+			errs = append(errs, fmt.Errorf("disk %d: backing: %w", i, err))
+		}
 	}
 	slots := map[int]bool{}
 	for i, n := range s.NICs {
@@ -211,4 +227,19 @@ func (n NIC) validate(nicSlots int) error {
 		errs = append(errs, fmt.Errorf("interface id %q: want letters, digits and dashes", n.ID))
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks a disk's NBD backing (nil: none).
+func (b *NBDBacking) validate(format string) error {
+	switch {
+	case b == nil:
+		return nil
+	case format != "qcow2":
+		return fmt.Errorf("only a qcow2 disk has a backing, not %s", format)
+	case !filepath.IsAbs(b.Socket) || len(b.Socket) > maxSocketPath:
+		return fmt.Errorf("socket %q: want an absolute path short enough for a unix socket", b.Socket)
+	case !exportRE.MatchString(b.Export):
+		return fmt.Errorf("export %q: want 1 to 128 of letters, digits, '.', '_' and '-'", b.Export)
+	}
+	return nil
 }

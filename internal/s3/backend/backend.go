@@ -74,6 +74,19 @@ type Meta struct {
 	User map[string]string
 	// ACL is the object's canned ACL; "" means private.
 	ACL string
+	// Tags are the object's tags (at most 10), by key.
+	Tags map[string]string
+	// Checksum is the whole-object checksum the client sent and the front
+	// end verified, or nil. On PutObject the front end fills it in while
+	// the body streams (it is known only once the last byte is checked):
+	// a backend reads it after the body ends, or not at all.
+	Checksum *Checksum
+}
+
+// Checksum is one x-amz-checksum-* value of an object.
+type Checksum struct {
+	Algorithm string `json:"a"` // CRC32, CRC32C, CRC64NVME, SHA1, SHA256
+	Value     string `json:"v"` // base64, as in the header
 }
 
 // StoredHeaders lists the HTTP headers kept in Meta.Headers.
@@ -179,4 +192,13 @@ func MultipartETag(parts []Part) (string, error) {
 		h.Write(sum)
 	}
 	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(parts)), nil
+}
+
+// MetaSetter is implemented by backends that can replace an object's
+// metadata (tags, ACL) keeping its bytes, ETag and Last-Modified, as S3's
+// PutObjectTagging and PutObjectAcl do. Without it the S3 front end
+// rewrites the object through PutObject, which gives a multipart object a
+// single-part ETag.
+type MetaSetter interface {
+	SetMeta(ctx context.Context, bucket, key string, change func(*Meta)) (Object, error)
 }

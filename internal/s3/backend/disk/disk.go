@@ -201,3 +201,27 @@ func (b *Backend) DeleteObject(_ context.Context, bucket, key string) error {
 	}
 	return nil
 }
+
+// SetMeta rewrites an object's file with changed metadata and the same
+// bytes, ETag and modification time (backend.MetaSetter).
+func (b *Backend) SetMeta(_ context.Context, bucket, key string, change func(*backend.Meta)) (backend.Object, error) {
+	src, rec, err := b.open(bucket, key)
+	if err != nil {
+		return backend.Object{}, err
+	}
+	defer src.Close()
+	meta := rec.object().Meta
+	change(&meta)
+	next := newRecord(key, rec.Size, rec.ETag, meta)
+	next.Modified = rec.Modified
+	err = writeAtomic(b.tmpDir(), b.objectPath(bucket, key), func(f *os.File) error {
+		if _, err := copyExact(f, io.NewSectionReader(src, 0, rec.Size), rec.Size); err != nil {
+			return err
+		}
+		return appendRecord(f, next)
+	})
+	if err != nil {
+		return backend.Object{}, b.writeError(bucket, key, err)
+	}
+	return next.object(), nil
+}

@@ -37,16 +37,27 @@ type record struct {
 	Headers     map[string]string `json:"h,omitempty"`
 	User        map[string]string `json:"u,omitempty"`
 	ACL         string            `json:"acl,omitempty"`
+	Tags        map[string]string `json:"tg,omitempty"`
+	Checksum    *backend.Checksum `json:"ck,omitempty"`
 }
 
 func newRecord(key string, size int64, etag string, meta backend.Meta) record {
 	return record{Key: key, Size: size, ETag: etag, Modified: time.Now().UnixMilli(),
-		ContentType: meta.ContentType, Headers: meta.Headers, User: meta.User, ACL: meta.ACL}
+		ContentType: meta.ContentType, Headers: meta.Headers, User: meta.User, ACL: meta.ACL, Tags: meta.Tags, Checksum: verifiedChecksum(meta.Checksum)}
 }
 
 func (r record) object() backend.Object {
 	return backend.Object{Key: r.Key, Size: r.Size, ETag: r.ETag, LastModified: time.UnixMilli(r.Modified).UTC(),
-		Meta: backend.Meta{ContentType: r.ContentType, Headers: r.Headers, User: r.User, ACL: r.ACL}}
+		Meta: backend.Meta{ContentType: r.ContentType, Headers: r.Headers, User: r.User, ACL: r.ACL, Tags: r.Tags, Checksum: r.Checksum}}
+}
+
+// verifiedChecksum copies a checksum the front end filled in, if any.
+func verifiedChecksum(c *backend.Checksum) *backend.Checksum {
+	if c == nil || c.Algorithm == "" {
+		return nil
+	}
+	cp := *c
+	return &cp
 }
 
 // readRecord reads the record at the end of an open object file.

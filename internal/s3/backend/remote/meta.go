@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ const (
 	userPrefix = "u-"
 	metaACL    = "k-acl"
 	metaExpiry = "k-expires"
+	metaTags   = "k-tags" // URL-encoded as x-amz-tagging is
 )
 
 // applyMeta fills an SDK request's header fields from meta.
@@ -37,6 +39,13 @@ func applyMeta(meta backend.Meta, contentType, cacheControl, disposition, encodi
 	}
 	if v := meta.Headers["Expires"]; v != "" {
 		m[metaExpiry] = v
+	}
+	if len(meta.Tags) > 0 {
+		tags := url.Values{}
+		for k, v := range meta.Tags {
+			tags.Set(k, v)
+		}
+		m[metaTags] = tags.Encode()
 	}
 	*metadata = m
 }
@@ -63,10 +72,26 @@ func readMeta(contentType, cacheControl, disposition, encoding, language *string
 			meta.ACL = v
 		case k == metaExpiry:
 			headers["Expires"] = v
+		case k == metaTags:
+			meta.Tags = readTags(v)
 		}
 	}
 	if len(headers) > 0 {
 		meta.Headers = headers
 	}
 	return meta
+}
+
+// readTags decodes the tags stored in k-tags; a value that does not parse
+// (written by something else) yields none.
+func readTags(v string) map[string]string {
+	vals, err := url.ParseQuery(v)
+	if err != nil || len(vals) == 0 {
+		return nil
+	}
+	tags := make(map[string]string, len(vals))
+	for k, vs := range vals {
+		tags[k] = vs[0]
+	}
+	return tags
 }

@@ -112,3 +112,23 @@ is_disk() {
 	case $1 in loop* | ram* | zram* | sr* | fd* | nbd*) return 1 ;; esac
 	[ -e "/sys/block/$1" ]
 }
+
+# disk_data NAME: "disk-data NAME sha256=SUM" for the first MiB of a
+# hot-plugged volume (serial vol…). With kumo.disk_fill on the kernel
+# command line, a first MiB of zeros is first filled with random bytes
+# (synced) and the marker says written=1: a test writes a pattern from one
+# guest and reads it back from another.
+ZERO_MIB_SHA256=30e14955ebf1352266dc2ff8067e68104607e750abb9d3b36582b8af909fcb58
+disk_data() {
+	local sum
+	case $(cat "/sys/block/$1/serial" 2>/dev/null) in vol*) ;; *) return 0 ;; esac
+	sum=$(dd if="/dev/$1" bs=1048576 count=1 2>/dev/null | sha256sum | cut -d' ' -f1)
+	if [ "$sum" = "$ZERO_MIB_SHA256" ] && grep -qw kumo.disk_fill /proc/cmdline; then
+		dd if=/dev/urandom of="/dev/$1" bs=1048576 count=1 conv=fsync 2>/dev/null
+		echo 1 >/proc/sys/vm/drop_caches
+		sum=$(dd if="/dev/$1" bs=1048576 count=1 2>/dev/null | sha256sum | cut -d' ' -f1)
+		marker disk-data "$1" sha256=$sum written=1
+		return 0
+	fi
+	marker disk-data "$1" sha256=$sum
+}
