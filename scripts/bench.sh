@@ -12,7 +12,7 @@ mkdir -p bench
 out="bench/results-$(date +%Y%m%d-%H%M%S).txt"
 {
   go test -run '^$' -bench . -benchmem -benchtime "${KUMO_BENCHTIME:-2s}" ./internal/sigv4/ ./internal/s3/s3e2e/ ./internal/policy/
-  go test -run '^$' -bench 'Describe|Create' -benchmem -benchtime "${KUMO_BENCHTIME:-2s}" ./internal/bench/
+  go test -run '^$' -bench 'Describe|Create|Authorize' -benchmem -benchtime "${KUMO_BENCHTIME:-2s}" ./internal/bench/
   # Root-disk creation on a cached 1 GiB and 8 GiB image: constant time.
   go test -run '^$' -bench '^BenchmarkRootDisk$' -benchtime 20x ./internal/imagecache/
   # What a first launch waits for before QEMU starts, 2 GiB image (512 MiB of

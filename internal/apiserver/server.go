@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kumo-cloud/kumo/internal/authz"
 	"github.com/kumo-cloud/kumo/internal/awsapi"
 	"github.com/kumo-cloud/kumo/internal/identity"
 	"github.com/kumo-cloud/kumo/internal/ids"
@@ -49,6 +51,10 @@ type Server struct {
 	// Region is the region requests must be signed for (IAM and STS may
 	// also be signed for us-east-1, where AWS's SDKs sign global services).
 	Region string
+	// Authorizer decides every authenticated request with the caller's
+	// policies; nil lets every caller do everything (tests of the
+	// protocol alone).
+	Authorizer *authz.Authorizer
 	// LogLimit bounds the log lines of failures that repeat (a database
 	// outage fails every request alike); the zero value passes one line
 	// per class per second.
@@ -125,6 +131,9 @@ func (s *Server) handle(r *http.Request, reqID string, res *result) ([]byte, err
 	}
 	ctx := identity.WithPrincipal(r.Context(), principal)
 	ctx = WithLogger(ctx, s.Logger.With("request_id", reqID, "account", principal.AccountID))
+	if err := s.authorize(ctx, r, svc, scope, principal, params); err != nil {
+		return nil, err
+	}
 	return awsapi.Invoke(ctx, svc.Model, svc.Impl, params, reqID)
 }
 
@@ -137,6 +146,28 @@ func unsignedSTS(r *http.Request, params url.Values) bool {
 	}
 	q := r.URL.Query()
 	return !q.Has("X-Amz-Credential") && !q.Has("X-Amz-Signature")
+}
+
+// authorize runs the caller's policies over the request. Actions the
+// service does not have or Kumo does not implement are left to Invoke.
+func (s *Server) authorize(ctx context.Context, r *http.Request, svc Service, service string, p identity.Principal, params url.Values) error {
+	op := params.Get("Action")
+	if o := svc.Model.Operations[op]; s.Authorizer == nil || o == nil || !o.Implemented {
+		return nil // Invoke answers InvalidAction or UnsupportedOperation
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	err = s.Authorizer.Authorize(ctx, authz.Call{Principal: p, Service: service, Operation: op, Params: params, SourceIP: host, Secure: r.TLS != nil})
+	var denied *authz.Denied
+	if errors.As(err, &denied) {
+		return denied.APIError()
+	}
+	if err != nil {
+		return fmt.Errorf("authorize %s:%s: %w", service, op, err)
+	}
+	return nil
 }
 
 // readRequest reads the bounded body and merges query and form parameters.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kumo-cloud/kumo/internal/admin"
 	"github.com/kumo-cloud/kumo/internal/apiserver"
+	"github.com/kumo-cloud/kumo/internal/authz"
 	"github.com/kumo-cloud/kumo/internal/awsapi/ec2api"
 	"github.com/kumo-cloud/kumo/internal/awsapi/iamapi"
 	"github.com/kumo-cloud/kumo/internal/awsapi/stsapi"
@@ -100,6 +101,9 @@ type Controller struct {
 	Images    *admin.Registry
 	// Nodes serves `kumo node` agents; `kumo dev` makes join tokens with it.
 	Nodes *nodeserver.Server
+	// Authorizer decides EC2, IAM, STS (and S3) requests with IAM policies;
+	// STS handlers use it for role trust policies and authorization messages.
+	Authorizer *authz.Authorizer
 
 	logger       *slog.Logger
 	servers      []*http.Server
@@ -170,6 +174,9 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	}
 	reg := metrics.New()
 	reg.WatchDB(db.Stats)
+	if c.Authorizer, err = authz.New(db, c.Identity.Box, cfg.Region); err != nil {
+		return nil, err
+	}
 	s3Ln, err := c.startS3(ctx, cfg, reg)
 	if err != nil {
 		return nil, err
@@ -193,7 +200,10 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 		}
 		cfg.Logger.InfoContext(ctx, "demo image registered", "image", img.ImageId, "name", DemoImageName, "new", img.Created)
 	}
-	api := c.apiServer(cfg, types, reg)
+	api, err := c.apiServer(cfg, types, reg)
+	if err != nil {
+		return nil, err
+	}
 	ec2Handler, err := c.withLogin(cfg, api)
 	if err != nil {
 		return nil, err
@@ -224,17 +234,18 @@ func (c *Controller) openStorage(cfg Config) error {
 	return nil
 }
 
-func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metrics.Registry) *apiserver.Server {
+func (c *Controller) apiServer(cfg Config, types []ec2.InstanceType, reg *metrics.Registry) (*apiserver.Server, error) {
 	ec2svc := ec2.New(c.DB, ec2.Config{Region: cfg.Region, Zones: cfg.Zones, Endpoint: c.EC2Addr.String(), InstanceTypes: types,
 		VCPUOvercommit: cfg.VCPUOvercommit, PublicIPs: cfg.PublicIPs,
 		VolumeBackend: cfg.VolumeBackend, VolumeStorageGiB: cfg.VolumeStorageGiB})
 	ec2svc.Snapshots = snapshotData{c.snapshots}
 	ec2svc.Notify = c.Nodes.Notify
-	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Services: map[string]apiserver.Service{
+	iamsvc := &iam.Service{Identity: c.Identity}
+	return &apiserver.Server{Identity: c.Identity, Logger: cfg.Logger, Metrics: reg, Region: cfg.Region, Authorizer: c.Authorizer, Services: map[string]apiserver.Service{
 		"ec2": {Model: ec2api.Model(), Impl: ec2svc},
-		"iam": {Model: iamapi.Model(), Impl: &iam.Service{Identity: c.Identity}},
+		"iam": {Model: iamapi.Model(), Impl: iamsvc},
 		"sts": {Model: stsapi.Model(), Impl: c.STS},
-	}}
+	}}, nil
 }
 
 // withLogin adds the LDAP login endpoint next to the API when configured.
@@ -294,7 +305,7 @@ func (c *Controller) startS3(ctx context.Context, cfg Config, reg *metrics.Regis
 	if err != nil {
 		return nil, err
 	}
-	c.S3, err = s3.NewServer(ctx, s3.Config{DB: c.DB, Identity: c.Identity, Backend: be, Region: cfg.Region, Logger: cfg.Logger, Metrics: reg})
+	c.S3, err = s3.NewServer(ctx, s3.Config{DB: c.DB, Identity: c.Identity, Backend: be, Region: cfg.Region, Logger: cfg.Logger, Metrics: reg, Authorizer: c.Authorizer})
 	if err != nil {
 		return nil, err
 	}

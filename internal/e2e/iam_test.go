@@ -73,7 +73,12 @@ func TestIAM(t *testing.T) {
 			if aws.ToString(id.Arn) != "arn:aws:iam::"+acct.ID+":user/alice" || aws.ToString(id.UserId) != aws.ToString(alice.UserId) || aws.ToString(id.Account) != acct.ID {
 				t.Errorf("alice's identity = %s %s %s, want user/alice %s", aws.ToString(id.Arn), aws.ToString(id.UserId), aws.ToString(id.Account), aws.ToString(alice.UserId))
 			}
-			// GetUser without a name is the caller.
+			// GetUser without a name is the caller; like AWS, it needs
+			// iam:GetUser on the caller's own ARN.
+			_, err = as.IAM.GetUser(t.Context(), &iam.GetUserInput{})
+			wantCode(t, err, "AccessDenied")
+			noErr(t, second(c.PutUserPolicy(t.Context(), &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("self"),
+				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/${aws:username}"}]}`)})))
 			me, err := as.IAM.GetUser(t.Context(), &iam.GetUserInput{})
 			noErr(t, err)
 			if aws.ToString(me.User.UserName) != "alice" {
@@ -137,6 +142,7 @@ func TestIAM(t *testing.T) {
 			}
 			_, err = as.STS.GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
 			wantCode(t, err, "InvalidClientTokenId")
+			noErr(t, second(c.DeleteUserPolicy(t.Context(), &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("self")})))
 			_, err = c.DeleteUser(t.Context(), &iam.DeleteUserInput{UserName: aws.String("alice")})
 			noErr(t, err)
 			_, err = c.GetUser(t.Context(), &iam.GetUserInput{UserName: aws.String("alice")})

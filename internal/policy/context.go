@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // Context holds a request's context keys (aws:SourceIp,
 // ec2:ResourceTag/team, ...) and their values. Key names are
@@ -60,5 +63,18 @@ func (c *Context) Clone() *Context {
 			out.m[k] = append([]string(nil), v...)
 		}
 	}
+	return out
+}
+
+// Keys returns the context's key names (in lower case), sorted.
+func (c *Context) Keys() []string {
+	if c == nil {
+		return nil
+	}
+	out := make([]string, 0, len(c.m))
+	for k := range c.m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }

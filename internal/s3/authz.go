@@ -5,32 +5,51 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kumo-cloud/kumo/internal/authz"
+	iampolicy "github.com/kumo-cloud/kumo/internal/policy"
 	"github.com/kumo-cloud/kumo/internal/s3/backend"
 	"github.com/kumo-cloud/kumo/internal/store"
 )
 
-// access is one caller's standing on one bucket. The rules, in order:
+// access is one caller's standing on one bucket, decided by the IAM
+// policy engine as AWS decides S3 requests:
 //
-//  1. A Deny statement in the bucket policy that matches denies (except
-//     that the owner may always manage the policy itself).
-//  2. The bucket owner's account (any of its users) is allowed.
-//  3. An Allow statement that matches allows.
-//  4. The bucket's canned ACL allows what it grants (public-read lists,
-//     public-read-write also writes).
-//  5. For object reads, the object's canned ACL allows what it grants.
-//  6. Everything else is AccessDenied: for other accounts and for
-//     unsigned requests alike.
-//
-// Nothing else is consulted: no header, query parameter or source
-// address grants access.
+//  1. A Deny in the bucket policy or in the caller's identity policies
+//     denies (except that the owner account's root may always manage
+//     the bucket policy).
+//  2. In the owner's account, the root user may do anything; its users
+//     and role sessions need an Allow in their identity policies or in
+//     the bucket policy.
+//  3. From another account, both the bucket policy and the caller's
+//     identity policies must allow (another account's root needs only
+//     the bucket policy).
+//  4. Failing that, the bucket's canned ACL allows what it grants
+//     (public-read lists, public-read-write also writes); for object
+//     reads, the object's canned ACL too.
+//  5. Everything else is AccessDenied.
 type access struct {
 	caller Caller
 	bucket store.Bucket
-	policy *policy
+	policy *iampolicy.Policy
+	// set is the caller's identity side; cx the request's context keys.
+	set iampolicy.PolicySet
+	cx  *iampolicy.Context
 }
 
-func newAccess(c Caller, b store.Bucket) (*access, error) {
-	a := &access{caller: c, bucket: b}
+// allowAll stands for the identity side when the server has no
+// authorizer (unit tests): the bucket policy and ACLs alone decide.
+var allowAll = func() *iampolicy.Policy {
+	p, err := iampolicy.Parse([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`), iampolicy.Identity)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+// newAccess loads what deciding the caller's requests on b takes.
+// keys are request-specific context keys (s3:prefix for ListBucket).
+func (s *Server) newAccess(ctx context.Context, c Caller, b store.Bucket, meta requestMeta) (*access, error) {
+	a := &access{caller: c, bucket: b, cx: iampolicy.NewContext()}
 	if b.Policy != "" {
 		p, err := parsePolicy(b.Name, []byte(b.Policy))
 		if err != nil {
@@ -38,26 +57,71 @@ func newAccess(c Caller, b store.Bucket) (*access, error) {
 		}
 		a.policy = p
 	}
+	if err := s.identitySide(ctx, c, meta, &a.set, &a.cx); err != nil {
+		return nil, err
+	}
+	for k, v := range meta.keys {
+		a.cx.Set(k, v...)
+	}
 	return a, nil
 }
 
-// isOwner reports whether the caller's account owns the bucket.
-func (a *access) isOwner() bool {
-	return !a.caller.Anonymous && a.caller.AccountID == a.bucket.AccountID
+// requestMeta is what the context keys of a request come from.
+type requestMeta struct {
+	sourceIP string
+	secure   bool
+	keys     map[string][]string
 }
 
-// allows applies rules 1-4 to a bucket action (key "") or object action.
-func (a *access) allows(action, key string) bool {
+// identitySide loads the caller's identity policies and global keys.
+func (s *Server) identitySide(ctx context.Context, c Caller, meta requestMeta, set *iampolicy.PolicySet, cx **iampolicy.Context) error {
+	if c.Anonymous {
+		*cx = iampolicy.NewContext()
+		if meta.sourceIP != "" {
+			(*cx).Set("aws:SourceIp", meta.sourceIP)
+		}
+		return nil
+	}
+	if s.authz == nil {
+		set.Identity = []*iampolicy.Policy{allowAll}
+		*cx = iampolicy.NewContext()
+		return nil
+	}
+	var err error
+	*set, *cx, err = s.authz.IdentitySide(ctx, c.Principal, meta.sourceIP, meta.secure)
+	return err
+}
+
+// principal is the caller as the engine sees it.
+func (c Caller) principal() iampolicy.Principal {
+	if c.Anonymous {
+		return iampolicy.Principal{Kind: iampolicy.Anonymous}
+	}
+	return authz.Principal(c.Principal)
+}
+
+// decide evaluates a bucket action (key "") or object action.
+func (a *access) decide(action, key string) iampolicy.Decision {
 	resource := bucketARN(a.bucket.Name)
 	if key != "" {
 		resource = objectARN(a.bucket.Name, key)
 	}
-	allowed, denied := a.policy.decide(a.caller, action, resource)
-	switch {
-	case denied:
-		return a.isOwner() && isPolicyAction(action)
-	case a.isOwner(), allowed:
+	set := a.set
+	if a.policy != nil {
+		set.Resource = []*iampolicy.Policy{a.policy}
+	}
+	return iampolicy.Evaluate(iampolicy.Request{Principal: a.caller.principal(), Action: action, Resource: resource,
+		ResourceAccount: a.bucket.AccountID, Context: a.cx}, set)
+}
+
+// allows applies rules 1-4 (bucket ACLs) to an action.
+func (a *access) allows(action, key string) bool {
+	d := a.decide(action, key)
+	switch d.Outcome {
+	case iampolicy.Allowed:
 		return true
+	case iampolicy.ExplicitDeny:
+		return false
 	}
 	return bucketACLAllows(a.bucket.ACL, a.caller, action)
 }
@@ -71,10 +135,16 @@ func (a *access) check(action, key string) error {
 }
 
 // checkRead authorizes reading an object, also by the object's own ACL
-// (rule 5). A missing object is NoSuchKey only for callers who may list
+// (rule 4). A missing object is NoSuchKey only for callers who may list
 // the bucket; others learn nothing and get AccessDenied, as from S3.
 func (a *access) checkRead(ctx context.Context, be backend.Backend, key string) error {
-	if a.allows("s3:GetObject", key) {
+	d := a.decide("s3:GetObject", key)
+	switch {
+	case d.Allowed():
+		return nil
+	case d.Outcome == iampolicy.ExplicitDeny:
+		return apiError(ErrAccessDenied, "")
+	case bucketACLAllows(a.bucket.ACL, a.caller, "s3:GetObject"):
 		return nil
 	}
 	obj, err := be.HeadObject(ctx, a.bucket.Name, key)
@@ -96,4 +166,23 @@ func (a *access) hideMissing(err error) error {
 		return apiError(ErrAccessDenied, "")
 	}
 	return err
+}
+
+// checkIdentity authorizes an action on no bucket (ListBuckets,
+// CreateBucket) with the caller's identity policies alone.
+func (s *Server) checkIdentity(ctx context.Context, c Caller, meta requestMeta, action, resource string) error {
+	if c.Anonymous {
+		return apiError(ErrAccessDenied, "")
+	}
+	var set iampolicy.PolicySet
+	var cx *iampolicy.Context
+	if err := s.identitySide(ctx, c, meta, &set, &cx); err != nil {
+		return err
+	}
+	d := iampolicy.Evaluate(iampolicy.Request{Principal: c.principal(), Action: action, Resource: resource,
+		ResourceAccount: c.AccountID, Context: cx}, set)
+	if !d.Allowed() {
+		return apiError(ErrAccessDenied, "")
+	}
+	return nil
 }

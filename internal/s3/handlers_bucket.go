@@ -118,6 +118,9 @@ func (s *Server) listBuckets(q *request) error {
 	if c.Anonymous {
 		return apiError(ErrAccessDenied, "Listing buckets needs a signed request.")
 	}
+	if err := s.checkIdentity(q.r.Context(), c, q.meta(), "s3:ListAllMyBuckets", "*"); err != nil {
+		return err
+	}
 	var buckets []store.Bucket
 	err := s.db.View(q.r.Context(), func(ctx context.Context, tx *store.Tx) error {
 		var err error
@@ -140,6 +143,9 @@ func (s *Server) createBucket(q *request) error {
 		return apiError(ErrAccessDenied, "Creating a bucket needs a signed request.")
 	}
 	if err := checkBucketName(name); err != nil {
+		return err
+	}
+	if err := s.checkIdentity(q.r.Context(), c, q.meta(), "s3:CreateBucket", bucketARN(name)); err != nil {
 		return err
 	}
 	if err := refuseGrantHeadersIn(q.r.Header); err != nil {

@@ -186,7 +186,7 @@ func (s *Server) openCopySource(q *request, rng *backend.ByteRange) (*backend.Re
 	if err != nil {
 		return nil, src, err
 	}
-	a, err := newAccess(q.caller(), b)
+	a, err := s.newAccess(ctx, q.caller(), b, q.meta())
 	if err != nil {
 		return nil, src, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/kumo-cloud/kumo/internal/authz"
 	"io"
 	"log/slog"
 	"net"
@@ -36,6 +37,9 @@ type Config struct {
 	// long with 400 RequestTimeout, as S3 does after about 20 s
 	// (DefaultBodyIdleTimeout when zero).
 	BodyIdleTimeout time.Duration
+	// Authorizer gives callers' identity policies; nil: callers are
+	// decided by bucket policies and ACLs alone (tests of S3 alone).
+	Authorizer *authz.Authorizer
 }
 
 // DefaultBodyIdleTimeout is how long a request body may send nothing.
@@ -53,6 +57,7 @@ type Server struct {
 	now      func() time.Time
 	idle     time.Duration
 	logLimit ratelog.Limiter // bounds the lines of repeated server failures
+	authz    *authz.Authorizer
 	// condLocks serializes conditional writes per key (see writeLocks).
 	condLocks writeLocks
 }
@@ -63,7 +68,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.New("s3: Config needs DB, Identity and Backend")
 	}
 	s := &Server{db: cfg.DB, identity: cfg.Identity, backend: cfg.Backend, region: cfg.Region,
-		logger: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, idle: cfg.BodyIdleTimeout}
+		logger: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, idle: cfg.BodyIdleTimeout, authz: cfg.Authorizer}
 	if s.idle <= 0 {
 		s.idle = DefaultBodyIdleTimeout
 	}
@@ -91,6 +96,27 @@ type request struct {
 }
 
 func (q *request) caller() Caller { return q.auth.caller }
+
+// meta is what the request's context keys come from: the client's
+// address, TLS, and for ListBucket the s3:prefix, s3:delimiter and
+// s3:max-keys keys from the query.
+func (q *request) meta() requestMeta {
+	host, _, err := net.SplitHostPort(q.r.RemoteAddr)
+	if err != nil {
+		host = q.r.RemoteAddr
+	}
+	m := requestMeta{sourceIP: host, secure: q.r.TLS != nil, keys: map[string][]string{}}
+	query := q.r.URL.Query()
+	for _, k := range []string{"prefix", "delimiter", "max-keys"} {
+		if query.Has(k) {
+			m.keys["s3:"+k] = []string{query.Get(k)}
+		}
+	}
+	if v := q.r.Header.Get("X-Amz-Acl"); v != "" {
+		m.keys["s3:x-amz-acl"] = []string{v}
+	}
+	return m
+}
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
@@ -151,7 +177,7 @@ func (s *Server) handle(q *request) error {
 	if owner := q.r.Header.Get("X-Amz-Expected-Bucket-Owner"); owner != "" && owner != b.AccountID {
 		return apiError(ErrAccessDenied, "The bucket is not owned by the expected account.")
 	}
-	if q.access, err = newAccess(q.caller(), b); err != nil {
+	if q.access, err = s.newAccess(q.r.Context(), q.caller(), b, q.meta()); err != nil {
 		return err
 	}
 	if rt.key != "" {

@@ -131,7 +131,7 @@ func (s *Server) OpenObject(ctx context.Context, p identity.Principal, bucket, k
 	if err != nil {
 		return nil, err
 	}
-	a, err := newAccess(Caller{Principal: p}, b)
+	a, err := s.newAccess(ctx, Caller{Principal: p}, b, requestMeta{})
 	if err != nil {
 		return nil, err
 	}

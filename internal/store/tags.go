@@ -76,3 +76,20 @@ func (tx *Tx) TagsByResource(ctx context.Context, accountID, resourceType string
 	}
 	return out, nil
 }
+
+// TagsOf returns one resource's tags as a map (authorization reads
+// aws:ResourceTag/* and aws:PrincipalTag/* from it).
+func (tx *Tx) TagsOf(ctx context.Context, accountID, resourceID string) (map[string]string, error) {
+	out := map[string]string{}
+	scan := func(r *sql.Rows) error {
+		var k, v string
+		err := r.Scan(&k, &v)
+		out[k] = v
+		return err
+	}
+	err := tx.queryRows(ctx, scan, `SELECT key, value FROM tags WHERE account_id = $1 AND resource_id = $2`, accountID, resourceID)
+	if err != nil {
+		return nil, fmt.Errorf("tags of %s: %w", resourceID, err)
+	}
+	return out, nil
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -140,8 +141,9 @@ func TestCrossAccountDenied(t *testing.T) {
 	})
 }
 
-// TestOwnerAccountUsers: every principal of the owner account (an IAM user
-// with its own key) may use the account's buckets.
+// TestOwnerAccountUsers: a user of the owner account (an IAM user with its
+// own key) uses the account's buckets as its identity policies allow: with
+// none, nothing (as in AWS).
 func TestOwnerAccountUsers(t *testing.T) {
 	e := start(t, storetest.Backends()[0])
 	a := e.account(t, "team-a")
@@ -156,6 +158,17 @@ func TestOwnerAccountUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice := e.client(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey)
+	_, err = alice.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("k")})
+	wantCode(t, "GetObject without a policy", err, "AccessDenied")
+	_, err = alice.ListBuckets(ctx, &s3.ListBucketsInput{})
+	wantCode(t, "ListBuckets without a policy", err, "AccessDenied")
+	_, err = a.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + bucket + `/*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = alice.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("x"), Body: strings.NewReader("x")})
+	wantCode(t, "PutObject with a read policy", err, "AccessDenied")
 	if got := get(t, alice, bucket, "k"); string(got) != "v" {
 		t.Fatalf("alice read %q", got)
 	}
@@ -222,19 +235,29 @@ func TestMalformedPolicies(t *testing.T) {
 	bucket := mkBucket(t, a, "policies")
 	stmt := func(s string) string { return `{"Version":"2012-10-17","Statement":[` + s + `]}` }
 	for name, p := range map[string]string{
-		"not json":          `{"Statement":`,
-		"other bucket":      stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::someone-else/*"}`),
-		"condition":         stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`),
-		"not principal":     stmt(`{"Effect":"Deny","NotPrincipal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"arn:aws:s3:::policies/*"}`),
-		"bad effect":        stmt(`{"Effect":"Maybe","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
-		"ec2 action":        stmt(`{"Effect":"Allow","Principal":"*","Action":"ec2:RunInstances","Resource":"arn:aws:s3:::policies/*"}`),
-		"service principal": stmt(`{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
-		"bad account":       stmt(`{"Effect":"Allow","Principal":{"AWS":"12345"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
-		"no statements":     `{"Version":"2012-10-17","Statement":[]}`,
+		"not json":         `{"Statement":`,
+		"other bucket":     stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::someone-else/*"}`),
+		"unknown operator": stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*","Condition":{"IpAddr":{"aws:SourceIp":"10.0.0.0/8"}}}`),
+		"no principal":     stmt(`{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::policies/*"}`),
+		"bad effect":       stmt(`{"Effect":"Maybe","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
+		"ec2 action":       stmt(`{"Effect":"Allow","Principal":"*","Action":"ec2:RunInstances","Resource":"arn:aws:s3:::policies/*"}`),
+		"bad account":      stmt(`{"Effect":"Allow","Principal":{"AWS":"12345"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
+		"no statements":    `{"Version":"2012-10-17","Statement":[]}`,
 	} {
 		_, err := a.S3.PutBucketPolicy(context.Background(), &s3.PutBucketPolicyInput{Bucket: &bucket, Policy: aws.String(p)})
 		if code(err) != "MalformedPolicy" {
 			t.Errorf("%s: got %q, want MalformedPolicy", name, code(err))
+		}
+	}
+	// The whole policy language is accepted now that the IAM engine
+	// evaluates bucket policies: conditions, NotPrincipal, service principals.
+	for name, p := range map[string]string{
+		"condition":         stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`),
+		"not principal":     stmt(`{"Effect":"Deny","NotPrincipal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"arn:aws:s3:::policies/*"}`),
+		"service principal": stmt(`{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::policies/*"}`),
+	} {
+		if _, err := a.S3.PutBucketPolicy(context.Background(), &s3.PutBucketPolicyInput{Bucket: &bucket, Policy: aws.String(p)}); err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
@@ -305,4 +328,48 @@ func TestACLsAndAnonymous(t *testing.T) {
 		}
 		put(t, a.S3, bucket, "big", bytes.Repeat([]byte("x"), 1000))
 	})
+}
+
+// TestCrossAccountNeedsBothPolicies: a user of another account reaches a
+// bucket only when the bucket policy allows its account (or it) and its
+// own identity policies allow too; s3:prefix narrows ListBucket.
+func TestCrossAccountNeedsBothPolicies(t *testing.T) {
+	e := start(t, storetest.Backends()[0])
+	a, b := e.account(t, "team-a"), e.account(t, "team-b")
+	ctx := context.Background()
+	bucket := mkBucket(t, a, "team-a-to-b")
+	put(t, a.S3, bucket, "public/readme", []byte("hello"))
+	put(t, a.S3, bucket, "private/key", []byte("secret"))
+	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Principal":{"AWS":"%s"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/public/*"},
+		{"Effect":"Allow","Principal":{"AWS":"%s"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::%s","Condition":{"StringLike":{"s3:prefix":"public/*"}}}]}`,
+		b.ID, bucket, b.ID, bucket)
+	must[*s3.PutBucketPolicyOutput](t)(a.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(policy)}))
+
+	// Another account's root needs only the bucket policy.
+	if got := get(t, b.S3, bucket, "public/readme"); string(got) != "hello" {
+		t.Fatalf("team-b root read %q", got)
+	}
+	must[*iam.CreateUserOutput](t)(b.IAM.CreateUser(ctx, iamCreateUser("bob")))
+	key := must[*iam.CreateAccessKeyOutput](t)(b.IAM.CreateAccessKey(ctx, iamCreateKey("bob")))
+	bob := e.client(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey)
+	_, err := bob.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("public/readme")})
+	wantCode(t, "bob without an identity policy", err, "AccessDenied")
+
+	must[*iam.PutUserPolicyOutput](t)(b.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("bob"), PolicyName: aws.String("s3"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}`)}))
+	if got := get(t, bob, bucket, "public/readme"); string(got) != "hello" {
+		t.Fatalf("bob read %q", got)
+	}
+	_, err = bob.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("private/key")})
+	wantCode(t, "bob outside the bucket policy", err, "AccessDenied")
+	_, err = bob.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("public/")})
+	if err != nil {
+		t.Fatalf("list public/: %v", err)
+	}
+	_, err = bob.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("private/")})
+	wantCode(t, "list private/", err, "AccessDenied")
+	// bob's own account cannot widen what the bucket owner granted.
+	_, err = bob.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("public/x"), Body: strings.NewReader("x")})
+	wantCode(t, "bob writes", err, "AccessDenied")
 }

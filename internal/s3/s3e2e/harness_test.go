@@ -59,7 +59,7 @@ func start(t testing.TB, b storetest.Backend) *env {
 func startWith(t testing.TB, ctl *controllertest.Server, be backend.Backend) *env {
 	t.Helper()
 	srv, err := kumos3.NewServer(context.Background(), kumos3.Config{DB: ctl.DB, Identity: ctl.Identity, Backend: be,
-		Region: controllertest.Region, Logger: testLogger()})
+		Region: controllertest.Region, Logger: testLogger(), Authorizer: ctl.Authorizer})
 	if err != nil {
 		t.Fatal(err)
 	}
