@@ -177,6 +177,7 @@ func start(ctx context.Context, cfg Config, db *store.DB) (c *Controller, err er
 	if c.Authorizer, err = authz.New(db, c.Identity.Box, cfg.Region); err != nil {
 		return nil, err
 	}
+	c.STS.Decode = func(encoded string) (string, error) { return authz.Decode(c.Identity.Box, encoded) }
 	s3Ln, err := c.startS3(ctx, cfg, reg)
 	if err != nil {
 		return nil, err
@@ -257,9 +258,14 @@ func (c *Controller) withLogin(cfg Config, api http.Handler) (http.Handler, erro
 	if err != nil {
 		return nil, fmt.Errorf("ldap login: %w", err)
 	}
-	// The STS issuer is plugged in here: cfg.LoginIssuer, or the server's
-	// own STS service once it has one.
+	// cfg.LoginIssuer (tests), else the server's own STS service.
 	issuer := cfg.LoginIssuer
+	if issuer == nil {
+		issuer = ldaplogin.IssuerFunc(func(ctx context.Context, account, role, session string, d time.Duration, tags map[string]string) (ldaplogin.Credentials, error) {
+			creds, err := c.STS.IssueRoleSession(ctx, account, role, session, d, tags)
+			return ldaplogin.Credentials(creds), err
+		})
+	}
 	mux := http.NewServeMux()
 	mux.Handle(ldaplogin.Path, &ldaplogin.Handler{Auth: auth, Issuer: issuer, Logger: cfg.Logger.With("component", "ldap-login")})
 	mux.Handle("/", api)

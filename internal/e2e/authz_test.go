@@ -23,19 +23,6 @@ import (
 	"github.com/kumo-cloud/kumo/internal/store/storetest"
 )
 
-// newUser creates an IAM user with an access key and returns its clients.
-func newUser(t *testing.T, srv *controllertest.Server, root *controllertest.Account, name string) *controllertest.Account {
-	t.Helper()
-	ctx := t.Context()
-	_, err := root.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
-	noErr(t, err)
-	k, err := root.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
-	noErr(t, err)
-	u := srv.Clients(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey))
-	u.ID = root.ID
-	return u
-}
-
 // storedInstance records a running instance (with tags) in the store: the
 // authorization path is the same whether a node runs it or not.
 func storedInstance(t *testing.T, srv *controllertest.Server, account, id string, kv ...string) {
@@ -89,7 +76,7 @@ func TestAuthorizationNoPolicy(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		srv, root := startIAM(t, b)
 		ctx := t.Context()
-		bob := newUser(t, srv, root, "bob")
+		bob := newUser(t, srv, root, "bob", "")
 
 		id, err := bob.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		noErr(t, err)
@@ -98,6 +85,17 @@ func TestAuthorizationNoPolicy(t *testing.T) {
 		}
 		_, err = bob.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
 		unauthorized(t, srv, err, "ec2:DescribeVpcs", "*")
+		// The account's root decodes the message with STS, as on AWS.
+		if denied := (smithy.APIError)(nil); errors.As(err, &denied) {
+			enc := strings.TrimPrefix(denied.ErrorMessage(), "You are not authorized to perform this operation. Encoded authorization failure message: ")
+			dec, err := root.STS.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(enc)})
+			noErr(t, err)
+			if !strings.Contains(aws.ToString(dec.DecodedMessage), "ec2:DescribeVpcs") {
+				t.Errorf("DecodeAuthorizationMessage = %s", aws.ToString(dec.DecodedMessage))
+			}
+			_, err = root.STS.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String("bogus")})
+			wantCode(t, err, "InvalidAuthorizationMessageException")
+		}
 		_, err = bob.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
 		unauthorized(t, srv, err, "ec2:CreateVpc", "arn:aws:ec2:"+controllertest.Region+":"+root.ID+":vpc/*")
 
@@ -139,7 +137,7 @@ func TestAuthorizationTeamSharing(t *testing.T) {
 		noErr(t, second(root.IAM.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("devs")})))
 		noErr(t, second(root.IAM.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("devs"),
 			PolicyName: aws.String("blue-instances"), PolicyDocument: aws.String(teamPolicy)})))
-		alice := newUser(t, srv, root, "alice")
+		alice := newUser(t, srv, root, "alice", "")
 		noErr(t, second(root.IAM.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String("alice")})))
 
 		noErr(t, second(alice.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})))
@@ -171,7 +169,7 @@ func TestAuthorizationTagOnCreate(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		srv, root := startIAM(t, b)
 		ctx := t.Context()
-		dev := newUser(t, srv, root, "dev")
+		dev := newUser(t, srv, root, "dev", "")
 		noErr(t, second(root.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("dev"), PolicyName: aws.String("blue-vpcs"),
 			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Action":"ec2:CreateVpc","Resource":"*"},

@@ -75,7 +75,8 @@ func TestSTSSessionToken(t *testing.T) {
 		if arn, id, acct := callerARN(t, root.STS); arn != "arn:aws:iam::"+root.ID+":root" || id != root.ID || acct != root.ID {
 			t.Errorf("root GetCallerIdentity = %s %s %s", arn, id, acct)
 		}
-		alice := newUser(t, srv, root, "alice", "")
+		// Enforcement applies to the session as to alice: she may do everything.
+		alice := newUser(t, srv, root, "alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
 		if arn, id, _ := callerARN(t, alice.STS); arn != "arn:aws:iam::"+root.ID+":user/alice" || !strings.HasPrefix(id, "AIDA") {
 			t.Errorf("user GetCallerIdentity = %s %s", arn, id)
 		}
@@ -151,6 +152,7 @@ func TestSTSSessionToken(t *testing.T) {
 
 		// Deleting the user ends its sessions.
 		noErr(t, second(root.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(alice.KeyID)})))
+		noErr(t, second(root.IAM.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("p")})))
 		noErr(t, second(root.IAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})))
 		_, err = sess.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		wantCode(t, err, "InvalidClientTokenId")
@@ -180,6 +182,9 @@ func TestSTSAssumeRoleAcrossAccounts(t *testing.T) {
 			"Condition":{"StringEquals":{"sts:ExternalId":"ext-42"}}}]}`
 		noErr(t, second(other.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("shared"), AssumeRolePolicyDocument: aws.String(trust), MaxSessionDuration: aws.Int32(7200)})))
 		roleARN := "arn:aws:iam::" + other.ID + ":role/shared"
+		// What the role's sessions may do (a session policy only narrows it).
+		noErr(t, second(other.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("shared"), PolicyName: aws.String("work"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:Describe*","sts:AssumeRole","sts:TagSession"],"Resource":"*"}]}`)})))
 		may := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"` + roleARN + `"}]}`
 		alice := newUser(t, srv, a, "alice", may)
 		bob := newUser(t, srv, a, "bob", "")
@@ -248,8 +253,11 @@ func TestSTSAssumeRoleAcrossAccounts(t *testing.T) {
 			t.Errorf("chained AssumeRole = %s", aws.ToString(chained.AssumedRoleUser.Arn))
 		}
 
-		// GetAccessKeyInfo names the account of a long-term key.
-		info, err := bob.STS.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(other.KeyID)})
+		// GetAccessKeyInfo names the account of a long-term key (bob's
+		// policies do not allow sts:GetAccessKeyInfo; his root may).
+		_, err = bob.STS.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(other.KeyID)})
+		wantCode(t, err, "AccessDenied")
+		info, err := a.STS.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(other.KeyID)})
 		noErr(t, err)
 		if aws.ToString(info.Account) != other.ID {
 			t.Errorf("GetAccessKeyInfo = %s, want %s", aws.ToString(info.Account), other.ID)

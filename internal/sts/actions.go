@@ -85,10 +85,22 @@ func (s *Service) GetAccessKeyInfo(ctx context.Context, in *stsapi.GetAccessKeyI
 	return &stsapi.GetAccessKeyInfoResponse{Account: ptr(k.AccountID)}, nil
 }
 
-// DecodeAuthorizationMessage needs the authorization layer's encoded
-// denials, which are not part of this server yet.
+// DecodeAuthorizationMessage opens the encoded message of an EC2
+// UnauthorizedOperation (sealed with the server's key by internal/authz)
+// into the JSON document AWS returns. A message that does not open answers
+// InvalidAuthorizationMessageException, as AWS does.
 func (s *Service) DecodeAuthorizationMessage(ctx context.Context, in *stsapi.DecodeAuthorizationMessageRequest) (*stsapi.DecodeAuthorizationMessageResponse, error) {
-	return nil, awsapi.ErrUnsupportedOperation("DecodeAuthorizationMessage")
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	if s.Decode == nil {
+		return nil, awsapi.ErrUnsupportedOperation("DecodeAuthorizationMessage")
+	}
+	msg, err := s.Decode(deref(in.EncodedMessage))
+	if err != nil {
+		return nil, awsapi.NewError("InvalidAuthorizationMessageException", http.StatusBadRequest, "The encoded authorization message is invalid or was not issued by this service.")
+	}
+	return &stsapi.DecodeAuthorizationMessageResponse{DecodedMessage: &msg}, nil
 }
 
 // GetSessionToken gives a user (or the root) temporary credentials with

@@ -42,6 +42,9 @@ type Service struct {
 	IAM PolicySource
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Decode opens an encoded authorization failure message
+	// (internal/authz.Decode); nil answers Unsupported.
+	Decode func(encoded string) (string, error)
 	// oidc are the trusted OpenID Connect issuers (SetOIDCProviders).
 	oidc atomic.Pointer[[]OIDCProvider]
 }
