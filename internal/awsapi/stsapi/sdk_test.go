@@ -2,6 +2,7 @@ package stsapi_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,7 +12,9 @@ import (
 	"github.com/kumo-cloud/kumo/internal/awsapi/stsapi"
 )
 
-type fakeSTS struct{}
+// fakeSTS answers GetCallerIdentity; the embedded nil Service makes any
+// other method fail the test loudly.
+type fakeSTS struct{ stsapi.Service }
 
 func (fakeSTS) GetCallerIdentity(context.Context, *stsapi.GetCallerIdentityRequest) (*stsapi.GetCallerIdentityResponse, error) {
 	return &stsapi.GetCallerIdentityResponse{
@@ -34,8 +37,9 @@ func TestSDKGetCallerIdentity(t *testing.T) {
 }
 
 func TestOperationLists(t *testing.T) {
-	if got := stsapi.ImplementedOperations(); len(got) != 1 || got[0] != "GetCallerIdentity" {
-		t.Errorf("ImplementedOperations = %v", got)
+	want := []string{"AssumeRole", "AssumeRoleWithWebIdentity", "DecodeAuthorizationMessage", "GetAccessKeyInfo", "GetCallerIdentity", "GetSessionToken"}
+	if got := stsapi.ImplementedOperations(); !slices.Equal(got, want) {
+		t.Errorf("ImplementedOperations = %v, want %v", got, want)
 	}
 	all := stsapi.AllOperations()
 	m := stsapi.Model()
