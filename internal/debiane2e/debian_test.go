@@ -80,7 +80,7 @@ func TestDebianCloudImage(t *testing.T) {
 	if b, err := os.ReadFile(d.log.Name()); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			if strings.Contains(l, `"image cached"`) {
-				t.Logf("first launch: the node copied the image before QEMU started: %s", l)
+				t.Logf("first launch: the node filled its copy of the image while QEMU read it over NBD (lazy=true): %s", l)
 			}
 		}
 	}
