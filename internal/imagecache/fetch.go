@@ -51,7 +51,13 @@ func (c *Cache) fetch(ctx context.Context, id string, fl *flight) error {
 // complete fills every chunk into f's file (sparsely: zero chunks stay
 // holes), syncs it and makes it read-only.
 func (c *Cache) complete(f *fill, fl *flight) error {
-	if err := f.run(c.Snapshots.Workers(), fl.isLazy); err != nil {
+	workers := c.Snapshots.Workers()
+	if fl.isLazy() {
+		// A guest is reading: one background worker leaves the CPU and
+		// the store to its demand reads (measured: BenchmarkDebianRunInstances).
+		workers = 1
+	}
+	if err := f.run(workers, fl.isLazy); err != nil {
 		return err
 	}
 	if err := f.f.Sync(); err != nil {
